@@ -1,0 +1,167 @@
+/**
+ * The inventory graph: plain data a provider plugin returns from a refresh. The shared persister
+ * saves it; nothing in here knows which cloud it came from. Every record carries the provider's
+ * native id (Azure resource ids lower-cased, Hyper-V GUIDs), the key it is upserted by.
+ */
+
+/** One vocabulary of power states for every provider. */
+export const POWER_STATES = [
+  'running',
+  'starting',
+  'stopping',
+  'stopped',
+  'deallocating',
+  'deallocated',
+  'suspended',
+  'unknown',
+] as const;
+export type PowerState = (typeof POWER_STATES)[number];
+
+export const OS_FAMILIES = ['rhel', 'linux-other', 'windows', 'unknown'] as const;
+export type OsFamily = (typeof OS_FAMILIES)[number];
+
+/** Which source decided osFamily, most trusted first. */
+export const OS_SOURCES = ['guest-agent', 'kvp', 'image', 'disk'] as const;
+export type OsSource = (typeof OS_SOURCES)[number];
+
+export const LICENSE_MODELS = ['byos', 'payg', 'unknown'] as const;
+export type LicenseModel = (typeof LICENSE_MODELS)[number];
+
+/** The guest OS as classified from the best source a refresh had. */
+export interface OsClassification {
+  osFamily: OsFamily;
+  osName: string | null;
+  osVersion: string | null;
+  /** null when osFamily is unknown. */
+  osSource: OsSource | null;
+}
+
+export interface HostRecord {
+  nativeId: string;
+  name: string;
+  /** e.g. 'hyperv'. */
+  kind: string;
+  osName: string | null;
+  osVersion: string | null;
+  cpuCount: number | null;
+  memoryMb: number | null;
+  hypervisorVersion: string | null;
+  location: string | null;
+}
+
+export interface VmRecord extends OsClassification {
+  nativeId: string;
+  /** The provider's own immutable id of the machine (Azure vmId, Hyper-V VMId). */
+  uid: string | null;
+  name: string;
+  /** Native id of the host it runs on, when the provider has hosts. */
+  hostNativeId: string | null;
+  /** Native id of the image it was built from, when known. */
+  imageNativeId: string | null;
+  location: string | null;
+  /** Azure resource group (lower-cased), null elsewhere. */
+  resourceGroup: string | null;
+  /** Azure subscription id, null elsewhere. */
+  subscriptionId: string | null;
+  /** Size name, e.g. Standard_D2s_v3. */
+  size: string | null;
+  cpuCount: number | null;
+  memoryMb: number | null;
+  powerState: PowerState;
+  /** RHEL only; null for other families. */
+  licenseModel: LicenseModel | null;
+  /**
+   * The license model this machine has if it runs RHEL, whatever this refresh could tell of its
+   * OS: applied when a stored, more trusted classification says rhel (see mergeOsClassification).
+   */
+  rhelLicenseModel: LicenseModel;
+  /** The provider's raw license field (Azure licenseType), null when absent. */
+  licenseType: string | null;
+  /** WALinuxAgent version on Azure, integration services version on Hyper-V. */
+  guestAgentVersion: string | null;
+  tags: Record<string, string>;
+  /** When the provider says the machine was created. */
+  createdAtProvider: Date | null;
+}
+
+export interface NicRecord {
+  nativeId: string;
+  vmNativeId: string | null;
+  name: string;
+  macAddress: string | null;
+  primary: boolean;
+  privateIps: string[];
+  publicIps: string[];
+  /** Native id of the network (subnet or switch) it is attached to. */
+  networkNativeId: string | null;
+}
+
+export interface DiskRecord {
+  nativeId: string;
+  vmNativeId: string | null;
+  name: string;
+  /** 'os' or 'data'. */
+  role: 'os' | 'data';
+  sizeGb: number | null;
+  /** Storage sku (Premium_LRS) or VHD type (Dynamic). */
+  storageType: string | null;
+  location: string | null;
+}
+
+export interface ImageRecord extends OsClassification {
+  nativeId: string;
+  name: string;
+  /** marketplace, custom (managed or gallery image by id) */
+  kind: 'marketplace' | 'custom';
+  publisher: string | null;
+  offer: string | null;
+  sku: string | null;
+  version: string | null;
+}
+
+export interface NetworkRecord {
+  nativeId: string;
+  name: string;
+  /** subnet, vnet, switch */
+  kind: string;
+  location: string | null;
+}
+
+export interface ResourceGroupRecord {
+  nativeId: string;
+  name: string;
+  location: string | null;
+  tags: Record<string, string>;
+}
+
+/** A failure of one part of a refresh (one subscription, one host) that did not stop the rest. */
+export interface PartError {
+  /** What part failed: e.g. 'subscription 00000000-…' or 'host hv01'. */
+  scope: string;
+  code: string;
+  message: string;
+}
+
+export interface InventoryGraph {
+  hosts: HostRecord[];
+  vms: VmRecord[];
+  nics: NicRecord[];
+  disks: DiskRecord[];
+  images: ImageRecord[];
+  networks: NetworkRecord[];
+  resourceGroups: ResourceGroupRecord[];
+  /**
+   * Parts that could not be collected. A graph with part errors is partial: the persister saves
+   * what it holds and archives nothing.
+   */
+  partErrors: PartError[];
+  /**
+   * Targeted refresh only: native ids that were asked for and that the provider says no longer
+   * exist (these, and only these, are archived).
+   */
+  notFound: string[];
+}
+
+export function emptyInventoryGraph(): InventoryGraph {
+  return { hosts: [], vms: [], nics: [], disks: [], images: [], networks: [], resourceGroups: [], partErrors: [], notFound: [] };
+}
