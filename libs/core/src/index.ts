@@ -5,3 +5,5 @@ export * from './provider-plugin.decorator.js';
 export * from './provider-registry.service.js';
 export * from './os-classification.js';
 export * from './core.module.js';
+export * from './config/app-config.js';
+export * from './secrets/secret-box.js';

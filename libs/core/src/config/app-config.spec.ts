@@ -1,0 +1,46 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadAppConfig } from './app-config.js';
+
+describe('loadAppConfig', () => {
+  it('reads the documented defaults from config/', () => {
+    const config = loadAppConfig({});
+    expect(config.http.port).toBe(3000);
+    expect(config.database).toEqual({ url: null, dataDir: './data' });
+    expect(config.refresh.defaultIntervalSeconds).toBe(900);
+    expect(config.production).toBe(false);
+  });
+
+  it('lets the environment override, converting numbers', () => {
+    const config = loadAppConfig({ PORT: '4010', DATA_DIR: '/tmp/x', DATABASE_URL: 'postgres://u@h/db', HYBRIDFORMS_REFRESH_INTERVAL_SECONDS: '120' });
+    expect(config.http.port).toBe(4010);
+    expect(config.database).toEqual({ url: 'postgres://u@h/db', dataDir: '/tmp/x' });
+    expect(config.refresh.defaultIntervalSeconds).toBe(120);
+  });
+
+  it('merges a HYBRIDFORMS_CONFIG file under the environment', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
+    const file = join(dir, 'site.jsonc');
+    writeFileSync(file, '// site\n{ "refresh": { "concurrency": 5 }, "http": { "port": 5000 } }');
+    const config = loadAppConfig({ HYBRIDFORMS_CONFIG: file, PORT: '5001' });
+    expect(config.refresh.concurrency).toBe(5);
+    expect(config.refresh.defaultIntervalSeconds).toBe(900);
+    expect(config.http.port).toBe(5001);
+  });
+
+  it('fails once with every invalid key, naming the environment variable', () => {
+    let error: unknown;
+    try {
+      loadAppConfig({ PORT: 'eighty', LOG_LEVEL: 'chatty', DATABASE_URL: 'mysql://x' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems.join('\n')).toMatch(/http\.port \(PORT\)/);
+    expect(problems.join('\n')).toMatch(/log\.level \(LOG_LEVEL\)/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL/);
+  });
+});

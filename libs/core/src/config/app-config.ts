@@ -1,0 +1,193 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The typed configuration every process reads once at start-up. */
+export interface AppConfig {
+  http: { port: number; host: string; maxBodyBytes: number };
+  database: { url: string | null; dataDir: string };
+  refresh: {
+    defaultIntervalSeconds: number;
+    schedulerTickSeconds: number;
+    concurrency: number;
+    staleAfterSeconds: number;
+    timeoutSeconds: number;
+  };
+  api: { defaultPageSize: number; maxPageSize: number };
+  log: { level: LogLevel };
+  /** NODE_ENV=production: stricter start-up (no generated development key). */
+  production: boolean;
+}
+
+export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+type Json = Record<string, unknown>;
+
+// Environment variable → config path. The defaults file documents each one.
+const ENV_KEYS: Record<string, string> = {
+  PORT: 'http.port',
+  HOST: 'http.host',
+  HYBRIDFORMS_MAX_BODY_BYTES: 'http.maxBodyBytes',
+  DATABASE_URL: 'database.url',
+  DATA_DIR: 'database.dataDir',
+  HYBRIDFORMS_REFRESH_INTERVAL_SECONDS: 'refresh.defaultIntervalSeconds',
+  HYBRIDFORMS_SCHEDULER_TICK_SECONDS: 'refresh.schedulerTickSeconds',
+  HYBRIDFORMS_REFRESH_CONCURRENCY: 'refresh.concurrency',
+  HYBRIDFORMS_REFRESH_STALE_SECONDS: 'refresh.staleAfterSeconds',
+  HYBRIDFORMS_REFRESH_TIMEOUT_SECONDS: 'refresh.timeoutSeconds',
+  LOG_LEVEL: 'log.level',
+};
+
+/** The repository's config/ folder, found from this file whether it runs from src or dist. */
+export function configDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    if (existsSync(resolve(dir, 'config/hybridforms.defaults.jsonc'))) return resolve(dir, 'config');
+    dir = dirname(dir);
+  }
+  return resolve(process.cwd(), 'config');
+}
+
+/** Reads JSON with whole-line // comments (our documented defaults file). */
+export function readJsonc(path: string): Json {
+  const text = readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((line) => !line.trim().startsWith('//'))
+    .join('\n');
+  return JSON.parse(text) as Json;
+}
+
+/**
+ * Defaults from config/, then the file named by HYBRIDFORMS_CONFIG, then the environment.
+ * Fails once, listing every invalid key.
+ */
+export function loadAppConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const merged = readJsonc(resolve(configDir(), 'hybridforms.defaults.jsonc'));
+  if (env.HYBRIDFORMS_CONFIG) {
+    try {
+      deepMerge(merged, readJsonc(resolve(env.HYBRIDFORMS_CONFIG)));
+    } catch (error) {
+      problems.push(`HYBRIDFORMS_CONFIG (${env.HYBRIDFORMS_CONFIG}): ${(error as Error).message}`);
+    }
+  }
+  for (const [name, path] of Object.entries(ENV_KEYS)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(merged, path, value);
+  }
+
+  const read = new ConfigReader(merged, problems);
+  const config: AppConfig = {
+    http: {
+      port: read.int('http.port', 0, 65535),
+      host: read.string('http.host'),
+      maxBodyBytes: read.int('http.maxBodyBytes', 1024, 100 * 1024 * 1024),
+    },
+    database: {
+      url: read.optionalString('database.url'),
+      dataDir: read.string('database.dataDir'),
+    },
+    refresh: {
+      defaultIntervalSeconds: read.int('refresh.defaultIntervalSeconds', 60, 7 * 24 * 3600),
+      schedulerTickSeconds: read.int('refresh.schedulerTickSeconds', 1, 3600),
+      concurrency: read.int('refresh.concurrency', 1, 64),
+      staleAfterSeconds: read.int('refresh.staleAfterSeconds', 30, 24 * 3600),
+      timeoutSeconds: read.int('refresh.timeoutSeconds', 10, 24 * 3600),
+    },
+    api: {
+      defaultPageSize: read.int('api.defaultPageSize', 1, 1000),
+      maxPageSize: read.int('api.maxPageSize', 1, 5000),
+    },
+    log: { level: read.oneOf('log.level', LOG_LEVELS) },
+    production: env.NODE_ENV === 'production',
+  };
+  if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {
+    problems.push('database.url (DATABASE_URL): must be a postgres:// URL, or empty for embedded SQLite');
+  }
+  if (config.api.defaultPageSize > config.api.maxPageSize) problems.push('api.defaultPageSize: must not exceed api.maxPageSize');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+class ConfigReader {
+  constructor(
+    private readonly root: Json,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(path: string): unknown {
+    return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Json)[key] : undefined), this.root);
+  }
+
+  int(path: string, min: number, max: number): number {
+    const raw = this.raw(path);
+    const value = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.problems.push(`${path}${envHint(path)}: must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+      return min;
+    }
+    return value;
+  }
+
+  string(path: string): string {
+    const raw = this.raw(path);
+    if (typeof raw !== 'string' || raw.trim() === '') {
+      this.problems.push(`${path}${envHint(path)}: must be a non-empty string`);
+      return '';
+    }
+    return raw;
+  }
+
+  optionalString(path: string): string | null {
+    const raw = this.raw(path);
+    if (raw === undefined || raw === null || raw === '') return null;
+    if (typeof raw !== 'string') {
+      this.problems.push(`${path}${envHint(path)}: must be a string`);
+      return null;
+    }
+    return raw;
+  }
+
+  oneOf<T extends string>(path: string, values: readonly T[]): T {
+    const raw = this.raw(path);
+    if (typeof raw !== 'string' || !values.includes(raw as T)) {
+      this.problems.push(`${path}${envHint(path)}: must be one of ${values.join(', ')}, got ${JSON.stringify(raw)}`);
+      return values[0];
+    }
+    return raw as T;
+  }
+}
+
+function envHint(path: string): string {
+  const name = Object.keys(ENV_KEYS).find((key) => ENV_KEYS[key] === path);
+  return name ? ` (${name})` : '';
+}
+
+function setPath(root: Json, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = root;
+  for (const key of keys.slice(0, -1)) {
+    if (!node[key] || typeof node[key] !== 'object') node[key] = {};
+    node = node[key] as Json;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+function deepMerge(target: Json, source: Json): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (value && typeof value === 'object' && !Array.isArray(value) && target[key] && typeof target[key] === 'object') {
+      deepMerge(target[key] as Json, value as Json);
+    } else {
+      target[key] = value;
+    }
+  }
+}
