@@ -7,3 +7,7 @@ export * from './os-classification.js';
 export * from './core.module.js';
 export * from './config/app-config.js';
 export * from './secrets/secret-box.js';
+export * from './secrets/secret-key.loader.js';
+export * from './secrets/redact.js';
+export * from './domain.errors.js';
+export * from './tokens.js';

@@ -1,0 +1,32 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SecretBox } from './secret-box.js';
+
+export interface SecretKeyOptions {
+  /** HYBRIDFORMS_SECRET_KEY: 32 bytes, base64 or hex. */
+  encodedKey: string | undefined;
+  dataDir: string;
+  production: boolean;
+  warn: (message: string) => void;
+}
+
+/**
+ * The key that seals credentials comes from the environment. Outside production a missing key is
+ * generated once into the data directory (mode 0600) so that the demo needs no setup; in
+ * production a missing key stops the start-up, because a generated key next to the database
+ * protects nothing.
+ */
+export function loadSecretBox(options: SecretKeyOptions): SecretBox {
+  if (options.encodedKey) return SecretBox.fromEncoded(options.encodedKey);
+  if (options.production) {
+    throw new Error('HYBRIDFORMS_SECRET_KEY is not set: production mode needs a 32-byte key (e.g. `openssl rand -base64 32`)');
+  }
+  const file = join(options.dataDir, 'secret.key');
+  if (!existsSync(file)) {
+    mkdirSync(options.dataDir, { recursive: true });
+    writeFileSync(file, SecretBox.generateEncodedKey() + '\n', { mode: 0o600 });
+    chmodSync(file, 0o600);
+    options.warn(`HYBRIDFORMS_SECRET_KEY is not set: generated a development key in ${file}; set the variable in production`);
+  }
+  return SecretBox.fromEncoded(readFileSync(file, 'utf8'));
+}

@@ -1,0 +1,27 @@
+import { DiskEntity } from './disk.entity.js';
+import { HostEntity } from './host.entity.js';
+import { ImageEntity } from './image.entity.js';
+import { NetworkEntity } from './network.entity.js';
+import { NicEntity } from './nic.entity.js';
+import { ProviderEntity } from './provider.entity.js';
+import { RefreshEntity } from './refresh.entity.js';
+import { ResourceGroupEntity } from './resource-group.entity.js';
+import { VmChangeEntity } from './vm-change.entity.js';
+import { VmEntity } from './vm.entity.js';
+
+export { DiskEntity, HostEntity, ImageEntity, NetworkEntity, NicEntity, ProviderEntity, RefreshEntity, ResourceGroupEntity, VmChangeEntity, VmEntity };
+export * from './refresh.entity.js';
+export * from './inventory-columns.js';
+
+export const ENTITIES = [
+  ProviderEntity,
+  RefreshEntity,
+  HostEntity,
+  VmEntity,
+  NicEntity,
+  DiskEntity,
+  ImageEntity,
+  NetworkEntity,
+  ResourceGroupEntity,
+  VmChangeEntity,
+];

@@ -1,0 +1,70 @@
+import { Entity } from 'typeorm';
+import type { LicenseModel, OsFamily, OsSource, PowerState } from '@hybridforms/core';
+import { InventoryRow, IntColumn, JsonColumn, TextColumn, TimestampColumn, UuidColumn } from './inventory-columns.js';
+
+@Entity('vms')
+export class VmEntity extends InventoryRow {
+  @TextColumn({ length: 64 })
+  uid: string | null;
+
+  @TextColumn({ nullable: false })
+  name: string;
+
+  @UuidColumn({ nullable: true })
+  hostId: string | null;
+
+  @UuidColumn({ nullable: true })
+  imageId: string | null;
+
+  @TextColumn({ length: 64 })
+  location: string | null;
+
+  @TextColumn()
+  resourceGroup: string | null;
+
+  @TextColumn({ length: 64 })
+  subscriptionId: string | null;
+
+  @TextColumn({ length: 64 })
+  size: string | null;
+
+  @IntColumn()
+  cpuCount: number | null;
+
+  @IntColumn()
+  memoryMb: number | null;
+
+  @TextColumn({ nullable: false, length: 16 })
+  powerState: PowerState;
+
+  @TextColumn({ nullable: false, length: 16 })
+  osFamily: OsFamily;
+
+  @TextColumn()
+  osName: string | null;
+
+  @TextColumn({ length: 32 })
+  osVersion: string | null;
+
+  @TextColumn({ length: 16 })
+  osSource: OsSource | null;
+
+  @TextColumn({ length: 16 })
+  licenseModel: LicenseModel | null;
+
+  @TextColumn({ length: 64 })
+  licenseType: string | null;
+
+  @TextColumn({ length: 64 })
+  guestAgentVersion: string | null;
+
+  @JsonColumn()
+  tags: Record<string, string>;
+
+  /** Every private then public address of its NICs: what list views and `q` search need. */
+  @JsonColumn()
+  ipAddresses: string[];
+
+  @TimestampColumn({ nullable: true })
+  createdAtProvider: Date | null;
+}
