@@ -1,0 +1,44 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CoreModule, type AppConfig, type SecretBox } from '@hybridforms/core';
+import { InventoryDiscoveryModule } from '@hybridforms/discovery';
+import {
+  DiskEntity,
+  HostEntity,
+  ImageEntity,
+  InventoryQueryRepository,
+  NetworkEntity,
+  NicEntity,
+  PersistenceModule,
+  RefreshEntity,
+  VmChangeEntity,
+  VmEntity,
+  VmQueryRepository,
+} from '@hybridforms/persistence';
+import { AzureProviderModule } from '@hybridforms/providers/azure';
+import { AppConfigModule } from './app-config.module.js';
+import { HealthController } from './health/health.controller.js';
+import { InventoryController } from './inventory/inventory.controller.js';
+import { VmsController } from './inventory/vms.controller.js';
+import { ProvidersController } from './providers/providers.controller.js';
+import { RefreshesController } from './refreshes/refreshes.controller.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, secretBox: SecretBox): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config, secretBox),
+        CoreModule,
+        PersistenceModule.forRoot({ databaseUrl: config.database.url, dataDir: config.database.dataDir }),
+        TypeOrmModule.forFeature([VmEntity, NicEntity, DiskEntity, HostEntity, ImageEntity, NetworkEntity, RefreshEntity, VmChangeEntity]),
+        InventoryDiscoveryModule,
+        // Provider plugins: one import each; the registry discovers them.
+        AzureProviderModule,
+      ],
+      controllers: [HealthController, ProvidersController, RefreshesController, VmsController, InventoryController],
+      providers: [VmQueryRepository, InventoryQueryRepository],
+    };
+  }
+}

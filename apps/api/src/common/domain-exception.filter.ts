@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { BadInputError, ConflictError, NotFoundError } from '@hybridforms/core';
+
+/**
+ * The one place domain errors become HTTP answers: `{ statusCode, error, message }`. A 500 gets
+ * an error id that the log carries too, and never the internals of the failure.
+ */
+@Catch()
+export class DomainExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const [status, message] = this.translate(exception);
+    const body: Record<string, unknown> = { statusCode: status, error: reason(status), message };
+    if (status >= 500) {
+      const errorId = randomUUID();
+      body.errorId = errorId;
+      this.logger.error(`error ${errorId}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
+    }
+    response.status(status).json(body);
+  }
+
+  private translate(exception: unknown): [number, string | string[]] {
+    if (exception instanceof BadInputError) return [HttpStatus.BAD_REQUEST, exception.problems.length > 1 ? exception.problems : exception.message];
+    if (exception instanceof NotFoundError) return [HttpStatus.NOT_FOUND, exception.message];
+    if (exception instanceof ConflictError) return [HttpStatus.CONFLICT, exception.message];
+    if (exception instanceof HttpException) {
+      const response = exception.getResponse();
+      const message = typeof response === 'object' && response && 'message' in response ? (response as { message: string | string[] }).message : exception.message;
+      return [exception.getStatus(), message];
+    }
+    return [HttpStatus.INTERNAL_SERVER_ERROR, 'internal error'];
+  }
+}
+
+function reason(status: number): string {
+  const names: Record<number, string> = {
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    409: 'Conflict',
+    413: 'Payload Too Large',
+    415: 'Unsupported Media Type',
+    429: 'Too Many Requests',
+    500: 'Internal Server Error',
+    503: 'Service Unavailable',
+  };
+  return names[status] ?? 'Error';
+}

@@ -1,0 +1,59 @@
+import { Controller, Get, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { APP_CONFIG, LICENSE_MODELS, NotFoundError, OS_FAMILIES, POWER_STATES, type AppConfig } from '@hybridforms/core';
+import { VmQueryRepository } from '@hybridforms/persistence';
+import { csvOf, pageLimit } from '../common/paging.js';
+import { presentChange, presentDisk, presentHost, presentImage, presentNic, presentVm } from './inventory.presenter.js';
+import { VmChangesQueryDto, VmListQueryDto } from './vm-list-query.dto.js';
+
+@ApiTags('vms')
+@Controller('vms')
+export class VmsController {
+  constructor(
+    private readonly vms: VmQueryRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  async list(@Query() query: VmListQueryDto) {
+    const page = await this.vms.list(
+      {
+        provider: query.provider,
+        osFamily: csvOf('osFamily', query.osFamily, OS_FAMILIES),
+        osVersion: query.osVersion,
+        licenseModel: csvOf('licenseModel', query.licenseModel, LICENSE_MODELS),
+        powerState: csvOf('powerState', query.powerState, POWER_STATES),
+        location: query.location,
+        resourceGroup: query.resourceGroup,
+        size: query.size,
+        host: query.host,
+        image: query.image,
+        tags: query.tag,
+        q: query.q,
+        archived: query.archived,
+      },
+      { limit: pageLimit(query, this.config), cursor: query.cursor, sort: query.sort },
+    );
+    return { items: page.items.map(presentVm), nextCursor: page.nextCursor };
+  }
+
+  @Get(':id')
+  async get(@Param('id', ParseUUIDPipe) id: string) {
+    const detail = await this.vms.detail(id);
+    if (!detail) throw new NotFoundError(`vm ${id} not found`);
+    return {
+      ...presentVm(detail.vm),
+      nics: detail.nics.map(presentNic),
+      disks: detail.disks.map(presentDisk),
+      host: detail.host ? presentHost(detail.host) : null,
+      image: detail.image ? presentImage(detail.image) : null,
+    };
+  }
+
+  @Get(':id/changes')
+  async changes(@Param('id', ParseUUIDPipe) id: string, @Query() query: VmChangesQueryDto) {
+    if ((await this.vms.exists([id])).length === 0) throw new NotFoundError(`vm ${id} not found`);
+    const page = await this.vms.changesOf(id, { limit: pageLimit(query, this.config), cursor: query.cursor, field: query.field });
+    return { items: page.items.map(presentChange), nextCursor: page.nextCursor };
+  }
+}

@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { ConfigError, loadAppConfig } from '@hybridforms/core';
+import { createApp } from './app.factory.js';
+import { startDemo } from './demo/demo.bootstrap.js';
+
+async function main(): Promise<void> {
+  const demo = process.argv.includes('--demo');
+  const config = loadAppConfig();
+  const app = await createApp(config);
+  const logger = new Logger('Hybridforms');
+  if (demo) await startDemo(app, logger);
+  await app.listen(config.http.port, config.http.host);
+  logger.log(`API listening on http://localhost:${config.http.port}/api/v1 (OpenAPI at /docs, health at /health)`);
+  if (demo) logger.log(`try: curl 'localhost:${config.http.port}/api/v1/vms?osFamily=rhel'`);
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message);
+  else console.error(`hybridforms failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,68 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { ProvidersService, RefreshService } from '@hybridforms/discovery';
+import type { ProviderEntity } from '@hybridforms/persistence';
+import { CreateProviderDto, RefreshRequestDto, UpdateProviderDto } from './provider.dto.js';
+import { presentRefresh } from '../refreshes/refresh.presenter.js';
+
+
+/** What the API shows of a provider: never its credentials. */
+export function presentProvider(provider: ProviderEntity) {
+  return {
+    id: provider.id,
+    name: provider.name,
+    type: provider.type,
+    config: provider.config,
+    refreshIntervalSeconds: provider.refreshIntervalSeconds,
+    lastFullRefreshAt: provider.lastFullRefreshAt,
+    createdAt: provider.createdAt,
+    updatedAt: provider.updatedAt,
+  };
+}
+
+@ApiTags('providers')
+@Controller('providers')
+export class ProvidersController {
+  constructor(
+    private readonly providers: ProvidersService,
+    private readonly refreshes: RefreshService,
+  ) {}
+
+  @Post()
+  async create(@Body() body: CreateProviderDto) {
+    const provider = await this.providers.create(body);
+    // Like CloudForms, a new provider is inventoried right away.
+    const { refresh } = await this.refreshes.request(provider.id, { trigger: 'created' });
+    return { ...presentProvider(provider), refreshId: refresh.id };
+  }
+
+  @Get()
+  async list() {
+    const providers = await this.providers.list();
+    return { items: providers.map(presentProvider), nextCursor: null };
+  }
+
+  @Get(':id')
+  async get(@Param('id', ParseUUIDPipe) id: string) {
+    return presentProvider(await this.providers.get(id));
+  }
+
+  @Patch(':id')
+  async update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateProviderDto) {
+    return presentProvider(await this.providers.update(id, body));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    await this.providers.remove(id);
+  }
+
+  @Post(':id/refresh')
+  @HttpCode(202)
+  async refresh(@Param('id', ParseUUIDPipe) id: string, @Body() body: RefreshRequestDto = {}) {
+    const nativeIds = body?.vmIds?.length ? await this.refreshes.nativeIdsOfVms(id, body.vmIds) : undefined;
+    const { refresh, joined } = await this.refreshes.request(id, { trigger: 'api', nativeIds });
+    return { ...presentRefresh(refresh), joined };
+  }
+}

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import {
+  BadInputError,
+  ConflictError,
+  NotFoundError,
+  ProviderError,
+  ProviderRegistry,
+  SECRET_BOX,
+  SecretBox,
+  redactSecrets,
+  type ProviderLogger,
+  type ProviderPlugin,
+} from '@hybridforms/core';
+import { ProviderEntity } from '@hybridforms/persistence';
+
+export interface CreateProviderInput {
+  name: string;
+  type: string;
+  config: Record<string, unknown>;
+  credentials: Record<string, unknown>;
+  refreshIntervalSeconds?: number | null;
+}
+
+export type UpdateProviderInput = Partial<Omit<CreateProviderInput, 'type'>>;
+
+/** A provider with its credentials opened, for the work that needs them. Never serialize it. */
+export interface ProviderWithSecrets {
+  provider: ProviderEntity;
+  plugin: ProviderPlugin;
+  credentials: Record<string, unknown>;
+}
+
+/**
+ * Provider records: created only after the plugin has proven the connection; credentials sealed
+ * before they reach the database and never handed back.
+ */
+@Injectable()
+export class ProvidersService {
+  private readonly logger = new Logger(ProvidersService.name);
+
+  constructor(
+    @InjectRepository(ProviderEntity) private readonly providers: Repository<ProviderEntity>,
+    private readonly registry: ProviderRegistry,
+    @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+  ) {}
+
+  list(): Promise<ProviderEntity[]> {
+    return this.providers.find({ order: { name: 'ASC' } });
+  }
+
+  async get(id: string): Promise<ProviderEntity> {
+    const provider = await this.providers.findOneBy({ id });
+    if (!provider) throw new NotFoundError(`provider ${id} not found`);
+    return provider;
+  }
+
+  async findByName(name: string): Promise<ProviderEntity | null> {
+    return this.providers.findOneBy({ name });
+  }
+
+  async create(input: CreateProviderInput): Promise<ProviderEntity> {
+    const plugin = this.registry.find(input.type);
+    if (!plugin) throw new BadInputError(`type: unknown provider type "${input.type}" (known: ${this.registry.types().join(', ')})`);
+    this.checkShape(plugin, input.config, input.credentials);
+    if (await this.providers.existsBy({ name: input.name })) throw new ConflictError(`a provider named "${input.name}" already exists`);
+    await this.prove(plugin, input.config, input.credentials);
+    const now = new Date();
+    const provider = this.providers.create({
+      id: randomUUID(),
+      name: input.name,
+      type: input.type,
+      config: input.config,
+      credentialsCiphertext: this.secrets.seal(input.credentials),
+      refreshIntervalSeconds: input.refreshIntervalSeconds ?? null,
+      lastFullRefreshAt: null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.providers.insert(provider);
+    this.logger.log(`provider ${provider.name} (${provider.type}) created as ${provider.id}`);
+    return provider;
+  }
+
+  /** Changing the config or credentials re-proves the connection before anything is stored. */
+  async update(id: string, input: UpdateProviderInput): Promise<ProviderEntity> {
+    const provider = await this.get(id);
+    const plugin = this.registry.get(provider.type);
+    const config = input.config ?? provider.config;
+    const credentials = input.credentials ?? this.openCredentials(provider);
+    if (input.config || input.credentials) {
+      this.checkShape(plugin, config, credentials);
+      await this.prove(plugin, config, credentials);
+    }
+    if (input.name && input.name !== provider.name && (await this.providers.existsBy({ name: input.name }))) {
+      throw new ConflictError(`a provider named "${input.name}" already exists`);
+    }
+    provider.name = input.name ?? provider.name;
+    provider.config = config;
+    if (input.credentials) provider.credentialsCiphertext = this.secrets.seal(input.credentials);
+    if (input.refreshIntervalSeconds !== undefined) provider.refreshIntervalSeconds = input.refreshIntervalSeconds;
+    provider.updatedAt = new Date();
+    await this.providers.save(provider);
+    return provider;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.get(id);
+    await this.providers.delete({ id });
+    this.logger.log(`provider ${id} deleted`);
+  }
+
+  async withSecrets(id: string): Promise<ProviderWithSecrets> {
+    const provider = await this.get(id);
+    return { provider, plugin: this.registry.get(provider.type), credentials: this.openCredentials(provider) };
+  }
+
+  private openCredentials(provider: ProviderEntity): Record<string, unknown> {
+    return this.secrets.open<Record<string, unknown>>(provider.credentialsCiphertext);
+  }
+
+  private checkShape(plugin: ProviderPlugin, config: unknown, credentials: unknown): void {
+    const problems = plugin.validateConfig(config, credentials);
+    if (problems.length > 0) throw new BadInputError(problems.join('; '), problems);
+  }
+
+  private async prove(plugin: ProviderPlugin, config: Record<string, unknown>, credentials: Record<string, unknown>): Promise<void> {
+    try {
+      await plugin.validate(config, credentials, this.pluginLogger(credentials));
+    } catch (error) {
+      const message = redactSecrets(error instanceof Error ? error.message : String(error), [credentials]);
+      if (ProviderError.is(error)) throw new BadInputError(`provider validation failed (${error.code}): ${message}`);
+      throw new BadInputError(`provider validation failed: ${message}`);
+    }
+  }
+
+  private pluginLogger(credentials: Record<string, unknown>): ProviderLogger {
+    const clean = (message: string) => redactSecrets(message, [credentials]);
+    return {
+      debug: (m) => this.logger.debug(clean(m)),
+      log: (m) => this.logger.log(clean(m)),
+      warn: (m) => this.logger.warn(clean(m)),
+      error: (m) => this.logger.error(clean(m)),
+    };
+  }
+}

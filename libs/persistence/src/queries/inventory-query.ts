@@ -1,0 +1,75 @@
+import { Brackets, type ObjectLiteral, type SelectQueryBuilder } from 'typeorm';
+import { BadInputError } from '@hybridforms/core';
+import { decodeCursor, encodeCursor, type Page } from './cursor.js';
+
+export type ArchivedFilter = 'false' | 'true' | 'all';
+
+export interface SortSpec {
+  /** Entity property to sort by (never null in the table). */
+  property: string;
+  descending: boolean;
+}
+
+/** Parses `name` / `-createdAt` against the properties a list allows. */
+export function parseSort(sort: string | undefined, allowed: readonly string[], fallback: string): SortSpec {
+  const raw = sort ?? fallback;
+  const descending = raw.startsWith('-');
+  const property = descending ? raw.slice(1) : raw;
+  if (!allowed.includes(property)) throw new BadInputError(`sort: must be one of ${allowed.flatMap((p) => [p, `-${p}`]).join(', ')}`);
+  return { property, descending };
+}
+
+export function applyArchived<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, alias: string, archived: ArchivedFilter | undefined): void {
+  if (archived === 'all') return;
+  qb.andWhere(`${alias}.archivedAt IS ${archived === 'true' ? 'NOT ' : ''}NULL`);
+}
+
+/** Escapes LIKE wildcards; every LIKE we build says ESCAPE '\'. */
+export function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Runs a keyset-paginated query: sorted by the sort property then id, one extra row fetched to
+ * know whether another page exists.
+ */
+export async function paginate<T extends ObjectLiteral & { id: string }>(
+  qb: SelectQueryBuilder<T>,
+  alias: string,
+  sort: SortSpec,
+  limit: number,
+  cursor: string | undefined,
+): Promise<Page<T>> {
+  const column = `${alias}.${sort.property}`;
+  const idColumn = `${alias}.id`;
+  const op = sort.descending ? '<' : '>';
+  if (cursor) {
+    const position = decodeCursor(cursor);
+    const value = isDateProperty(sort.property) ? new Date(position.value as string) : position.value;
+    qb.andWhere(
+      new Brackets((w) => {
+        w.where(`${column} ${op} :cursorValue`, { cursorValue: value }).orWhere(
+          new Brackets((eq) => eq.where(`${column} = :cursorValue`).andWhere(`${idColumn} ${op} :cursorId`, { cursorId: position.id })),
+        );
+      }),
+    );
+  }
+  const direction = sort.descending ? 'DESC' : 'ASC';
+  qb.orderBy(column, direction).addOrderBy(idColumn, direction).take(undefined).limit(limit + 1);
+  const rows = await qb.getMany();
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  const nextCursor =
+    rows.length > limit && last ? encodeCursor({ value: cursorValue((last as Record<string, unknown>)[sort.property]), id: last.id }) : null;
+  return { items, nextCursor };
+}
+
+function isDateProperty(property: string): boolean {
+  return property.endsWith('At');
+}
+
+function cursorValue(value: unknown): string | number | null {
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'string' || typeof value === 'number') return value;
+  return null;
+}

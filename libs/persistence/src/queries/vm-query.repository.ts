@@ -1,0 +1,127 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Brackets, In, Repository } from 'typeorm';
+import type { LicenseModel, OsFamily, PowerState } from '@hybridforms/core';
+import { DiskEntity, HostEntity, ImageEntity, NicEntity, VmChangeEntity, VmEntity } from '../entities/index.js';
+import type { Page } from './cursor.js';
+import { applyArchived, likeEscape, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
+
+/** The VM filters of `GET /vms`, reused by every feature that selects VMs (playbook targets…). */
+export interface VmFilter {
+  provider?: string;
+  osFamily?: OsFamily[];
+  /** `9` matches 9 and 9.x; `9.4` matches exactly. */
+  osVersion?: string;
+  licenseModel?: LicenseModel[];
+  powerState?: PowerState[];
+  location?: string;
+  resourceGroup?: string;
+  size?: string;
+  host?: string;
+  image?: string;
+  /** `key` (present) or `key=value`; all must match. */
+  tags?: string[];
+  /** Substring of the name, native id or an IP address. */
+  q?: string;
+  archived?: ArchivedFilter;
+}
+
+export const VM_SORTS = ['name', 'createdAt', 'updatedAt', 'powerState', 'osFamily'] as const;
+
+export interface VmDetail {
+  vm: VmEntity;
+  nics: NicEntity[];
+  disks: DiskEntity[];
+  host: HostEntity | null;
+  image: ImageEntity | null;
+}
+
+@Injectable()
+export class VmQueryRepository {
+  constructor(
+    @InjectRepository(VmEntity) private readonly vms: Repository<VmEntity>,
+    @InjectRepository(NicEntity) private readonly nics: Repository<NicEntity>,
+    @InjectRepository(DiskEntity) private readonly disks: Repository<DiskEntity>,
+    @InjectRepository(HostEntity) private readonly hosts: Repository<HostEntity>,
+    @InjectRepository(ImageEntity) private readonly images: Repository<ImageEntity>,
+    @InjectRepository(VmChangeEntity) private readonly changes: Repository<VmChangeEntity>,
+  ) {}
+
+  list(filter: VmFilter, page: { limit: number; cursor?: string; sort?: string }): Promise<Page<VmEntity>> {
+    const qb = this.vms.createQueryBuilder('vm');
+    this.applyFilter(qb, filter);
+    return paginate(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor);
+  }
+
+  /** Every VM matching a filter (no paging), for selections. */
+  async select(filter: VmFilter): Promise<VmEntity[]> {
+    const qb = this.vms.createQueryBuilder('vm');
+    this.applyFilter(qb, filter);
+    return qb.orderBy('vm.name', 'ASC').addOrderBy('vm.id', 'ASC').getMany();
+  }
+
+  async detail(id: string): Promise<VmDetail | null> {
+    const vm = await this.vms.findOneBy({ id });
+    if (!vm) return null;
+    const [nics, disks, host, image] = await Promise.all([
+      this.nics.find({ where: { vmId: id }, order: { primary: 'DESC', name: 'ASC' } }),
+      this.disks.find({ where: { vmId: id }, order: { role: 'DESC', name: 'ASC' } }),
+      vm.hostId ? this.hosts.findOneBy({ id: vm.hostId }) : null,
+      vm.imageId ? this.images.findOneBy({ id: vm.imageId }) : null,
+    ]);
+    return { vm, nics, disks, host, image };
+  }
+
+  changesOf(vmId: string, page: { limit: number; cursor?: string; field?: string }): Promise<Page<VmChangeEntity>> {
+    const qb = this.changes.createQueryBuilder('change').where('change.vmId = :vmId', { vmId });
+    if (page.field) qb.andWhere('change.field = :field', { field: page.field });
+    return paginate(qb, 'change', { property: 'changedAt', descending: true }, page.limit, page.cursor);
+  }
+
+  async exists(ids: string[]): Promise<string[]> {
+    const rows = await this.vms.find({ select: { id: true }, where: { id: In(ids) } });
+    return rows.map((row) => row.id);
+  }
+
+  private applyFilter(qb: ReturnType<Repository<VmEntity>['createQueryBuilder']>, filter: VmFilter): void {
+    if (filter.provider) qb.andWhere('vm.providerId = :provider', { provider: filter.provider });
+    if (filter.osFamily?.length) qb.andWhere('vm.osFamily IN (:...osFamily)', { osFamily: filter.osFamily });
+    if (filter.licenseModel?.length) qb.andWhere('vm.licenseModel IN (:...licenseModel)', { licenseModel: filter.licenseModel });
+    if (filter.powerState?.length) qb.andWhere('vm.powerState IN (:...powerState)', { powerState: filter.powerState });
+    if (filter.osVersion) {
+      if (filter.osVersion.includes('.')) qb.andWhere('vm.osVersion = :osVersion', { osVersion: filter.osVersion });
+      else {
+        qb.andWhere(
+          new Brackets((w) =>
+            w.where('vm.osVersion = :osVersion', { osVersion: filter.osVersion }).orWhere("vm.osVersion LIKE :osVersionPrefix ESCAPE '\\'", {
+              osVersionPrefix: `${likeEscape(filter.osVersion!)}.%`,
+            }),
+          ),
+        );
+      }
+    }
+    if (filter.location) qb.andWhere('LOWER(vm.location) = :location', { location: filter.location.toLowerCase() });
+    if (filter.resourceGroup) qb.andWhere('LOWER(vm.resourceGroup) = :resourceGroup', { resourceGroup: filter.resourceGroup.toLowerCase() });
+    if (filter.size) qb.andWhere('LOWER(vm.size) = :size', { size: filter.size.toLowerCase() });
+    if (filter.host) qb.andWhere('vm.hostId = :host', { host: filter.host });
+    if (filter.image) qb.andWhere('vm.imageId = :image', { image: filter.image });
+    (filter.tags ?? []).forEach((tag, i) => {
+      // Tags are stored as a JSON object; match the serialized "key":"value" (or "key":) pair.
+      const eq = tag.indexOf('=');
+      const pattern = eq < 0 ? `${JSON.stringify(tag)}:` : `${JSON.stringify(tag.slice(0, eq))}:${JSON.stringify(tag.slice(eq + 1))}`;
+      qb.andWhere(`vm.tags LIKE :tag${i} ESCAPE '\\'`, { [`tag${i}`]: `%${likeEscape(pattern)}%` });
+    });
+    if (filter.q) {
+      const q = `%${likeEscape(filter.q.toLowerCase())}%`;
+      qb.andWhere(
+        new Brackets((w) =>
+          w
+            .where("LOWER(vm.name) LIKE :q ESCAPE '\\'", { q })
+            .orWhere("LOWER(vm.nativeId) LIKE :q ESCAPE '\\'", { q })
+            .orWhere("LOWER(vm.ipAddresses) LIKE :q ESCAPE '\\'", { q }),
+        ),
+      );
+    }
+    applyArchived(qb, 'vm', filter.archived ?? 'false');
+  }
+}
