@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { loadAppConfig, SecretBox, type AppConfig } from '@hybridforms/core';
+import { createApp } from '../../apps/api/src/app.factory.js';
+
+export interface TestApp {
+  app: NestExpressApplication;
+  config: AppConfig;
+  dataDir: string;
+  http: () => ReturnType<typeof request>;
+  close: () => Promise<void>;
+}
+
+/** The real application on a fresh SQLite file (or DATABASE_URL when given), quiet. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hf-e2e-'));
+  const config = loadAppConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error', ...env });
+  const app = await createApp(config, { secretBox: SecretBox.fromEncoded(SecretBox.generateEncodedKey()), logger: false });
+  await app.init();
+  return {
+    app,
+    config,
+    dataDir,
+    http: () => request(app.getHttpServer()),
+    close: async () => {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls a refresh until it leaves queued/running. */
+export async function waitForRefresh(testApp: TestApp, id: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const res = await testApp.http().get(`/api/v1/refreshes/${id}`).expect(200);
+    if (!['queued', 'running'].includes(res.body.status)) return res.body;
+    if (Date.now() > deadline) throw new Error(`refresh ${id} still ${res.body.status} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
