@@ -1,0 +1,327 @@
+import type { Disk, ImageReference, VirtualMachine, VirtualMachineInstanceView, VirtualMachineSize } from '@azure/arm-compute';
+import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
+import type { ResourceGroup } from '@azure/arm-resources';
+import {
+  emptyInventoryGraph,
+  type DiskRecord,
+  type ImageRecord,
+  type InventoryGraph,
+  type NetworkRecord,
+  type NicRecord,
+  type PowerState,
+  type ResourceGroupRecord,
+  type VmRecord,
+} from '@hybridforms/core';
+import type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
+import { classifyAzureVm, classifyImage } from './rhel-classification.js';
+
+const POWER_STATE_CODES: Record<string, PowerState> = {
+  starting: 'starting',
+  running: 'running',
+  stopping: 'stopping',
+  stopped: 'stopped',
+  deallocating: 'deallocating',
+  deallocated: 'deallocated',
+};
+
+/**
+ * Turns what the collector read into an inventory graph. Pure: no I/O, no clock. Every native id
+ * is the lower-cased ARM resource id, and every join (VM ↔ instance view, VM ↔ NIC ↔ public IP,
+ * VM ↔ disk) compares ids case-insensitively because ARM varies the casing of resource groups.
+ */
+export function parseAzureInventory(subscriptions: AzureSubscriptionInventory[]): InventoryGraph {
+  const graph = emptyInventoryGraph();
+  const images = new Map<string, ImageRecord>();
+  const networks = new Map<string, NetworkRecord>();
+  for (const subscription of subscriptions) parseSubscription(subscription, graph, images, networks);
+  graph.images = [...images.values()];
+  graph.networks = [...networks.values()];
+  return graph;
+}
+
+function parseSubscription(
+  raw: AzureSubscriptionInventory,
+  graph: InventoryGraph,
+  images: Map<string, ImageRecord>,
+  networks: Map<string, NetworkRecord>,
+): void {
+  const statuses = indexById(raw.vmStatuses);
+  const sizes = sizeIndex(raw.vmSizes);
+  const vms = raw.virtualMachines.filter(hasId);
+  const vmIds = new Set(vms.map((vm) => key(vm.id)));
+  // Which VM each NIC and disk belongs to, as the VM itself says.
+  const nicOwners = new Map<string, { vmId: string; primary: boolean | undefined; only: boolean }>();
+  const diskOwners = new Map<string, { vmId: string; role: 'os' | 'data' }>();
+
+  for (const vm of vms) {
+    const instanceView = statuses.get(key(vm.id))?.instanceView ?? vm.instanceView;
+    const image = imageRecordOf(vm.storageProfile?.imageReference, vm.plan);
+    if (image && !images.has(image.nativeId)) images.set(image.nativeId, image);
+    graph.vms.push(vmRecord(vm, instanceView, image?.nativeId ?? null, raw.subscriptionId, sizes));
+
+    const nicRefs = (vm.networkProfile?.networkInterfaces ?? []).filter(hasId);
+    for (const ref of nicRefs) nicOwners.set(key(ref.id), { vmId: key(vm.id), primary: ref.primary, only: nicRefs.length === 1 });
+    const osDiskId = vm.storageProfile?.osDisk?.managedDisk?.id;
+    if (osDiskId) diskOwners.set(key(osDiskId), { vmId: key(vm.id), role: 'os' });
+    for (const dataDisk of vm.storageProfile?.dataDisks ?? []) {
+      if (dataDisk.managedDisk?.id) diskOwners.set(key(dataDisk.managedDisk.id), { vmId: key(vm.id), role: 'data' });
+    }
+  }
+
+  const publicIps = indexById(raw.publicIPAddresses);
+  for (const nic of raw.networkInterfaces.filter(hasId)) {
+    const record = nicRecord(nic, nicOwners.get(key(nic.id)), vmIds, publicIps);
+    graph.nics.push(record);
+    const subnetId = primaryIpConfiguration(nic)?.subnet?.id;
+    if (subnetId && !networks.has(key(subnetId))) networks.set(key(subnetId), subnetRecord(subnetId, nic.location));
+  }
+
+  const seenDisks = new Set<string>();
+  for (const disk of raw.disks.filter(hasId)) {
+    seenDisks.add(key(disk.id));
+    graph.disks.push(diskRecord(disk, diskOwners.get(key(disk.id)), vmIds));
+  }
+  // A disk the VM names but the disk list lacks (attached in between, or in another
+  // subscription): keep what the VM says of it rather than lose it.
+  for (const vm of vms) {
+    for (const record of disksFromVm(vm)) {
+      if (!seenDisks.has(record.nativeId)) {
+        seenDisks.add(record.nativeId);
+        graph.disks.push(record);
+      }
+    }
+  }
+
+  for (const group of raw.resourceGroups.filter(hasId)) graph.resourceGroups.push(resourceGroupRecord(group));
+}
+
+function vmRecord(
+  vm: VirtualMachine & { id: string },
+  instanceView: VirtualMachineInstanceView | undefined,
+  imageNativeId: string | null,
+  subscriptionId: string,
+  sizes: SizeIndex,
+): VmRecord {
+  const classification = classifyAzureVm({
+    guestOsName: instanceView?.osName,
+    guestOsVersion: instanceView?.osVersion,
+    imageReference: vm.storageProfile?.imageReference,
+    plan: vm.plan,
+    osDiskType: vm.storageProfile?.osDisk?.osType,
+    licenseType: vm.licenseType,
+  });
+  const sizeName = vm.hardwareProfile?.vmSize ?? null;
+  const size = sizeName ? sizes(vm.location, sizeName) : undefined;
+  return {
+    nativeId: key(vm.id),
+    uid: vm.vmId ?? null,
+    name: vm.name ?? lastSegment(vm.id),
+    hostNativeId: null,
+    imageNativeId,
+    location: vm.location ?? null,
+    resourceGroup: resourceGroupOf(vm.id),
+    subscriptionId: subscriptionId.toLowerCase(),
+    size: sizeName,
+    cpuCount: size?.numberOfCores ?? null,
+    memoryMb: size?.memoryInMB ?? null,
+    powerState: powerStateOf(instanceView),
+    osFamily: classification.osFamily,
+    osName: classification.osName,
+    osVersion: classification.osVersion,
+    osSource: classification.osSource,
+    licenseModel: classification.licenseModel,
+    rhelLicenseModel: classification.rhelLicenseModel,
+    licenseType: classification.licenseType,
+    guestAgentVersion: agentVersionOf(instanceView),
+    tags: { ...(vm.tags ?? {}) },
+    createdAtProvider: toDate(vm.timeCreated),
+  };
+}
+
+/** The status whose code starts with PowerState/ (never by index: the order is not fixed). */
+export function powerStateOf(instanceView: VirtualMachineInstanceView | undefined): PowerState {
+  const status = instanceView?.statuses?.find((s) => typeof s.code === 'string' && /^powerstate\//i.test(s.code));
+  if (!status?.code) return 'unknown';
+  return POWER_STATE_CODES[status.code.slice('PowerState/'.length).toLowerCase()] ?? 'unknown';
+}
+
+function agentVersionOf(instanceView: VirtualMachineInstanceView | undefined): string | null {
+  const version = instanceView?.vmAgent?.vmAgentVersion?.trim();
+  // ARM says "Unknown" until the agent has reported.
+  return version && version.toLowerCase() !== 'unknown' ? version : null;
+}
+
+function imageRecordOf(reference: ImageReference | undefined, plan: VirtualMachine['plan']): ImageRecord | null {
+  if (!reference) return null;
+  const os = classifyImage(reference, plan);
+  if (reference.publisher && reference.offer && reference.sku) {
+    const version = reference.version?.toLowerCase() === 'latest' && reference.exactVersion ? reference.exactVersion : (reference.version ?? 'latest');
+    return {
+      nativeId: ['marketplace', reference.publisher, reference.offer, reference.sku, version].join(':').toLowerCase(),
+      name: `${reference.publisher}:${reference.offer}:${reference.sku}:${version}`,
+      kind: 'marketplace',
+      publisher: reference.publisher,
+      offer: reference.offer,
+      sku: reference.sku,
+      version,
+      ...os,
+    };
+  }
+  const customId = reference.id ?? reference.sharedGalleryImageId ?? reference.communityGalleryImageId;
+  if (!customId) return null;
+  return {
+    nativeId: key(customId),
+    name: customImageName(customId),
+    kind: 'custom',
+    publisher: null,
+    offer: null,
+    sku: null,
+    version: null,
+    // A custom image says nothing of its OS by itself, unless it carries a marketplace plan.
+    ...os,
+  };
+}
+
+function nicRecord(
+  nic: NetworkInterface & { id: string },
+  owner: { vmId: string; primary: boolean | undefined; only: boolean } | undefined,
+  vmIds: Set<string>,
+  publicIps: Map<string, PublicIPAddress>,
+): NicRecord {
+  const backLink = nic.virtualMachine?.id ? key(nic.virtualMachine.id) : null;
+  const vmNativeId = owner?.vmId ?? (backLink && vmIds.has(backLink) ? backLink : null);
+  const configurations = nic.ipConfigurations ?? [];
+  const privateIps = configurations.map((c) => c.privateIPAddress).filter(isNonEmpty);
+  // A Dynamic public IP has no address until it is allocated: nothing to record then.
+  const publicIpAddresses = configurations
+    .map((c) => (c.publicIPAddress?.id ? publicIps.get(key(c.publicIPAddress.id))?.ipAddress : undefined))
+    .filter(isNonEmpty);
+  const subnetId = primaryIpConfiguration(nic)?.subnet?.id;
+  return {
+    nativeId: key(nic.id),
+    vmNativeId,
+    name: nic.name ?? lastSegment(nic.id),
+    macAddress: nic.macAddress ?? null,
+    primary: nic.primary ?? owner?.primary ?? owner?.only ?? false,
+    privateIps,
+    publicIps: publicIpAddresses,
+    networkNativeId: subnetId ? key(subnetId) : null,
+  };
+}
+
+function primaryIpConfiguration(nic: NetworkInterface): NonNullable<NetworkInterface['ipConfigurations']>[number] | undefined {
+  const configurations = nic.ipConfigurations ?? [];
+  return configurations.find((c) => c.primary) ?? configurations[0];
+}
+
+function subnetRecord(subnetId: string, location: string | undefined): NetworkRecord {
+  const segments = subnetId.split('/');
+  const vnetIndex = segments.findIndex((s) => s.toLowerCase() === 'virtualnetworks');
+  const vnet = vnetIndex >= 0 ? segments[vnetIndex + 1] : undefined;
+  const subnet = lastSegment(subnetId);
+  return { nativeId: key(subnetId), name: vnet ? `${vnet}/${subnet}` : subnet, kind: 'subnet', location: location ?? null };
+}
+
+function diskRecord(disk: Disk & { id: string }, owner: { vmId: string; role: 'os' | 'data' } | undefined, vmIds: Set<string>): DiskRecord {
+  const managedBy = disk.managedBy ? key(disk.managedBy) : null;
+  return {
+    nativeId: key(disk.id),
+    vmNativeId: owner?.vmId ?? (managedBy && vmIds.has(managedBy) ? managedBy : null),
+    name: disk.name ?? lastSegment(disk.id),
+    role: owner?.role ?? (disk.osType ? 'os' : 'data'),
+    sizeGb: disk.diskSizeGB ?? null,
+    storageType: disk.sku?.name ?? null,
+    location: disk.location ?? null,
+  };
+}
+
+function disksFromVm(vm: VirtualMachine & { id: string }): DiskRecord[] {
+  const records: DiskRecord[] = [];
+  const profile = vm.storageProfile;
+  const add = (
+    role: 'os' | 'data',
+    disk: { name?: string; diskSizeGB?: number; managedDisk?: { id?: string; storageAccountType?: string }; vhd?: { uri?: string } },
+  ) => {
+    // Unmanaged disks (a VHD in a storage account) have no resource id: the blob URI is theirs.
+    const id = disk.managedDisk?.id ?? disk.vhd?.uri;
+    if (!id) return;
+    records.push({
+      nativeId: key(id),
+      vmNativeId: key(vm.id),
+      name: disk.name ?? lastSegment(id),
+      role,
+      sizeGb: disk.diskSizeGB ?? null,
+      storageType: disk.managedDisk?.storageAccountType ?? null,
+      location: vm.location ?? null,
+    });
+  };
+  if (profile?.osDisk) add('os', profile.osDisk);
+  for (const dataDisk of profile?.dataDisks ?? []) add('data', dataDisk);
+  return records;
+}
+
+function resourceGroupRecord(group: ResourceGroup & { id: string }): ResourceGroupRecord {
+  return { nativeId: key(group.id), name: group.name ?? lastSegment(group.id), location: group.location ?? null, tags: { ...(group.tags ?? {}) } };
+}
+
+type SizeIndex = (location: string | undefined, sizeName: string) => VirtualMachineSize | undefined;
+
+/** Sizes by location and name; a size missing from its location's list is looked up anywhere. */
+function sizeIndex(locations: AzureLocationSizes[]): SizeIndex {
+  const byLocation = new Map<string, VirtualMachineSize>();
+  const byName = new Map<string, VirtualMachineSize>();
+  for (const { location, sizes } of locations) {
+    for (const size of sizes) {
+      if (!size.name) continue;
+      byLocation.set(`${normalizeLocation(location)}|${size.name.toLowerCase()}`, size);
+      if (!byName.has(size.name.toLowerCase())) byName.set(size.name.toLowerCase(), size);
+    }
+  }
+  return (location, sizeName) => byLocation.get(`${normalizeLocation(location ?? '')}|${sizeName.toLowerCase()}`) ?? byName.get(sizeName.toLowerCase());
+}
+
+/** `West Europe` and `westeurope` are the same location. */
+export function normalizeLocation(location: string): string {
+  return location.replace(/\s+/g, '').toLowerCase();
+}
+
+/** The resource group of a resource id, lower-cased. */
+export function resourceGroupOf(resourceId: string): string | null {
+  const match = /\/resourcegroups\/([^/]+)/i.exec(resourceId);
+  return match ? match[1].toLowerCase() : null;
+}
+
+function customImageName(id: string): string {
+  // Gallery image versions read better as image/version than as the version alone.
+  const match = /\/images\/([^/]+)\/versions\/([^/]+)$/i.exec(id);
+  return match ? `${match[1]}/${match[2]}` : lastSegment(id);
+}
+
+function indexById<T extends { id?: string }>(items: T[]): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const item of items) if (item.id) map.set(key(item.id), item);
+  return map;
+}
+
+function toDate(value: Date | string | undefined): Date | null {
+  if (!value) return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+function hasId<T extends { id?: string }>(item: T): item is T & { id: string } {
+  return typeof item?.id === 'string' && item.id.length > 0;
+}
+
+function isNonEmpty(value: string | undefined | null): value is string {
+  return typeof value === 'string' && value.length > 0;
+}
+
+function key(id: string): string {
+  return id.toLowerCase();
+}
+
+function lastSegment(id: string): string {
+  const parts = id.split('/').filter(Boolean);
+  return parts[parts.length - 1] ?? id;
+}

@@ -1,0 +1,179 @@
+import { X509Certificate } from 'node:crypto';
+
+/** Non-secret settings of an Azure provider (stored as given; defaults applied when used). */
+export interface AzureProviderConfig {
+  /** Entra ID tenant (directory) id, a GUID. */
+  tenantId: string;
+  /** Application (client) id of the service principal, a GUID. */
+  clientId: string;
+  /** Subscriptions to inventory, one or many GUIDs. */
+  subscriptionIds: string[];
+  /** ARM endpoint; default https://management.azure.com. */
+  resourceManagerUrl?: string;
+  /** Entra ID authority; default https://login.microsoftonline.com. */
+  authorityHost?: string;
+  /** PEM of an extra CA to trust for ARM and the authority (a private cloud or the simulator). */
+  caCertificate?: string;
+  /** Retries of one request by the SDK pipeline (429 with Retry-After, 5xx, network); 0..10, default 3. */
+  maxRetries?: number;
+  /** Subscriptions collected at the same time; 1..16, default 4. */
+  subscriptionConcurrency?: number;
+  /** Retry-After given to a 429 that carries none, in seconds; 0..60, default 5. */
+  defaultRetryAfterSeconds?: number;
+}
+
+/** Secrets of an Azure provider. */
+export interface AzureCredentials {
+  /** Client secret of the service principal. Never logged, never in an error message. */
+  clientSecret: string;
+}
+
+/** A config with every default applied. */
+export type ResolvedAzureConfig = Required<Omit<AzureProviderConfig, 'caCertificate'>> & Pick<AzureProviderConfig, 'caCertificate'>;
+
+export const AZURE_PUBLIC_RESOURCE_MANAGER = 'https://management.azure.com';
+export const AZURE_PUBLIC_AUTHORITY = 'https://login.microsoftonline.com';
+
+const DEFAULTS = {
+  resourceManagerUrl: AZURE_PUBLIC_RESOURCE_MANAGER,
+  authorityHost: AZURE_PUBLIC_AUTHORITY,
+  maxRetries: 3,
+  subscriptionConcurrency: 4,
+  defaultRetryAfterSeconds: 5,
+} as const;
+
+const CONFIG_KEYS: readonly (keyof AzureProviderConfig)[] = [
+  'tenantId',
+  'clientId',
+  'subscriptionIds',
+  'resourceManagerUrl',
+  'authorityHost',
+  'caCertificate',
+  'maxRetries',
+  'subscriptionConcurrency',
+  'defaultRetryAfterSeconds',
+];
+const CREDENTIAL_KEYS: readonly (keyof AzureCredentials)[] = ['clientSecret'];
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----/g;
+
+/** True for a GUID such as a tenant, client or subscription id. */
+export function isGuid(value: unknown): value is string {
+  return typeof value === 'string' && GUID.test(value);
+}
+
+/**
+ * Checks the shape of an Azure provider's config and credentials without any I/O. Returns one
+ * message per problem, naming the key; never echoes a secret.
+ */
+export function validateAzureConfig(config: unknown, credentials: unknown): string[] {
+  const problems: string[] = [];
+  if (!isPlainObject(config)) {
+    problems.push('config must be an object with tenantId, clientId and subscriptionIds');
+  } else {
+    for (const key of Object.keys(config)) {
+      if (!(CONFIG_KEYS as readonly string[]).includes(key)) problems.push(`config.${key} is not a known setting (known: ${CONFIG_KEYS.join(', ')})`);
+    }
+    for (const key of ['tenantId', 'clientId'] as const) {
+      if (!isGuid(config[key])) problems.push(`config.${key} must be a GUID (e.g. 00000000-0000-0000-0000-000000000000)`);
+    }
+    checkSubscriptionIds(config.subscriptionIds, problems);
+    for (const key of ['resourceManagerUrl', 'authorityHost'] as const) {
+      if (config[key] !== undefined && !isHttpsUrl(config[key])) problems.push(`config.${key} must be an https:// URL without query or fragment`);
+    }
+    if (config.caCertificate !== undefined && !isPemCertificates(config.caCertificate)) {
+      problems.push('config.caCertificate must be one or more PEM certificates (-----BEGIN CERTIFICATE----- …)');
+    }
+    checkInteger(config, 'maxRetries', 0, 10, problems);
+    checkInteger(config, 'subscriptionConcurrency', 1, 16, problems);
+    checkNumber(config, 'defaultRetryAfterSeconds', 0, 60, problems);
+  }
+  if (!isPlainObject(credentials)) {
+    problems.push('credentials must be an object with clientSecret');
+  } else {
+    for (const key of Object.keys(credentials)) {
+      if (!(CREDENTIAL_KEYS as readonly string[]).includes(key)) problems.push(`credentials.${key} is not a known credential (known: clientSecret)`);
+    }
+    if (typeof credentials.clientSecret !== 'string' || credentials.clientSecret.trim() === '') {
+      problems.push('credentials.clientSecret must be a non-empty string');
+    }
+  }
+  return problems;
+}
+
+/** Applies the defaults to a config that passed {@link validateAzureConfig}. */
+export function resolveAzureConfig(config: AzureProviderConfig): ResolvedAzureConfig {
+  return {
+    tenantId: config.tenantId,
+    clientId: config.clientId,
+    subscriptionIds: [...new Set(config.subscriptionIds.map((id) => id.toLowerCase()))],
+    resourceManagerUrl: trimSlash(config.resourceManagerUrl ?? DEFAULTS.resourceManagerUrl),
+    authorityHost: trimSlash(config.authorityHost ?? DEFAULTS.authorityHost),
+    caCertificate: config.caCertificate,
+    maxRetries: config.maxRetries ?? DEFAULTS.maxRetries,
+    subscriptionConcurrency: config.subscriptionConcurrency ?? DEFAULTS.subscriptionConcurrency,
+    defaultRetryAfterSeconds: config.defaultRetryAfterSeconds ?? DEFAULTS.defaultRetryAfterSeconds,
+  };
+}
+
+function checkSubscriptionIds(value: unknown, problems: string[]): void {
+  if (!Array.isArray(value) || value.length === 0) {
+    problems.push('config.subscriptionIds must be a non-empty list of subscription GUIDs');
+    return;
+  }
+  const seen = new Set<string>();
+  value.forEach((id, index) => {
+    if (!isGuid(id)) problems.push(`config.subscriptionIds[${index}] must be a GUID`);
+    else if (seen.has(id.toLowerCase())) problems.push(`config.subscriptionIds[${index}] repeats ${id}`);
+    else seen.add(id.toLowerCase());
+  });
+}
+
+function checkInteger(config: Record<string, unknown>, key: string, min: number, max: number, problems: string[]): void {
+  const value = config[key];
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problems.push(`config.${key} must be an integer from ${min} to ${max}`);
+  }
+}
+
+function checkNumber(config: Record<string, unknown>, key: string, min: number, max: number, problems: string[]): void {
+  const value = config[key];
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    problems.push(`config.${key} must be a number from ${min} to ${max}`);
+  }
+}
+
+function isHttpsUrl(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.search === '' && url.hash === '' && url.username === '' && url.password === '';
+  } catch {
+    return false;
+  }
+}
+
+function isPemCertificates(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const blocks = value.match(PEM_BLOCK);
+  if (!blocks) return false;
+  // Anything but certificates and whitespace around them is a paste error (a key, say).
+  if (value.replace(PEM_BLOCK, '').trim() !== '') return false;
+  try {
+    for (const block of blocks) new X509Certificate(block);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function trimSlash(url: string): string {
+  return url.replace(/\/+$/, '');
+}
