@@ -1,0 +1,366 @@
+import { randomUUID } from 'node:crypto';
+import { isSupportedApiVersion, supportedApiVersions, type ApiVersionFamily } from './api-version.catalog.js';
+import {
+  diskToWire,
+  instanceViewToWire,
+  nicToWire,
+  publicIpToWire,
+  resourceGroupToWire,
+  subscriptionToWire,
+  vmToWire,
+} from './arm-wire.serializer.js';
+import type { ReadRateLimiter } from './read-rate.limiter.js';
+import type { ResourceTable } from './resource.table.js';
+import { armError, armThrottled, jsonResponse, queryParam, type SimIncoming, type SimResponse } from './sim-http.js';
+import type { SimEstate, SubscriptionEstate } from './sim-estate.js';
+import type { SimRecord, SimVm } from './sim-estate.model.js';
+import { KNOWN_LOCATIONS, VM_SIZES } from './vm-size.catalog.js';
+
+export interface ArmRouterConfig {
+  tenantId: string;
+  subscriptionIds: readonly string[];
+  pageSize: number;
+  baseUrl: () => string;
+  isValidBearer: (authorization: string | undefined) => boolean;
+  rateLimiter: ReadRateLimiter;
+}
+
+export interface ArmMatch {
+  faultRoute: string;
+  /** 1-based page of a paged list; undefined for other requests. */
+  page: number | undefined;
+  serve: () => SimResponse;
+}
+
+interface ResourceType {
+  provider: string;
+  family: ApiVersionFamily;
+  faultRoute: string;
+  table: (sub: SubscriptionEstate) => ResourceTable<SimRecord & { id: string; location: string }>;
+  wire: (record: SimRecord, incoming: SimIncoming, now: string) => unknown;
+}
+
+const VM_TYPE: ResourceType = {
+  provider: 'Microsoft.Compute/virtualMachines',
+  family: 'compute',
+  faultRoute: 'virtualMachines',
+  table: (sub) => sub.vms,
+  wire: (record, incoming, now) => vmToWire(record as SimVm, { instanceView: wantsInstanceView(incoming), now }),
+};
+
+const RESOURCE_TYPES: Record<string, ResourceType> = {
+  'microsoft.compute/virtualmachines': VM_TYPE,
+  'microsoft.compute/disks': {
+    provider: 'Microsoft.Compute/disks',
+    family: 'disks',
+    faultRoute: 'disks',
+    table: (sub) => sub.disks,
+    wire: (record) => diskToWire(record as Parameters<typeof diskToWire>[0]),
+  },
+  'microsoft.network/networkinterfaces': {
+    provider: 'Microsoft.Network/networkInterfaces',
+    family: 'network',
+    faultRoute: 'networkInterfaces',
+    table: (sub) => sub.nics,
+    wire: (record) => nicToWire(record as Parameters<typeof nicToWire>[0]),
+  },
+  'microsoft.network/publicipaddresses': {
+    provider: 'Microsoft.Network/publicIPAddresses',
+    family: 'network',
+    faultRoute: 'publicIPAddresses',
+    table: (sub) => sub.publicIps,
+    wire: (record) => publicIpToWire(record as Parameters<typeof publicIpToWire>[0]),
+  },
+};
+
+function statusOnly(incoming: SimIncoming): boolean {
+  return queryParam(incoming.query, 'statusOnly')?.toLowerCase() === 'true';
+}
+
+function wantsInstanceView(incoming: SimIncoming): boolean {
+  return statusOnly(incoming) || /instanceView/i.test(queryParam(incoming.query, '$expand') ?? '');
+}
+
+interface Cursor {
+  afterSeq: number;
+  page: number;
+}
+
+/** `$skiptoken` is opaque to clients; ours carries the last seq served and the page number. */
+function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(`${cursor.afterSeq}:${cursor.page}`).toString('base64url');
+}
+
+function decodeCursor(token: string | undefined): Cursor | null | undefined {
+  if (token === undefined) return undefined;
+  const match = /^(\d+):(\d+)$/.exec(Buffer.from(token, 'base64url').toString());
+  return match ? { afterSeq: Number(match[1]), page: Number(match[2]) } : null;
+}
+
+/**
+ * Routes ARM reads to the estate: paths compared case-insensitively with `//` collapsed, then
+ * the checks ARM makes (bearer token, subscription, api-version, read throttling) in that order.
+ */
+export class ArmRouter {
+  constructor(
+    private readonly estate: SimEstate,
+    private readonly config: ArmRouterConfig,
+  ) {}
+
+  match(incoming: SimIncoming): ArmMatch | undefined {
+    const seg = incoming.segments;
+    const s = seg.map((x) => x.toLowerCase());
+    if (s[0] !== 'subscriptions') return undefined;
+    if (s.length === 1) return this.route(incoming, 'subscriptions', undefined, null, 'subscriptions', () => this.listSubscriptions());
+    const subscriptionId = seg[1];
+    const rest = s.slice(2);
+    const orig = seg.slice(2);
+    const page = this.pageOf(incoming);
+
+    if (rest.length === 0) {
+      return this.route(incoming, 'subscriptions', undefined, subscriptionId, 'subscriptions', () => this.getSubscription(subscriptionId));
+    }
+    if (rest[0] === 'resourcegroups' && rest.length === 1) {
+      return this.route(incoming, 'resourceGroups', page, subscriptionId, 'resources', (sub) =>
+        this.list(incoming, sub.resourceGroups, (g) => resourceGroupToWire(g)),
+      );
+    }
+    if (rest[0] === 'resourcegroups' && rest.length === 2) {
+      return this.route(incoming, 'resourceGroups', undefined, subscriptionId, 'resources', (sub) => {
+        const group = this.group(sub, orig[1]);
+        return group ? jsonResponse(200, resourceGroupToWire(group)) : this.groupNotFound(orig[1]);
+      });
+    }
+    if (rest[0] === 'providers' && rest[1] === 'microsoft.compute' && rest[2] === 'locations' && rest.length === 5) {
+      const location = rest[3];
+      if (rest[4] === 'vmsizes') {
+        return this.route(incoming, 'vmSizes', undefined, subscriptionId, 'compute', () => this.vmSizes(location, incoming));
+      }
+      if (rest[4] === 'virtualmachines') {
+        return this.route(incoming, statusOnly(incoming) ? 'virtualMachinesStatus' : 'virtualMachines', page, subscriptionId, 'compute', (sub) =>
+          this.listResources(incoming, VM_TYPE, sub, (vm) => vm.location.toLowerCase() === location),
+        );
+      }
+    }
+    if (rest[0] === 'providers' && rest.length === 3) {
+      const type = RESOURCE_TYPES[`${rest[1]}/${rest[2]}`];
+      if (type) {
+        const faultRoute = type === VM_TYPE && statusOnly(incoming) ? 'virtualMachinesStatus' : type.faultRoute;
+        return this.route(incoming, faultRoute, page, subscriptionId, type.family, (sub) => this.listResources(incoming, type, sub));
+      }
+    }
+    if (rest[0] === 'resourcegroups' && rest[2] === 'providers' && rest.length >= 5) {
+      const type = RESOURCE_TYPES[`${rest[3]}/${rest[4]}`];
+      if (type) return this.matchInGroup(incoming, type, subscriptionId, orig[1], orig.slice(5), page);
+    }
+    return this.route(incoming, 'unknown', undefined, subscriptionId, null, () =>
+      armError(404, 'InvalidResourceType', `The resource type could not be found for path '${incoming.rawPath}'.`),
+    );
+  }
+
+  private matchInGroup(
+    incoming: SimIncoming,
+    type: ResourceType,
+    subscriptionId: string,
+    groupName: string,
+    tail: string[],
+    page: number | undefined,
+  ): ArmMatch | undefined {
+    const inGroup = (sub: SubscriptionEstate, serve: () => SimResponse) =>
+      this.group(sub, groupName) ? serve() : this.groupNotFound(groupName);
+    if (tail.length === 0) {
+      const faultRoute = type === VM_TYPE && statusOnly(incoming) ? 'virtualMachinesStatus' : type.faultRoute;
+      const wanted = groupName.toLowerCase();
+      return this.route(incoming, faultRoute, page, subscriptionId, type.family, (sub) =>
+        inGroup(sub, () => this.listResources(incoming, type, sub, (r) => groupOf(r.id) === wanted)),
+      );
+    }
+    const name = tail[0];
+    const id = `/subscriptions/${subscriptionId}/resourceGroups/${groupName}/providers/${type.provider}/${name}`;
+    if (tail.length === 1) {
+      return this.route(incoming, type.faultRoute, undefined, subscriptionId, type.family, (sub) =>
+        inGroup(sub, () => {
+          const record = type.table(sub).get(id);
+          return record ? jsonResponse(200, type.wire(record, incoming, new Date().toISOString())) : this.resourceNotFound(type, name, groupName);
+        }),
+      );
+    }
+    if (type === VM_TYPE && tail.length === 2 && tail[1].toLowerCase() === 'instanceview') {
+      return this.route(incoming, 'virtualMachines', undefined, subscriptionId, 'compute', (sub) =>
+        inGroup(sub, () => {
+          const vm = sub.vms.get(id);
+          return vm ? jsonResponse(200, instanceViewToWire(vm, new Date().toISOString())) : this.resourceNotFound(type, name, groupName);
+        }),
+      );
+    }
+    return undefined;
+  }
+
+  /** Wraps a handler with ARM's checks and headers. A null family skips the api-version check. */
+  private route(
+    incoming: SimIncoming,
+    faultRoute: string,
+    page: number | undefined,
+    subscriptionId: string | null,
+    family: ApiVersionFamily | null,
+    handler: (sub: SubscriptionEstate) => SimResponse,
+  ): ArmMatch {
+    return {
+      faultRoute,
+      page,
+      serve: () => {
+        const headers: Record<string, string> = {
+          'x-ms-request-id': randomUUID(),
+          'x-ms-correlation-request-id': headerOf(incoming, 'x-ms-correlation-request-id') ?? randomUUID(),
+          'x-ms-routing-request-id': `EASTUS:${routingStamp()}:${randomUUID()}`,
+          'strict-transport-security': 'max-age=31536000; includeSubDomains',
+          'x-content-type-options': 'nosniff',
+        };
+        const response = this.check(incoming, subscriptionId, family, headers) ?? handler(this.estate.subscription(subscriptionId ?? '')!);
+        Object.assign(response.headers, headers);
+        return response;
+      },
+    };
+  }
+
+  private check(
+    incoming: SimIncoming,
+    subscriptionId: string | null,
+    family: ApiVersionFamily | null,
+    headers: Record<string, string>,
+  ): SimResponse | undefined {
+    const authorization = headerOf(incoming, 'authorization');
+    if (!this.config.isValidBearer(authorization)) {
+      const reason = authorization ? 'The access token is invalid.' : "The authentication failed because of missing 'Authorization' header.";
+      headers['www-authenticate'] = `Bearer authorization_uri="${this.config.baseUrl()}/${this.config.tenantId}", error="invalid_token", error_description="${reason}"`;
+      return armError(401, 'InvalidAuthenticationToken', reason);
+    }
+    if (incoming.method !== 'GET') {
+      return armError(405, 'MethodNotAllowed', `The simulator serves reads only; '${incoming.method}' is not supported.`);
+    }
+    if (subscriptionId !== null && !this.estate.subscription(subscriptionId)) {
+      return armError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
+    }
+    if (family) {
+      const version = queryParam(incoming.query, 'api-version');
+      if (!version) {
+        return armError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+      }
+      if (!isSupportedApiVersion(family, version)) {
+        return armError(
+          400,
+          'InvalidApiVersionParameter',
+          `The api-version '${version}' is invalid. The supported versions are '${supportedApiVersions(family).join(',')}'.`,
+        );
+      }
+    }
+    if (subscriptionId !== null) {
+      const decision = this.config.rateLimiter.take(subscriptionId);
+      headers['x-ms-ratelimit-remaining-subscription-reads'] = String(decision.remaining);
+      if (!decision.allowed) return armThrottled(decision.retryAfterSeconds);
+    }
+    return undefined;
+  }
+
+  private pageOf(incoming: SimIncoming): number {
+    return decodeCursor(queryParam(incoming.query, '$skiptoken'))?.page ?? 1;
+  }
+
+  private listResources<T extends SimRecord & { id: string; location: string }>(
+    incoming: SimIncoming,
+    type: ResourceType,
+    sub: SubscriptionEstate,
+    filter?: (record: T) => boolean,
+  ): SimResponse {
+    const now = new Date().toISOString();
+    const table = type.table(sub) as unknown as ResourceTable<T>;
+    return this.list(incoming, table, (record) => type.wire(record, incoming, now), filter);
+  }
+
+  /** One ARM page: `{ value, nextLink? }`, nextLink absolute on this server with `$skiptoken`. */
+  private list<T extends SimRecord>(
+    incoming: SimIncoming,
+    table: ResourceTable<T>,
+    wire: (record: T) => unknown,
+    filter?: (record: T) => boolean,
+  ): SimResponse {
+    const token = queryParam(incoming.query, '$skiptoken');
+    const cursor = decodeCursor(token);
+    if (cursor === null) return armError(400, 'InvalidSkipToken', `The skip token '${token}' is invalid.`);
+    const page = table.page(cursor?.afterSeq ?? 0, this.config.pageSize, filter);
+    const body: { value: unknown[]; nextLink?: string } = { value: page.items.map(wire) };
+    if (page.nextAfterSeq !== null) {
+      body.nextLink = this.nextLink(incoming, encodeCursor({ afterSeq: page.nextAfterSeq, page: (cursor?.page ?? 1) + 1 }));
+    }
+    return jsonResponse(200, body);
+  }
+
+  private nextLink(incoming: SimIncoming, skipToken: string): string {
+    const params = new URLSearchParams();
+    const seen = new Set<string>();
+    for (const key of Object.keys(incoming.query)) {
+      const lower = key.toLowerCase();
+      if (lower === '$skiptoken' || seen.has(lower)) continue;
+      seen.add(lower);
+      params.set(key, queryParam(incoming.query, key)!);
+    }
+    params.set('$skiptoken', skipToken);
+    const path = '/' + incoming.segments.map(encodeURIComponent).join('/');
+    return `${this.config.baseUrl()}${path}?${params.toString()}`;
+  }
+
+  private vmSizes(location: string, incoming: SimIncoming): SimResponse {
+    if (!KNOWN_LOCATIONS.includes(location)) {
+      return armError(
+        400,
+        'NoRegisteredProviderFound',
+        `No registered resource provider found for location '${location}' and API version '${queryParam(incoming.query, 'api-version')}' ` +
+          `for type 'locations/vmSizes'. The supported locations are '${KNOWN_LOCATIONS.join(', ')}'.`,
+      );
+    }
+    // Not paged: ARM returns every size in one response.
+    return jsonResponse(200, { value: VM_SIZES });
+  }
+
+  private listSubscriptions(): SimResponse {
+    return jsonResponse(200, {
+      value: this.config.subscriptionIds.map((id, i) => subscriptionToWire(id, this.config.tenantId, i)),
+      count: { type: 'Total', value: this.config.subscriptionIds.length },
+    });
+  }
+
+  private getSubscription(subscriptionId: string): SimResponse {
+    const index = this.config.subscriptionIds.findIndex((id) => id.toLowerCase() === subscriptionId.toLowerCase());
+    return jsonResponse(200, subscriptionToWire(this.config.subscriptionIds[index], this.config.tenantId, index));
+  }
+
+  private group(sub: SubscriptionEstate, name: string) {
+    return sub.resourceGroups.get(`/subscriptions/${sub.id}/resourcegroups/${name}`);
+  }
+
+  private groupNotFound(name: string): SimResponse {
+    return armError(404, 'ResourceGroupNotFound', `Resource group '${name}' could not be found.`);
+  }
+
+  private resourceNotFound(type: ResourceType, name: string, groupName: string): SimResponse {
+    return armError(
+      404,
+      'ResourceNotFound',
+      `The Resource '${type.provider}/${name}' under resource group '${groupName}' was not found. ` +
+        'For more details please go to https://aka.ms/ARMResourceNotFoundFix',
+    );
+  }
+}
+
+function groupOf(id: string): string {
+  return id.split('/')[4]?.toLowerCase() ?? '';
+}
+
+function headerOf(incoming: SimIncoming, name: string): string | undefined {
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function routingStamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}

@@ -1,0 +1,108 @@
+/** The power states Azure reports as `PowerState/<state>` in a VM's instance view. */
+export type SimPowerState = 'running' | 'starting' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
+
+export interface AzureSimulatorOptions {
+  /** Entra ID tenant the token endpoint serves; default a fixed GUID. */
+  tenantId?: string;
+  /** The only client id the token endpoint accepts; default a fixed GUID. */
+  clientId?: string;
+  /** The secret of `clientId`; default a fixed random-looking string. */
+  clientSecret?: string;
+  /** Subscriptions the tokens give access to; default one fixed GUID. */
+  subscriptionIds?: string[];
+  /** Generated VMs per subscription (default 36, enough for every case of the estate mix). */
+  vmCount?: number;
+  /** Seed of the estate generator; the same seed yields the same estate. Default 1. */
+  seed?: number;
+  /** Items per list page; ARM style nextLink paging with `$skiptoken`. Default 100. */
+  pageSize?: number;
+  /** Address to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Port to listen on; default 0 (ephemeral). */
+  port?: number;
+  /**
+   * Per-subscription read token bucket like ARM's (real values: bucket 250, refill 25/s).
+   * Default `false` (no limit) so that the demo and large benchmarks are never throttled.
+   */
+  rateLimit?: { bucket: number; refillPerSecond: number } | false;
+}
+
+export interface SimVmSpec {
+  name: string;
+  /** Default 'rg-sim'. The casing given here is the casing of the VM's id. */
+  resourceGroup?: string;
+  /** Default 'eastus'. */
+  location?: string;
+  /** Default 'Standard_D2s_v3'. */
+  vmSize?: string;
+  /** The OS disk's osType; default Linux. */
+  osType?: 'Linux' | 'Windows';
+  imageReference?: {
+    publisher?: string;
+    offer?: string;
+    sku?: string;
+    version?: string;
+    exactVersion?: string;
+    id?: string;
+  };
+  plan?: { name: string; publisher: string; product: string } | null;
+  licenseType?: string | null;
+  /** Default running. */
+  powerState?: SimPowerState;
+  /** instanceView.osName as the guest agent reports it (null when no agent). */
+  guestOsName?: string | null;
+  guestOsVersion?: string | null;
+  /** instanceView.vmAgent.vmAgentVersion; null means no agent reports (Azure then says 'Unknown'). */
+  vmAgentVersion?: string | null;
+  tags?: Record<string, string>;
+  /** Default false; when true a public IP resource is joined through the NIC's ipconfig. */
+  publicIp?: boolean;
+  /** Managed data disks; default 0. */
+  dataDisks?: number;
+  /** ISO timestamp; default derived from the seed. */
+  timeCreated?: string;
+}
+
+/**
+ * The route names a fault can target. 'virtualMachines' covers the VM lists without statusOnly
+ * and single VM reads; 'virtualMachinesStatus' only the lists with statusOnly=true. Single NIC,
+ * public IP and disk reads count as their list's route. Other ARM reads (a subscription, one
+ * resource group) are reached only through '*'.
+ */
+export type FaultRoute =
+  | 'token'
+  | 'openid'
+  | 'virtualMachines'
+  | 'virtualMachinesStatus'
+  | 'networkInterfaces'
+  | 'publicIPAddresses'
+  | 'disks'
+  | 'resourceGroups'
+  | 'vmSizes'
+  | '*';
+
+export interface FaultSpec {
+  /** Which requests; see {@link FaultRoute}. */
+  route: FaultRoute | string;
+  /** Only the Nth page (1-based) of a paged list; omitted = every request of the route. */
+  page?: number;
+  kind: 'throttle' | 'error' | 'malformed' | 'slow' | 'drop';
+  /** For 'error' (default 500); 'throttle' is always 429. */
+  status?: number;
+  /** For 'throttle': the Retry-After header value (default 1); null = no header at all. */
+  retryAfterSeconds?: number | null;
+  /** For 'slow': the delay before the request is served normally (default 1000). */
+  delayMs?: number;
+  /** How many matching requests the fault applies to; default 1, Infinity allowed. */
+  times?: number;
+}
+
+export interface SimRequest {
+  method: string;
+  /** The path as received, without the query string. */
+  path: string;
+  /** Decoded query parameters; a parameter sent more than once is an array. */
+  query: Record<string, string | string[]>;
+  /** The status served; 0 when the connection was dropped by a fault. */
+  status: number;
+}

@@ -1,0 +1,400 @@
+import type { SimPowerState, SimVmSpec } from './azure-simulator.types.js';
+import { ResourceTable } from './resource.table.js';
+import { SeededRandom } from './seeded-random.js';
+import type { SimDisk, SimNic, SimPublicIp, SimResourceGroup, SimVm } from './sim-estate.model.js';
+
+export interface SubscriptionEstate {
+  id: string;
+  resourceGroups: ResourceTable<SimResourceGroup>;
+  vms: ResourceTable<SimVm>;
+  nics: ResourceTable<SimNic>;
+  publicIps: ResourceTable<SimPublicIp>;
+  disks: ResourceTable<SimDisk>;
+}
+
+/** Placement details the public spec does not carry; the estate generator uses them to force every case. */
+export interface VmPlacementHints {
+  /** Upper-case the resource group in the references Compute and Network write (an ARM quirk). */
+  upperCaseReferences?: boolean;
+  publicIpAllocation?: 'Static' | 'Dynamic';
+}
+
+export interface OrphanDiskSpec {
+  name: string;
+  resourceGroup: string;
+  location: string;
+  sizeGB: number;
+  skuName?: string;
+}
+
+export interface OrphanPublicIpSpec {
+  name: string;
+  resourceGroup: string;
+  location: string;
+}
+
+const POWER_STATES: readonly SimPowerState[] = ['running', 'starting', 'stopping', 'stopped', 'deallocating', 'deallocated'];
+const ZONED_LOCATIONS = new Set(['eastus', 'eastus2', 'westeurope', 'northeurope', 'westus2', 'uksouth', 'centralus']);
+// Azure public address blocks, so addresses look like the real thing.
+const PUBLIC_PREFIXES = [20, 40, 52, 13, 51, 104];
+
+export function resourceId(subscriptionId: string, resourceGroup: string, provider: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${provider}/${name}`;
+}
+
+/** The same id with its resource-group segment upper-cased, as Compute and Network often write references. */
+function upperGroup(id: string): string {
+  return id.replace(/(\/resourceGroups\/)([^/]+)/i, (_m, seg: string, rg: string) => seg + rg.toUpperCase());
+}
+
+/**
+ * The simulated estate: per subscription, the resources the list routes serve, and the mutations
+ * tests use to change them. Everything derived (GUIDs, MACs, addresses) comes from a seeded PRNG,
+ * so the same sequence of calls yields the same estate.
+ */
+export class SimEstate {
+  private readonly subscriptions = new Map<string, SubscriptionEstate>();
+  private readonly vmIndex = new Map<string, SimVm>();
+  private readonly random: SeededRandom;
+  private seq = 0;
+  private macCounter = 0;
+  private publicIpCounter = 0;
+  private readonly privateIpCounters = new Map<string, number>();
+
+  constructor(subscriptionIds: readonly string[], seed: number) {
+    this.random = new SeededRandom(seed).fork(7);
+    for (const id of subscriptionIds) {
+      this.subscriptions.set(id.toLowerCase(), {
+        id,
+        resourceGroups: new ResourceTable(),
+        vms: new ResourceTable(),
+        nics: new ResourceTable(),
+        publicIps: new ResourceTable(),
+        disks: new ResourceTable(),
+      });
+    }
+  }
+
+  subscription(subscriptionId: string): SubscriptionEstate | undefined {
+    return this.subscriptions.get(subscriptionId.toLowerCase());
+  }
+
+  findVm(vmId: string): SimVm | undefined {
+    return this.vmIndex.get(vmId.toLowerCase());
+  }
+
+  vmIds(subscriptionId?: string): string[] {
+    const subs = subscriptionId ? [this.requireSubscription(subscriptionId)] : [...this.subscriptions.values()];
+    return subs.flatMap((sub) => sub.vms.all().map((vm) => vm.id));
+  }
+
+  ensureResourceGroup(
+    subscriptionId: string,
+    name: string,
+    location: string,
+    tags?: Record<string, string>,
+  ): SimResourceGroup {
+    const sub = this.requireSubscription(subscriptionId);
+    const existing = sub.resourceGroups.get(`/subscriptions/${sub.id}/resourcegroups/${name}`);
+    if (existing) return existing;
+    const group: SimResourceGroup = {
+      seq: ++this.seq,
+      key: `/subscriptions/${sub.id}/resourcegroups/${name}`.toLowerCase(),
+      subscriptionId: sub.id,
+      name,
+      location,
+      tags,
+    };
+    sub.resourceGroups.add(group);
+    return group;
+  }
+
+  addVm(subscriptionId: string, spec: SimVmSpec, hints: VmPlacementHints = {}): string {
+    const sub = this.requireSubscription(subscriptionId);
+    if (!spec.name) throw new Error('A VM needs a name');
+    const location = spec.location ?? 'eastus';
+    // A VM in an existing group takes the group's own casing, as ARM does.
+    const group = this.ensureResourceGroup(sub.id, spec.resourceGroup ?? 'rg-sim', location);
+    const rg = group.name;
+    const id = resourceId(sub.id, rg, 'Microsoft.Compute/virtualMachines', spec.name);
+    if (sub.vms.get(id)) throw new Error(`VM ${spec.name} already exists in ${rg}`);
+
+    const r = this.random;
+    // About a third of VMs get references whose resource group is upper-cased (an ARM quirk).
+    const upper = r.chance(0.35);
+    const quirk = (hints.upperCaseReferences ?? upper) ? upperGroup : (s: string) => s;
+    const osType = spec.osType ?? 'Linux';
+    const powerState = spec.powerState ?? 'running';
+    if (!POWER_STATES.includes(powerState)) throw new Error(`Unknown power state ${powerState}`);
+    const timeCreated = spec.timeCreated ?? this.randomTimeCreated();
+    const sku = spec.imageReference?.sku ?? '';
+    const hyperVGeneration = /gen2|azure-edition/i.test(sku) || /gen2/i.test(spec.imageReference?.id ?? '') ? 'V2' : 'V1';
+    const zones = ZONED_LOCATIONS.has(location.toLowerCase()) && r.chance(0.3) ? [String(r.int(1, 3))] : undefined;
+    const premium = /s(_|$)|^Standard_[DG]S/i.test(spec.vmSize ?? 'Standard_D2s_v3');
+    const diskSku = premium ? r.weighted([['Premium_LRS', 6], ['StandardSSD_LRS', 3], ['Standard_LRS', 1]] as const) : 'Standard_LRS';
+    const deallocated = powerState === 'deallocated';
+    const diskState = deallocated || powerState === 'deallocating' ? 'Reserved' : 'Attached';
+
+    const osDisk = this.newDisk(sub, rg, `${spec.name}_OsDisk_1_${r.hex(32)}`, location, {
+      sizeGB: this.osDiskSize(spec),
+      skuName: diskSku,
+      osType,
+      hyperVGeneration,
+      managedBy: quirk(id),
+      diskState,
+      createOption: spec.imageReference ? 'FromImage' : 'Copy',
+      imageId: this.imageIdOf(sub.id, location, spec.imageReference),
+      timeCreated,
+      zone: zones?.[0],
+    });
+    const dataDisks: SimDisk[] = [];
+    for (let lun = 0; lun < (spec.dataDisks ?? 0); lun++) {
+      dataDisks.push(
+        this.newDisk(sub, rg, `${spec.name}_DataDisk_${lun}`, location, {
+          sizeGB: r.pick([32, 64, 128, 256, 512, 1024]),
+          skuName: diskSku,
+          managedBy: quirk(id),
+          diskState,
+          createOption: 'Empty',
+          timeCreated,
+          zone: zones?.[0],
+        }),
+      );
+    }
+
+    const nicName = r.chance(0.5) ? `${spec.name}${r.int(100, 999)}` : `${spec.name}-nic`;
+    const nicId = resourceId(sub.id, rg, 'Microsoft.Network/networkInterfaces', nicName);
+    let publicIp: SimPublicIp | null = null;
+    if (spec.publicIp) {
+      const wanted = hints.publicIpAllocation ?? (r.chance(0.5) ? 'Static' : 'Dynamic');
+      // Standard SKU addresses are always Static (and the only kind allowed in zones).
+      const standard = wanted === 'Static' && (zones !== undefined || r.chance(0.7));
+      publicIp = this.newPublicIp(sub, rg, `${spec.name}-ip`, location, {
+        skuName: standard ? 'Standard' : 'Basic',
+        allocation: wanted,
+        ipConfigurationId: quirk(`${nicId}/ipConfigurations/ipconfig1`),
+        domainNameLabel: r.chance(0.4) ? spec.name.toLowerCase() : undefined,
+        zone: standard ? zones?.[0] : undefined,
+      });
+      if (publicIp.allocation === 'Dynamic' && deallocated) publicIp.allocated = false;
+    }
+    const nic: SimNic = {
+      seq: ++this.seq,
+      key: nicId.toLowerCase(),
+      id: nicId,
+      name: nicName,
+      location,
+      macAddress: this.nextMac(),
+      privateIp: this.nextPrivateIp(sub.id),
+      subnetId: resourceId(sub.id, rg, 'Microsoft.Network/virtualNetworks', `${rg}-vnet/subnets/default`),
+      nsgId: r.chance(0.7) ? resourceId(sub.id, rg, 'Microsoft.Network/networkSecurityGroups', `${spec.name}-nsg`) : undefined,
+      acceleratedNetworking: !/^Standard_B/i.test(spec.vmSize ?? '') && r.chance(0.6),
+      virtualMachineId: quirk(id),
+      publicIp,
+      resourceGuid: r.guid(),
+    };
+    sub.nics.add(nic);
+
+    const vm: SimVm = {
+      seq: ++this.seq,
+      key: id.toLowerCase(),
+      subscriptionId: sub.id,
+      id,
+      name: spec.name,
+      resourceGroup: rg,
+      location,
+      vmId: r.guid(),
+      vmSize: spec.vmSize ?? 'Standard_D2s_v3',
+      osType,
+      imageReference: spec.imageReference ? { ...spec.imageReference } : undefined,
+      plan: spec.plan ? { ...spec.plan } : null,
+      licenseType: spec.licenseType ?? null,
+      powerState,
+      guest: {
+        osName: spec.guestOsName ?? null,
+        osVersion: spec.guestOsVersion ?? null,
+        agentVersion: spec.vmAgentVersion ?? null,
+      },
+      guestForgotten: deallocated,
+      tags: spec.tags ? { ...spec.tags } : undefined,
+      timeCreated,
+      computerName: spec.name.replace(/[^A-Za-z0-9-]/g, '').slice(0, osType === 'Windows' ? 15 : 64),
+      adminUsername: osType === 'Windows' ? 'azureadmin' : r.pick(['azureuser', 'cloud-user', 'ansible']),
+      hyperVGeneration,
+      zones,
+      nics: [nic],
+      nicRefIds: [quirk(nic.id)],
+      osDisk,
+      osDiskRefId: quirk(osDisk.id),
+      dataDisks,
+      dataDiskRefIds: dataDisks.map((d) => quirk(d.id)),
+    };
+    sub.vms.add(vm);
+    this.vmIndex.set(vm.key, vm);
+    return id;
+  }
+
+  removeVm(vmId: string): void {
+    const vm = this.requireVm(vmId);
+    const sub = this.requireSubscription(vm.subscriptionId);
+    sub.vms.remove(vm.key);
+    this.vmIndex.delete(vm.key);
+    for (const nic of vm.nics) {
+      sub.nics.remove(nic.key);
+      if (nic.publicIp) sub.publicIps.remove(nic.publicIp.key);
+    }
+    for (const disk of [vm.osDisk, ...vm.dataDisks]) sub.disks.remove(disk.key);
+  }
+
+  setPowerState(vmId: string, state: SimPowerState): void {
+    if (!POWER_STATES.includes(state)) throw new Error(`Unknown power state ${state}`);
+    const vm = this.requireVm(vmId);
+    vm.powerState = state;
+    const released = state === 'deallocated';
+    if (released) vm.guestForgotten = true;
+    if (state === 'running') vm.guestForgotten = false;
+    const diskState = released || state === 'deallocating' ? 'Reserved' : 'Attached';
+    for (const disk of [vm.osDisk, ...vm.dataDisks]) disk.diskState = diskState;
+    for (const nic of vm.nics) {
+      const pip = nic.publicIp;
+      if (!pip || pip.allocation !== 'Dynamic') continue;
+      if (released) pip.allocated = false;
+      else if (!pip.allocated && state !== 'deallocating') {
+        // A Dynamic address comes back as a new one after deallocation.
+        pip.address = this.nextPublicAddress();
+        pip.allocated = true;
+      }
+    }
+  }
+
+  resizeVm(vmId: string, vmSize: string): void {
+    this.requireVm(vmId).vmSize = vmSize;
+  }
+
+  setTags(vmId: string, tags: Record<string, string>): void {
+    this.requireVm(vmId).tags = { ...tags };
+  }
+
+  setLicenseType(vmId: string, licenseType: string | null): void {
+    this.requireVm(vmId).licenseType = licenseType;
+  }
+
+  addOrphanDisk(subscriptionId: string, spec: OrphanDiskSpec): SimDisk {
+    const sub = this.requireSubscription(subscriptionId);
+    const group = this.ensureResourceGroup(sub.id, spec.resourceGroup, spec.location);
+    return this.newDisk(sub, group.name, spec.name, spec.location, {
+      sizeGB: spec.sizeGB,
+      skuName: spec.skuName ?? 'Standard_LRS',
+      managedBy: null,
+      diskState: 'Unattached',
+      createOption: 'Empty',
+      timeCreated: this.randomTimeCreated(),
+    });
+  }
+
+  addOrphanPublicIp(subscriptionId: string, spec: OrphanPublicIpSpec): SimPublicIp {
+    const sub = this.requireSubscription(subscriptionId);
+    const group = this.ensureResourceGroup(sub.id, spec.resourceGroup, spec.location);
+    return this.newPublicIp(sub, group.name, spec.name, spec.location, {
+      skuName: 'Standard',
+      allocation: 'Static',
+      ipConfigurationId: null,
+    });
+  }
+
+  private newDisk(
+    sub: SubscriptionEstate,
+    rg: string,
+    name: string,
+    location: string,
+    fields: Omit<SimDisk, 'seq' | 'key' | 'id' | 'name' | 'location' | 'uniqueId'>,
+  ): SimDisk {
+    const id = resourceId(sub.id, rg, 'Microsoft.Compute/disks', name);
+    const disk: SimDisk = { seq: ++this.seq, key: id.toLowerCase(), id, name, location, uniqueId: this.random.guid(), ...fields };
+    sub.disks.add(disk);
+    return disk;
+  }
+
+  private newPublicIp(
+    sub: SubscriptionEstate,
+    rg: string,
+    name: string,
+    location: string,
+    fields: Pick<SimPublicIp, 'skuName' | 'allocation' | 'ipConfigurationId' | 'domainNameLabel' | 'zone'>,
+  ): SimPublicIp {
+    const id = resourceId(sub.id, rg, 'Microsoft.Network/publicIPAddresses', name);
+    const pip: SimPublicIp = {
+      seq: ++this.seq,
+      key: id.toLowerCase(),
+      id,
+      name,
+      location,
+      address: this.nextPublicAddress(),
+      allocated: true,
+      resourceGuid: this.random.guid(),
+      ...fields,
+    };
+    sub.publicIps.add(pip);
+    return pip;
+  }
+
+  private osDiskSize(spec: SimVmSpec): number {
+    if ((spec.osType ?? 'Linux') === 'Windows') return 127;
+    if (/canonical|ubuntu/i.test(spec.imageReference?.publisher ?? '')) return 30;
+    return 64;
+  }
+
+  /** creationData.imageReference.id of a disk created from a platform image, or the custom image id. */
+  private imageIdOf(subscriptionId: string, location: string, ref: SimVmSpec['imageReference']): string | undefined {
+    if (!ref) return undefined;
+    if (ref.id) return ref.id;
+    const version = ref.exactVersion ?? ref.version;
+    return (
+      `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${ref.publisher}` +
+      `/ArtifactTypes/VMImage/Offers/${ref.offer}/Skus/${ref.sku}/Versions/${version}`
+    );
+  }
+
+  private nextMac(): string {
+    // An odd multiplier permutes 24 bits, so MACs stay unique for 16M NICs.
+    const n = (Math.imul(++this.macCounter, 0x9e3779) + 0x1b2c3d) & 0xffffff;
+    const bytes = [n >>> 16, (n >>> 8) & 0xff, n & 0xff].map((b) => b.toString(16).toUpperCase().padStart(2, '0'));
+    return `00-0D-3A-${bytes.join('-')}`;
+  }
+
+  private nextPrivateIp(subscriptionId: string): string {
+    const n = this.privateIpCounters.get(subscriptionId) ?? 0;
+    this.privateIpCounters.set(subscriptionId, n + 1);
+    // Azure reserves .0-.3 of each subnet; spread over 10.x.y.4-253.
+    const host = 4 + (n % 250);
+    const block = Math.floor(n / 250);
+    return `10.${block >> 8}.${block & 0xff}.${host}`;
+  }
+
+  private nextPublicAddress(): string {
+    const n = (Math.imul(++this.publicIpCounter, 0x2f6b5) + 0x5a17) & 0xffffff;
+    const prefix = PUBLIC_PREFIXES[this.publicIpCounter % PUBLIC_PREFIXES.length];
+    return `${prefix}.${n >>> 16}.${(n >>> 8) & 0xff}.${Math.max(1, n & 0xff)}`;
+  }
+
+  private randomTimeCreated(): string {
+    const start = Date.UTC(2021, 0, 1);
+    const span = Date.UTC(2025, 5, 30) - start;
+    const ms = start + Math.floor(this.random.next() * span);
+    // Compute writes seven fractional digits and an explicit offset.
+    const iso = new Date(ms).toISOString().replace(/\.\d{3}Z$/, '');
+    return `${iso}.${String(this.random.int(0, 9999999)).padStart(7, '0')}+00:00`;
+  }
+
+  private requireSubscription(subscriptionId: string): SubscriptionEstate {
+    const sub = this.subscription(subscriptionId);
+    if (!sub) throw new Error(`Unknown subscription ${subscriptionId}`);
+    return sub;
+  }
+
+  private requireVm(vmId: string): SimVm {
+    const vm = this.findVm(vmId);
+    if (!vm) throw new Error(`Unknown VM ${vmId}`);
+    return vm;
+  }
+}

@@ -1,0 +1,9 @@
+export { AzureSimulator } from './azure/azure-simulator.js';
+export type {
+  AzureSimulatorOptions,
+  FaultRoute,
+  FaultSpec,
+  SimPowerState,
+  SimRequest,
+  SimVmSpec,
+} from './azure/azure-simulator.types.js';
