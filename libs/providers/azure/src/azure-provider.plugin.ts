@@ -1,0 +1,80 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import {
+  ProviderError,
+  ProviderErrorCode,
+  ProviderPluginImpl,
+  emptyInventoryGraph,
+  type InventoryGraph,
+  type InventoryScope,
+  type ProviderContext,
+  type ProviderLogger,
+  type ProviderPlugin,
+} from '@hybridforms/core';
+import { AzureClientFactory, type AzureClientSource } from './azure-client.factory.js';
+import { parseAzureInventory } from './azure-inventory.parser.js';
+import { resolveAzureConfig, validateAzureConfig, type AzureCredentials, type AzureProviderConfig, type ResolvedAzureConfig } from './azure-provider.config.js';
+import { AzureCollector } from './azure.collector.js';
+
+/** Builds the SDK clients of a provider; replaceable in tests. */
+export type AzureClientSourceFactory = (config: ResolvedAzureConfig, clientSecret: string) => AzureClientSource;
+
+/** Injection token of an {@link AzureClientSourceFactory} to use instead of the real SDK clients. */
+export const AZURE_CLIENT_SOURCE_FACTORY = Symbol('AZURE_CLIENT_SOURCE_FACTORY');
+
+/**
+ * The Azure provider plugin: validates the config, proves access, and collects the inventory of
+ * one or many subscriptions (collector → parser; the shared persister saves the graph).
+ */
+@ProviderPluginImpl()
+@Injectable()
+export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, AzureCredentials> {
+  readonly type = 'azure';
+
+  private readonly clientSourceFactory: AzureClientSourceFactory;
+
+  constructor(@Optional() @Inject(AZURE_CLIENT_SOURCE_FACTORY) clientSourceFactory?: AzureClientSourceFactory) {
+    this.clientSourceFactory = clientSourceFactory ?? ((config, secret) => new AzureClientFactory(config, secret));
+  }
+
+  validateConfig(config: unknown, credentials: unknown): string[] {
+    return validateAzureConfig(config, credentials);
+  }
+
+  async validate(config: AzureProviderConfig, credentials: AzureCredentials, logger: ProviderLogger): Promise<void> {
+    const collector = this.collector(config, credentials, { logger });
+    await collector.validateAccess();
+    logger.log(`azure: access to ${config.subscriptionIds.length} subscription(s) proven`);
+  }
+
+  async collectInventory(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, scope: InventoryScope): Promise<InventoryGraph> {
+    const collector = this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal, progress: ctx.progress });
+    if (scope.kind === 'targeted') {
+      if (scope.nativeIds.length === 0) return emptyInventoryGraph();
+      const collected = await collector.collectTargeted(scope.nativeIds);
+      const graph = parseAzureInventory(collected.inventories);
+      return { ...graph, partErrors: collected.partErrors, notFound: collected.notFound };
+    }
+    const collected = await collector.collectFull();
+    const graph = parseAzureInventory(collected.inventories);
+    return { ...graph, partErrors: collected.partErrors };
+  }
+
+  private collector(
+    config: AzureProviderConfig,
+    credentials: AzureCredentials,
+    context: { logger: ProviderLogger; signal?: AbortSignal; progress?: (counts: Record<string, number>) => void },
+  ): AzureCollector {
+    // A stored config is re-checked: it may predate a stricter schema.
+    const problems = validateAzureConfig(config, credentials);
+    if (problems.length > 0) throw new ProviderError(ProviderErrorCode.InvalidConfig, `invalid Azure provider settings: ${problems.join('; ')}`);
+    const resolved = resolveAzureConfig(config);
+    return new AzureCollector(this.clientSourceFactory(resolved, credentials.clientSecret), {
+      subscriptionIds: resolved.subscriptionIds,
+      subscriptionConcurrency: resolved.subscriptionConcurrency,
+      secrets: [credentials.clientSecret],
+      logger: context.logger,
+      signal: context.signal,
+      progress: context.progress,
+    });
+  }
+}

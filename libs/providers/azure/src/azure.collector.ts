@@ -1,0 +1,330 @@
+import type { Disk, VirtualMachine } from '@azure/arm-compute';
+import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
+import { ProviderError, ProviderErrorCode, type PartError, type ProviderLogger } from '@hybridforms/core';
+import type { AzureClientSource, AzureSubscriptionClients } from './azure-client.factory.js';
+import { toProviderError } from './azure-error.mapper.js';
+import { normalizeLocation } from './azure-inventory.parser.js';
+import type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
+import { settleWithConcurrency } from './bounded-concurrency.js';
+
+/** How the collector runs; the clients come from an {@link AzureClientSource}. */
+export interface AzureCollectorOptions {
+  subscriptionIds: string[];
+  subscriptionConcurrency: number;
+  /** Concurrent single GETs of a targeted refresh. */
+  targetedConcurrency?: number;
+  /** Masked in every error message. */
+  secrets: readonly unknown[];
+  logger?: ProviderLogger;
+  signal?: AbortSignal;
+  progress?: (counts: Record<string, number>) => void;
+}
+
+/** A full collection: the subscriptions read, and the ones that failed. */
+export interface AzureFullCollection {
+  inventories: AzureSubscriptionInventory[];
+  partErrors: PartError[];
+}
+
+/** A targeted collection: the VMs read, the ids ARM says are gone, and what failed. */
+export interface AzureTargetedCollection extends AzureFullCollection {
+  notFound: string[];
+}
+
+/** What a targeted refresh asks for: a VM resource id, cut into its parts. */
+interface VmRef {
+  nativeId: string;
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+}
+
+const VM_ID = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines\/([^/]+)$/i;
+const RESOURCE_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/([^/]+)\/providers\/[^/]+\/[^/]+\/([^/]+)$/i;
+const DEFAULT_TARGETED_CONCURRENCY = 8;
+
+/**
+ * Talks to ARM through the SDKs, and only that: lists (full refresh) or single GETs (targeted
+ * refresh) per subscription, subscriptions in parallel up to a bound. One subscription's failure
+ * becomes a part error while the others complete; a failure anywhere in a subscription's paging
+ * fails that whole subscription (never half a list). Retries are the SDK pipeline's alone.
+ */
+export class AzureCollector {
+  constructor(
+    private readonly clients: AzureClientSource,
+    private readonly options: AzureCollectorOptions,
+  ) {}
+
+  /** Gets a token once up front: a bad secret fails fast, and the clients share the cached token. */
+  async authenticate(): Promise<void> {
+    try {
+      await this.clients.getToken(this.options.signal);
+    } catch (error) {
+      throw toProviderError(error, { operation: 'getting an ARM token', secrets: this.options.secrets });
+    }
+  }
+
+  /** Proves read access to every subscription: the first page of its VM list. */
+  async validateAccess(): Promise<void> {
+    await this.authenticate();
+    const results = await settleWithConcurrency(this.options.subscriptionIds, this.options.subscriptionConcurrency, async (subscriptionId) => {
+      const { compute } = this.clients.forSubscription(subscriptionId);
+      await this.call('reading virtual machines', subscriptionId, async () => {
+        await compute.virtualMachines.listAll({ abortSignal: this.options.signal }).byPage().next();
+      });
+    });
+    const errors = results.flatMap((r, i) =>
+      r.status === 'rejected' ? [toProviderError(r.reason, { operation: 'reading', subscriptionId: this.options.subscriptionIds[i], secrets: this.options.secrets })] : [],
+    );
+    if (errors.length > 0) throw combine(errors, this.options.subscriptionIds.length);
+  }
+
+  /** Lists everything of every subscription. Throws only when every subscription failed. */
+  async collectFull(): Promise<AzureFullCollection> {
+    await this.authenticate();
+    let vms = 0;
+    let done = 0;
+    const results = await settleWithConcurrency(this.options.subscriptionIds, this.options.subscriptionConcurrency, async (subscriptionId) => {
+      const started = Date.now();
+      const inventory = await this.collectSubscription(this.clients.forSubscription(subscriptionId));
+      vms += inventory.virtualMachines.length;
+      this.options.progress?.({ subscriptions: ++done, vms });
+      this.options.logger?.debug(
+        `subscription ${subscriptionId}: ${inventory.virtualMachines.length} vms, ${inventory.networkInterfaces.length} nics, ${inventory.disks.length} disks in ${Date.now() - started} ms`,
+      );
+      return inventory;
+    });
+    const inventories: AzureSubscriptionInventory[] = [];
+    const errors: ProviderError[] = [];
+    const partErrors: PartError[] = [];
+    results.forEach((result, i) => {
+      const subscriptionId = this.options.subscriptionIds[i];
+      if (result.status === 'fulfilled') {
+        inventories.push(result.value);
+        return;
+      }
+      const error = toProviderError(result.reason, { operation: 'collecting', subscriptionId, secrets: this.options.secrets });
+      errors.push(error);
+      partErrors.push(partError(`subscription ${subscriptionId}`, error));
+    });
+    if (inventories.length === 0 && errors.length > 0) throw combine(errors, this.options.subscriptionIds.length);
+    for (const e of partErrors) this.options.logger?.warn(`${e.scope} skipped (${e.code}): ${e.message}`);
+    return { inventories, partErrors };
+  }
+
+  /** Reads the given VMs (lower-cased resource ids) and what hangs off them, by single GETs. */
+  async collectTargeted(nativeIds: string[]): Promise<AzureTargetedCollection> {
+    const partErrors: PartError[] = [];
+    const bySubscription = new Map<string, VmRef[]>();
+    const configured = new Set(this.options.subscriptionIds.map((s) => s.toLowerCase()));
+    for (const nativeId of [...new Set(nativeIds.map((id) => id.toLowerCase()))]) {
+      const match = VM_ID.exec(nativeId);
+      if (!match) {
+        partErrors.push({ scope: `vm ${nativeId}`, code: ProviderErrorCode.NotFound, message: `${nativeId} is not an Azure VM resource id` });
+        continue;
+      }
+      const [, subscriptionId, resourceGroup, name] = match;
+      if (!configured.has(subscriptionId)) {
+        partErrors.push({ scope: `vm ${nativeId}`, code: ProviderErrorCode.NotFound, message: `subscription ${subscriptionId} is not configured for this provider` });
+        continue;
+      }
+      const refs = bySubscription.get(subscriptionId) ?? [];
+      refs.push({ nativeId, subscriptionId, resourceGroup, name });
+      bySubscription.set(subscriptionId, refs);
+    }
+    if (bySubscription.size === 0) return { inventories: [], partErrors, notFound: [] };
+
+    await this.authenticate();
+    const subscriptions = [...bySubscription.entries()];
+    const results = await settleWithConcurrency(subscriptions, this.options.subscriptionConcurrency, ([subscriptionId, refs]) =>
+      this.collectTargetedSubscription(this.clients.forSubscription(subscriptionId), refs),
+    );
+    const inventories: AzureSubscriptionInventory[] = [];
+    const notFound: string[] = [];
+    const failures: ProviderError[] = [];
+    results.forEach((result, i) => {
+      if (result.status === 'fulfilled') {
+        if (result.value.inventory.virtualMachines.length > 0) inventories.push(result.value.inventory);
+        this.options.progress?.({ vms: inventories.reduce((n, inv) => n + inv.virtualMachines.length, 0) });
+        notFound.push(...result.value.notFound);
+        for (const failure of result.value.failures) {
+          failures.push(failure.error);
+          partErrors.push(partError(`vm ${failure.nativeId}`, failure.error));
+        }
+      } else {
+        const error = toProviderError(result.reason, { operation: 'reading virtual machines', subscriptionId: subscriptions[i][0], secrets: this.options.secrets });
+        failures.push(error);
+        for (const ref of subscriptions[i][1]) partErrors.push(partError(`vm ${ref.nativeId}`, error));
+      }
+    });
+    // Nothing read and nothing proven gone: the refresh failed as a whole.
+    if (inventories.length === 0 && notFound.length === 0 && failures.length > 0) throw combine(failures, failures.length);
+    return { inventories, partErrors, notFound };
+  }
+
+  private async collectSubscription(clients: AzureSubscriptionClients): Promise<AzureSubscriptionInventory> {
+    const { subscriptionId, compute, network, resources } = clients;
+    return this.withSubscriptionAbort(async (abortSignal) => {
+      const [virtualMachines, vmStatuses, networkInterfaces, publicIPAddresses, disks, resourceGroups] = await Promise.all([
+        this.list('listing virtual machines', subscriptionId, () => compute.virtualMachines.listAll({ abortSignal })),
+        this.list('listing virtual machine statuses', subscriptionId, () => compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal })),
+        this.list('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal })),
+        this.list('listing public IP addresses', subscriptionId, () => network.publicIPAddresses.listAll({ abortSignal })),
+        this.list('listing disks', subscriptionId, () => compute.disks.list({ abortSignal })),
+        this.list('listing resource groups', subscriptionId, () => resources.resourceGroups.list({ abortSignal })),
+      ]);
+      const vmSizes = await this.sizesFor(clients, virtualMachines, abortSignal);
+      return { subscriptionId, virtualMachines, vmStatuses, networkInterfaces, publicIPAddresses, disks, resourceGroups, vmSizes };
+    });
+  }
+
+  private async collectTargetedSubscription(
+    clients: AzureSubscriptionClients,
+    refs: VmRef[],
+  ): Promise<{ inventory: AzureSubscriptionInventory; notFound: string[]; failures: { nativeId: string; error: ProviderError }[] }> {
+    const { subscriptionId, compute, network } = clients;
+    const abortSignal = this.options.signal;
+    const limit = this.options.targetedConcurrency ?? DEFAULT_TARGETED_CONCURRENCY;
+    const notFound: string[] = [];
+    const failures: { nativeId: string; error: ProviderError }[] = [];
+    const read: { vm: VirtualMachine; nics: NetworkInterface[]; publicIps: PublicIPAddress[]; disks: Disk[] }[] = [];
+
+    const results = await settleWithConcurrency(refs, limit, async (ref) => {
+      const vm = await this.get(`reading virtual machine ${ref.name}`, subscriptionId, () => compute.virtualMachines.get(ref.resourceGroup, ref.name, { expand: 'instanceView', abortSignal }));
+      if (!vm) return 'gone' as const;
+      const nics = await this.getAll(
+        (vm.networkProfile?.networkInterfaces ?? []).map((n) => n.id),
+        limit,
+        (group, name) => this.get(`reading network interface ${name}`, subscriptionId, () => network.networkInterfaces.get(group, name, { abortSignal })),
+      );
+      const publicIpIds = nics.flatMap((nic) => (nic.ipConfigurations ?? []).map((c) => c.publicIPAddress?.id));
+      const diskIds = [vm.storageProfile?.osDisk?.managedDisk?.id, ...(vm.storageProfile?.dataDisks ?? []).map((d) => d.managedDisk?.id)];
+      const [publicIps, disks] = await Promise.all([
+        this.getAll(publicIpIds, limit, (group, name) =>
+          this.get(`reading public IP address ${name}`, subscriptionId, () => network.publicIPAddresses.get(group, name, { abortSignal })),
+        ),
+        this.getAll(diskIds, limit, (group, name) => this.get(`reading disk ${name}`, subscriptionId, () => compute.disks.get(group, name, { abortSignal }))),
+      ]);
+      read.push({ vm, nics, publicIps, disks });
+      return 'read' as const;
+    });
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') failures.push({ nativeId: refs[i].nativeId, error: toProviderError(result.reason, { operation: `reading ${refs[i].name}`, subscriptionId, secrets: this.options.secrets }) });
+      else if (result.value === 'gone') notFound.push(refs[i].nativeId);
+    });
+
+    const virtualMachines = read.map((r) => r.vm);
+    // Sizes are needed for cores and memory; without them the VMs read would be half records.
+    const vmSizes = virtualMachines.length > 0 ? await this.sizesFor(clients, virtualMachines, abortSignal) : [];
+    return {
+      inventory: {
+        subscriptionId,
+        virtualMachines,
+        vmStatuses: [],
+        networkInterfaces: read.flatMap((r) => r.nics),
+        publicIPAddresses: read.flatMap((r) => r.publicIps),
+        disks: read.flatMap((r) => r.disks),
+        resourceGroups: [],
+        vmSizes,
+      },
+      notFound,
+      failures,
+    };
+  }
+
+  /** One size list per location in use (cores and memory per size). */
+  private async sizesFor(clients: AzureSubscriptionClients, vms: VirtualMachine[], abortSignal: AbortSignal | undefined): Promise<AzureLocationSizes[]> {
+    const locations = [...new Set(vms.map((vm) => vm.location).filter((l): l is string => Boolean(l)).map(normalizeLocation))].sort();
+    return Promise.all(
+      locations.map(async (location) => ({
+        location,
+        sizes: await this.list(`listing VM sizes in ${location}`, clients.subscriptionId, () => clients.compute.virtualMachineSizes.list(location, { abortSignal }), 'name'),
+      })),
+    );
+  }
+
+  /** Drains a paged list; any failure, on any page, fails the whole list. */
+  private async list<T extends object>(operation: string, subscriptionId: string, start: () => AsyncIterable<T>, key: 'id' | 'name' = 'id'): Promise<T[]> {
+    return this.call(operation, subscriptionId, async () => {
+      const items: T[] = [];
+      for await (const item of start()) items.push(item);
+      assertShape(items, key, operation, subscriptionId);
+      return items;
+    });
+  }
+
+  /** A single GET; undefined when ARM says the resource is gone (404, but not a missing subscription). */
+  private async get<T extends { id?: string }>(operation: string, subscriptionId: string, run: () => Promise<T>): Promise<T | undefined> {
+    let item: T;
+    try {
+      item = await run();
+    } catch (error) {
+      if (isGone(error)) return undefined;
+      throw toProviderError(error, { operation, subscriptionId, secrets: this.options.secrets });
+    }
+    assertShape([item], 'id', operation, subscriptionId);
+    return item;
+  }
+
+  /** GETs the resources with these ids (deduplicated, case-insensitively), skipping those gone. */
+  private async getAll<T>(ids: (string | undefined)[], limit: number, get: (resourceGroup: string, name: string) => Promise<T | undefined>): Promise<T[]> {
+    const unique = [...new Map(ids.filter((id): id is string => Boolean(id)).map((id) => [id.toLowerCase(), id])).values()];
+    const results = await settleWithConcurrency(unique, limit, (id) => {
+      const match = RESOURCE_ID.exec(id);
+      if (!match) throw new ProviderError(ProviderErrorCode.MalformedResponse, `${id} is not a resource id`);
+      return get(match[1], match[2]);
+    });
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return results.flatMap((r) => (r.status === 'fulfilled' && r.value !== undefined ? [r.value] : []));
+  }
+
+  private async call<T>(operation: string, subscriptionId: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toProviderError(error, { operation, subscriptionId, secrets: this.options.secrets });
+    }
+  }
+
+  /** Runs a subscription's lists under one signal, so the first failure stops its siblings. */
+  private async withSubscriptionAbort<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const parent = this.options.signal;
+    const onAbort = () => controller.abort(parent?.reason);
+    if (parent?.aborted) onAbort();
+    parent?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await run(controller.signal);
+    } catch (error) {
+      controller.abort();
+      throw error;
+    } finally {
+      parent?.removeEventListener('abort', onAbort);
+    }
+  }
+}
+
+function assertShape(items: unknown[], key: 'id' | 'name', operation: string, subscriptionId: string): void {
+  const bad = items.findIndex((item) => typeof item !== 'object' || item === null || typeof (item as Record<string, unknown>)[key] !== 'string');
+  if (bad >= 0) {
+    throw new ProviderError(ProviderErrorCode.MalformedResponse, `${operation} in subscription ${subscriptionId} failed: item ${bad} of the response has no ${key}`);
+  }
+}
+
+/** A 404 of the resource itself or of its resource group; a missing subscription is a failure. */
+function isGone(error: unknown): boolean {
+  const e = error as { statusCode?: number; code?: string } | null;
+  return typeof e === 'object' && e !== null && e.statusCode === 404 && e.code !== 'SubscriptionNotFound';
+}
+
+function partError(scope: string, error: ProviderError): PartError {
+  return { scope, code: error.code, message: error.message };
+}
+
+/** One error for several failed parts: the first one's code, every message. */
+function combine(errors: ProviderError[], total: number): ProviderError {
+  if (errors.length === 1) return errors[0];
+  const retryable = errors.every((e) => e.retryable);
+  return new ProviderError(errors[0].code, `${errors.length} of ${total} failed: ${errors.map((e) => e.message).join('; ')}`, retryable);
+}
