@@ -24,9 +24,9 @@ export function vmToWire(vm: SimVm, options: { instanceView: boolean; now: strin
   };
   if (vm.imageReference) properties.osProfile = osProfile(vm);
   properties.networkProfile = {
-    networkInterfaces: vm.nicRefIds.map((id, i) => ({
-      id,
-      properties: vm.nicRefIds.length > 1 ? { primary: i === 0, deleteOption: 'Delete' } : { deleteOption: 'Delete' },
+    networkInterfaces: vm.nics.map((nic, i) => ({
+      id: reference(nic.id, vm.upperRefs),
+      properties: vm.nics.length > 1 ? { primary: i === 0, deleteOption: 'Delete' } : { deleteOption: 'Delete' },
     })),
   };
   properties.securityProfile = vm.hyperVGeneration === 'V2' ? { securityType: 'TrustedLaunch', uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } } : undefined;
@@ -64,7 +64,7 @@ function storageProfile(vm: SimVm): Json {
       name: vm.osDisk.name,
       createOption: ref ? 'FromImage' : 'Attach',
       caching: 'ReadWrite',
-      managedDisk: { storageAccountType: vm.osDisk.skuName, id: vm.osDiskRefId },
+      managedDisk: { storageAccountType: vm.osDisk.skuName, id: reference(vm.osDisk.id, vm.upperRefs) },
       deleteOption: 'Delete',
       diskSizeGB: vm.osDisk.sizeGB,
     },
@@ -73,7 +73,7 @@ function storageProfile(vm: SimVm): Json {
       name: disk.name,
       createOption: 'Empty',
       caching: 'ReadOnly',
-      managedDisk: { storageAccountType: disk.skuName, id: vm.dataDiskRefIds[lun] },
+      managedDisk: { storageAccountType: disk.skuName, id: reference(disk.id, vm.upperRefs) },
       deleteOption: 'Detach',
       diskSizeGB: disk.sizeGB,
       toBeDetached: false,
@@ -171,6 +171,8 @@ function vmAgent(vm: SimVm, now: string): Json {
 
 export function nicToWire(nic: SimNic): Json {
   const ipConfigId = `${nic.id}/ipConfigurations/ipconfig1`;
+  // The VNet and NSG live in the NIC's resource group.
+  const group = nic.id.slice(0, nic.id.indexOf('/providers/'));
   return compact({
     name: nic.name,
     id: nic.id,
@@ -192,7 +194,7 @@ export function nicToWire(nic: SimNic): Json {
             privateIPAddress: nic.privateIp,
             privateIPAllocationMethod: 'Dynamic',
             publicIPAddress: nic.publicIp ? { id: nic.publicIp.id } : undefined,
-            subnet: { id: nic.subnetId },
+            subnet: { id: `${group}/providers/Microsoft.Network/virtualNetworks/${group.split('/')[4]}-vnet/subnets/default` },
             primary: true,
             privateIPAddressVersion: 'IPv4',
           }),
@@ -208,9 +210,9 @@ export function nicToWire(nic: SimNic): Json {
       enableIPForwarding: false,
       enableAcceleratedNetworking: nic.acceleratedNetworking,
       disableTcpStateTracking: false,
-      networkSecurityGroup: nic.nsgId ? { id: nic.nsgId } : undefined,
-      primary: nic.virtualMachineId ? true : undefined,
-      virtualMachine: nic.virtualMachineId ? { id: nic.virtualMachineId } : undefined,
+      networkSecurityGroup: nic.nsgName ? { id: `${group}/providers/Microsoft.Network/networkSecurityGroups/${nic.nsgName}` } : undefined,
+      primary: nic.vm ? true : undefined,
+      virtualMachine: nic.vm ? { id: reference(nic.vm.id, nic.vm.upperRefs) } : undefined,
       hostedWorkloads: [],
       tapConfigurations: [],
       nicType: 'Standard',
@@ -242,7 +244,7 @@ export function publicIpToWire(pip: SimPublicIp): Json {
         ? { domainNameLabel: pip.domainNameLabel, fqdn: `${pip.domainNameLabel}.${pip.location}.cloudapp.azure.com` }
         : undefined,
       ipTags: [],
-      ipConfiguration: pip.ipConfigurationId ? { id: pip.ipConfigurationId } : undefined,
+      ipConfiguration: pip.nic ? { id: reference(`${pip.nic.id}/ipConfigurations/ipconfig1`, pip.nic.vm?.upperRefs ?? false) } : undefined,
       ddosSettings: { protectionMode: 'VirtualNetworkInherited' },
     }),
   });
@@ -256,24 +258,18 @@ const PREMIUM_TIERS: ReadonlyArray<readonly [number, string]> = [
 export function diskToWire(disk: SimDisk): Json {
   const premium = disk.skuName.startsWith('Premium');
   const tier = premium ? PREMIUM_TIERS.find(([size]) => disk.sizeGB <= size)?.[1] : undefined;
-  let creationData: Json = { createOption: disk.createOption };
-  if (disk.imageId && /\/galleries\//i.test(disk.imageId)) {
-    creationData = { createOption: 'FromImage', galleryImageReference: { id: disk.imageId } };
-  } else if (disk.imageId) {
-    creationData = { createOption: 'FromImage', imageReference: { id: disk.imageId } };
-  }
   return compact({
     name: disk.name,
     id: disk.id,
     type: 'Microsoft.Compute/disks',
     location: disk.location,
-    managedBy: disk.managedBy ?? undefined,
+    managedBy: disk.owner ? reference(disk.owner.id, disk.owner.upperRefs) : undefined,
     sku: { name: disk.skuName, tier: premium ? 'Premium' : 'Standard' },
     zones: disk.zone ? [disk.zone] : undefined,
     properties: compact({
       osType: disk.osType,
       hyperVGeneration: disk.hyperVGeneration,
-      creationData,
+      creationData: creationData(disk),
       diskSizeGB: disk.sizeGB,
       diskIOPSReadWrite: premium ? Math.min(120 + disk.sizeGB * 5, 20000) : 500,
       diskMBpsReadWrite: premium ? Math.min(25 + Math.floor(disk.sizeGB / 4), 900) : 60,
@@ -312,6 +308,30 @@ export function subscriptionToWire(subscriptionId: string, tenantId: string, ind
     state: 'Enabled',
     subscriptionPolicies: { locationPlacementId: 'Public_2014-09-01', quotaId: 'PayAsYouGo_2014-09-01', spendingLimit: 'Off' },
   };
+}
+
+function creationData(disk: SimDisk): Json {
+  const image = disk.image;
+  if (!image) return { createOption: disk.createOption };
+  if (image.id) {
+    return /\/galleries\//i.test(image.id)
+      ? { createOption: 'FromImage', galleryImageReference: { id: image.id } }
+      : { createOption: 'FromImage', imageReference: { id: image.id } };
+  }
+  // Platform images are referenced by this odd-cased path, with the resolved version.
+  const subscriptionId = disk.id.split('/')[2];
+  const path =
+    `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${disk.location}/Publishers/${image.publisher}` +
+    `/ArtifactTypes/VMImage/Offers/${image.offer}/Skus/${image.sku}/Versions/${image.exactVersion ?? image.version}`;
+  return { createOption: 'FromImage', imageReference: { id: path } };
+}
+
+/** An id as Compute and Network often write references to it: the resource group upper-cased. */
+function reference(id: string, upperGroup: boolean): string {
+  if (!upperGroup) return id;
+  const parts = id.split('/');
+  parts[4] = parts[4].toUpperCase();
+  return parts.join('/');
 }
 
 function compact(object: Json): Json {

@@ -43,9 +43,9 @@ export class SeededRandom {
   }
 
   hex(length: number): string {
-    let out = '';
-    while (out.length < length) out += Math.floor(this.next() * 16).toString(16);
-    return out;
+    const words: string[] = [];
+    for (let n = 0; n < length; n += 8) words.push(Math.floor(this.next() * 4294967296).toString(16).padStart(8, '0'));
+    return words.join('').slice(0, length);
   }
 
   /** A version 4 GUID shape, lower case. */

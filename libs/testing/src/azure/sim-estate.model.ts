@@ -1,6 +1,8 @@
 import type { SimPowerState, SimVmSpec } from './azure-simulator.types.js';
 
 /** Every stored resource: `seq` orders lists (and cursors), `key` is the lower-cased id. */
+export type SimImageReference = NonNullable<SimVmSpec['imageReference']>;
+
 export interface SimRecord {
   seq: number;
   key: string;
@@ -21,12 +23,12 @@ export interface SimDisk extends SimRecord {
   skuName: string;
   osType?: 'Linux' | 'Windows';
   hyperVGeneration?: 'V1' | 'V2';
-  /** The owning VM's id as Compute writes it (resource-group casing may differ from the VM's own id). */
-  managedBy: string | null;
+  /** The VM it is attached to (managedBy), or null when unattached. */
+  owner: SimVm | null;
   diskState: 'Attached' | 'Reserved' | 'Unattached';
   createOption: 'FromImage' | 'Empty' | 'Copy';
-  /** creationData.imageReference.id (platform image path or gallery image). */
-  imageId?: string;
+  /** The image an OS disk was created from (creationData). */
+  image?: SimImageReference;
   timeCreated: string;
   uniqueId: string;
   zone?: string;
@@ -41,7 +43,8 @@ export interface SimPublicIp extends SimRecord {
   /** The address Azure holds while allocated; a Dynamic one is released on deallocation. */
   address: string;
   allocated: boolean;
-  ipConfigurationId: string | null;
+  /** The NIC whose ipconfig holds the address, or null when unassociated. */
+  nic: SimNic | null;
   domainNameLabel?: string;
   resourceGuid: string;
   zone?: string;
@@ -53,11 +56,10 @@ export interface SimNic extends SimRecord {
   location: string;
   macAddress: string;
   privateIp: string;
-  subnetId: string;
-  nsgId?: string;
+  /** The subnet and NSG sit in the NIC's resource group. */
+  nsgName?: string;
   acceleratedNetworking: boolean;
-  /** The back-link as Network writes it. */
-  virtualMachineId: string | null;
+  vm: SimVm | null;
   publicIp: SimPublicIp | null;
   resourceGuid: string;
 }
@@ -78,7 +80,7 @@ export interface SimVm extends SimRecord {
   vmId: string;
   vmSize: string;
   osType: 'Linux' | 'Windows';
-  imageReference?: NonNullable<SimVmSpec['imageReference']>;
+  imageReference?: SimImageReference;
   plan: { name: string; publisher: string; product: string } | null;
   licenseType: string | null;
   powerState: SimPowerState;
@@ -91,11 +93,12 @@ export interface SimVm extends SimRecord {
   adminUsername: string;
   hyperVGeneration: 'V1' | 'V2';
   zones?: string[];
+  /**
+   * Whether the references around this VM (networkProfile, managedDisk ids, managedBy, the NIC
+   * and public IP back-links) upper-case the resource group, as Compute and Network often do.
+   */
+  upperRefs: boolean;
   nics: SimNic[];
-  /** networkProfile references, as Compute writes them. */
-  nicRefIds: string[];
   osDisk: SimDisk;
-  osDiskRefId: string;
   dataDisks: SimDisk[];
-  dataDiskRefIds: string[];
 }

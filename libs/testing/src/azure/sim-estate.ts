@@ -42,11 +42,6 @@ export function resourceId(subscriptionId: string, resourceGroup: string, provid
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/${provider}/${name}`;
 }
 
-/** The same id with its resource-group segment upper-cased, as Compute and Network often write references. */
-function upperGroup(id: string): string {
-  return id.replace(/(\/resourceGroups\/)([^/]+)/i, (_m, seg: string, rg: string) => seg + rg.toUpperCase());
-}
-
 /**
  * The simulated estate: per subscription, the resources the list routes serve, and the mutations
  * tests use to change them. Everything derived (GUIDs, MACs, addresses) comes from a seeded PRNG,
@@ -122,79 +117,19 @@ export class SimEstate {
     const r = this.random;
     // About a third of VMs get references whose resource group is upper-cased (an ARM quirk).
     const upper = r.chance(0.35);
-    const quirk = (hints.upperCaseReferences ?? upper) ? upperGroup : (s: string) => s;
     const osType = spec.osType ?? 'Linux';
     const powerState = spec.powerState ?? 'running';
     if (!POWER_STATES.includes(powerState)) throw new Error(`Unknown power state ${powerState}`);
     const timeCreated = spec.timeCreated ?? this.randomTimeCreated();
-    const sku = spec.imageReference?.sku ?? '';
-    const hyperVGeneration = /gen2|azure-edition/i.test(sku) || /gen2/i.test(spec.imageReference?.id ?? '') ? 'V2' : 'V1';
+    const image = spec.imageReference ? { ...spec.imageReference } : undefined;
+    const hyperVGeneration = /gen2|azure-edition/i.test(image?.sku ?? '') || /gen2/i.test(image?.id ?? '') ? 'V2' : 'V1';
     const zones = ZONED_LOCATIONS.has(location.toLowerCase()) && r.chance(0.3) ? [String(r.int(1, 3))] : undefined;
     const premium = /s(_|$)|^Standard_[DG]S/i.test(spec.vmSize ?? 'Standard_D2s_v3');
     const diskSku = premium ? r.weighted([['Premium_LRS', 6], ['StandardSSD_LRS', 3], ['Standard_LRS', 1]] as const) : 'Standard_LRS';
     const deallocated = powerState === 'deallocated';
     const diskState = deallocated || powerState === 'deallocating' ? 'Reserved' : 'Attached';
 
-    const osDisk = this.newDisk(sub, rg, `${spec.name}_OsDisk_1_${r.hex(32)}`, location, {
-      sizeGB: this.osDiskSize(spec),
-      skuName: diskSku,
-      osType,
-      hyperVGeneration,
-      managedBy: quirk(id),
-      diskState,
-      createOption: spec.imageReference ? 'FromImage' : 'Copy',
-      imageId: this.imageIdOf(sub.id, location, spec.imageReference),
-      timeCreated,
-      zone: zones?.[0],
-    });
-    const dataDisks: SimDisk[] = [];
-    for (let lun = 0; lun < (spec.dataDisks ?? 0); lun++) {
-      dataDisks.push(
-        this.newDisk(sub, rg, `${spec.name}_DataDisk_${lun}`, location, {
-          sizeGB: r.pick([32, 64, 128, 256, 512, 1024]),
-          skuName: diskSku,
-          managedBy: quirk(id),
-          diskState,
-          createOption: 'Empty',
-          timeCreated,
-          zone: zones?.[0],
-        }),
-      );
-    }
-
-    const nicName = r.chance(0.5) ? `${spec.name}${r.int(100, 999)}` : `${spec.name}-nic`;
-    const nicId = resourceId(sub.id, rg, 'Microsoft.Network/networkInterfaces', nicName);
-    let publicIp: SimPublicIp | null = null;
-    if (spec.publicIp) {
-      const wanted = hints.publicIpAllocation ?? (r.chance(0.5) ? 'Static' : 'Dynamic');
-      // Standard SKU addresses are always Static (and the only kind allowed in zones).
-      const standard = wanted === 'Static' && (zones !== undefined || r.chance(0.7));
-      publicIp = this.newPublicIp(sub, rg, `${spec.name}-ip`, location, {
-        skuName: standard ? 'Standard' : 'Basic',
-        allocation: wanted,
-        ipConfigurationId: quirk(`${nicId}/ipConfigurations/ipconfig1`),
-        domainNameLabel: r.chance(0.4) ? spec.name.toLowerCase() : undefined,
-        zone: standard ? zones?.[0] : undefined,
-      });
-      if (publicIp.allocation === 'Dynamic' && deallocated) publicIp.allocated = false;
-    }
-    const nic: SimNic = {
-      seq: ++this.seq,
-      key: nicId.toLowerCase(),
-      id: nicId,
-      name: nicName,
-      location,
-      macAddress: this.nextMac(),
-      privateIp: this.nextPrivateIp(sub.id),
-      subnetId: resourceId(sub.id, rg, 'Microsoft.Network/virtualNetworks', `${rg}-vnet/subnets/default`),
-      nsgId: r.chance(0.7) ? resourceId(sub.id, rg, 'Microsoft.Network/networkSecurityGroups', `${spec.name}-nsg`) : undefined,
-      acceleratedNetworking: !/^Standard_B/i.test(spec.vmSize ?? '') && r.chance(0.6),
-      virtualMachineId: quirk(id),
-      publicIp,
-      resourceGuid: r.guid(),
-    };
-    sub.nics.add(nic);
-
+    // The VM first: its disks, NIC and public IP link back to it.
     const vm: SimVm = {
       seq: ++this.seq,
       key: id.toLowerCase(),
@@ -206,7 +141,7 @@ export class SimEstate {
       vmId: r.guid(),
       vmSize: spec.vmSize ?? 'Standard_D2s_v3',
       osType,
-      imageReference: spec.imageReference ? { ...spec.imageReference } : undefined,
+      imageReference: image,
       plan: spec.plan ? { ...spec.plan } : null,
       licenseType: spec.licenseType ?? null,
       powerState,
@@ -222,13 +157,70 @@ export class SimEstate {
       adminUsername: osType === 'Windows' ? 'azureadmin' : r.pick(['azureuser', 'cloud-user', 'ansible']),
       hyperVGeneration,
       zones,
-      nics: [nic],
-      nicRefIds: [quirk(nic.id)],
-      osDisk,
-      osDiskRefId: quirk(osDisk.id),
-      dataDisks,
-      dataDiskRefIds: dataDisks.map((d) => quirk(d.id)),
+      upperRefs: hints.upperCaseReferences ?? upper,
+      nics: [],
+      osDisk: undefined as unknown as SimDisk,
+      dataDisks: [],
     };
+
+    vm.osDisk = this.newDisk(sub, rg, `${spec.name}_OsDisk_1_${r.hex(32)}`, location, {
+      sizeGB: this.osDiskSize(spec),
+      skuName: diskSku,
+      osType,
+      hyperVGeneration,
+      owner: vm,
+      diskState,
+      createOption: image ? 'FromImage' : 'Copy',
+      image,
+      timeCreated,
+      zone: zones?.[0],
+    });
+    for (let lun = 0; lun < (spec.dataDisks ?? 0); lun++) {
+      vm.dataDisks.push(
+        this.newDisk(sub, rg, `${spec.name}_DataDisk_${lun}`, location, {
+          sizeGB: r.pick([32, 64, 128, 256, 512, 1024]),
+          skuName: diskSku,
+          owner: vm,
+          diskState,
+          createOption: 'Empty',
+          timeCreated,
+          zone: zones?.[0],
+        }),
+      );
+    }
+
+    const nicName = r.chance(0.5) ? `${spec.name}${r.int(100, 999)}` : `${spec.name}-nic`;
+    const nicId = resourceId(sub.id, rg, 'Microsoft.Network/networkInterfaces', nicName);
+    const nic: SimNic = {
+      seq: ++this.seq,
+      key: nicId.toLowerCase(),
+      id: nicId,
+      name: nicName,
+      location,
+      macAddress: this.nextMac(),
+      privateIp: this.nextPrivateIp(sub.id),
+      nsgName: r.chance(0.7) ? `${spec.name}-nsg` : undefined,
+      acceleratedNetworking: !/^Standard_B/i.test(spec.vmSize ?? '') && r.chance(0.6),
+      vm,
+      publicIp: null,
+      resourceGuid: r.guid(),
+    };
+    if (spec.publicIp) {
+      const wanted = hints.publicIpAllocation ?? (r.chance(0.5) ? 'Static' : 'Dynamic');
+      // Standard SKU addresses are always Static (and the only kind allowed in zones).
+      const standard = wanted === 'Static' && (zones !== undefined || r.chance(0.7));
+      nic.publicIp = this.newPublicIp(sub, rg, `${spec.name}-ip`, location, {
+        skuName: standard ? 'Standard' : 'Basic',
+        allocation: wanted,
+        nic,
+        domainNameLabel: r.chance(0.4) ? spec.name.toLowerCase() : undefined,
+        zone: standard ? zones?.[0] : undefined,
+      });
+      if (wanted === 'Dynamic' && deallocated) nic.publicIp.allocated = false;
+    }
+    sub.nics.add(nic);
+    vm.nics.push(nic);
+
     sub.vms.add(vm);
     this.vmIndex.set(vm.key, vm);
     return id;
@@ -285,7 +277,7 @@ export class SimEstate {
     return this.newDisk(sub, group.name, spec.name, spec.location, {
       sizeGB: spec.sizeGB,
       skuName: spec.skuName ?? 'Standard_LRS',
-      managedBy: null,
+      owner: null,
       diskState: 'Unattached',
       createOption: 'Empty',
       timeCreated: this.randomTimeCreated(),
@@ -298,7 +290,7 @@ export class SimEstate {
     return this.newPublicIp(sub, group.name, spec.name, spec.location, {
       skuName: 'Standard',
       allocation: 'Static',
-      ipConfigurationId: null,
+      nic: null,
     });
   }
 
@@ -320,7 +312,7 @@ export class SimEstate {
     rg: string,
     name: string,
     location: string,
-    fields: Pick<SimPublicIp, 'skuName' | 'allocation' | 'ipConfigurationId' | 'domainNameLabel' | 'zone'>,
+    fields: Pick<SimPublicIp, 'skuName' | 'allocation' | 'nic' | 'domainNameLabel' | 'zone'>,
   ): SimPublicIp {
     const id = resourceId(sub.id, rg, 'Microsoft.Network/publicIPAddresses', name);
     const pip: SimPublicIp = {
@@ -342,17 +334,6 @@ export class SimEstate {
     if ((spec.osType ?? 'Linux') === 'Windows') return 127;
     if (/canonical|ubuntu/i.test(spec.imageReference?.publisher ?? '')) return 30;
     return 64;
-  }
-
-  /** creationData.imageReference.id of a disk created from a platform image, or the custom image id. */
-  private imageIdOf(subscriptionId: string, location: string, ref: SimVmSpec['imageReference']): string | undefined {
-    if (!ref) return undefined;
-    if (ref.id) return ref.id;
-    const version = ref.exactVersion ?? ref.version;
-    return (
-      `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${ref.publisher}` +
-      `/ArtifactTypes/VMImage/Offers/${ref.offer}/Skus/${ref.sku}/Versions/${version}`
-    );
   }
 
   private nextMac(): string {
