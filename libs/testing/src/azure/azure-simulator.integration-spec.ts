@@ -128,7 +128,6 @@ describe('AzureSimulator with the real Azure SDK', () => {
       const vms = await collect(compute(sim).virtualMachines.listAll({ statusOnly: 'true' }));
       expect(vms).toHaveLength(36);
       const states = new Set(vms.map(powerState));
-      expect(states).toEqual(expect.objectContaining({}));
       expect([...states]).toEqual(expect.arrayContaining(['PowerState/running', 'PowerState/stopped', 'PowerState/deallocated']));
       const running = vms.find((vm) => vm.storageProfile?.imageReference?.sku === '9-lvm-gen2' && powerState(vm) === 'PowerState/running');
       expect(running?.instanceView?.osName).toBe('redhat');

@@ -1,0 +1,31 @@
+import { FaultInjector } from './fault.injector.js';
+
+describe('FaultInjector', () => {
+  it('applies a fault `times` times to its route only', () => {
+    const faults = new FaultInjector();
+    faults.inject({ route: 'virtualMachines', kind: 'error', times: 2 });
+    expect(faults.take('disks', 1)).toBeUndefined();
+    expect(faults.take('virtualMachines', 1)?.kind).toBe('error');
+    expect(faults.take('VIRTUALMACHINES', 2)?.kind).toBe('error');
+    expect(faults.take('virtualMachines', 3)).toBeUndefined();
+  });
+
+  it('targets one page of a list, never a non-paged request', () => {
+    const faults = new FaultInjector();
+    faults.inject({ route: '*', page: 3, kind: 'drop', times: Infinity });
+    expect(faults.take('networkInterfaces', 2)).toBeUndefined();
+    expect(faults.take('networkInterfaces', undefined)).toBeUndefined();
+    expect(faults.take('networkInterfaces', 3)?.kind).toBe('drop');
+    expect(faults.take('disks', 3)?.kind).toBe('drop');
+  });
+
+  it('rejects unknown routes and kinds, and clears', () => {
+    const faults = new FaultInjector();
+    expect(() => faults.inject({ route: 'virtualMachine', kind: 'error' })).toThrow(/route/);
+    expect(() => faults.inject({ route: 'disks', kind: 'explode' as 'error' })).toThrow(/kind/);
+    const id = faults.inject({ route: 'token', kind: 'slow' });
+    expect(id).toMatch(/^fault-/);
+    faults.clear();
+    expect(faults.take('token', undefined)).toBeUndefined();
+  });
+});
