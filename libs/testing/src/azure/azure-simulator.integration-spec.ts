@@ -101,8 +101,11 @@ describe('AzureSimulator with the real Azure SDK', () => {
         disableInstanceDiscovery: true,
         tlsOptions: { ca: sim.caCertificate },
       });
+      // MSAL stops at the OpenID configuration, which answers 400 invalid_tenant (AADSTS90002).
       await expect(wrongTenant.getToken('https://management.azure.com/.default')).rejects.toThrow();
-      expect(sim.requests.some((r) => r.status === 400)).toBe(true);
+      expect(sim.requests.map((r) => `${r.path} ${r.status}`)).toEqual(['/11111111-1111-1111-1111-111111111111/v2.0/.well-known/openid-configuration 400']);
+      const raw = await rawGet(sim, '/11111111-1111-1111-1111-111111111111/v2.0/.well-known/openid-configuration');
+      expect(raw.body).toMatchObject({ error: 'invalid_tenant', error_codes: [90002] });
     });
   });
 
@@ -245,6 +248,23 @@ describe('AzureSimulator with the real Azure SDK', () => {
       expect(await collect(compute(sim, 0).virtualMachines.listAll())).toHaveLength(36);
     });
 
+    it('lets the SDK retry resume paging after a 5xx on one page, and recover a dropped connection', async () => {
+      sim.injectFault({ route: 'networkInterfaces', page: 2, kind: 'error', status: 500 });
+      sim.injectFault({ route: 'disks', kind: 'drop' });
+      const options = { ...clientOptions(sim), retryOptions: { retryDelayInMs: 5 } };
+      const network = new NetworkManagementClient(credential(sim), sim.subscriptionIds[0], options);
+      expect(await collect(network.networkInterfaces.listAll())).toHaveLength(36);
+      const computeClient = new ComputeManagementClient(credential(sim), sim.subscriptionIds[0], options);
+      expect((await collect(computeClient.disks.list())).length).toBeGreaterThan(36);
+      expect(sim.requests.map((r) => r.status)).toEqual(expect.arrayContaining([500, 0]));
+    });
+
+    it('recovers a token request that failed once', async () => {
+      sim.injectFault({ route: 'token', kind: 'throttle', retryAfterSeconds: 0 });
+      await expect(credential(sim).getToken('https://management.azure.com/.default')).resolves.toHaveProperty('token');
+      expect(sim.requests.filter((r) => r.path.endsWith('/token')).map((r) => r.status)).toEqual([429, 200]);
+    });
+
     it('surfaces a dropped connection and a malformed body as errors', async () => {
       sim.injectFault({ route: 'disks', kind: 'drop' });
       await expect(collect(compute(sim, 0).disks.list())).rejects.toThrow();
@@ -260,6 +280,34 @@ describe('AzureSimulator with the real Azure SDK', () => {
       await collect(compute(sim).virtualMachineSizes.list('westeurope'));
       expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     });
+  });
+});
+
+describe('AzureSimulator at scale and with several subscriptions', () => {
+  it('serves 10,000 VMs through the SDK quickly', async () => {
+    const started = Date.now();
+    const big = await AzureSimulator.start({ vmCount: 10_000, pageSize: 1000 });
+    try {
+      const vms = await collect(compute(big).virtualMachines.listAll({ statusOnly: 'true' }));
+      expect(vms).toHaveLength(10_000);
+      expect(big.requests.filter((r) => /virtualMachines$/i.test(r.path))).toHaveLength(10);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    } finally {
+      await big.stop();
+    }
+  });
+
+  it('keeps one estate per subscription', async () => {
+    const multi = await AzureSimulator.start({ vmCount: 3, subscriptionIds: ['11111111-0000-4000-8000-000000000001', '22222222-0000-4000-8000-000000000002'] });
+    try {
+      const [first, second] = multi.subscriptionIds;
+      const vms = await collect(new ComputeManagementClient(credential(multi), second, clientOptions(multi)).virtualMachines.listAll());
+      expect(vms.map((vm) => vm.id)).toEqual(multi.vmIds(second));
+      expect(vms.every((vm) => vm.id!.startsWith(`/subscriptions/${second}/`))).toBe(true);
+      expect(multi.vmIds()).toEqual([...multi.vmIds(first), ...multi.vmIds(second)]);
+    } finally {
+      await multi.stop();
+    }
   });
 });
 
