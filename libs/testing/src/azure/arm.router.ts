@@ -151,7 +151,8 @@ export class ArmRouter {
     }
     if (rest[0] === 'resourcegroups' && rest[2] === 'providers' && rest.length >= 5) {
       const type = RESOURCE_TYPES[`${rest[3]}/${rest[4]}`];
-      if (type) return this.matchInGroup(incoming, type, subscriptionId, orig[1], orig.slice(5), page);
+      const inGroup = type && this.matchInGroup(incoming, type, subscriptionId, orig[1], orig.slice(5), page);
+      if (inGroup) return inGroup;
     }
     return this.route(incoming, 'unknown', undefined, subscriptionId, null, () =>
       armError(404, 'InvalidResourceType', `The resource type could not be found for path '${incoming.rawPath}'.`),
@@ -216,7 +217,9 @@ export class ArmRouter {
           'strict-transport-security': 'max-age=31536000; includeSubDomains',
           'x-content-type-options': 'nosniff',
         };
-        const response = this.check(incoming, subscriptionId, family, headers) ?? handler(this.estate.subscription(subscriptionId ?? '')!);
+        // check() has proved the subscription exists when one is named.
+        const sub = subscriptionId === null ? undefined : this.estate.subscription(subscriptionId);
+        const response = this.check(incoming, subscriptionId, family, headers) ?? handler(sub as SubscriptionEstate);
         Object.assign(response.headers, headers);
         return response;
       },
