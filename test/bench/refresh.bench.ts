@@ -81,7 +81,7 @@ async function sdkPass(sim: AzureSimulator): Promise<number> {
   const credential = new ClientSecretCredential(sim.tenantId, sim.clientId, sim.clientSecret, {
     authorityHost: sim.url,
     disableInstanceDiscovery: true,
-    additionallyAllowedTenants: ['*'],
+    tlsOptions: { ca: sim.caCertificate },
   });
   const options = { endpoint: sim.url, tlsOptions: { ca: sim.caCertificate } };
   let vms = 0;
