@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { QueryFailedError, type DataSource } from 'typeorm';
+import { HostEntity, ProviderEntity, RefreshEntity, VmEntity, type RefreshStatus } from '../entities/index.js';
+import { SQLITE_FILE_NAME } from '../data-source.factory.js';
+import { insertProvider, openTestDatabase, TEST_DRIVERS, type TestDatabase } from '../testing/test-database.js';
+
+const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms'];
+
+describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(driver, { migrate: false });
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('run up on an empty database and create every table and index', async () => {
+    const ran = await db.dataSource.runMigrations();
+    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000']);
+    expect(await db.dataSource.showMigrations()).toBe(false);
+
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(TABLES));
+    const indexes = await indexNames(db);
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        'UQ_refreshes_active_provider',
+        'IDX_vms_os_family',
+        'IDX_vms_power_state',
+        'IDX_vms_location',
+        'IDX_vms_archived_at',
+        'IDX_vms_name',
+        'IDX_vm_changes_vm_changed',
+      ]),
+    );
+    if (driver === 'sqlite') expect(existsSync(join(db.location, SQLITE_FILE_NAME))).toBe(true);
+  });
+
+  it('keeps the SQLite file in WAL mode with foreign keys on', async () => {
+    if (driver !== 'sqlite') return;
+    const [journal] = await db.dataSource.query('PRAGMA journal_mode');
+    const [fk] = await db.dataSource.query('PRAGMA foreign_keys');
+    expect(journal.journal_mode).toBe('wal');
+    expect(fk.foreign_keys).toBe(1);
+  });
+
+  it('allows one active refresh per provider, any number of finished ones', async () => {
+    const provider = await insertProvider(db.dataSource);
+    const other = await insertProvider(db.dataSource);
+    await insertRefresh(db.dataSource, provider.id, 'completed');
+    await insertRefresh(db.dataSource, provider.id, 'failed');
+    await insertRefresh(db.dataSource, provider.id, 'queued');
+    await insertRefresh(db.dataSource, other.id, 'running');
+
+    await expect(insertRefresh(db.dataSource, provider.id, 'running')).rejects.toThrow(QueryFailedError);
+    await expect(insertRefresh(db.dataSource, provider.id, 'queued')).rejects.toThrow(QueryFailedError);
+    await insertRefresh(db.dataSource, provider.id, 'partial');
+    expect(await db.dataSource.getRepository(RefreshEntity).countBy({ providerId: provider.id })).toBe(4);
+  });
+
+  it('cascades a provider delete to its inventory and nulls references of a deleted host', async () => {
+    const provider = await insertProvider(db.dataSource);
+    const now = new Date();
+    const row = { providerId: provider.id, archivedAt: null, createdAt: now, updatedAt: now };
+    const host: HostEntity = {
+      ...row,
+      id: randomUUID(),
+      nativeId: 'h1',
+      name: 'h1',
+      kind: 'hyperv',
+      osName: null,
+      osVersion: null,
+      cpuCount: null,
+      memoryMb: null,
+      hypervisorVersion: null,
+      location: null,
+    };
+    const vm = (id: string, hostId: string | null): VmEntity => ({
+      ...row,
+      id,
+      nativeId: 'v1',
+      uid: null,
+      name: 'v1',
+      hostId,
+      imageId: null,
+      location: null,
+      resourceGroup: null,
+      subscriptionId: null,
+      size: null,
+      cpuCount: null,
+      memoryMb: null,
+      powerState: 'running',
+      osFamily: 'unknown',
+      osName: null,
+      osVersion: null,
+      osSource: null,
+      licenseModel: null,
+      licenseType: null,
+      guestAgentVersion: null,
+      tags: {},
+      ipAddresses: [],
+      createdAtProvider: null,
+    });
+    const vmId = randomUUID();
+    await db.dataSource.getRepository(HostEntity).insert(host);
+    await db.dataSource.getRepository(VmEntity).insert(vm(vmId, host.id));
+    // Same (provider, native id): the unique index refuses a duplicate.
+    await expect(db.dataSource.getRepository(VmEntity).insert(vm(randomUUID(), null))).rejects.toThrow(QueryFailedError);
+
+    await db.dataSource.getRepository(HostEntity).delete({ id: host.id });
+    expect((await db.dataSource.getRepository(VmEntity).findOneByOrFail({ id: vmId })).hostId).toBeNull();
+
+    await db.dataSource.getRepository(ProviderEntity).delete({ id: provider.id });
+    expect(await db.dataSource.getRepository(VmEntity).countBy({ providerId: provider.id })).toBe(0);
+  });
+
+  it('runs down cleanly', async () => {
+    await db.dataSource.undoLastMigration();
+    expect(await tableNames(db)).not.toEqual(expect.arrayContaining(['vms']));
+  });
+});
+
+async function insertRefresh(dataSource: DataSource, providerId: string, status: RefreshStatus): Promise<void> {
+  const refresh: RefreshEntity = {
+    id: randomUUID(),
+    providerId,
+    kind: 'full',
+    targets: null,
+    trigger: 'api',
+    status,
+    progress: {},
+    errors: [],
+    requestedAt: new Date(),
+    startedAt: null,
+    finishedAt: null,
+    heartbeatAt: null,
+    owner: null,
+  };
+  await dataSource.getRepository(RefreshEntity).insert(refresh);
+}
+
+async function tableNames(db: TestDatabase): Promise<string[]> {
+  const rows: { name: string }[] =
+    db.driver === 'sqlite'
+      ? await db.dataSource.query(`SELECT name FROM sqlite_master WHERE type = 'table'`)
+      : await db.dataSource.query(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1`, [db.location]);
+  return rows.map((row) => row.name);
+}
+
+async function indexNames(db: TestDatabase): Promise<string[]> {
+  const rows: { name: string }[] =
+    db.driver === 'sqlite'
+      ? await db.dataSource.query(`SELECT name FROM sqlite_master WHERE type = 'index'`)
+      : await db.dataSource.query(`SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1`, [db.location]);
+  return rows.map((row) => row.name);
+}
