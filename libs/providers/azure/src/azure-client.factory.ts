@@ -56,7 +56,8 @@ export class AzureClientFactory implements AzureClientSource {
 
   /** Gets (and caches in the credential) the ARM token every client will use. */
   async getToken(signal?: AbortSignal): Promise<AccessToken> {
-    const token = await this.credential.getToken(this.scope, { abortSignal: signal });
+    // enableCae as the SDK's bearer policy asks: MSAL keeps CAE tokens in a cache of their own.
+    const token = await this.credential.getToken([this.scope], { abortSignal: signal, enableCae: true });
     if (!token) throw new Error('the authority returned no access token');
     return token;
   }

@@ -22,7 +22,7 @@ interface ErrorLike {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED']);
 const TIMEOUT_CODES = new Set(['ETIMEDOUT', 'ESOCKETTIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT']);
 const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS|ERR_SSL|HOSTNAME_MISMATCH/;
-const NETWORK_TEXT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ENETUNREACH|socket hang up|network_error|network error|endpoints_resolution_error/i;
+const NETWORK_TEXT = /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|EHOSTUNREACH|ENETUNREACH|socket hang up|network_error|network error/i;
 const TLS_TEXT = /self[- ]signed certificate|unable to verify|certificate has expired|unable to get (local )?issuer|altnames|ERR_TLS|SSL routines/i;
 const MALFORMED_TEXT = /Couldn't paginate response|Body Property .* should be|Unexpected token|is not valid JSON|Unexpected end of JSON/i;
 
@@ -90,6 +90,14 @@ function identityFailure(e: ErrorLike): { code: ProviderErrorCode; reason: strin
   if (aadsts) {
     const reason = AADSTS_REASONS[aadsts] ?? 'Entra ID refused the service principal';
     return { code: ProviderErrorCode.InvalidCredentials, reason: `${reason} (AADSTS${aadsts})`, retryable: false };
+  }
+  if (/endpoints_resolution_error/.test(text)) {
+    // MSAL hides the cause (refused, DNS, untrusted certificate) behind this one code.
+    return {
+      code: ProviderErrorCode.Unreachable,
+      reason: "the authority's OpenID configuration could not be read (endpoints_resolution_error); check authorityHost, the network and caCertificate",
+      retryable: true,
+    };
   }
   const transport = transportFailure({ ...e, message: text });
   if (transport) return { ...transport, reason: `could not reach the authority: ${transport.reason}` };

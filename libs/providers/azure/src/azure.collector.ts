@@ -166,12 +166,12 @@ export class AzureCollector {
     const { subscriptionId, compute, network, resources } = clients;
     return this.withSubscriptionAbort(async (abortSignal) => {
       const [virtualMachines, vmStatuses, networkInterfaces, publicIPAddresses, disks, resourceGroups] = await Promise.all([
-        this.list('listing virtual machines', subscriptionId, () => compute.virtualMachines.listAll({ abortSignal })),
-        this.list('listing virtual machine statuses', subscriptionId, () => compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal })),
-        this.list('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal })),
-        this.list('listing public IP addresses', subscriptionId, () => network.publicIPAddresses.listAll({ abortSignal })),
-        this.list('listing disks', subscriptionId, () => compute.disks.list({ abortSignal })),
-        this.list('listing resource groups', subscriptionId, () => resources.resourceGroups.list({ abortSignal })),
+        this.list('listing virtual machines', subscriptionId, () => compute.virtualMachines.listAll({ abortSignal }), abortSignal),
+        this.list('listing virtual machine statuses', subscriptionId, () => compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal }), abortSignal),
+        this.list('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal }), abortSignal),
+        this.list('listing public IP addresses', subscriptionId, () => network.publicIPAddresses.listAll({ abortSignal }), abortSignal),
+        this.list('listing disks', subscriptionId, () => compute.disks.list({ abortSignal }), abortSignal),
+        this.list('listing resource groups', subscriptionId, () => resources.resourceGroups.list({ abortSignal }), abortSignal),
       ]);
       const vmSizes = await this.sizesFor(clients, virtualMachines, abortSignal);
       return { subscriptionId, virtualMachines, vmStatuses, networkInterfaces, publicIPAddresses, disks, resourceGroups, vmSizes };
@@ -238,16 +238,29 @@ export class AzureCollector {
     return Promise.all(
       locations.map(async (location) => ({
         location,
-        sizes: await this.list(`listing VM sizes in ${location}`, clients.subscriptionId, () => clients.compute.virtualMachineSizes.list(location, { abortSignal }), 'name'),
+        sizes: await this.list(`listing VM sizes in ${location}`, clients.subscriptionId, () => clients.compute.virtualMachineSizes.list(location, { abortSignal }), abortSignal, 'name'),
       })),
     );
   }
 
-  /** Drains a paged list; any failure, on any page, fails the whole list. */
-  private async list<T extends object>(operation: string, subscriptionId: string, start: () => AsyncIterable<T>, key: 'id' | 'name' = 'id'): Promise<T[]> {
+  /**
+   * Drains a paged list; any failure, on any page, fails the whole list. The signal is checked
+   * between pages because the SDKs do not pass it on to nextLink requests: without the check a
+   * list whose sibling failed would go on paging in the background.
+   */
+  private async list<T extends object>(
+    operation: string,
+    subscriptionId: string,
+    start: () => { byPage(): AsyncIterable<T[]> },
+    abortSignal: AbortSignal | undefined,
+    key: 'id' | 'name' = 'id',
+  ): Promise<T[]> {
     return this.call(operation, subscriptionId, async () => {
       const items: T[] = [];
-      for await (const item of start()) items.push(item);
+      for await (const page of start().byPage()) {
+        throwIfAborted(abortSignal);
+        items.push(...page);
+      }
       assertShape(items, key, operation, subscriptionId);
       return items;
     });
@@ -303,6 +316,13 @@ export class AzureCollector {
       parent?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  const error = new Error('The operation was aborted.');
+  error.name = 'AbortError';
+  throw error;
 }
 
 function assertShape(items: unknown[], key: 'id' | 'name', operation: string, subscriptionId: string): void {
