@@ -72,8 +72,11 @@ function parseSubscription(
   for (const nic of raw.networkInterfaces.filter(hasId)) {
     const record = nicRecord(nic, nicOwners.get(key(nic.id)), vmIds, publicIps);
     graph.nics.push(record);
-    const subnetId = primaryIpConfiguration(nic)?.subnet?.id;
-    if (subnetId && !networks.has(key(subnetId))) networks.set(key(subnetId), subnetRecord(subnetId, nic.location));
+    // Every subnet the NIC has an address in is a network in use; the primary one is the NIC's.
+    for (const configuration of nic.ipConfigurations ?? []) {
+      const subnetId = configuration.subnet?.id;
+      if (subnetId && !networks.has(key(subnetId))) networks.set(key(subnetId), subnetRecord(subnetId, nic.location));
+    }
   }
 
   const seenDisks = new Set<string>();

@@ -31,7 +31,9 @@ export interface AzureCredentials {
 /** A config with every default applied. */
 export type ResolvedAzureConfig = Required<Omit<AzureProviderConfig, 'caCertificate'>> & Pick<AzureProviderConfig, 'caCertificate'>;
 
+/** ARM endpoint of the public cloud (the default `resourceManagerUrl`). */
 export const AZURE_PUBLIC_RESOURCE_MANAGER = 'https://management.azure.com';
+/** Entra ID authority of the public cloud (the default `authorityHost`). */
 export const AZURE_PUBLIC_AUTHORITY = 'https://login.microsoftonline.com';
 
 const DEFAULTS = {

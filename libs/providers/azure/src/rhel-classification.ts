@@ -31,6 +31,7 @@ export interface AzureOsClassification extends OsClassification {
   licenseType: string | null;
 }
 
+/** The osName of every VM classified rhel, whatever source said so (the guest says `redhat`). */
 export const RHEL_NAME = 'Red Hat Enterprise Linux';
 
 /** Hybrid Benefit values that turn a RHEL VM into pay-as-you-go (azure-hybrid-benefit-linux). */
