@@ -15,8 +15,6 @@ import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.
 const VM_COUNT = Number(process.env.BENCH_VM_COUNT ?? 10_000);
 const PAGE_SIZE = 1000;
 
-jest.setTimeout(30 * 60 * 1000);
-
 interface Row {
   driver: string;
   firstMs: number;

@@ -79,7 +79,7 @@ export class ProvidersService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.providers.insert(provider);
+    await this.providers.save(provider);
     this.logger.log(`provider ${provider.name} (${provider.type}) created as ${provider.id}`);
     return provider;
   }
