@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const config = loadAppConfig();
   const app = await createApp(config);
   const logger = new Logger('Hybridforms');
-  if (demo) await startDemo(app, logger);
+  if (demo) await startDemo(app);
   await app.listen(config.http.port, config.http.host);
   logger.log(`API listening on http://localhost:${config.http.port}/api/v1 (OpenAPI at /docs, health at /health)`);
   if (demo) logger.log(`try: curl 'localhost:${config.http.port}/api/v1/vms?osFamily=rhel'`);

@@ -1,4 +1,4 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
+import { Logger, type INestApplication } from '@nestjs/common';
 import { InProcessRefreshDispatcher, ProvidersService, RefreshService } from '@hybridforms/discovery';
 import { AzureSimulator } from '@hybridforms/testing';
 
@@ -9,7 +9,8 @@ const DEMO_PROVIDER = 'demo-azure';
  * as a provider through the same path an operator's would take, and a first full refresh done
  * before the API starts listening.
  */
-export async function startDemo(app: INestApplication, logger: LoggerService): Promise<void> {
+export async function startDemo(app: INestApplication): Promise<void> {
+  const logger = new Logger('Demo');
   const vmCount = Number(process.env.DEMO_VM_COUNT ?? 48);
   const simulator = await AzureSimulator.start({
     vmCount,
@@ -17,7 +18,7 @@ export async function startDemo(app: INestApplication, logger: LoggerService): P
   });
   app.enableShutdownHooks();
   process.once('exit', () => void simulator.stop());
-  logger.log(`demo: Azure simulator at ${simulator.url} (${simulator.subscriptionIds.length} subscriptions, ${vmCount} VMs each)`, 'Demo');
+  logger.log(`demo: Azure simulator at ${simulator.url} (${simulator.subscriptionIds.length} subscriptions, ${vmCount} VMs each)`);
 
   await app.init();
   const providers = app.get(ProvidersService);
@@ -36,9 +37,9 @@ export async function startDemo(app: INestApplication, logger: LoggerService): P
   const provider = existing
     ? await providers.update(existing.id, { config, credentials })
     : await providers.create({ name: DEMO_PROVIDER, type: 'azure', config, credentials });
-  await refreshes.request(provider.id, { trigger: 'demo' });
+  const { refresh } = await refreshes.request(provider.id, { trigger: 'demo' });
   await app.get(InProcessRefreshDispatcher).idle();
-  const last = await refreshes.active(provider.id);
-  if (last) logger.warn?.(`demo: refresh ${last.id} still ${last.status}`, 'Demo');
-  logger.log(`demo: provider ${DEMO_PROVIDER} (${provider.id}) registered and refreshed`, 'Demo');
+  const done = await refreshes.get(refresh.id);
+  logger.log(`demo: first refresh ${done.status}: ${JSON.stringify(done.progress)}`);
+  logger.log(`demo: provider ${DEMO_PROVIDER} (${provider.id}) registered and refreshed`);
 }
