@@ -116,7 +116,7 @@ interface Diffed<E extends InventoryRow> {
  * change records of VMs. Pure: the persister loads before and writes after.
  */
 export function diffInventory(input: DiffInput): InventoryDiff {
-  const { providerId, refreshId, graph, scope, existing, now } = input;
+  const { providerId, refreshId, graph, existing, now } = input;
   const partial = graph.partErrors.length > 0;
   const differ = new CollectionDiffer(providerId, now);
 
