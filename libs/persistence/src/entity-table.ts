@@ -30,14 +30,13 @@ export class EntityTable<E extends ObjectLiteral> {
     this.budget = manager.connection.options.type === 'postgres' ? PARAMETER_BUDGET.postgres : PARAMETER_BUDGET.sqlite;
   }
 
-  /** Rows matching `where` (SQL over column names, `$n` placeholders), `inColumn IN (values)` chunked. */
+  /** Rows whose `where.column` equals `where.value` and, if given, whose `inColumn` is one of its values (chunked; none for an empty list). */
   async select(where: { column: string; value: unknown }, inColumn?: { column: string; values: readonly unknown[] }): Promise<E[]> {
     const list = this.columns.map((column) => this.escape(column.databaseName)).join(', ');
     const base = `SELECT ${list} FROM ${this.table} WHERE ${this.escape(where.column)} = ${this.parameter(0)}`;
     const batches = inColumn ? chunks(inColumn.values, this.budget - 1) : [null];
     const rows: E[] = [];
     for (const batch of batches) {
-      if (batch?.length === 0) continue;
       const sql = batch ? `${base} AND ${this.escape(inColumn!.column)} IN (${batch.map((_, i) => this.parameter(i + 1)).join(', ')})` : base;
       const raw: Record<string, unknown>[] = await this.manager.query(sql, [where.value, ...(batch ?? [])]);
       for (const record of raw) rows.push(this.hydrate(record));

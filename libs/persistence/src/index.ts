@@ -1,8 +1,8 @@
 export * from './entities/index.js';
 export * from './queries/index.js';
-export * from './migrations/index.js';
-export * from './data-source.factory.js';
-export * from './snake-naming.strategy.js';
-export * from './inventory-diff.js';
-export * from './inventory.persister.js';
-export * from './persistence.module.js';
+export { MIGRATIONS } from './migrations/index.js';
+export { createDataSourceOptions, SQLITE_FILE_NAME, type DatabaseConfig, type DataSourceOverrides } from './data-source.factory.js';
+export { SnakeNamingStrategy } from './snake-naming.strategy.js';
+export { INVENTORY_COLLECTIONS, TRACKED_VM_FIELDS, type CollectionStats, type InventoryCollection, type PersistStats } from './inventory-diff.js';
+export { InventoryPersister } from './inventory.persister.js';
+export { PersistenceModule } from './persistence.module.js';
