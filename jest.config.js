@@ -12,10 +12,12 @@ const base = {
   rootDir: '.',
 };
 export default {
+  // Integration and end-to-end suites start servers and databases; the benchmark sets its own.
+  testTimeout: 60_000,
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
-    { ...base, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'], testTimeout: 60_000 },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'], testTimeout: 60_000 },
-    { ...base, displayName: 'bench', testMatch: ['<rootDir>/test/bench/**/*.bench.ts'], testTimeout: 30 * 60 * 1000 },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    { ...base, displayName: 'bench', testMatch: ['<rootDir>/test/bench/**/*.bench.ts'] },
   ],
 };

@@ -2,14 +2,17 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AzureSimulator } from '@hybridforms/testing';
 import { RefreshScheduler } from '@hybridforms/discovery';
+import { DataSource } from 'typeorm';
+import { createScratchDatabase } from '../support/postgres.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 
 type Vm = Record<string, unknown> & { id: string; name: string; osFamily: string; powerState: string; licenseModel: string | null; osVersion: string | null };
 
-describe('Inventory API end to end (Azure simulator → SDK → plugin → persister → SQLite → HTTP)', () => {
+describe.each([['sqlite'], ['postgresql']])('Inventory API end to end on %s (Azure simulator → SDK → plugin → persister → database → HTTP)', (driver) => {
   let sim: AzureSimulator;
   let t: TestApp;
   let providerId: string;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>> | null = null;
 
   const providerBody = (overrides: Record<string, unknown> = {}) => ({
     name: 'azure-e2e',
@@ -42,11 +45,13 @@ describe('Inventory API end to end (Azure simulator → SDK → plugin → persi
 
   beforeAll(async () => {
     sim = await AzureSimulator.start({ vmCount: 40, pageSize: 9 });
-    t = await startTestApp();
+    scratch = driver === 'postgresql' ? await createScratchDatabase('hf_e2e') : null;
+    t = await startTestApp(scratch ? { DATABASE_URL: scratch.url } : {});
   });
 
   afterAll(async () => {
     await t?.close();
+    await scratch?.drop();
     await sim?.stop();
   });
 
@@ -84,7 +89,10 @@ describe('Inventory API end to end (Azure simulator → SDK → plugin → persi
     expect(duplicate.body.message).toMatch(/already exists/);
   });
 
-  it('keeps the client secret encrypted at rest', () => {
+  it('keeps the client secret encrypted at rest', async () => {
+    const stored = await t.app.get(DataSource).query('SELECT credentials_ciphertext FROM providers');
+    expect(stored).toHaveLength(1);
+    expect(JSON.stringify(stored)).not.toContain(sim.clientSecret);
     for (const file of readdirSync(t.dataDir).filter((f) => f.startsWith('hybridforms.sqlite'))) {
       expect(readFileSync(join(t.dataDir, file)).includes(Buffer.from(sim.clientSecret))).toBe(false);
     }

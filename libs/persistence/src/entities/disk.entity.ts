@@ -15,9 +15,9 @@ export class DiskEntity extends InventoryRow {
   @IntColumn()
   sizeGb: number | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   storageType: string | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   location: string | null;
 }

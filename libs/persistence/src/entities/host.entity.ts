@@ -12,7 +12,7 @@ export class HostEntity extends InventoryRow {
   @TextColumn()
   osName: string | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   osVersion: string | null;
 
   @IntColumn()
@@ -21,9 +21,9 @@ export class HostEntity extends InventoryRow {
   @IntColumn()
   memoryMb: number | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   hypervisorVersion: string | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   location: string | null;
 }

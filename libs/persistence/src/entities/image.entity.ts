@@ -19,7 +19,7 @@ export class ImageEntity extends InventoryRow {
   @TextColumn({ length: 128 })
   sku: string | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   version: string | null;
 
   @TextColumn({ nullable: false, length: 16 })
@@ -28,7 +28,7 @@ export class ImageEntity extends InventoryRow {
   @TextColumn()
   osName: string | null;
 
-  @TextColumn({ length: 32 })
+  @TextColumn()
   osVersion: string | null;
 
   @TextColumn({ length: 16 })

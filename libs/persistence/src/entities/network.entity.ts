@@ -10,6 +10,6 @@ export class NetworkEntity extends InventoryRow {
   @TextColumn({ nullable: false, length: 16 })
   kind: string;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   location: string | null;
 }

@@ -9,7 +9,7 @@ export class NicEntity extends InventoryRow {
   @TextColumn({ nullable: false })
   name: string;
 
-  @TextColumn({ length: 32 })
+  @TextColumn({ length: 64 })
   macAddress: string | null;
 
   @Column({ type: 'boolean', default: false })

@@ -6,7 +6,7 @@ export class ResourceGroupEntity extends InventoryRow {
   @TextColumn({ nullable: false })
   name: string;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   location: string | null;
 
   @JsonColumn()

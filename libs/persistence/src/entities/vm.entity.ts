@@ -4,7 +4,7 @@ import { InventoryRow, IntColumn, JsonColumn, TextColumn, TimestampColumn, UuidC
 
 @Entity('vms')
 export class VmEntity extends InventoryRow {
-  @TextColumn({ length: 64 })
+  @TextColumn()
   uid: string | null;
 
   @TextColumn({ nullable: false })
@@ -16,16 +16,16 @@ export class VmEntity extends InventoryRow {
   @UuidColumn({ nullable: true })
   imageId: string | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   location: string | null;
 
   @TextColumn()
   resourceGroup: string | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   subscriptionId: string | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   size: string | null;
 
   @IntColumn()
@@ -43,7 +43,7 @@ export class VmEntity extends InventoryRow {
   @TextColumn()
   osName: string | null;
 
-  @TextColumn({ length: 32 })
+  @TextColumn()
   osVersion: string | null;
 
   @TextColumn({ length: 16 })
@@ -52,10 +52,10 @@ export class VmEntity extends InventoryRow {
   @TextColumn({ length: 16 })
   licenseModel: LicenseModel | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   licenseType: string | null;
 
-  @TextColumn({ length: 64 })
+  @TextColumn()
   guestAgentVersion: string | null;
 
   @JsonColumn()
