@@ -14,11 +14,17 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
+export interface TestAppOptions {
+  /** Reuse a data directory (a restart); it is then left in place on close. */
+  dataDir?: string;
+  secretBox?: SecretBox;
+}
+
 /** The real application on a fresh SQLite file (or DATABASE_URL when given), quiet. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'hf-e2e-'));
+export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'hf-e2e-'));
   const config = loadAppConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error', ...env });
-  const app = await createApp(config, { secretBox: SecretBox.fromEncoded(SecretBox.generateEncodedKey()), logger: false });
+  const app = await createApp(config, { secretBox: options.secretBox ?? SecretBox.fromEncoded(SecretBox.generateEncodedKey()), logger: false });
   await app.init();
   return {
     app,
@@ -27,7 +33,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     http: () => request(app.getHttpServer()),
     close: async () => {
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
