@@ -9,6 +9,7 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { ClientSecretCredential } from '@azure/identity';
 import { AzureSimulator } from '@hybridforms/testing';
+import { azureProviderRequest } from '../support/azure-provider.js';
 import { createScratchDatabase } from '../support/postgres.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 
@@ -110,16 +111,7 @@ async function timedRefresh(t: TestApp, sim: AzureSimulator, create: boolean): P
   const started = performance.now();
   let refreshId: string;
   if (create) {
-    const res = await t
-      .http()
-      .post('/api/v1/providers')
-      .send({
-        name: 'bench',
-        type: 'azure',
-        config: { tenantId: sim.tenantId, clientId: sim.clientId, subscriptionIds: sim.subscriptionIds, resourceManagerUrl: sim.url, authorityHost: sim.url, caCertificate: sim.caCertificate },
-        credentials: { clientSecret: sim.clientSecret },
-      })
-      .expect(201);
+    const res = await t.http().post('/api/v1/providers').send(azureProviderRequest(sim, 'bench')).expect(201);
     refreshId = res.body.refreshId;
   } else {
     const providers = await t.http().get('/api/v1/providers').expect(200);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { AzureSimulator } from '@hybridforms/testing';
 import { RefreshScheduler } from '@hybridforms/discovery';
 import { DataSource } from 'typeorm';
+import { azureProviderRequest } from '../support/azure-provider.js';
 import { createScratchDatabase } from '../support/postgres.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 
@@ -14,20 +15,7 @@ describe.each([['sqlite'], ['postgresql']])('Inventory API end to end on %s (Azu
   let providerId: string;
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>> | null = null;
 
-  const providerBody = (overrides: Record<string, unknown> = {}) => ({
-    name: 'azure-e2e',
-    type: 'azure',
-    config: {
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      subscriptionIds: sim.subscriptionIds,
-      resourceManagerUrl: sim.url,
-      authorityHost: sim.url,
-      caCertificate: sim.caCertificate,
-    },
-    credentials: { clientSecret: sim.clientSecret },
-    ...overrides,
-  });
+  const providerBody = (overrides: Record<string, unknown> = {}) => ({ ...azureProviderRequest(sim, 'azure-e2e'), ...overrides });
 
   async function allVms(query: string): Promise<Vm[]> {
     const items: Vm[] = [];

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { SecretBox } from '@hybridforms/core';
 import { RefreshEntity } from '@hybridforms/persistence';
 import { AzureSimulator } from '@hybridforms/testing';
+import { azureProviderRequest } from '../support/azure-provider.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 
 /** A restart leaves nothing "running" forever and loses no queued refresh. */
@@ -50,16 +51,7 @@ describe('refreshes across a restart (SQLite file kept between two processes’ 
 
   it('fails a refresh left running by a dead process, and runs one left queued', async () => {
     t = await startTestApp({}, { dataDir, secretBox });
-    const created = await t
-      .http()
-      .post('/api/v1/providers')
-      .send({
-        name: 'restart',
-        type: 'azure',
-        config: { tenantId: sim.tenantId, clientId: sim.clientId, subscriptionIds: sim.subscriptionIds, resourceManagerUrl: sim.url, authorityHost: sim.url, caCertificate: sim.caCertificate },
-        credentials: { clientSecret: sim.clientSecret },
-      })
-      .expect(201);
+    const created = await t.http().post('/api/v1/providers').send(azureProviderRequest(sim, 'restart')).expect(201);
     await waitForRefresh(t, created.body.refreshId);
     const providerId: string = created.body.id;
 
