@@ -308,6 +308,17 @@ describe.each(TEST_DRIVERS)('InventoryPersister on %s', (driver) => {
     expect(byName.get('vm-1')?.imageId).toBe(byName.get('vm-3')?.imageId);
   });
 
+  it('cuts an over-long provider string to its column instead of failing the refresh, and stays unchanged after', async () => {
+    const longName = `Red Hat Enterprise Linux ${'x'.repeat(400)}`;
+    const graph = estate([1], { vms: [vm(1, { osName: longName, guestAgentVersion: 'v'.repeat(300) })] });
+    await persister.save(providerId, refreshId, graph, FULL);
+    const stored = await vmByName('vm-1');
+    expect(stored.osName).toBe(longName.slice(0, 255));
+    expect(stored.guestAgentVersion).toHaveLength(255);
+    const again = await persister.save(providerId, refreshId, graph, FULL);
+    expect(again.rowsWritten).toBe(0);
+  });
+
   it('fails clearly for an unknown provider', async () => {
     await expect(persister.save(randomUUID(), null, estate([1]), FULL)).rejects.toThrow(NotFoundError);
   });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { NotFoundError, type InventoryGraph, type InventoryScope } from '@hybridforms/core';
 import {
   DiskEntity,
@@ -14,6 +14,7 @@ import {
   type InventoryRow,
 } from './entities/index.js';
 import { EntityTable } from './entity-table.js';
+import { fitToColumns } from './fit-to-columns.js';
 import { diffInventory, INVENTORY_COLLECTIONS, type InventoryCollection, type InventoryRows, type PersistStats } from './inventory-diff.js';
 
 // An overwrite keeps who owns the row, its key and when it was first seen.
@@ -52,7 +53,7 @@ export class InventoryPersister {
     const tables = tablesOf(manager);
     const existing = scope.kind === 'full' ? await this.loadAll(tables, providerId) : await this.loadTargeted(tables, providerId, graph, scope.nativeIds);
     const now = new Date();
-    const diff = diffInventory({ providerId, refreshId, graph, scope, existing, now });
+    const diff = diffInventory({ providerId, refreshId, graph: this.fitted(graph), scope, existing, now });
 
     // Save order: whatever a row references is written before it.
     const writable: Record<InventoryCollection, EntityTable<InventoryRow>> = tables;
@@ -60,6 +61,20 @@ export class InventoryPersister {
     for (const name of INVENTORY_COLLECTIONS) await writable[name].updateByIds(diff.archives[name], { archivedAt: now, updatedAt: now });
     await new EntityTable(manager, VmChangeEntity).insert(diff.changes);
     return diff.stats;
+  }
+
+  private fitted(graph: InventoryGraph): InventoryGraph {
+    const fit = <R extends object>(entity: EntityTarget<ObjectLiteral>, records: R[]) => fitToColumns(this.dataSource, entity, records);
+    return {
+      ...graph,
+      resourceGroups: fit(ResourceGroupEntity, graph.resourceGroups),
+      networks: fit(NetworkEntity, graph.networks),
+      hosts: fit(HostEntity, graph.hosts),
+      images: fit(ImageEntity, graph.images),
+      vms: fit(VmEntity, graph.vms),
+      nics: fit(NicEntity, graph.nics),
+      disks: fit(DiskEntity, graph.disks),
+    };
   }
 
   /**
