@@ -208,7 +208,9 @@ describe.each([['sqlite'], ['postgresql']])('Inventory API end to end on %s (Azu
     const refresh = await waitForRefresh(t, res.body.id);
     expect(refresh).toMatchObject({ kind: 'targeted', status: 'completed' });
     expect((refresh.progress as Record<string, number>).vms).toBe(1);
-    await t.http().post(`/api/v1/providers/${providerId}/refresh`).send({ vmIds: ['x'] }).expect(400);
+    for (const vmIds of [['x'], [], 'not-a-list']) {
+      await t.http().post(`/api/v1/providers/${providerId}/refresh`).send({ vmIds }).expect(400);
+    }
   });
 
   it('fails a refresh cleanly when Azure keeps throttling, archiving nothing', async () => {

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$/;
 const NAME_MESSAGE = 'name must be 1-128 characters: letters, digits, space, dot, underscore, hyphen; starting with a letter or digit';
@@ -59,6 +59,9 @@ export class UpdateProviderDto {
 export class RefreshRequestDto {
   @ApiPropertyOptional({ description: 'Refresh only these VMs (our ids); omitted = full refresh', type: [String] })
   @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(500)
   @IsString({ each: true })
   @Matches(/^[0-9a-f-]{36}$/i, { each: true, message: 'vmIds must be VM ids (UUIDs)' })
   vmIds?: string[];
