@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import type {
+  HyperVHardDriveSpec,
+  HyperVKvp,
+  HyperVNetworkAdapterSpec,
+  HyperVSwitchType,
+  HyperVVmSpec,
+  HyperVVmState,
+  InventoryHostJson,
+} from './hyperv-host-simulator.types.js';
+import { VM_STATE } from './powershell-script.contract.js';
+
+const GIB = 1024 ** 3;
+
+/** A VM as the estate holds it: the spec with every default resolved. */
+export interface HyperVSimVm {
+  vmId: string;
+  name: string;
+  state: HyperVVmState;
+  processorCount: number;
+  memoryStartup: number;
+  dynamicMemoryEnabled: boolean;
+  generation: 1 | 2;
+  version: string;
+  notes: string;
+  creationTimeMs: number;
+  /** Wall-clock ms when it started running; null while not Running or Paused. */
+  runningSinceMs: number | null;
+  networkAdapters: HyperVNetworkAdapterSpec[];
+  hardDrives: HyperVHardDriveSpec[];
+  guestServices: 'full' | 'kernel-only';
+  kvp: HyperVKvp | null;
+}
+
+export interface HyperVSimSwitch {
+  name: string;
+  switchType: HyperVSwitchType;
+}
+
+/** True for the states in which a VM holds memory and its uptime counts. */
+export function isActiveState(state: HyperVVmState): boolean {
+  return state === 'Running' || state === 'Paused';
+}
+
+/** A GUID derived from a name, so VMs added without an id keep the same one across runs. */
+function guidFrom(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** The mutable host: its facts, switches and VMs, keyed by lower-case VMId. */
+export class HyperVEstate {
+  private readonly vms = new Map<string, HyperVSimVm>();
+
+  constructor(
+    readonly host: InventoryHostJson,
+    readonly switches: HyperVSimSwitch[],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Adds a VM and returns its VMId. */
+  addVm(spec: HyperVVmSpec): string {
+    const vmId = (spec.vmId ?? guidFrom(spec.name)).toLowerCase();
+    if (this.vms.has(vmId)) throw new Error(`VM ${vmId} already exists`);
+    const state = spec.state ?? 'Running';
+    if (!(state in VM_STATE)) throw new Error(`Unknown VM state '${state}'`);
+    const macTail = createHash('sha256').update(`mac:${vmId}`).digest('hex').slice(0, 6).toUpperCase();
+    const guestServices = spec.guestServices ?? 'full';
+    this.vms.set(vmId, {
+      vmId,
+      name: spec.name,
+      state,
+      processorCount: spec.processorCount ?? 2,
+      memoryStartup: spec.memoryStartup ?? 4 * GIB,
+      dynamicMemoryEnabled: spec.dynamicMemoryEnabled ?? false,
+      generation: spec.generation ?? 2,
+      version: spec.version ?? '10.0',
+      notes: spec.notes ?? '',
+      creationTimeMs: Date.parse(spec.creationTime ?? '2024-01-01T00:00:00Z'),
+      runningSinceMs: isActiveState(state) ? this.now() - (spec.uptimeSeconds ?? 3600) * 1000 : null,
+      networkAdapters: (
+        spec.networkAdapters ?? [{ macAddress: `00155D${macTail}`, switchName: this.switches[0]?.name ?? null, ipAddresses: [] }]
+      ).map((a) => ({ ...a, ipAddresses: [...a.ipAddresses] })),
+      hardDrives: (
+        spec.hardDrives ?? [
+          {
+            path: `C:\\ProgramData\\Microsoft\\Windows\\Virtual Hard Disks\\${spec.name}.vhdx`,
+            vhdType: 'Dynamic',
+            size: 64 * GIB,
+            fileSize: 9 * GIB,
+          },
+        ]
+      ).map((d) => ({ ...d })),
+      guestServices,
+      // hv_utils alone never fills KVP, whatever the spec says.
+      kvp: guestServices === 'kernel-only' ? null : spec.kvp ? { ...spec.kvp } : null,
+    });
+    return vmId;
+  }
+
+  removeVm(vmId: string): void {
+    if (!this.vms.delete(vmId.toLowerCase())) throw new Error(`No VM ${vmId}`);
+  }
+
+  /** Changes the power state; entering Running or Paused from elsewhere restarts the uptime. */
+  setState(vmId: string, state: HyperVVmState): void {
+    const vm = this.get(vmId);
+    if (!(state in VM_STATE)) throw new Error(`Unknown VM state '${state}'`);
+    if (!isActiveState(state)) vm.runningSinceMs = null;
+    else if (vm.runningSinceMs === null) vm.runningSinceMs = this.now();
+    vm.state = state;
+  }
+
+  get(vmId: string): HyperVSimVm {
+    const vm = this.vms.get(vmId.toLowerCase());
+    if (!vm) throw new Error(`No VM ${vmId}`);
+    return vm;
+  }
+
+  vmIds(): string[] {
+    return [...this.vms.keys()];
+  }
+
+  list(): HyperVSimVm[] {
+    return [...this.vms.values()];
+  }
+
+  /** Current uptime in ms (0 when not active). */
+  uptimeMs(vm: HyperVSimVm): number {
+    return vm.runningSinceMs === null ? 0 : Math.max(0, this.now() - vm.runningSinceMs);
+  }
+}

@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import { NodeSSH } from 'node-ssh';
+import ssh2, { type ClientChannel } from 'ssh2';
+import { HyperVHostSimulator } from './hyperv-host-simulator.js';
+import type { HyperVInventoryJson, InventoryVmJson, PsList } from './hyperv-host-simulator.types.js';
+
+// These tests drive the simulator with the real node-ssh client, so auth, host key pinning, exec
+// and the faults are proven at the SSH protocol level, not against our own assumptions.
+
+const INVENTORY_SCRIPT = [
+  '# hybridforms:inventory',
+  "$ProgressPreference='SilentlyContinue'; $ErrorActionPreference='Stop'; [Console]::OutputEncoding=[Text.UTF8Encoding]::new($false)",
+  'try {',
+  '  $h = Hyper-V\\Get-VMHost',
+  '  $switches = Hyper-V\\Get-VMSwitch | ForEach-Object { [pscustomobject]@{ Name = $_.Name; SwitchType = $_.SwitchType } }',
+  '  $vms = Hyper-V\\Get-VM | ForEach-Object {',
+  '    $nics = Hyper-V\\Get-VMNetworkAdapter -VM $_ | ForEach-Object { [pscustomobject]@{ MacAddress = $_.MacAddress } }',
+  '    $disks = Hyper-V\\Get-VMHardDiskDrive -VM $_ | ForEach-Object { Hyper-V\\Get-VHD -Path $_.Path }',
+  '    $ics = Hyper-V\\Get-VMIntegrationService -VM $_',
+  '    [pscustomobject]@{ VMId = "$($_.VMId)"; NetworkAdapters = $nics; HardDrives = $disks; IntegrationServices = $ics }',
+  '  }',
+  '  [pscustomobject]@{ host = $h; switches = $switches; vms = $vms } | ConvertTo-Json -Depth 6 -Compress',
+  '} catch { [Console]::Error.WriteLine($_.Exception.Message); exit 1 }',
+].join('\r\n');
+
+function encoded(script: string): string {
+  return `powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ${Buffer.from(script, 'utf16le').toString('base64')}`;
+}
+
+function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+function asArray<T>(list: PsList<T>): T[] {
+  if (list === null) return [];
+  return Array.isArray(list) ? list : [list];
+}
+
+const opened: NodeSSH[] = [];
+
+async function connect(sim: HyperVHostSimulator, auth: { password: string } | { privateKey: string }, seenKeys: Buffer[] = []): Promise<NodeSSH> {
+  const ssh = new NodeSSH();
+  opened.push(ssh);
+  await ssh.connect({
+    host: sim.host,
+    port: sim.port,
+    username: sim.username,
+    readyTimeout: 5000,
+    ...auth,
+    hostVerifier: (key: Buffer) => {
+      seenKeys.push(key);
+      return fingerprint(key) === sim.hostKeyFingerprint;
+    },
+  });
+  return ssh;
+}
+
+async function inventory(ssh: NodeSSH): Promise<{ raw: string; doc: HyperVInventoryJson; code: number | null }> {
+  const result = await ssh.execCommand(encoded(INVENTORY_SCRIPT), { noTrim: true });
+  return { raw: result.stdout, doc: JSON.parse(result.stdout) as HyperVInventoryJson, code: result.code };
+}
+
+afterEach(() => {
+  for (const ssh of opened.splice(0)) ssh.dispose();
+});
+
+describe('HyperVHostSimulator (PowerShell 5.1)', () => {
+  let sim: HyperVHostSimulator;
+
+  beforeAll(async () => {
+    sim = await HyperVHostSimulator.start({ vmCount: 14, seed: 7 });
+  });
+
+  afterAll(async () => {
+    await sim.stop();
+  });
+
+  it('accepts password auth and pins the host key by its OpenSSH SHA256 fingerprint', async () => {
+    const seen: Buffer[] = [];
+    const ssh = await connect(sim, { password: sim.password }, seen);
+    expect(ssh.isConnected()).toBe(true);
+    expect(seen).toHaveLength(1);
+    expect(fingerprint(seen[0])).toBe(sim.hostKeyFingerprint);
+    expect(sim.hostKeyFingerprint).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/);
+  });
+
+  it('accepts the generated client key and refuses a wrong password', async () => {
+    const ssh = await connect(sim, { privateKey: sim.clientPrivateKey });
+    expect(ssh.isConnected()).toBe(true);
+    await expect(connect(sim, { password: `${sim.password}x` })).rejects.toThrow(/authentication/i);
+  });
+
+  it('refuses a connection whose host key does not match the pinned fingerprint', async () => {
+    const ssh = new NodeSSH();
+    opened.push(ssh);
+    await expect(
+      ssh.connect({ host: sim.host, port: sim.port, username: sim.username, password: sim.password, hostVerifier: () => false }),
+    ).rejects.toThrow();
+  });
+
+  it('answers the inventory script with 5.1-shaped JSON of the generated estate', async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    const { raw, doc, code } = await inventory(ssh);
+    expect(code).toBe(0);
+    expect(raw.endsWith('}\r\n')).toBe(true);
+    // JavaScriptSerializer's escapes survive in the raw text.
+    expect(raw).toMatch(/"CreationTime":"\\\/Date\(\d+\)\\\/"/);
+    expect(raw).toContain('Ops team\\u0027s \\u003clegacy\\u003e box \\u0026 friends');
+
+    const vms = asArray(doc.vms);
+    expect(vms.map((vm) => vm.VMId).sort()).toEqual(sim.vmIds().sort());
+    expect(doc.host).toMatchObject({ ComputerName: 'HV01', OsVersion: '10.0.20348' });
+    expect(asArray(doc.switches)).toEqual([
+      { Name: 'vSwitch-LAN', SwitchType: 2 },
+      { Name: 'vSwitch-NAT', SwitchType: 1 },
+    ]);
+    for (const vm of vms) {
+      expect(typeof vm.State).toBe('number');
+      expect(vm.CreationTime).toMatch(/^\/Date\(\d+\)\/$/);
+      for (const nic of asArray(vm.NetworkAdapters)) expect(nic.MacAddress).toMatch(/^00155D[0-9A-F]{6}$/);
+    }
+    const states = new Set(vms.map((vm) => vm.State));
+    expect([...states]).toEqual(expect.arrayContaining([2, 3, 6, 9]));
+
+    const rhel9 = vms.find((vm) => vm.State === 2 && vm.Kvp?.OSVersion === '5.14.0') as InventoryVmJson;
+    expect(rhel9.Kvp).toMatchObject({ OSName: 'Red Hat Enterprise Linux', IntegrationServicesVersion: '3.1' });
+    expect(rhel9.Uptime.TotalSeconds).toBeGreaterThan(0);
+    expect(Object.keys(rhel9.Uptime)).toEqual([
+      'Ticks',
+      'Days',
+      'Hours',
+      'Milliseconds',
+      'Minutes',
+      'Seconds',
+      'TotalDays',
+      'TotalHours',
+      'TotalMilliseconds',
+      'TotalMinutes',
+      'TotalSeconds',
+    ]);
+    expect(asArray(rhel9.NetworkAdapters)[0].IPAddresses[0]).toMatch(/^10\.20\./);
+    expect(vms.some((vm) => vm.Kvp?.OSName === 'Red Hat Enterprise Linux Server')).toBe(true);
+
+    const off = vms.find((vm) => vm.State === 3) as InventoryVmJson;
+    expect(off).toMatchObject({ MemoryAssigned: 0, Kvp: null });
+    expect(off.Uptime.Ticks).toBe(0);
+    expect(sim.requests.at(-1)).toMatchObject({ marker: 'inventory', powershell: true });
+  });
+
+  it('reflects estate mutations in the next inventory', async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    const id = sim.addVm({ name: 'rhel9-added', kvp: null, state: 'Running' });
+    const [first] = sim.vmIds();
+    sim.setState(first, 'Off');
+    let vms = asArray((await inventory(ssh)).doc.vms);
+    expect(vms.find((vm) => vm.VMId === id)).toMatchObject({ VMName: 'rhel9-added', State: 2, Kvp: null });
+    expect(vms.find((vm) => vm.VMId === first)).toMatchObject({ State: 3, MemoryAssigned: 0 });
+    sim.removeVm(id);
+    vms = asArray((await inventory(ssh)).doc.vms);
+    expect(vms.some((vm) => vm.VMId === id)).toBe(false);
+  });
+
+  it('fails a command that is not the contract PowerShell invocation, like cmd.exe would', async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    const result = await ssh.execCommand('Get-VM');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("'Get-VM' is not recognized as an internal or external command");
+    expect(sim.requests.at(-1)).toMatchObject({ marker: null, powershell: false });
+  });
+
+  it('fails a PowerShell script without a known marker, and emits progress CLIXML when progress is not silenced', async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    const result = await ssh.execCommand(encoded('Hyper-V\\Get-VM | ConvertTo-Json'));
+    expect(result.code).toBe(1);
+    expect(result.stderr.startsWith('#< CLIXML')).toBe(true);
+    expect(result.stderr).toContain('Preparing modules for first use.');
+  });
+
+  it("refuses the login under an 'auth' fault, then accepts again", async () => {
+    sim.injectFault({ kind: 'auth' });
+    await expect(connect(sim, { password: sim.password })).rejects.toThrow(/authentication/i);
+    const ssh = await connect(sim, { password: sim.password });
+    expect(ssh.isConnected()).toBe(true);
+  });
+
+  it("answers a CLIXML error record and exit code 1 under an 'error-record' fault", async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    sim.injectFault({ kind: 'error-record' });
+    const result = await ssh.execCommand(encoded(INVENTORY_SCRIPT));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.startsWith('#< CLIXML\r\n<Objs Version="1.1.0.1" xmlns="http://schemas.microsoft.com/powershell/2004/04">')).toBe(true);
+    expect(result.stderr).toContain('<S S="Error">Hyper-V\\Get-VM : You do not have the required permission');
+    expect(result.stderr).toContain('_x000D__x000A_</S>');
+    expect(sim.requests.at(-1)).toMatchObject({ marker: 'inventory', fault: 'error-record' });
+  });
+
+  it("cuts the JSON short with exit code 0 under a 'truncated-json' fault", async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    sim.injectFault({ kind: 'truncated-json' });
+    const result = await ssh.execCommand(encoded(INVENTORY_SCRIPT));
+    expect(result.code).toBe(0);
+    expect(result.stdout.length).toBeGreaterThan(0);
+    expect(() => JSON.parse(result.stdout)).toThrow();
+  });
+
+  it("drops the connection mid-output under a 'disconnect' fault", async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    sim.injectFault({ kind: 'disconnect' });
+    const full = sim.inventoryText();
+    // node-ssh resolves when the channel closes; with no exit status the code is null.
+    const result = await ssh.execCommand(encoded(INVENTORY_SCRIPT));
+    expect(result.code).toBeNull();
+    expect(result.stdout.length).toBeGreaterThan(0);
+    expect(() => JSON.parse(result.stdout)).toThrow();
+    expect(result.stdout.length).toBeLessThan(full.trim().length);
+  });
+
+  it("never answers under a 'hang' fault, so the client's own timeout fires", async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    sim.injectFault({ kind: 'hang' });
+    let channel: ClientChannel | undefined;
+    const exec = ssh.execCommand(encoded(INVENTORY_SCRIPT), { onChannel: (c) => (channel = c) });
+    const timedOut = Symbol('timeout');
+    const winner = await Promise.race([exec, new Promise((resolve) => setTimeout(() => resolve(timedOut), 500))]);
+    expect(winner).toBe(timedOut);
+    channel?.close();
+    await exec.catch(() => undefined);
+    // The fault was used up: the next command answers normally.
+    expect((await inventory(ssh)).code).toBe(0);
+  });
+});
+
+describe('HyperVHostSimulator (PowerShell 7)', () => {
+  let sim: HyperVHostSimulator;
+
+  beforeAll(async () => {
+    sim = await HyperVHostSimulator.start({ vmCount: 10, seed: 3, powershell: '7', username: 'ops', hostName: 'HV07' });
+  });
+
+  afterAll(async () => {
+    await sim.stop();
+  });
+
+  it('answers with enum names and ISO 8601 dates', async () => {
+    const ssh = await connect(sim, { privateKey: sim.clientPrivateKey });
+    const { raw, doc } = await inventory(ssh);
+    expect(raw).not.toContain('\\/Date(');
+    expect(raw).toContain("Ops team's <legacy> box & friends");
+    expect(doc.host.ComputerName).toBe('HV07');
+    const vms = asArray(doc.vms);
+    expect(vms).toHaveLength(10);
+    for (const vm of vms) {
+      expect(['Running', 'Off', 'Saved', 'Paused']).toContain(vm.State);
+      expect(vm.CreationTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{7}\+00:00$/);
+      for (const disk of asArray(vm.HardDrives)) expect(['Fixed', 'Dynamic', 'Differencing']).toContain(disk.VhdType);
+    }
+    expect(asArray(doc.switches).map((s) => s.SwitchType)).toEqual(['External', 'Internal']);
+  });
+});
+
+describe('HyperVHostSimulator (one of everything)', () => {
+  it('unwraps one-element lists into bare objects the way ConvertTo-Json does, and stop() ends hanging commands', async () => {
+    const sim = await HyperVHostSimulator.start({ vmCount: 1 });
+    try {
+      const ssh = await connect(sim, { password: sim.password });
+      const { doc } = await inventory(ssh);
+      expect(Array.isArray(doc.vms)).toBe(false);
+      const vm = doc.vms as InventoryVmJson;
+      expect(Array.isArray(vm.NetworkAdapters)).toBe(false);
+      expect(Array.isArray(vm.IntegrationServices)).toBe(true);
+      expect(Array.isArray(asArray(vm.NetworkAdapters)[0].IPAddresses)).toBe(true);
+
+      sim.injectFault({ kind: 'hang' });
+      const pending = ssh.execCommand(encoded(INVENTORY_SCRIPT)).then(
+        () => 'settled',
+        () => 'settled',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sim.stop();
+      await expect(pending).resolves.toBe('settled');
+    } finally {
+      await sim.stop();
+    }
+  });
+});
+
+describe('HyperVHostSimulator (authorizedKeys)', () => {
+  it('accepts only the given public keys', async () => {
+    const allowed = ssh2.utils.generateKeyPairSync('ed25519');
+    const sim = await HyperVHostSimulator.start({ vmCount: 0, authorizedKeys: [allowed.public] });
+    try {
+      const ssh = await connect(sim, { privateKey: allowed.private });
+      expect(ssh.isConnected()).toBe(true);
+      expect((await inventory(ssh)).doc.vms).toBeNull();
+      await expect(connect(sim, { privateKey: sim.clientPrivateKey })).rejects.toThrow(/authentication/i);
+    } finally {
+      await sim.stop();
+    }
+  });
+});

@@ -1,0 +1,257 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import ssh2 from 'ssh2';
+import type { AuthContext, AuthenticationType, Connection, ParsedKey, Server, ServerChannel } from 'ssh2';
+import { accessDeniedErrorRecord, clixmlModuleProgress } from './clixml.stream.js';
+import { HyperVEstate } from './hyperv-estate.js';
+import { HyperVEstateGenerator } from './hyperv-estate.generator.js';
+import { HyperVFaultInjector } from './hyperv-fault.injector.js';
+import type {
+  HyperVFaultKind,
+  HyperVFaultSpec,
+  HyperVHostSimulatorOptions,
+  HyperVSimRequest,
+  HyperVVmSpec,
+  HyperVVmState,
+  PowerShellEdition,
+} from './hyperv-host-simulator.types.js';
+import { InventoryProjector } from './inventory.projector.js';
+import {
+  INVENTORY_REQUIRED_CMDLETS,
+  decodePowerShellCommand,
+  findScriptMarker,
+  missingCmdlets,
+  silencesProgress,
+} from './powershell-script.contract.js';
+import { PowerShellJsonSerializer } from './powershell-json.serializer.js';
+
+const DEFAULT_USERNAME = 'hybridforms';
+const DEFAULT_PASSWORD = 'Hv-sim.7Qm2xL9pWk4TzR';
+const AUTH_METHODS: AuthenticationType[] = ['password', 'publickey'];
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function parseKeyOrThrow(text: string): ParsedKey {
+  const parsed = ssh2.utils.parseKey(text);
+  if (parsed instanceof Error) throw parsed;
+  return Array.isArray(parsed) ? parsed[0] : parsed;
+}
+
+/**
+ * A Windows Server Hyper-V host as our provider reaches it: Windows OpenSSH on a real SSH server
+ * (ssh2), running the contract's `powershell.exe … -EncodedCommand` and answering the marked
+ * scripts with JSON shaped like Windows PowerShell 5.1 or PowerShell 7 prints it.
+ *
+ * Wiring node-ssh: `ssh.connect({ host: sim.host, port: sim.port, username: sim.username,
+ * password: sim.password, hostVerifier: (key) => fingerprintOf(key) === sim.hostKeyFingerprint })`,
+ * or `privateKey: sim.clientPrivateKey` instead of the password.
+ */
+export class HyperVHostSimulator {
+  readonly host = '127.0.0.1';
+  readonly port: number;
+  readonly username: string;
+  readonly password: string;
+  /** OpenSSH-format private key whose public half is authorised (unless `authorizedKeys` replaced it). */
+  readonly clientPrivateKey: string;
+  /** The public half of {@link clientPrivateKey} as an authorized_keys line. */
+  readonly clientPublicKey: string;
+  /** `SHA256:<base64 without padding>` of the host public key blob, as OpenSSH shows it. */
+  readonly hostKeyFingerprint: string;
+  readonly powershell: PowerShellEdition;
+  readonly requests: HyperVSimRequest[] = [];
+
+  private readonly faults = new HyperVFaultInjector();
+  private readonly connections = new Set<Connection>();
+  private readonly projector: InventoryProjector;
+  private stopped = false;
+
+  private constructor(
+    private readonly server: Server,
+    private readonly estate: HyperVEstate,
+    init: {
+      port: number;
+      username: string;
+      password: string;
+      clientPrivateKey: string;
+      clientPublicKey: string;
+      hostKeyFingerprint: string;
+      powershell: PowerShellEdition;
+    },
+  ) {
+    this.port = init.port;
+    this.username = init.username;
+    this.password = init.password;
+    this.clientPrivateKey = init.clientPrivateKey;
+    this.clientPublicKey = init.clientPublicKey;
+    this.hostKeyFingerprint = init.hostKeyFingerprint;
+    this.powershell = init.powershell;
+    this.projector = new InventoryProjector(new PowerShellJsonSerializer(init.powershell));
+  }
+
+  static async start(options: HyperVHostSimulatorOptions = {}): Promise<HyperVHostSimulator> {
+    const vmCount = options.vmCount ?? 12;
+    if (!(Number.isInteger(vmCount) && vmCount >= 0)) throw new Error('vmCount must be a non-negative integer');
+    const generated = new HyperVEstateGenerator(options.seed ?? 1).generate(options.hostName ?? 'HV01', vmCount);
+    const estate = new HyperVEstate(generated.host, generated.switches);
+    for (const vm of generated.vms) estate.addVm(vm.spec);
+
+    const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
+    const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
+    const authorized = (options.authorizedKeys ?? [clientKey.public]).map(parseKeyOrThrow);
+    const hostKeyFingerprint = `SHA256:${createHash('sha256')
+      .update(parseKeyOrThrow(hostKey.private).getPublicSSH())
+      .digest('base64')
+      .replace(/=+$/, '')}`;
+
+    const server = new ssh2.Server({ hostKeys: [hostKey.private] });
+    const port = await new Promise<number>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    });
+    const sim = new HyperVHostSimulator(server, estate, {
+      port,
+      username: options.username ?? DEFAULT_USERNAME,
+      password: options.password ?? DEFAULT_PASSWORD,
+      clientPrivateKey: clientKey.private,
+      clientPublicKey: clientKey.public,
+      hostKeyFingerprint,
+      powershell: options.powershell ?? '5.1',
+    });
+    // Nobody knows the ephemeral port before start() returns, so no connection is missed here.
+    server.on('connection', (connection) => sim.accept(connection, authorized));
+    return sim;
+  }
+
+  /** Faults apply to the next logins ('auth') or PowerShell commands (the others), `times` each. */
+  injectFault(spec: HyperVFaultSpec): void {
+    this.faults.inject(spec);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  addVm(spec: HyperVVmSpec): string {
+    return this.estate.addVm(spec);
+  }
+
+  removeVm(vmId: string): void {
+    this.estate.removeVm(vmId);
+  }
+
+  setState(vmId: string, state: HyperVVmState): void {
+    this.estate.setState(vmId, state);
+  }
+
+  vmIds(): string[] {
+    return this.estate.vmIds();
+  }
+
+  /** The inventory stdout the host would print now (what an inventory command receives). */
+  inventoryText(): string {
+    return this.projector.render(this.estate);
+  }
+
+  /** Closes every connection, hanging commands included, and the listener. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const connection of this.connections) connection.end();
+    await closed;
+  }
+
+  private accept(connection: Connection, authorized: ParsedKey[]): void {
+    if (this.stopped) {
+      connection.end();
+      return;
+    }
+    this.connections.add(connection);
+    connection.on('close', () => this.connections.delete(connection));
+    // A client resetting the socket must not crash the test process.
+    connection.on('error', () => undefined);
+    let authFault: boolean | undefined;
+    connection.on('authentication', (ctx) => {
+      if (ctx.method !== 'password' && ctx.method !== 'publickey') {
+        ctx.reject(AUTH_METHODS);
+        return;
+      }
+      // An auth fault refuses every attempt of one connection.
+      authFault ??= this.faults.take('auth') !== undefined;
+      if (authFault || !this.credentialsMatch(ctx, authorized)) ctx.reject(AUTH_METHODS);
+      else ctx.accept();
+    });
+    connection.on('ready', () => {
+      connection.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('exec', (acceptExec, _reject, info) => this.exec(connection, acceptExec(), info.command));
+      });
+    });
+  }
+
+  private credentialsMatch(ctx: AuthContext, authorized: ParsedKey[]): boolean {
+    const userOk = sameBytes(Buffer.from(ctx.username), Buffer.from(this.username));
+    if (ctx.method === 'password') return sameBytes(Buffer.from(ctx.password), Buffer.from(this.password)) && userOk;
+    if (ctx.method !== 'publickey' || !userOk) return false;
+    const key = authorized.find((k) => k.type === ctx.key.algo && sameBytes(k.getPublicSSH(), ctx.key.data));
+    if (!key) return false;
+    // Without a signature this is the client's probe whether the key would do.
+    if (!ctx.signature || !ctx.blob) return true;
+    return key.verify(ctx.blob, ctx.signature, ctx.hashAlgo);
+  }
+
+  private exec(connection: Connection, channel: ServerChannel, command: string): void {
+    const script = decodePowerShellCommand(command);
+    if (script === null) {
+      this.requests.push({ at: new Date(), marker: null, powershell: false });
+      // What cmd.exe, the Windows OpenSSH default shell, says about an unknown program.
+      const program = command.trim().split(/\s+/)[0] ?? '';
+      this.finish(channel, '', `'${program}' is not recognized as an internal or external command,\r\noperable program or batch file.\r\n`, 1);
+      return;
+    }
+    const marker = findScriptMarker(script);
+    const fault = this.faults.take('command');
+    this.requests.push({ at: new Date(), marker, powershell: true, ...(fault ? { fault } : {}) });
+    const progress = silencesProgress(script) ? '' : clixmlModuleProgress();
+
+    if (fault === 'hang') return; // the channel stays open until the client or stop() closes it
+    if (fault === 'error-record') {
+      this.finish(channel, '', `${progress}${accessDeniedErrorRecord(this.estate.host.ComputerName)}`, 1);
+      return;
+    }
+    if (marker !== 'inventory') {
+      this.finish(channel, '', `${progress}HyperVHostSimulator: the script carries no known marker line.\r\n`, 1);
+      return;
+    }
+    const missing = missingCmdlets(script, INVENTORY_REQUIRED_CMDLETS);
+    if (missing.length > 0) {
+      this.finish(channel, '', `${progress}HyperVHostSimulator: the inventory script does not call ${missing.join(', ')}.\r\n`, 1);
+      return;
+    }
+    this.answer(connection, channel, this.inventoryText(), progress, fault);
+  }
+
+  private answer(connection: Connection, channel: ServerChannel, stdout: string, stderr: string, fault: HyperVFaultKind | undefined): void {
+    const cut = Math.max(1, Math.floor(stdout.length * 0.6));
+    if (fault === 'disconnect') {
+      // Part of the output, then the connection drops without an exit status.
+      channel.write(stdout.slice(0, cut));
+      setImmediate(() => connection.end());
+      return;
+    }
+    if (fault === 'truncated-json') {
+      this.finish(channel, `${stdout.slice(0, cut)}\r\n`, stderr, 0);
+      return;
+    }
+    this.finish(channel, stdout, stderr, 0);
+  }
+
+  private finish(channel: ServerChannel, stdout: string, stderr: string, code: number): void {
+    if (stdout) channel.write(stdout);
+    if (stderr) channel.stderr.write(stderr);
+    channel.exit(code);
+    channel.end();
+  }
+}

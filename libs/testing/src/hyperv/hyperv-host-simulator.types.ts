@@ -1,0 +1,221 @@
+import type { VM_STATE } from './powershell-script.contract.js';
+
+/** Which PowerShell answers: Windows PowerShell 5.1 (`powershell.exe`) or PowerShell 7 serialisation. */
+export type PowerShellEdition = '5.1' | '7';
+
+/** A name of Microsoft.HyperV.PowerShell.VMState (see {@link VM_STATE} for the integers). */
+export type HyperVVmState = keyof typeof VM_STATE;
+
+/** The guest mixes the generator produces. */
+export type HyperVGuestKind = 'rhel7' | 'rhel8' | 'rhel9' | 'rhel-no-kvp' | 'windows-server' | 'ubuntu';
+
+/** Values of the VhdType enum the simulator serves (Get-VHD: 2 Fixed, 3 Dynamic, 4 Differencing). */
+export type HyperVVhdType = 'Fixed' | 'Dynamic' | 'Differencing';
+
+/** Values of the VMSwitchType enum (0 Private, 1 Internal, 2 External). */
+export type HyperVSwitchType = 'Private' | 'Internal' | 'External';
+
+export interface HyperVHostSimulatorOptions {
+  /** Generated VMs; default 12, enough for every guest kind and power state. */
+  vmCount?: number;
+  /** Seed of the estate generator; the same seed yields the same estate. Default 1. */
+  seed?: number;
+  /** Serialisation of the answers; default '5.1' (what a Windows Server host has out of the box). */
+  powershell?: PowerShellEdition;
+  /** Default 'hybridforms'. */
+  username?: string;
+  /** Default a fixed random-looking string. */
+  password?: string;
+  /** The host's NetBIOS name (ComputerName); default 'HV01'. */
+  hostName?: string;
+  /**
+   * OpenSSH public key lines (`ssh-ed25519 AAAA… comment`) accepted for `username`. Default: the
+   * public half of the generated {@link HyperVHostSimulator.clientPrivateKey}.
+   */
+  authorizedKeys?: string[];
+}
+
+/** KVP intrinsic items the inventory projects (Data Exchange integration service). */
+export interface HyperVKvp {
+  OSName: string;
+  OSVersion: string;
+  FullyQualifiedDomainName: string;
+  IntegrationServicesVersion: string;
+}
+
+export interface HyperVNetworkAdapterSpec {
+  /** 12 upper-case hex digits without separators, as Get-VMNetworkAdapter prints it. */
+  macAddress: string;
+  /** null when the adapter is not connected to a switch. */
+  switchName: string | null;
+  /** What the guest reports through KVP; served only while the VM runs and has KVP data. */
+  ipAddresses: string[];
+}
+
+export interface HyperVHardDriveSpec {
+  path: string;
+  vhdType: HyperVVhdType;
+  /** Virtual size in bytes. */
+  size: number;
+  /** Bytes on the host's disk. */
+  fileSize: number;
+}
+
+/** A VM to add to the estate; omitted fields get plain defaults. */
+export interface HyperVVmSpec {
+  name: string;
+  /** Lower-case GUID; default derived from the name. */
+  vmId?: string;
+  /** Informative only (the generator's guest mix); default undefined. */
+  guest?: HyperVGuestKind;
+  /** Default 'Running'. */
+  state?: HyperVVmState;
+  /** Default 2. */
+  processorCount?: number;
+  /** Default 4 GiB. */
+  memoryStartup?: number;
+  /** Default false. */
+  dynamicMemoryEnabled?: boolean;
+  /** Default 2. */
+  generation?: 1 | 2;
+  /** Configuration version; default '10.0' (Windows Server 2022). */
+  version?: string;
+  /** Default ''. */
+  notes?: string;
+  /** ISO timestamp; default 2024-01-01T00:00:00Z. */
+  creationTime?: string;
+  /** Uptime when added, if it runs; it then grows with wall-clock time. Default 3600. */
+  uptimeSeconds?: number;
+  /** Default one adapter on the first switch, with a MAC derived from the name. */
+  networkAdapters?: HyperVNetworkAdapterSpec[];
+  /** Default one 64 GiB dynamic VHDX. */
+  hardDrives?: HyperVHardDriveSpec[];
+  /**
+   * 'full': every integration service answers (Linux hyperv-daemons installed, or Windows).
+   * 'kernel-only': Linux hv_utils without the daemons, so KVP and VSS have no contact and there is no KVP data.
+   * Default 'full'.
+   */
+  guestServices?: 'full' | 'kernel-only';
+  /** KVP data while running; null = none. Default null. */
+  kvp?: HyperVKvp | null;
+}
+
+/** The fault kinds {@link HyperVHostSimulator.injectFault} knows. */
+export type HyperVFaultKind = 'auth' | 'disconnect' | 'hang' | 'error-record' | 'truncated-json';
+
+export interface HyperVFaultSpec {
+  kind: HyperVFaultKind;
+  /** How many authentications ('auth') or PowerShell commands (the rest) it applies to; default 1, Infinity allowed. */
+  times?: number;
+}
+
+/** One exec request as the simulator saw it. */
+export interface HyperVSimRequest {
+  at: Date;
+  /** The script marker found (e.g. 'inventory'); null for an unknown script or a non-PowerShell command. */
+  marker: string | null;
+  /** false when the command was not the PowerShell invocation of the contract. */
+  powershell: boolean;
+  /** The fault applied to this request, if any. */
+  fault?: HyperVFaultKind;
+}
+
+// ---- The inventory answer (what `# hybridforms:inventory` prints on stdout) ----
+
+/** An enum value: the integer in 5.1, the name in 7 (the contract script uses -EnumsAsStrings there). */
+export type PsEnum<Name extends string> = number | Name;
+
+/** A DateTime: `/Date(ms)/` after JSON.parse in 5.1 (raw text `\/Date(ms)\/`), ISO 8601 with offset in 7. */
+export type PsDateTime = string;
+
+/** System.TimeSpan as ConvertTo-Json writes it (both editions). */
+export interface PsTimeSpan {
+  Ticks: number;
+  Days: number;
+  Hours: number;
+  Milliseconds: number;
+  Minutes: number;
+  Seconds: number;
+  TotalDays: number;
+  TotalHours: number;
+  TotalMilliseconds: number;
+  TotalMinutes: number;
+  TotalSeconds: number;
+}
+
+/**
+ * A list assigned from a pipeline without `@()`: ConvertTo-Json writes null for no items, the bare
+ * object for one item and an array for more. Parsers must accept all three.
+ */
+export type PsList<T> = T | T[] | null;
+
+export interface InventoryHostJson {
+  ComputerName: string;
+  /** Win32_OperatingSystem.Caption. */
+  OsName: string;
+  /** Win32_OperatingSystem.Version, e.g. '10.0.20348'. */
+  OsVersion: string;
+  LogicalProcessorCount: number;
+  /** Bytes. */
+  MemoryCapacity: number;
+  HyperVVersion: string;
+}
+
+export interface InventorySwitchJson {
+  Name: string;
+  SwitchType: PsEnum<HyperVSwitchType>;
+}
+
+export interface InventoryNetworkAdapterJson {
+  MacAddress: string;
+  SwitchName: string | null;
+  /** A string[] property, so it stays an array even with one or no address. */
+  IPAddresses: string[];
+}
+
+export interface InventoryHardDriveJson {
+  Path: string;
+  VhdType: PsEnum<HyperVVhdType>;
+  /** Virtual size, bytes. */
+  Size: number;
+  /** Size on the host's disk, bytes. */
+  FileSize: number;
+}
+
+export interface InventoryIntegrationServiceJson {
+  /** Localized on real hosts; the simulator uses en-US names. */
+  Name: string;
+  Enabled: boolean;
+  /** 'OK', 'No Contact', or null while the VM does not run or the service is disabled. */
+  PrimaryStatusDescription: string | null;
+}
+
+export interface InventoryVmJson {
+  /** Lower-case GUID. */
+  VMId: string;
+  VMName: string;
+  State: PsEnum<HyperVVmState>;
+  ProcessorCount: number;
+  /** Bytes; 0 unless Running or Paused. */
+  MemoryAssigned: number;
+  MemoryStartup: number;
+  DynamicMemoryEnabled: boolean;
+  Generation: number;
+  Version: string;
+  /** All zeros unless Running or Paused. */
+  Uptime: PsTimeSpan;
+  CreationTime: PsDateTime;
+  Notes: string;
+  NetworkAdapters: PsList<InventoryNetworkAdapterJson>;
+  HardDrives: PsList<InventoryHardDriveJson>;
+  IntegrationServices: PsList<InventoryIntegrationServiceJson>;
+  /** null when the VM does not run or the guest has no KVP daemon. */
+  Kvp: HyperVKvp | null;
+}
+
+/** The whole stdout of the inventory script, one compressed JSON document followed by CRLF. */
+export interface HyperVInventoryJson {
+  host: InventoryHostJson;
+  switches: PsList<InventorySwitchJson>;
+  vms: PsList<InventoryVmJson>;
+}

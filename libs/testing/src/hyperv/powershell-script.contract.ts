@@ -1,0 +1,78 @@
+/**
+ * The contract between our Hyper-V scripts and the simulated host: how a command is sent over SSH
+ * and which marker lines and cmdlets tell the host what a script asks for.
+ */
+
+/**
+ * The only command the host runs. It works whether the Windows OpenSSH DefaultShell is cmd.exe or
+ * PowerShell, because the base64 argument has no characters either shell would interpret.
+ */
+export const POWERSHELL_COMMAND_PREFIX = 'powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand ';
+
+const COMMAND_PATTERN =
+  /^powershell(?:\.exe)?\s+-NoLogo\s+-NoProfile\s+-NonInteractive\s+-ExecutionPolicy\s+Bypass\s+-EncodedCommand\s+([A-Za-z0-9+/]+={0,2})\s*$/i;
+
+/** First line of the inventory script; the host answers with {@link HyperVInventoryJson}. */
+export const INVENTORY_SCRIPT_MARKER = '# hybridforms:inventory';
+
+/** Cmdlets the inventory script must call, matched case-insensitively, with or without `Hyper-V\`. */
+export const INVENTORY_REQUIRED_CMDLETS: readonly string[] = [
+  'Get-VMHost',
+  'Get-VMSwitch',
+  'Get-VM',
+  'Get-VMNetworkAdapter',
+  'Get-VMHardDiskDrive',
+  'Get-VHD',
+  'Get-VMIntegrationService',
+  'ConvertTo-Json',
+];
+
+/** Markers the host knows, by the name logged in {@link HyperVSimRequest.marker}. */
+export const SCRIPT_MARKERS: Readonly<Record<string, string>> = { inventory: INVENTORY_SCRIPT_MARKER };
+
+/** Microsoft.HyperV.PowerShell.VMState (the Hyper-V module of Windows Server 2019 and later). */
+export const VM_STATE = {
+  Other: 1,
+  Running: 2,
+  Off: 3,
+  Stopping: 4,
+  Saved: 6,
+  Paused: 9,
+  Starting: 10,
+  Reset: 11,
+  Saving: 32773,
+  Pausing: 32776,
+  Resuming: 32777,
+  FastSaved: 32779,
+  FastSaving: 32780,
+} as const;
+
+/** VhdType and VMSwitchType integers. */
+export const VHD_TYPE = { Fixed: 2, Dynamic: 3, Differencing: 4 } as const;
+export const SWITCH_TYPE = { Private: 0, Internal: 1, External: 2 } as const;
+
+/** The decoded script of a contract command, or null when `command` is something else. */
+export function decodePowerShellCommand(command: string): string | null {
+  const match = COMMAND_PATTERN.exec(command);
+  if (!match) return null;
+  return Buffer.from(match[1], 'base64').toString('utf16le');
+}
+
+/** The name of the first marker line the script carries, or null. */
+export function findScriptMarker(script: string): string | null {
+  const lines = script.split(/\r?\n/).map((line) => line.trim().toLowerCase());
+  for (const [name, marker] of Object.entries(SCRIPT_MARKERS)) {
+    if (lines.includes(marker)) return name;
+  }
+  return null;
+}
+
+/** Required cmdlets the script does not call (whole-word match, so Get-VM is not satisfied by Get-VMHost). */
+export function missingCmdlets(script: string, required: readonly string[]): string[] {
+  return required.filter((cmdlet) => !new RegExp(`(?<![\\w-])${cmdlet.replace(/-/g, '\\-')}(?![\\w-])`, 'i').test(script));
+}
+
+/** True when the script silences progress records, which PowerShell otherwise writes to stderr as CLIXML. */
+export function silencesProgress(script: string): boolean {
+  return /\$ProgressPreference\s*=\s*['"]SilentlyContinue['"]/i.test(script);
+}
