@@ -11,3 +11,4 @@ export * from './secrets/secret-key.loader.js';
 export * from './secrets/redact.js';
 export * from './domain.errors.js';
 export * from './tokens.js';
+export * from './bounded-concurrency.js';

@@ -5,7 +5,7 @@ import type { AzureClientSource, AzureSubscriptionClients } from './azure-client
 import { toProviderError } from './azure-error.mapper.js';
 import { normalizeLocation } from './azure-inventory.parser.js';
 import type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
-import { settleWithConcurrency } from './bounded-concurrency.js';
+import { settleWithConcurrency } from '@hybridforms/core';
 
 /** How the collector runs; the clients come from an {@link AzureClientSource}. */
 export interface AzureCollectorOptions {
