@@ -1,11 +1,10 @@
 import type { Disk, VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
-import { ProviderError, ProviderErrorCode, type PartError, type ProviderLogger } from '@hybridforms/core';
+import { ProviderError, ProviderErrorCode, settleWithConcurrency, type PartError, type ProviderLogger } from '@hybridforms/core';
 import type { AzureClientSource, AzureSubscriptionClients } from './azure-client.factory.js';
 import { toProviderError } from './azure-error.mapper.js';
 import { normalizeLocation } from './azure-inventory.parser.js';
 import type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
-import { settleWithConcurrency } from '@hybridforms/core';
 
 /** How the collector runs; the clients come from an {@link AzureClientSource}. */
 export interface AzureCollectorOptions {
