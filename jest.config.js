@@ -4,7 +4,7 @@ const base = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   moduleNameMapper: {
-    '^@hybridforms/providers/azure$': '<rootDir>/libs/providers/azure/src/index.ts',
+    '^@hybridforms/providers/(azure|hyperv)$': '<rootDir>/libs/providers/$1/src/index.ts',
     '^@hybridforms/(core|persistence|discovery|testing)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -9,7 +9,7 @@ import { ComputeManagementClient } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { ClientSecretCredential } from '@azure/identity';
 import { AzureSimulator } from '@hybridforms/testing';
-import { azureProviderRequest } from '../support/azure-provider.js';
+import { azureProviderRequest } from '../support/provider-requests.js';
 import { createScratchDatabase } from '../support/postgres.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 

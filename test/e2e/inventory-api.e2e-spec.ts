@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { AzureSimulator } from '@hybridforms/testing';
 import { RefreshScheduler } from '@hybridforms/discovery';
 import { DataSource } from 'typeorm';
-import { azureProviderRequest } from '../support/azure-provider.js';
+import { azureProviderRequest } from '../support/provider-requests.js';
 import { createScratchDatabase } from '../support/postgres.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 

@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { SecretBox } from '@hybridforms/core';
 import { RefreshEntity } from '@hybridforms/persistence';
 import { AzureSimulator } from '@hybridforms/testing';
-import { azureProviderRequest } from '../support/azure-provider.js';
+import { azureProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 
 /** A restart leaves nothing "running" forever and loses no queued refresh. */

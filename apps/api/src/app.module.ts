@@ -16,6 +16,7 @@ import {
   VmQueryRepository,
 } from '@hybridforms/persistence';
 import { AzureProviderModule } from '@hybridforms/providers/azure';
+import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
 import { AppConfigModule } from './app-config.module.js';
 import { HealthController } from './health/health.controller.js';
 import { InventoryController } from './inventory/inventory.controller.js';
@@ -36,6 +37,7 @@ export class AppModule {
         InventoryDiscoveryModule,
         // Provider plugins: one import each; the registry discovers them.
         AzureProviderModule,
+        HyperVProviderModule,
       ],
       controllers: [HealthController, ProvidersController, RefreshesController, VmsController, InventoryController],
       providers: [VmQueryRepository, InventoryQueryRepository],

@@ -1,13 +1,14 @@
 import { Logger, type INestApplication } from '@nestjs/common';
 import { InProcessRefreshDispatcher, ProvidersService, RefreshService } from '@hybridforms/discovery';
-import { AzureSimulator } from '@hybridforms/testing';
+import { AzureSimulator, HyperVHostSimulator } from '@hybridforms/testing';
 
-const DEMO_PROVIDER = 'demo-azure';
+const DEMO_AZURE = 'demo-azure';
+const DEMO_HYPERV = 'demo-hyperv';
 
 /**
- * `npm run demo`: a simulated Azure subscription served in this process over HTTPS, registered
- * as a provider through the same path an operator's would take, and a first full refresh done
- * before the API starts listening.
+ * `npm run demo`: a simulated Azure tenant (HTTPS) and a simulated Hyper-V host (SSH) served in
+ * this process, registered as providers through the same path an operator's would take, and a
+ * first full refresh of each done before the API starts listening.
  */
 export async function startDemo(app: INestApplication): Promise<void> {
   const logger = new Logger('Demo');
@@ -19,27 +20,43 @@ export async function startDemo(app: INestApplication): Promise<void> {
   app.enableShutdownHooks();
   process.once('exit', () => void simulator.stop());
   logger.log(`demo: Azure simulator at ${simulator.url} (${simulator.subscriptionIds.length} subscriptions, ${vmCount} VMs each)`);
+  const hyperv = await HyperVHostSimulator.start({ vmCount: Number(process.env.DEMO_HYPERV_VM_COUNT ?? 24), hostName: 'HV-DEMO01' });
+  process.once('exit', () => void hyperv.stop());
+  logger.log(`demo: Hyper-V host simulator at ssh://${hyperv.host}:${hyperv.port}`);
 
   await app.init();
   const providers = app.get(ProvidersService);
   const refreshes = app.get(RefreshService);
-  const config = {
-    tenantId: simulator.tenantId,
-    clientId: simulator.clientId,
-    subscriptionIds: simulator.subscriptionIds,
-    resourceManagerUrl: simulator.url,
-    authorityHost: simulator.url,
-    // The simulator makes a new CA each start, so the provider's config follows it.
-    caCertificate: simulator.caCertificate,
-  };
-  const credentials = { clientSecret: simulator.clientSecret };
-  const existing = await providers.findByName(DEMO_PROVIDER);
-  const provider = existing
-    ? await providers.update(existing.id, { config, credentials })
-    : await providers.create({ name: DEMO_PROVIDER, type: 'azure', config, credentials });
-  const { refresh } = await refreshes.request(provider.id, { trigger: 'demo' });
-  await app.get(InProcessRefreshDispatcher).idle();
-  const done = await refreshes.get(refresh.id);
-  logger.log(`demo: first refresh ${done.status}: ${JSON.stringify(done.progress)}`);
-  logger.log(`demo: provider ${DEMO_PROVIDER} (${provider.id}) registered and refreshed`);
+  // The simulators make new keys and certificates each start, so the providers' configs follow.
+  const demoProviders = [
+    {
+      name: DEMO_AZURE,
+      type: 'azure',
+      config: {
+        tenantId: simulator.tenantId,
+        clientId: simulator.clientId,
+        subscriptionIds: simulator.subscriptionIds,
+        resourceManagerUrl: simulator.url,
+        authorityHost: simulator.url,
+        caCertificate: simulator.caCertificate,
+      },
+      credentials: { clientSecret: simulator.clientSecret },
+    },
+    {
+      name: DEMO_HYPERV,
+      type: 'hyperv',
+      config: { username: hyperv.username, hosts: [{ host: hyperv.host, port: hyperv.port, hostKeyFingerprint: hyperv.hostKeyFingerprint }] },
+      credentials: { password: hyperv.password },
+    },
+  ];
+  for (const demo of demoProviders) {
+    const existing = await providers.findByName(demo.name);
+    const provider = existing
+      ? await providers.update(existing.id, { config: demo.config, credentials: demo.credentials })
+      : await providers.create(demo);
+    const { refresh } = await refreshes.request(provider.id, { trigger: 'demo' });
+    await app.get(InProcessRefreshDispatcher).idle();
+    const done = await refreshes.get(refresh.id);
+    logger.log(`demo: provider ${demo.name} (${provider.id}) registered; first refresh ${done.status}: ${JSON.stringify(done.progress)}`);
+  }
 }

@@ -26,11 +26,11 @@ export const MANDATORY_CASES: ReadonlyArray<readonly [HyperVGuestKind, HyperVVmS
 ];
 
 /** What hv_kvp_daemon reports: os-release NAME and `uname -r` cut at the first '-'. */
-const LINUX_KVP: Record<'rhel7' | 'rhel8' | 'rhel9' | 'ubuntu', { osName: string; kernel: string }> = {
-  rhel7: { osName: 'Red Hat Enterprise Linux Server', kernel: '3.10.0' },
-  rhel8: { osName: 'Red Hat Enterprise Linux', kernel: '4.18.0' },
-  rhel9: { osName: 'Red Hat Enterprise Linux', kernel: '5.14.0' },
-  ubuntu: { osName: 'Ubuntu', kernel: '5.15.0' },
+const LINUX_KVP: Record<'rhel7' | 'rhel8' | 'rhel9' | 'ubuntu', { osName: string; versionId: string; build: string }> = {
+  rhel7: { osName: 'Red Hat Enterprise Linux Server', versionId: '7.9', build: '3.10.0-1160.119.1.el7.x86_64' },
+  rhel8: { osName: 'Red Hat Enterprise Linux', versionId: '8.10', build: '4.18.0-553.16.1.el8_10.x86_64' },
+  rhel9: { osName: 'Red Hat Enterprise Linux', versionId: '9.6', build: '5.14.0-570.22.1.el9_6.x86_64' },
+  ubuntu: { osName: 'Ubuntu', versionId: '22.04', build: '5.15.0-113-generic' },
 };
 
 const WINDOWS_GUESTS = [
@@ -116,15 +116,29 @@ export class HyperVEstateGenerator {
     let kvp: HyperVKvp | null = null;
     if (windows) {
       const guest = random.pick(WINDOWS_GUESTS);
+      const [major, minor, build] = guest.osVersion.split('.');
       kvp = {
         OSName: guest.osName,
+        OSMajorVersion: major,
+        OSMinorVersion: minor,
         OSVersion: guest.osVersion,
+        OSBuildNumber: build,
+        ProcessorArchitecture: '9',
         FullyQualifiedDomainName: fqdn,
         IntegrationServicesVersion: `${guest.osVersion}.1`,
       };
     } else if (kind !== 'rhel-no-kvp') {
       const linux = LINUX_KVP[kind];
-      kvp = { OSName: linux.osName, OSVersion: linux.kernel, FullyQualifiedDomainName: fqdn, IntegrationServicesVersion: '3.1' };
+      kvp = {
+        OSName: linux.osName,
+        OSMajorVersion: linux.versionId,
+        OSMinorVersion: '',
+        OSVersion: linux.build.split('-')[0],
+        OSBuildNumber: linux.build,
+        ProcessorArchitecture: 'x86_64',
+        FullyQualifiedDomainName: fqdn,
+        IntegrationServicesVersion: '3.1',
+      };
     }
 
     const memoryGib = windows ? random.pick([8, 16]) : random.pick([2, 4, 8]);

@@ -287,7 +287,7 @@ describe('HyperVHostSimulator (one of everything)', () => {
 
 describe('HyperVHostSimulator (authorizedKeys)', () => {
   it('accepts only the given public keys', async () => {
-    const allowed = ssh2.utils.generateKeyPairSync('ed25519');
+    const allowed = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 });
     const sim = await HyperVHostSimulator.start({ vmCount: 0, authorizedKeys: [allowed.public] });
     try {
       const ssh = await connect(sim, { privateKey: allowed.private });

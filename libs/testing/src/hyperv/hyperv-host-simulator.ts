@@ -97,8 +97,10 @@ export class HyperVHostSimulator {
     const estate = new HyperVEstate(generated.host, generated.switches);
     for (const vm of generated.vms) estate.addVm(vm.spec);
 
-    const hostKey = ssh2.utils.generateKeyPairSync('ed25519');
-    const clientKey = ssh2.utils.generateKeyPairSync('ed25519');
+    // ECDSA, not ed25519: ssh2's pure-JS ed25519 generator now and then (about 1 in 300) writes a
+    // private key its own parser refuses as "Malformed OpenSSH private key".
+    const hostKey = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 });
+    const clientKey = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 });
     const authorized = (options.authorizedKeys ?? [clientKey.public]).map(parseKeyOrThrow);
     const hostKeyFingerprint = `SHA256:${createHash('sha256')
       .update(parseKeyOrThrow(hostKey.private).getPublicSSH())

@@ -29,16 +29,24 @@ export interface HyperVHostSimulatorOptions {
   /** The host's NetBIOS name (ComputerName); default 'HV01'. */
   hostName?: string;
   /**
-   * OpenSSH public key lines (`ssh-ed25519 AAAA… comment`) accepted for `username`. Default: the
+   * OpenSSH public key lines (`ecdsa-sha2-nistp256 AAAA… comment`) accepted for `username`. Default: the
    * public half of the generated {@link HyperVHostSimulator.clientPrivateKey}.
    */
   authorizedKeys?: string[];
 }
 
-/** KVP intrinsic items the inventory projects (Data Exchange integration service). */
+/**
+ * KVP intrinsic items the inventory projects (Data Exchange integration service). On Linux the
+ * hv_kvp_daemon sends OSMajorVersion = os-release VERSION_ID whole ("9.6"), OSMinorVersion "",
+ * OSVersion = `uname -r` cut at the first '-', OSBuildNumber = the whole `uname -r`.
+ */
 export interface HyperVKvp {
   OSName: string;
+  OSMajorVersion: string;
+  OSMinorVersion: string;
   OSVersion: string;
+  OSBuildNumber: string;
+  ProcessorArchitecture: string;
   FullyQualifiedDomainName: string;
   IntegrationServicesVersion: string;
 }

@@ -1,0 +1,105 @@
+/** One Hyper-V host of a provider (a standalone host, or a node of a small cluster). */
+export interface HyperVHostConfig {
+  /** Address or DNS name of the host's OpenSSH server. */
+  host: string;
+  /** Default 22. */
+  port?: number;
+  /** `SHA256:…` as `ssh-keygen -lf` prints it; required unless skipHostKeyCheck. */
+  hostKeyFingerprint?: string;
+  /** Explicit opt-out of host key pinning; logged as a warning on every connection. */
+  skipHostKeyCheck?: boolean;
+}
+
+/** Non-secret settings of a Hyper-V provider. */
+export interface HyperVProviderConfig {
+  /** The account that runs the inventory script (a member of "Hyper-V Administrators"). */
+  username: string;
+  hosts: HyperVHostConfig[];
+  /** Hosts refreshed at the same time; 1..16, default 4. */
+  hostConcurrency?: number;
+  /** Timeout of one command; 5..3600 s, default 120. */
+  commandTimeoutSeconds?: number;
+  /** Timeout of the SSH handshake; 1..120 s, default 15. */
+  connectTimeoutSeconds?: number;
+}
+
+/** Secrets of a Hyper-V provider: a password, or a private key with its optional passphrase. */
+export interface HyperVCredentials {
+  password?: string;
+  privateKey?: string;
+  passphrase?: string;
+}
+
+const CONFIG_KEYS = ['username', 'hosts', 'hostConcurrency', 'commandTimeoutSeconds', 'connectTimeoutSeconds'];
+const HOST_KEYS = ['host', 'port', 'hostKeyFingerprint', 'skipHostKeyCheck'];
+const CREDENTIAL_KEYS = ['password', 'privateKey', 'passphrase'];
+const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$|^\[?[0-9a-fA-F:]+\]?$/;
+
+/** Shape checks without I/O: one message per problem. */
+export function validateHyperVConfig(config: unknown, credentials: unknown): string[] {
+  const problems: string[] = [];
+  if (!isObject(config)) return ['config: must be an object'];
+  for (const key of Object.keys(config)) if (!CONFIG_KEYS.includes(key)) problems.push(`config.${key}: unknown setting`);
+  if (typeof config.username !== 'string' || !/^[^\s"]{1,104}$/.test(config.username)) problems.push('config.username: must be an account name such as hybridforms or DOMAIN\\svc-hybridforms');
+  if (!Array.isArray(config.hosts) || config.hosts.length === 0 || config.hosts.length > 64) {
+    problems.push('config.hosts: must list 1 to 64 hosts');
+  } else {
+    const seen = new Set<string>();
+    config.hosts.forEach((entry: unknown, i: number) => {
+      const at = `config.hosts[${i}]`;
+      if (!isObject(entry)) return problems.push(`${at}: must be an object`);
+      for (const key of Object.keys(entry)) if (!HOST_KEYS.includes(key)) problems.push(`${at}.${key}: unknown setting`);
+      if (typeof entry.host !== 'string' || !HOSTNAME.test(entry.host)) problems.push(`${at}.host: must be a host name or IP address`);
+      if (entry.port !== undefined && !(Number.isInteger(entry.port) && (entry.port as number) >= 1 && (entry.port as number) <= 65535)) problems.push(`${at}.port: must be 1-65535`);
+      if (entry.skipHostKeyCheck !== undefined && typeof entry.skipHostKeyCheck !== 'boolean') problems.push(`${at}.skipHostKeyCheck: must be true or false`);
+      if (entry.hostKeyFingerprint !== undefined && (typeof entry.hostKeyFingerprint !== 'string' || !FINGERPRINT.test(entry.hostKeyFingerprint))) {
+        problems.push(`${at}.hostKeyFingerprint: must be SHA256:<43 base64 characters> as ssh-keygen -lf prints it`);
+      }
+      if (entry.hostKeyFingerprint === undefined && entry.skipHostKeyCheck !== true) {
+        problems.push(`${at}: give hostKeyFingerprint to pin the host key, or skipHostKeyCheck: true to opt out explicitly`);
+      }
+      const id = `${String(entry.host).toLowerCase()}:${entry.port ?? 22}`;
+      if (seen.has(id)) problems.push(`${at}: ${id} is listed twice`);
+      seen.add(id);
+    });
+  }
+  range(problems, config, 'hostConcurrency', 1, 16);
+  range(problems, config, 'commandTimeoutSeconds', 5, 3600);
+  range(problems, config, 'connectTimeoutSeconds', 1, 120);
+
+  if (!isObject(credentials)) return [...problems, 'credentials: must be an object'];
+  for (const key of Object.keys(credentials)) if (!CREDENTIAL_KEYS.includes(key)) problems.push(`credentials.${key}: unknown setting`);
+  const hasPassword = typeof credentials.password === 'string' && credentials.password.length > 0;
+  const hasKey = typeof credentials.privateKey === 'string' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(credentials.privateKey);
+  if (!hasPassword && !hasKey) problems.push('credentials: give a password, or a privateKey (PEM or OpenSSH) with an optional passphrase');
+  if (credentials.passphrase !== undefined && typeof credentials.passphrase !== 'string') problems.push('credentials.passphrase: must be a string');
+  return problems;
+}
+
+export interface ResolvedHyperVConfig {
+  username: string;
+  hosts: (HyperVHostConfig & { port: number })[];
+  hostConcurrency: number;
+  commandTimeoutMs: number;
+  connectTimeoutMs: number;
+}
+
+export function resolveHyperVConfig(config: HyperVProviderConfig): ResolvedHyperVConfig {
+  return {
+    username: config.username,
+    hosts: config.hosts.map((h) => ({ host: h.host, port: h.port ?? 22, hostKeyFingerprint: h.hostKeyFingerprint, skipHostKeyCheck: h.skipHostKeyCheck })),
+    hostConcurrency: config.hostConcurrency ?? 4,
+    commandTimeoutMs: (config.commandTimeoutSeconds ?? 120) * 1000,
+    connectTimeoutMs: (config.connectTimeoutSeconds ?? 15) * 1000,
+  };
+}
+
+function range(problems: string[], config: Record<string, unknown>, key: string, min: number, max: number): void {
+  const value = config[key];
+  if (value !== undefined && !(Number.isInteger(value) && (value as number) >= min && (value as number) <= max)) problems.push(`config.${key}: must be an integer from ${min} to ${max}`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

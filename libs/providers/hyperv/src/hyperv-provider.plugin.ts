@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import {
+  ProviderError,
+  ProviderErrorCode,
+  ProviderPluginImpl,
+  type InventoryGraph,
+  type InventoryScope,
+  type ProviderContext,
+  type ProviderLogger,
+  type ProviderPlugin,
+} from '@hybridforms/core';
+import { HyperVCollector } from './hyperv.collector.js';
+import { resolveHyperVConfig, validateHyperVConfig, type HyperVCredentials, type HyperVProviderConfig } from './hyperv-provider.config.js';
+
+/**
+ * The Hyper-V provider plugin: RHEL guests of one or several Hyper-V hosts, inventoried over SSH
+ * with one PowerShell script per host (collector → parser; the shared persister saves the graph).
+ */
+@ProviderPluginImpl()
+@Injectable()
+export class HyperVProviderPlugin implements ProviderPlugin<HyperVProviderConfig, HyperVCredentials> {
+  readonly type = 'hyperv';
+
+  validateConfig(config: unknown, credentials: unknown): string[] {
+    return validateHyperVConfig(config, credentials);
+  }
+
+  async validate(config: HyperVProviderConfig, credentials: HyperVCredentials, logger: ProviderLogger): Promise<void> {
+    await this.collector(config, credentials, { logger }).validateAccess();
+    logger.log(`hyperv: access to ${config.hosts.length} host(s) proven`);
+  }
+
+  async collectInventory(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, scope: InventoryScope): Promise<InventoryGraph> {
+    const graph = await this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal, progress: ctx.progress }).collect();
+    if (scope.kind === 'full') return graph;
+    // The host answers for all its VMs in one script; keep only the asked-for ones. A VM is
+    // "not found" only when every host answered (a failed host may still hold it).
+    const asked = new Set(scope.nativeIds);
+    const vms = graph.vms.filter((vm) => asked.has(vm.nativeId));
+    const seen = new Set(vms.map((vm) => vm.nativeId));
+    return {
+      ...graph,
+      hosts: graph.hosts.filter((host) => vms.some((vm) => vm.hostNativeId === host.nativeId)),
+      vms,
+      nics: graph.nics.filter((nic) => nic.vmNativeId !== null && seen.has(nic.vmNativeId)),
+      disks: graph.disks.filter((disk) => disk.vmNativeId !== null && seen.has(disk.vmNativeId)),
+      notFound: graph.partErrors.length === 0 ? scope.nativeIds.filter((id) => !seen.has(id)) : [],
+    };
+  }
+
+  private collector(config: HyperVProviderConfig, credentials: HyperVCredentials, options: ConstructorParameters<typeof HyperVCollector>[2]): HyperVCollector {
+    // A stored config is re-checked: it may predate a stricter schema.
+    const problems = validateHyperVConfig(config, credentials);
+    if (problems.length > 0) throw new ProviderError(ProviderErrorCode.InvalidConfig, `invalid Hyper-V provider settings: ${problems.join('; ')}`);
+    return new HyperVCollector(resolveHyperVConfig(config), credentials, options);
+  }
+}
