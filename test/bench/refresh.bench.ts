@@ -3,17 +3,21 @@
  * disk each) through the whole product path (Azure simulator → real SDK → plugin → persister →
  * database), on SQLite and on PostgreSQL, against a floor measured in the same run: the same
  * pages fetched and parsed by the SDK alone, with nothing persisted. Reports figures; asserts
- * only correctness (VM counts, zero rows written by the unchanged second refresh).
+ * only correctness (VM counts, zero rows written by the unchanged second refresh). A second part
+ * does the same for a Hyper-V host of 1,000 VMs over SSH, its floor being the same inventory
+ * script run over the same SSH session code and its JSON parsed.
  */
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { ClientSecretCredential } from '@azure/identity';
-import { AzureSimulator } from '@hybridforms/testing';
-import { azureProviderRequest } from '../support/provider-requests.js';
+import { INVENTORY_SCRIPT, PowerShellSession } from '@hybridforms/providers/hyperv';
+import { AzureSimulator, HyperVHostSimulator } from '@hybridforms/testing';
+import { azureProviderRequest, hypervProviderRequest } from '../support/provider-requests.js';
 import { createScratchDatabase } from '../support/postgres.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 
 const VM_COUNT = Number(process.env.BENCH_VM_COUNT ?? 10_000);
+const HYPERV_VM_COUNT = Number(process.env.BENCH_HYPERV_VM_COUNT ?? 1_000);
 const PAGE_SIZE = 1000;
 const TIMEOUT_MS = 30 * 60 * 1000;
 
@@ -70,6 +74,75 @@ describe(`refresh benchmark (${VM_COUNT} VMs)`, () => {
       expect(first.vms).toBe(VM_COUNT);
       expect(second.rowsWritten).toBe(0);
       rows.push({ driver, firstMs: first.ms, secondMs: second.ms, secondRowsWritten: second.rowsWritten, vms: first.vms, peakRssMb: peak / 2 ** 20 });
+    } finally {
+      await t.close();
+      await scratch?.drop();
+    }
+  }, TIMEOUT_MS);
+});
+
+describe(`Hyper-V refresh benchmark (${HYPERV_VM_COUNT} VMs on one host)`, () => {
+  let host: HyperVHostSimulator;
+  const rows: Row[] = [];
+  let floorMs = 0;
+
+  beforeAll(async () => {
+    host = await HyperVHostSimulator.start({ vmCount: HYPERV_VM_COUNT });
+  }, TIMEOUT_MS);
+  afterAll(async () => {
+    await host?.stop();
+    console.log(
+      [
+        `Hyper-V refresh benchmark: ${HYPERV_VM_COUNT} VMs on one host over SSH`,
+        `floor (the inventory script over SSH + JSON parse, no persistence): ${floorMs.toFixed(0)} ms`,
+        ...rows.map(
+          (r) =>
+            `${r.driver.padEnd(10)} first refresh ${r.firstMs.toFixed(0)} ms (${(r.firstMs / floorMs).toFixed(2)}x floor), ` +
+            `second (unchanged) ${r.secondMs.toFixed(0)} ms (${(r.secondMs / floorMs).toFixed(2)}x floor), rows written by the second: ${r.secondRowsWritten}`,
+        ),
+      ].join('\n'),
+    );
+  });
+
+  it('measures the floor: the inventory script over SSH and its JSON parsed', async () => {
+    const pass = async () => {
+      const session = await PowerShellSession.open({
+        host: host.host,
+        port: host.port,
+        username: host.username,
+        password: host.password,
+        hostKeyFingerprint: host.hostKeyFingerprint,
+        connectTimeoutMs: 15_000,
+        commandTimeoutMs: 600_000,
+      });
+      try {
+        return JSON.parse(await session.run('inventory script', INVENTORY_SCRIPT)).vms.length as number;
+      } finally {
+        session.close();
+      }
+    };
+    await pass();
+    const started = performance.now();
+    expect(await pass()).toBe(HYPERV_VM_COUNT);
+    floorMs = performance.now() - started;
+  }, TIMEOUT_MS);
+
+  it.each([['sqlite'], ['postgresql']])('refreshes through the product on %s', async (driver) => {
+    const scratch = driver === 'postgresql' ? await createScratchDatabase('hf_bench') : null;
+    const t = await startTestApp(scratch ? { DATABASE_URL: scratch.url } : {});
+    try {
+      const started = performance.now();
+      const created = await t.http().post('/api/v1/providers').send(hypervProviderRequest(host, 'bench-hyperv')).expect(201);
+      const first = await waitForRefresh(t, created.body.refreshId, TIMEOUT_MS);
+      const firstMs = performance.now() - started;
+      const again = performance.now();
+      const second = await waitForRefresh(t, (await t.http().post(`/api/v1/providers/${created.body.id}/refresh`).expect(202)).body.id, TIMEOUT_MS);
+      const secondMs = performance.now() - again;
+      expect([first.status, second.status]).toEqual(['completed', 'completed']);
+      expect((first.progress as Record<string, number>).vms).toBe(HYPERV_VM_COUNT);
+      const rowsWritten = (second.progress as Record<string, number>).rowsWritten;
+      expect(rowsWritten).toBe(0);
+      rows.push({ driver, firstMs, secondMs, secondRowsWritten: rowsWritten, vms: HYPERV_VM_COUNT, peakRssMb: 0 });
     } finally {
       await t.close();
       await scratch?.drop();
