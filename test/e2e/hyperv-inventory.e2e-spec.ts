@@ -56,6 +56,8 @@ describe('Hyper-V inventory end to end (SSH simulator → node-ssh → plugin �
     expect(hosts).toHaveLength(1);
     const detail = (await t.http().get(`/api/v1/vms/${hvRhel[0].id}`).expect(200)).body;
     expect(detail.host.id).toBe(hosts[0].id);
+    expect(detail.details).toMatchObject({ generation: expect.any(Number), configurationVersion: expect.any(String) });
+    expect(detail.details.integrationServices).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Key-Value Pair Exchange', enabled: true })]));
   });
 
   it('fails a refresh on a host fault with the reason, archiving nothing', async () => {

@@ -4,6 +4,9 @@
  * native id (Azure resource ids lower-cased, Hyper-V GUIDs), the key it is upserted by.
  */
 
+/** A value that survives a JSON round trip unchanged. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
 /** One vocabulary of power states for every provider. */
 export const POWER_STATES = [
   'running',
@@ -80,6 +83,12 @@ export interface VmRecord extends OsClassification {
   /** WALinuxAgent version on Azure, integration services version on Hyper-V. */
   guestAgentVersion: string | null;
   tags: Record<string, string>;
+  /**
+   * Provider-specific facts shown with the VM (Hyper-V generation, integration services, notes;
+   * Azure zones, priority…), saved as given. Nothing volatile such as uptime: a change here is a
+   * real change of the machine and is recorded as one.
+   */
+  details: Record<string, JsonValue>;
   /** When the provider says the machine was created. */
   createdAtProvider: Date | null;
 }

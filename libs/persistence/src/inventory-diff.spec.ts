@@ -28,6 +28,7 @@ function vmRecord(n: number, over: Partial<VmRecord> = {}): VmRecord {
     licenseType: null,
     guestAgentVersion: null,
     tags: {},
+    details: {},
     createdAtProvider: null,
     ...over,
   };

@@ -98,6 +98,7 @@ export const TRACKED_VM_FIELDS = [
   'imageId',
   'hostId',
   'tags',
+  'details',
   'ipAddresses',
 ] as const satisfies readonly (keyof VmEntity)[];
 
@@ -193,6 +194,7 @@ export function diffInventory(input: DiffInput): InventoryDiff {
       licenseType: r.licenseType ?? null,
       guestAgentVersion: r.guestAgentVersion ?? null,
       tags: sortedTags(r.tags),
+      details: r.details ?? {},
       ipAddresses,
       createdAtProvider: r.createdAtProvider ?? null,
     };

@@ -43,6 +43,7 @@ function vm(n: number, over: Partial<VmRecord> = {}): VmRecord {
     licenseType: null,
     guestAgentVersion: '2.9.1.1',
     tags: { env: 'prod', team: 'core' },
+    details: { generation: 2 },
     createdAtProvider: new Date('2025-03-01T10:00:00.000Z'),
     ...over,
   };

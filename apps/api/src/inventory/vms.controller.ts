@@ -43,6 +43,7 @@ export class VmsController {
     if (!detail) throw new NotFoundError(`vm ${id} not found`);
     return {
       ...presentVm(detail.vm),
+      details: detail.vm.details,
       nics: detail.nics.map(presentNic),
       disks: detail.disks.map(presentDisk),
       host: detail.host ? presentHost(detail.host) : null,

@@ -61,6 +61,11 @@ export class VmEntity extends InventoryRow {
   @JsonColumn()
   tags: Record<string, string>;
 
+  /** Provider-specific facts (see VmRecord.details). */
+  @JsonColumn()
+  // Not JsonValue: TypeORM's deep-partial types recurse without end on a recursive type.
+  details: Record<string, string | number | boolean | object | null>;
+
   /** Every private then public address of its NICs: what list views and `q` search need. */
   @JsonColumn()
   ipAddresses: string[];

@@ -101,6 +101,7 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
       licenseType: null,
       guestAgentVersion: null,
       tags: {},
+      details: {},
       ipAddresses: [],
       createdAtProvider: null,
     });

@@ -137,6 +137,11 @@ function vmRecord(
     licenseType: classification.licenseType,
     guestAgentVersion: agentVersionOf(instanceView),
     tags: { ...(vm.tags ?? {}) },
+    details: {
+      zones: vm.zones ?? [],
+      priority: vm.priority ?? null,
+      securityType: vm.securityProfile?.securityType ?? null,
+    },
     createdAtProvider: toDate(vm.timeCreated),
   };
 }

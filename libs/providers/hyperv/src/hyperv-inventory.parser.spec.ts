@@ -89,6 +89,22 @@ describe('parseHyperVInventory', () => {
       licenseType: null,
       guestAgentVersion: '3.1',
       tags: {},
+      details: {
+        generation: 2,
+        configurationVersion: '10.0',
+        dynamicMemory: false,
+        memoryStartupMb: 2048,
+        notes: null,
+        fullyQualifiedDomainName: 'rhel9-db01.corp.example.com',
+        integrationServices: [
+          { name: 'Guest Service Interface', enabled: false, status: null },
+          { name: 'Heartbeat', enabled: true, status: 'OK' },
+          { name: 'Key-Value Pair Exchange', enabled: true, status: 'OK' },
+          { name: 'Shutdown', enabled: true, status: 'OK' },
+          { name: 'Time Synchronization', enabled: true, status: 'OK' },
+          { name: 'VSS', enabled: true, status: 'OK' },
+        ],
+      },
       createdAtProvider: new Date('2021-09-24T18:57:42.335Z'),
     });
   });

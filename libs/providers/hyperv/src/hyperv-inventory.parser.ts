@@ -84,7 +84,7 @@ function hostRecord(json: PowerShellRecord, nativeId: string): HostRecord {
     osName: text(json.OsName),
     osVersion: text(json.OsVersion),
     cpuCount: numberOrNull(json.LogicalProcessorCount),
-    memoryMb: memoryBytes === null ? null : Math.round(memoryBytes / MIB),
+    memoryMb: bytesToMib(memoryBytes),
     hypervisorVersion: text(json.HyperVVersion),
     location: null,
   };
@@ -109,7 +109,7 @@ function vmRecord(json: PowerShellRecord, hostNativeId: string, command: string,
     subscriptionId: null,
     size: null,
     cpuCount: numberOrNull(json.ProcessorCount),
-    memoryMb: memoryBytes === null ? null : Math.round(memoryBytes / MIB),
+    memoryMb: bytesToMib(memoryBytes),
     powerState,
     osFamily: os.osFamily,
     osName: os.osName,
@@ -121,6 +121,19 @@ function vmRecord(json: PowerShellRecord, hostNativeId: string, command: string,
     guestAgentVersion: os.guestAgentVersion,
     // Notes is free text with no agreed key=value convention: not guessed into tags.
     tags: {},
+    details: {
+      generation: numberOrNull(json.Generation),
+      configurationVersion: text(json.Version),
+      dynamicMemory: json.DynamicMemoryEnabled === true,
+      memoryStartupMb: bytesToMib(numberOrNull(json.MemoryStartup)),
+      notes: text(json.Notes),
+      fullyQualifiedDomainName: os.fullyQualifiedDomainName ?? null,
+      integrationServices: psList(json.IntegrationServices).map((service) => ({
+        name: text(service.Name),
+        enabled: service.Enabled === true,
+        status: text(service.PrimaryStatusDescription),
+      })),
+    },
     createdAtProvider: parsePowerShellDate(json.CreationTime),
   };
 }
@@ -179,6 +192,10 @@ function text(value: unknown): string | null {
   if (typeof value !== 'string') return null;
   const trimmed = value.trim();
   return trimmed === '' ? null : trimmed;
+}
+
+function bytesToMib(bytes: number | null): number | null {
+  return bytes === null ? null : Math.round(bytes / MIB);
 }
 
 function numberOrNull(value: unknown): number | null {
