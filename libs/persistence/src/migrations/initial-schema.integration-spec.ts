@@ -20,7 +20,7 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('run up on an empty database and create every table and index', async () => {
     const ran = await db.dataSource.runMigrations();
-    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000']);
+    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001']);
     expect(await db.dataSource.showMigrations()).toBe(false);
 
     expect(await tableNames(db)).toEqual(expect.arrayContaining(TABLES));
@@ -119,6 +119,10 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
   });
 
   it('runs down cleanly', async () => {
+    const vmColumns = async () => (await db.dataSource.createQueryRunner().getTable('vms'))?.columns.map((c) => c.name) ?? [];
+    expect(await vmColumns()).toContain('details');
+    await db.dataSource.undoLastMigration();
+    expect(await vmColumns()).not.toContain('details');
     await db.dataSource.undoLastMigration();
     expect(await tableNames(db)).not.toEqual(expect.arrayContaining(['vms']));
   });
