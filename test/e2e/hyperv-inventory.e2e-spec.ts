@@ -2,7 +2,7 @@ import { AzureSimulator, HyperVHostSimulator } from '@hybridforms/testing';
 import { azureProviderRequest, hypervProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 
-type Vm = { id: string; providerId: string; nativeId: string; osFamily: string; osSource: string | null; licenseModel: string | null };
+type Vm = { id: string; providerId: string; nativeId: string; osFamily: string; osSource: string | null; licenseModel: string | null; archivedAt: string | null };
 
 /** Hyper-V guests beside Azure VMs, through the same API and the same filters. */
 describe('Hyper-V inventory end to end (SSH simulator → node-ssh → plugin → persister → HTTP)', () => {
@@ -60,15 +60,23 @@ describe('Hyper-V inventory end to end (SSH simulator → node-ssh → plugin �
     expect(detail.details.integrationServices).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'Key-Value Pair Exchange', enabled: true })]));
   });
 
-  it('fails a refresh on a host fault with the reason, archiving nothing', async () => {
-    const before = await vms(`provider=${hypervId}`);
-    hyperv.injectFault({ kind: 'truncated-json' });
+  it.each([
+    ['truncated-json', /malformed/],
+    ['error-record', /inventory script/],
+    ['disconnect', /inventory script/],
+    ['auth', /invalid_credentials/],
+    ['hang', /timeout/],
+  ] as const)('fails a refresh on a %s fault with the reason, archiving nothing', async (kind, reason) => {
+    const before = await vms(`provider=${hypervId}&archived=all`);
+    hyperv.injectFault({ kind });
     const failed = await refresh(hypervId);
+    hyperv.clearFaults();
     expect(failed.status).toBe('failed');
-    expect(JSON.stringify(failed.errors)).toMatch(/malformed|JSON/i);
+    expect(JSON.stringify(failed.errors)).toMatch(reason);
     expect(JSON.stringify(failed.errors)).not.toContain(hyperv.password);
-    expect((await vms(`provider=${hypervId}`)).map((vm) => vm.id).sort()).toEqual(before.map((vm) => vm.id).sort());
-  });
+    const after = await vms(`provider=${hypervId}&archived=all`);
+    expect(after.map((vm) => `${vm.id}:${vm.archivedAt}`).sort()).toEqual(before.map((vm) => `${vm.id}:${vm.archivedAt}`).sort());
+  }, 30_000);
 
   it('archives a VM removed on the host at the next completed refresh', async () => {
     const gone = hyperv.vmIds()[0];
