@@ -11,7 +11,7 @@ import {
   SECRET_BOX,
   SecretBox,
   redactSecrets,
-  type ProviderLogger,
+  redactingLogger,
   type ProviderPlugin,
 } from '@hybridforms/core';
 import { ProviderEntity } from '@hybridforms/persistence';
@@ -128,21 +128,11 @@ export class ProvidersService {
 
   private async prove(plugin: ProviderPlugin, config: Record<string, unknown>, credentials: Record<string, unknown>): Promise<void> {
     try {
-      await plugin.validate(config, credentials, this.pluginLogger(credentials));
+      await plugin.validate(config, credentials, redactingLogger(this.logger, [credentials]));
     } catch (error) {
       const message = redactSecrets(error instanceof Error ? error.message : String(error), [credentials]);
       if (ProviderError.is(error)) throw new BadInputError(`provider validation failed (${error.code}): ${message}`);
       throw new BadInputError(`provider validation failed: ${message}`);
     }
-  }
-
-  private pluginLogger(credentials: Record<string, unknown>): ProviderLogger {
-    const clean = (message: string) => redactSecrets(message, [credentials]);
-    return {
-      debug: (m) => this.logger.debug(clean(m)),
-      log: (m) => this.logger.log(clean(m)),
-      warn: (m) => this.logger.warn(clean(m)),
-      error: (m) => this.logger.error(clean(m)),
-    };
   }
 }

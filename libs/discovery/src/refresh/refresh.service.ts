@@ -8,10 +8,10 @@ import {
   NotFoundError,
   ProviderError,
   redactSecrets,
+  redactingLogger,
   type AppConfig,
   type InventoryScope,
   type ProviderContext,
-  type ProviderLogger,
 } from '@hybridforms/core';
 import {
   ACTIVE_REFRESH_STATUSES,
@@ -131,7 +131,7 @@ export class RefreshService {
         providerId: provider.id,
         config: provider.config,
         credentials,
-        logger: this.pluginLogger(provider.name, credentials),
+        logger: redactingLogger(new Logger(`provider:${provider.name}`), [credentials]),
         signal: abort.signal,
         progress: (counts) => progress.report(counts),
       };
@@ -214,17 +214,6 @@ export class RefreshService {
 
   private async touch(id: string): Promise<void> {
     await this.refreshes.update({ id, status: 'running' }, { heartbeatAt: new Date() }).catch(() => undefined);
-  }
-
-  private pluginLogger(providerName: string, credentials: Record<string, unknown>): ProviderLogger {
-    const logger = new Logger(`provider:${providerName}`);
-    const clean = (message: string) => redactSecrets(message, [credentials]);
-    return {
-      debug: (m) => logger.debug(clean(m)),
-      log: (m) => logger.log(clean(m)),
-      warn: (m) => logger.warn(clean(m)),
-      error: (m) => logger.error(clean(m)),
-    };
   }
 }
 
