@@ -1,9 +1,8 @@
 import { Entity } from 'typeorm';
-import type { OsFamily, OsSource } from '@hybridforms/core';
-import { InventoryRow, TextColumn } from './inventory-columns.js';
+import { ClassifiedInventoryRow, TextColumn } from './inventory-columns.js';
 
 @Entity('images')
-export class ImageEntity extends InventoryRow {
+export class ImageEntity extends ClassifiedInventoryRow {
   @TextColumn({ nullable: false, length: 512 })
   name: string;
 
@@ -21,16 +20,4 @@ export class ImageEntity extends InventoryRow {
 
   @TextColumn()
   version: string | null;
-
-  @TextColumn({ nullable: false, length: 16 })
-  osFamily: OsFamily;
-
-  @TextColumn()
-  osName: string | null;
-
-  @TextColumn()
-  osVersion: string | null;
-
-  @TextColumn({ length: 16 })
-  osSource: OsSource | null;
 }

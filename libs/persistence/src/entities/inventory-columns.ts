@@ -1,4 +1,5 @@
 import { Column, PrimaryColumn } from 'typeorm';
+import type { OsFamily, OsSource } from '@hybridforms/core';
 
 // Timestamps are declared with the abstract Date type so one entity serves both drivers
 // (SQLite "datetime", PostgreSQL "timestamptz" in the migrations).
@@ -40,4 +41,19 @@ export abstract class InventoryRow {
 
   @TimestampColumn()
   updatedAt: Date;
+}
+
+/** An inventory row that carries an OS classification (VMs, and the images they come from). */
+export abstract class ClassifiedInventoryRow extends InventoryRow {
+  @TextColumn({ nullable: false, length: 16 })
+  osFamily: OsFamily;
+
+  @TextColumn()
+  osName: string | null;
+
+  @TextColumn()
+  osVersion: string | null;
+
+  @TextColumn({ length: 16 })
+  osSource: OsSource | null;
 }

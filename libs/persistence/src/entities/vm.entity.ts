@@ -1,9 +1,9 @@
 import { Entity } from 'typeorm';
-import type { LicenseModel, OsFamily, OsSource, PowerState } from '@hybridforms/core';
-import { InventoryRow, IntColumn, JsonColumn, TextColumn, TimestampColumn, UuidColumn } from './inventory-columns.js';
+import type { LicenseModel, PowerState } from '@hybridforms/core';
+import { ClassifiedInventoryRow, IntColumn, JsonColumn, TextColumn, TimestampColumn, UuidColumn } from './inventory-columns.js';
 
 @Entity('vms')
-export class VmEntity extends InventoryRow {
+export class VmEntity extends ClassifiedInventoryRow {
   @TextColumn()
   uid: string | null;
 
@@ -36,18 +36,6 @@ export class VmEntity extends InventoryRow {
 
   @TextColumn({ nullable: false, length: 16 })
   powerState: PowerState;
-
-  @TextColumn({ nullable: false, length: 16 })
-  osFamily: OsFamily;
-
-  @TextColumn()
-  osName: string | null;
-
-  @TextColumn()
-  osVersion: string | null;
-
-  @TextColumn({ length: 16 })
-  osSource: OsSource | null;
 
   @TextColumn({ length: 16 })
   licenseModel: LicenseModel | null;
