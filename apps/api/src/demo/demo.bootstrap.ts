@@ -17,11 +17,9 @@ export async function startDemo(app: INestApplication): Promise<void> {
     vmCount,
     subscriptionIds: ['6b1d4c3e-8f2a-4d5b-9c7e-1a2b3c4d5e6f', '0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f'],
   });
-  app.enableShutdownHooks();
-  process.once('exit', () => void simulator.stop());
   logger.log(`demo: Azure simulator at ${simulator.url} (${simulator.subscriptionIds.length} subscriptions, ${vmCount} VMs each)`);
+  // Both simulators live as long as the process; the app's shutdown hooks end it on SIGINT/SIGTERM.
   const hyperv = await HyperVHostSimulator.start({ vmCount: Number(process.env.DEMO_HYPERV_VM_COUNT ?? 24), hostName: 'HV-DEMO01' });
-  process.once('exit', () => void hyperv.stop());
   logger.log(`demo: Hyper-V host simulator at ssh://${hyperv.host}:${hyperv.port}`);
 
   await app.init();
