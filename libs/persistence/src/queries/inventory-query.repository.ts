@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, Repository, type ObjectLiteral } from 'typeorm';
+import { Repository, type ObjectLiteral } from 'typeorm';
 import { HostEntity, ImageEntity, NetworkEntity, RefreshEntity } from '../entities/index.js';
 import type { Page } from './cursor.js';
-import { applyArchived, likeEscape, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
+import { applyArchived, applySearch, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
 
 export interface SimpleFilter {
   provider?: string;
@@ -65,14 +65,7 @@ export class InventoryQueryRepository {
   ): Promise<Page<T>> {
     const qb = repo.createQueryBuilder(alias);
     if (filter.provider) qb.andWhere(`${alias}.providerId = :provider`, { provider: filter.provider });
-    if (filter.q) {
-      const q = `%${likeEscape(filter.q.toLowerCase())}%`;
-      qb.andWhere(
-        new Brackets((w) =>
-          w.where(`LOWER(${alias}.name) LIKE :q ESCAPE '\\'`, { q }).orWhere(`LOWER(${alias}.nativeId) LIKE :q ESCAPE '\\'`, { q }),
-        ),
-      );
-    }
+    applySearch(qb, [`${alias}.name`, `${alias}.nativeId`], filter.q);
     extra?.(qb);
     applyArchived(qb, alias, filter.archived ?? 'false');
     return paginate(qb, alias, parseSort(page.sort, ['name', 'createdAt'], 'name'), page.limit, page.cursor);

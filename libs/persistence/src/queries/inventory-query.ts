@@ -29,6 +29,13 @@ export function likeEscape(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** Case-insensitive substring search over several columns (any may match). */
+export function applySearch<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, columns: string[], text: string | undefined): void {
+  if (!text) return;
+  const q = `%${likeEscape(text.toLowerCase())}%`;
+  qb.andWhere(new Brackets((w) => columns.forEach((column) => w.orWhere(`LOWER(${column}) LIKE :q ESCAPE '\\'`, { q }))));
+}
+
 /**
  * Runs a keyset-paginated query: sorted by the sort property then id, one extra row fetched to
  * know whether another page exists.

@@ -4,7 +4,7 @@ import { Brackets, In, Repository } from 'typeorm';
 import type { LicenseModel, OsFamily, PowerState } from '@hybridforms/core';
 import { DiskEntity, HostEntity, ImageEntity, NicEntity, VmChangeEntity, VmEntity } from '../entities/index.js';
 import type { Page } from './cursor.js';
-import { applyArchived, likeEscape, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
+import { applyArchived, applySearch, likeEscape, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
 
 /** The VM filters of `GET /vms`, reused by every feature that selects VMs (playbook targets…). */
 export interface VmFilter {
@@ -111,17 +111,7 @@ export class VmQueryRepository {
       const pattern = eq < 0 ? `${JSON.stringify(tag)}:` : `${JSON.stringify(tag.slice(0, eq))}:${JSON.stringify(tag.slice(eq + 1))}`;
       qb.andWhere(`vm.tags LIKE :tag${i} ESCAPE '\\'`, { [`tag${i}`]: `%${likeEscape(pattern)}%` });
     });
-    if (filter.q) {
-      const q = `%${likeEscape(filter.q.toLowerCase())}%`;
-      qb.andWhere(
-        new Brackets((w) =>
-          w
-            .where("LOWER(vm.name) LIKE :q ESCAPE '\\'", { q })
-            .orWhere("LOWER(vm.nativeId) LIKE :q ESCAPE '\\'", { q })
-            .orWhere("LOWER(vm.ipAddresses) LIKE :q ESCAPE '\\'", { q }),
-        ),
-      );
-    }
+    applySearch(qb, ['vm.name', 'vm.nativeId', 'vm.ipAddresses'], filter.q);
     applyArchived(qb, 'vm', filter.archived ?? 'false');
   }
 }
