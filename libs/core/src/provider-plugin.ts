@@ -26,33 +26,89 @@ export interface ProviderContext<TConfig = Record<string, unknown>, TCredentials
 /** What to collect: the whole estate, or the machines with these native ids. */
 export type InventoryScope = { kind: 'full' } | { kind: 'targeted'; nativeIds: string[] };
 
-/** A normalized event (the events issue fills this in). */
+/** Our event vocabulary, the same for every provider; anything else is `other`. */
+export const PROVIDER_EVENT_TYPES = [
+  'vm.created',
+  'vm.deleted',
+  'vm.started',
+  'vm.stopped',
+  'vm.deallocated',
+  'vm.restarted',
+  'vm.resized',
+  'vm.updated',
+  'other',
+] as const;
+export type ProviderEventType = (typeof PROVIDER_EVENT_TYPES)[number];
+
+/** One event of a provider, normalized by its plugin. */
 export interface ProviderEvent {
+  /** Unique per provider and stable across polls (Azure `eventDataId`, Hyper-V `<log>:<RecordId>`): the store keeps each once. */
   nativeId: string;
   occurredAt: Date;
-  type: string;
+  type: ProviderEventType;
+  /** The VM concerned, in the same form as `VmRecord.nativeId`; null when the event names none. */
   vmNativeId: string | null;
+  /** The VM's name as the event states it (useful once the VM is gone). */
+  vmName: string | null;
+  /** Outcome as the provider states it (Azure `Started`/`Succeeded`/`Failed`, Hyper-V the level). */
   status: string | null;
+  /** Who caused it (a UPN, an app id, a SID), when the provider says. */
   actor: string | null;
+  /** A one-line human description. */
+  message: string | null;
+  /**
+   * True when the event reports a settled change of the VM that the inventory should pick up
+   * (the end of an operation, not its start): the host then queues a targeted refresh of the VM.
+   */
+  refreshesVm: boolean;
+  /** The provider's record as received, kept for operators and later parsers. */
   raw: unknown;
 }
 
 export interface EventBatch {
   events: ProviderEvent[];
-  /** Opaque; handed back as `since` on the next call. */
+  /**
+   * Opaque; handed back as `since` on the next call. It must never skip an event: the host stores
+   * the events and this checkpoint in one transaction, and drops events it already has, so a
+   * checkpoint that re-reads an overlap is safe and one that runs ahead loses events.
+   */
   checkpoint: string | null;
 }
 
+/** Our metric names, the same for every provider (DESIGN.md). Byte counts are per sample interval. */
+export const METRIC_NAMES = [
+  'cpu_percent',
+  'memory_available_bytes',
+  'disk_read_bytes',
+  'disk_write_bytes',
+  'network_in_bytes',
+  'network_out_bytes',
+] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+/** The unit of each metric: fixed by the name, so a stored sample needs no unit of its own. */
+export const METRIC_UNITS: Readonly<Record<MetricName, 'percent' | 'bytes'>> = {
+  cpu_percent: 'percent',
+  memory_available_bytes: 'bytes',
+  disk_read_bytes: 'bytes',
+  disk_write_bytes: 'bytes',
+  network_in_bytes: 'bytes',
+  network_out_bytes: 'bytes',
+};
+
 export interface MetricSample {
+  /** The VM, in the same form as `VmRecord.nativeId`. */
   vmNativeId: string;
-  name: string;
-  unit: string;
+  name: MetricName;
+  /** Start of the sample's interval (PT1M grain), UTC. */
   timestamp: Date;
   value: number;
 }
 
 export interface MetricWindow {
+  /** Inclusive. */
   from: Date;
+  /** Exclusive. */
   to: Date;
 }
 
@@ -85,9 +141,17 @@ export interface ProviderPlugin<TConfig = Record<string, unknown>, TCredentials 
    */
   collectInventory(ctx: ProviderContext<TConfig, TCredentials>, scope: InventoryScope): Promise<InventoryGraph>;
 
-  /** Collects events that happened after `since` (a checkpoint from the previous batch, or null). */
+  /**
+   * Collects the events that happened after `since` (the checkpoint of the previous batch; null on
+   * the first poll, which starts a short while back, not at the beginning of history). A failure
+   * throws a ProviderError and the host keeps the old checkpoint.
+   */
   collectEvents?(ctx: ProviderContext<TConfig, TCredentials>, since: string | null): Promise<EventBatch>;
 
-  /** Collects metric samples of the given machines over a time window. */
+  /**
+   * Collects metric samples of the given running machines over a time window, in as few calls as
+   * the provider allows (thousands of VMs must not cost thousands of sequential calls). A sample
+   * the provider has no value for is left out, never reported as 0.
+   */
   collectMetrics?(ctx: ProviderContext<TConfig, TCredentials>, vmNativeIds: string[], window: MetricWindow): Promise<MetricSample[]>;
 }
