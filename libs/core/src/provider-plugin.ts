@@ -105,6 +105,14 @@ export interface MetricSample {
   value: number;
 }
 
+/** A machine whose metrics are wanted. */
+export interface MetricTarget {
+  /** In the same form as `VmRecord.nativeId`. */
+  vmNativeId: string;
+  /** The VM's location as the inventory has it (Azure's metrics API is regional). */
+  location: string | null;
+}
+
 export interface MetricWindow {
   /** Inclusive. */
   from: Date;
@@ -153,5 +161,5 @@ export interface ProviderPlugin<TConfig = Record<string, unknown>, TCredentials 
    * the provider allows (thousands of VMs must not cost thousands of sequential calls). A sample
    * the provider has no value for is left out, never reported as 0.
    */
-  collectMetrics?(ctx: ProviderContext<TConfig, TCredentials>, vmNativeIds: string[], window: MetricWindow): Promise<MetricSample[]>;
+  collectMetrics?(ctx: ProviderContext<TConfig, TCredentials>, targets: MetricTarget[], window: MetricWindow): Promise<MetricSample[]>;
 }
