@@ -7,8 +7,18 @@ export type {
   SimRequest,
   SimVmSpec,
 } from './azure/azure-simulator.types.js';
+export { simMetricValue, simMetricName, SIM_VM_METRICS, type SimMetricDefinition } from './azure/sim-metrics.js';
+export { METRICS_BATCH_MAX_RESOURCES, METRICS_AUDIENCE } from './azure/monitor.router.js';
+export type { SimActivityOptions, SimActivityOutcome, SimVmOperation } from './azure/activity-log.js';
 export { HyperVHostSimulator } from './hyperv/hyperv-host-simulator.js';
 export {
+  EVENTS_REQUIRED_CMDLETS,
+  EVENTS_SCRIPT_MARKER,
+  HYPERV_EVENT_LOGS,
+  METRICS_REQUIRED_CMDLETS,
+  METRICS_SCRIPT_MARKER,
+  NO_MATCHING_EVENTS_MESSAGE,
+  type HyperVEventLogName,
   INVENTORY_REQUIRED_CMDLETS,
   INVENTORY_SCRIPT_MARKER,
   POWERSHELL_COMMAND_PREFIX,
@@ -16,7 +26,32 @@ export {
   VHD_TYPE,
   VM_STATE,
 } from './hyperv/powershell-script.contract.js';
+export {
+  HYPERV_COUNTERS,
+  counterInstance,
+  counterMinute,
+  simulatedCounterValue,
+  type HyperVCounterName,
+} from './hyperv/hyperv-counters.js';
+export {
+  EVENT_LOG_PROVIDERS,
+  HYPERV_EVENT_TEMPLATES,
+  LOCAL_SYSTEM_SID,
+  virtualMachineSid,
+} from './hyperv/hyperv-event-log.js';
 export type {
+  CounterSampleJson,
+  EventRecordJson,
+  EventsLogJson,
+  HyperVEventLevel,
+  HyperVEventLogState,
+  HyperVEventRecord,
+  HyperVEventSpec,
+  HyperVEventsJson,
+  HyperVMetricsJson,
+  HyperVResetCause,
+  HyperVStopCause,
+  MetricsVmJson,
   HyperVFaultKind,
   HyperVFaultSpec,
   HyperVGuestKind,

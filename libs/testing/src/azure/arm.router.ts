@@ -9,6 +9,7 @@ import {
   subscriptionToWire,
   vmToWire,
 } from './arm-wire.serializer.js';
+import type { SimMonitor } from './monitor.router.js';
 import type { ReadRateLimiter } from './read-rate.limiter.js';
 import type { ResourceTable } from './resource.table.js';
 import { armError, armThrottled, jsonResponse, queryParam, type SimIncoming, type SimResponse } from './sim-http.js';
@@ -23,6 +24,8 @@ export interface ArmRouterConfig {
   baseUrl: () => string;
   isValidBearer: (authorization: string | undefined) => boolean;
   rateLimiter: ReadRateLimiter;
+  /** Azure Monitor's ARM routes (Activity Log, metrics). */
+  monitor: SimMonitor;
 }
 
 export interface ArmMatch {
@@ -117,6 +120,16 @@ export class ArmRouter {
     const orig = seg.slice(2);
     const page = this.pageOf(incoming);
 
+    if (rest.length >= 5 && rest[rest.length - 3] === 'providers' && rest[rest.length - 2] === 'microsoft.insights' && rest[rest.length - 1] === 'metrics') {
+      return this.route(incoming, 'metrics', undefined, subscriptionId, null, () =>
+        this.withApiVersion(incoming, () => this.config.monitor.armMetrics(incoming, seg.slice(0, -3))),
+      );
+    }
+    if (rest.join('/') === 'providers/microsoft.insights/eventtypes/management/values') {
+      return this.route(incoming, 'activityLogs', this.config.monitor.activityLogPage(incoming), subscriptionId, null, (sub) =>
+        this.withApiVersion(incoming, () => this.config.monitor.activityLog(incoming, sub.id)),
+      );
+    }
     if (rest.length === 0) {
       return this.route(incoming, 'subscriptions', undefined, subscriptionId, 'subscriptions', () => this.getSubscription(subscriptionId));
     }
@@ -263,6 +276,14 @@ export class ArmRouter {
       if (!decision.allowed) return armThrottled(decision.retryAfterSeconds);
     }
     return undefined;
+  }
+
+  /** Monitor routes accept any api-version (the SDKs send several) but not none. */
+  private withApiVersion(incoming: SimIncoming, serve: () => SimResponse): SimResponse {
+    if (!queryParam(incoming.query, 'api-version')) {
+      return armError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
+    }
+    return serve();
   }
 
   private pageOf(incoming: SimIncoming): number {

@@ -1,14 +1,18 @@
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ActivityLog, type SimActivityOptions, type SimActivityTarget, type SimVmOperation } from './activity-log.js';
 import { ArmRouter } from './arm.router.js';
 import type { AzureSimulatorOptions, FaultSpec, SimPowerState, SimRequest, SimVmSpec } from './azure-simulator.types.js';
 import { EntraIdEndpoint } from './entra-id.endpoint.js';
 import { EstateGenerator } from './estate.generator.js';
 import { FaultInjector } from './fault.injector.js';
+import { SimMonitor } from './monitor.router.js';
 import { ReadRateLimiter } from './read-rate.limiter.js';
 import { SimCertificateFactory } from './sim-certificate.factory.js';
-import { SimEstate } from './sim-estate.js';
+import { resourceId, SimEstate } from './sim-estate.js';
+import type { SimVm } from './sim-estate.model.js';
+import { PowerTimeline } from './sim-metrics.js';
 import { armError, armServerError, armThrottled, parseIncoming, type SimIncoming, type SimResponse } from './sim-http.js';
 
 const DEFAULT_TENANT_ID = '7f3c2a1e-5b8d-4c6f-9a2e-1d4b6c8e0f21';
@@ -45,6 +49,9 @@ export class AzureSimulator {
     private readonly estate: SimEstate,
     private readonly entra: EntraIdEndpoint,
     private readonly arm: ArmRouter,
+    private readonly monitor: SimMonitor,
+    private readonly log: ActivityLog,
+    private readonly power: PowerTimeline,
     init: { url: string; caCertificate: string; tenantId: string; clientId: string; clientSecret: string; subscriptionIds: string[] },
   ) {
     this.url = init.url;
@@ -75,10 +82,23 @@ export class AzureSimulator {
       for (const pip of generated.orphanPublicIps) estate.addOrphanPublicIp(subscriptionId, pip);
     });
 
+    const startedAt = Date.now();
+    const power = new PowerTimeline();
+    for (const id of estate.vmIds()) power.begin(id, estate.findVm(id)?.powerState === 'running');
+    const log = new ActivityLog(tenantId, seed);
+    seedHistory(estate, log, startedAt);
+
     const certificates = SimCertificateFactory.forHost(host);
     let baseUrl = '';
     const entra = new EntraIdEndpoint({ tenantId, clientId, clientSecret, baseUrl: () => baseUrl });
+    const monitor = new SimMonitor(estate, log, power, {
+      pageSize,
+      baseUrl: () => baseUrl,
+      isValidBearer: (authorization) => entra.isValidBearer(authorization),
+      hasAudience: (authorization, audience) => entra.hasAudience(authorization, audience),
+    });
     const arm = new ArmRouter(estate, {
+      monitor,
       tenantId,
       subscriptionIds,
       pageSize,
@@ -98,7 +118,7 @@ export class AzureSimulator {
     const { port } = server.address() as AddressInfo;
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     baseUrl = `https://${urlHost}:${port}`;
-    const simulator = new AzureSimulator(server, estate, entra, arm, {
+    const simulator = new AzureSimulator(server, estate, entra, arm, monitor, log, power, {
       url: baseUrl,
       caCertificate: certificates.caCertificate,
       tenantId,
@@ -123,30 +143,94 @@ export class AzureSimulator {
     this.faults.clear();
   }
 
-  addVm(subscriptionId: string, spec: SimVmSpec): string {
-    return this.estate.addVm(subscriptionId, spec);
+  /**
+   * Adds a VM and logs its creation (a `virtualMachines/write` BeginRequest/EndRequest pair,
+   * subStatus Created). With `outcome: 'Failed'` only the failed write is logged.
+   */
+  addVm(subscriptionId: string, spec: SimVmSpec, options: SimActivityOptions = {}): string {
+    const requestBody = { location: spec.location ?? 'eastus', properties: { hardwareProfile: { vmSize: spec.vmSize ?? 'Standard_D2s_v3' } } };
+    if (options.outcome === 'Failed') {
+      const id = resourceId(subscriptionId, spec.resourceGroup ?? 'rg-sim', 'Microsoft.Compute/virtualMachines', spec.name);
+      this.log.record({ id, subscriptionId, resourceGroup: spec.resourceGroup ?? 'rg-sim', name: spec.name }, 'create', { ...options, requestBody });
+      return id;
+    }
+    const id = this.estate.addVm(subscriptionId, spec);
+    this.power.begin(id, (spec.powerState ?? 'running') === 'running', this.at(options));
+    this.log.record(this.target(id), 'create', { ...options, created: true, requestBody });
+    return id;
   }
 
-  /** Removes the VM with its NIC(s), public IP(s) and disks. */
-  removeVm(vmId: string): void {
+  /** Removes the VM with its NIC(s), public IP(s) and disks, and logs a `virtualMachines/delete`. */
+  removeVm(vmId: string, options: SimActivityOptions = {}): void {
+    this.log.record(this.target(vmId), 'delete', options);
+    if (options.outcome === 'Failed') return;
     this.estate.removeVm(vmId);
+    this.power.change(vmId, false, this.at(options));
   }
 
-  /** 'deallocated' also hides the guest's osName/osVersion (Azure reports null) until it runs again. */
-  setPowerState(vmId: string, state: SimPowerState): void {
+  /**
+   * 'deallocated' also hides the guest's osName/osVersion (Azure reports null) until it runs again.
+   * Logs start (running), powerOff (stopped) or deallocate (deallocated); transitional states log nothing.
+   */
+  setPowerState(vmId: string, state: SimPowerState, options: SimActivityOptions = {}): void {
+    const operation: SimVmOperation | undefined = ({ running: 'start', stopped: 'powerOff', deallocated: 'deallocate' } as const)[
+      state as 'running' | 'stopped' | 'deallocated'
+    ];
+    if (operation) this.log.record(this.target(vmId), operation, options);
+    if (options.outcome === 'Failed') return;
     this.estate.setPowerState(vmId, state);
+    this.power.change(vmId, state === 'running', this.at(options));
   }
 
-  resizeVm(vmId: string, vmSize: string): void {
-    this.estate.resizeVm(vmId, vmSize);
+  /** Logs a `virtualMachines/restart/action`; the VM keeps running. */
+  restartVm(vmId: string, options: SimActivityOptions = {}): void {
+    this.log.record(this.target(vmId), 'restart', options);
   }
 
-  setTags(vmId: string, tags: Record<string, string>): void {
-    this.estate.setTags(vmId, tags);
+  /** Logs a `virtualMachines/write` whose request body sets hardwareProfile.vmSize. */
+  resizeVm(vmId: string, vmSize: string, options: SimActivityOptions = {}): void {
+    this.log.record(this.target(vmId), 'update', { ...options, requestBody: { properties: { hardwareProfile: { vmSize } } } });
+    if (options.outcome !== 'Failed') this.estate.resizeVm(vmId, vmSize);
   }
 
-  setLicenseType(vmId: string, licenseType: string | null): void {
-    this.estate.setLicenseType(vmId, licenseType);
+  setTags(vmId: string, tags: Record<string, string>, options: SimActivityOptions = {}): void {
+    this.log.record(this.target(vmId), 'update', { ...options, requestBody: { tags } });
+    if (options.outcome !== 'Failed') this.estate.setTags(vmId, tags);
+  }
+
+  setLicenseType(vmId: string, licenseType: string | null, options: SimActivityOptions = {}): void {
+    this.log.record(this.target(vmId), 'update', { ...options, requestBody: { properties: { licenseType } } });
+    if (options.outcome !== 'Failed') this.estate.setLicenseType(vmId, licenseType);
+  }
+
+  /** Logs an operation on a VM without changing the estate (e.g. an extension write); returns its correlationId. */
+  recordActivity(vmId: string, operation: SimVmOperation, options: SimActivityOptions & { requestBody?: unknown } = {}): string {
+    return this.log.record(this.target(vmId), operation, options);
+  }
+
+  /** Every Activity Log record in the wire shape, newest first, including not yet visible ones. */
+  activityLogEvents(subscriptionId?: string): Record<string, unknown>[] {
+    return this.log
+      .all()
+      .filter((r) => subscriptionId === undefined || r.subscriptionKey === subscriptionId.toLowerCase())
+      .map((r) => r.wire);
+  }
+
+  /**
+   * The value the metrics routes serve for a VM, metric (REST name) and minute, or null when the
+   * VM was not running at the start of that minute (the service then omits the aggregations).
+   * Equals `simMetricValue(vmId, metric, minute)` for running minutes.
+   */
+  metricValue(vmId: string, metric: string, minute: Date | number): number | null {
+    return this.monitor.valueAt(vmId, metric, typeof minute === 'number' ? minute : minute.getTime());
+  }
+
+  /**
+   * The metrics data-plane endpoint as a template with `{location}` (the real one is
+   * `https://{location}.metrics.monitor.azure.com`): requests under it must name resources of that region.
+   */
+  get metricsEndpointTemplate(): string {
+    return `${this.url}/regions/{location}`;
   }
 
   vmIds(subscriptionId?: string): string[] {
@@ -174,7 +258,7 @@ export class AzureSimulator {
     this.requests.push(record);
 
     const entraMatch = this.entra.match(incoming);
-    const match = entraMatch ?? this.arm.match(incoming);
+    const match = entraMatch ?? this.monitor.matchBatch(incoming) ?? this.arm.match(incoming);
     const fault = match ? this.faults.take(match.faultRoute, match.page) : this.faults.take('*', undefined);
 
     if (fault?.kind === 'drop') {
@@ -203,6 +287,16 @@ export class AzureSimulator {
     res.end(response.body);
   }
 
+  private at(options: SimActivityOptions): number {
+    return options.at?.getTime() ?? Date.now();
+  }
+
+  private target(vmId: string): SimActivityTarget {
+    const vm = this.estate.findVm(vmId);
+    if (!vm) throw new Error(`Unknown VM ${vmId}`);
+    return activityTarget(vm);
+  }
+
   private notFound(incoming: SimIncoming): SimResponse {
     return armError(404, 'NotFound', `The path '${incoming.rawPath}' is not served by the Azure simulator.`);
   }
@@ -218,6 +312,27 @@ export class AzureSimulator {
       };
       this.pendingDelays.add(entry);
     });
+  }
+}
+
+function activityTarget(vm: SimVm): SimActivityTarget {
+  return { id: vm.id, subscriptionId: vm.subscriptionId, resourceGroup: vm.resourceGroup, name: vm.name, upperCaseGroup: vm.upperRefs };
+}
+
+/** A small deterministic history so a first poll finds something: creation and start of a few VMs in the last 30 minutes. */
+function seedHistory(estate: SimEstate, log: ActivityLog, nowMs: number): void {
+  for (const subscriptionId of new Set(estate.vmIds().map((id) => id.split('/')[2]))) {
+    estate
+      .vmIds(subscriptionId)
+      .slice(0, 4)
+      .forEach((id, i) => {
+        const vm = estate.findVm(id)!;
+        const createdAt = new Date(nowMs - (28 - i * 5) * 60_000);
+        const requestBody = { location: vm.location, properties: { hardwareProfile: { vmSize: vm.vmSize } } };
+        log.record(activityTarget(vm), 'create', { at: createdAt, visibleAt: createdAt, created: true, requestBody, nowMs });
+        const startedAt = new Date(createdAt.getTime() + 2 * 60_000);
+        log.record(activityTarget(vm), 'start', { at: startedAt, visibleAt: startedAt, nowMs });
+      });
   }
 }
 

@@ -67,7 +67,9 @@ export interface SimVmSpec {
  * The route names a fault can target. 'virtualMachines' covers the VM lists without statusOnly
  * and single VM reads; 'virtualMachinesStatus' only the lists with statusOnly=true. Single NIC,
  * public IP and disk reads count as their list's route. Other ARM reads (a subscription, one
- * resource group) are reached only through '*'.
+ * resource group) are reached only through '*'. 'activityLogs' is the Activity Log list (paged, so
+ * `page` applies), 'metrics' the ARM per-resource metrics read, 'metricsBatch' the data-plane
+ * metrics:getBatch POST.
  */
 export type FaultRoute =
   | 'token'
@@ -79,6 +81,9 @@ export type FaultRoute =
   | 'disks'
   | 'resourceGroups'
   | 'vmSizes'
+  | 'activityLogs'
+  | 'metrics'
+  | 'metricsBatch'
   | '*';
 
 export interface FaultSpec {

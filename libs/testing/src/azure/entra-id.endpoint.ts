@@ -30,7 +30,7 @@ function base64url(value: string | Buffer): string {
  */
 export class EntraIdEndpoint {
   /** Issued access tokens and their expiry (ms since epoch). */
-  private readonly issued = new Map<string, number>();
+  private readonly issued = new Map<string, { expiresAt: number; audience: string }>();
 
   constructor(private readonly config: EntraIdConfig) {}
 
@@ -49,8 +49,15 @@ export class EntraIdEndpoint {
   isValidBearer(authorization: string | undefined): boolean {
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
     if (!match) return false;
-    const expiresAt = this.issued.get(match[1]);
-    return expiresAt !== undefined && expiresAt > Date.now();
+    const token = this.issued.get(match[1]);
+    return token !== undefined && token.expiresAt > Date.now();
+  }
+
+  /** Whether `authorization` carries a live token issued for `audience` (e.g. `https://metrics.monitor.azure.com`). */
+  hasAudience(authorization: string | undefined, audience: string): boolean {
+    const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+    const token = match ? this.issued.get(match[1]) : undefined;
+    return token !== undefined && token.expiresAt > Date.now() && token.audience.replace(/\/+$/, '') === audience.replace(/\/+$/, '');
   }
 
   private knownTenant(tenant: string): boolean {
@@ -182,7 +189,7 @@ export class EntraIdEndpoint {
       ver: '1.0',
     };
     const token = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}.${base64url(randomBytes(64))}`;
-    this.issued.set(token, (now + TOKEN_LIFETIME_SECONDS) * 1000);
+    this.issued.set(token, { expiresAt: (now + TOKEN_LIFETIME_SECONDS) * 1000, audience });
     return token;
   }
 

@@ -28,4 +28,15 @@ describe('FaultInjector', () => {
     faults.clear();
     expect(faults.take('token', undefined)).toBeUndefined();
   });
+
+  it('knows the Azure Monitor routes, and pages of the Activity Log', () => {
+    const faults = new FaultInjector();
+    faults.inject({ route: 'metricsBatch', kind: 'throttle', retryAfterSeconds: null });
+    faults.inject({ route: 'activityLogs', page: 2, kind: 'malformed' });
+    faults.inject({ route: 'metrics', kind: 'error', status: 503 });
+    expect(faults.take('activityLogs', 1)).toBeUndefined();
+    expect(faults.take('activityLogs', 2)?.kind).toBe('malformed');
+    expect(faults.take('metricsBatch', undefined)).toMatchObject({ kind: 'throttle', retryAfterSeconds: null });
+    expect(faults.take('metrics', undefined)).toMatchObject({ kind: 'error', status: 503 });
+  });
 });

@@ -11,6 +11,9 @@ const ROUTES = [
   'resourcegroups',
   'vmsizes',
   'subscriptions',
+  'activitylogs',
+  'metrics',
+  'metricsbatch',
   '*',
 ];
 const KINDS: ReadonlyArray<FaultSpec['kind']> = ['throttle', 'error', 'malformed', 'slow', 'drop'];
