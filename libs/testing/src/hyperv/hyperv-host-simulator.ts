@@ -3,12 +3,21 @@ import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, AuthenticationType, Connection, ParsedKey, Server, ServerChannel } from 'ssh2';
 import { accessDeniedErrorRecord, clixmlModuleProgress } from './clixml.stream.js';
-import { HyperVEstate } from './hyperv-estate.js';
+import { isActiveState, HyperVEstate } from './hyperv-estate.js';
+import { HyperVEventJournal } from './hyperv-event-log.js';
+import { HYPERV_COUNTERS, MetricsProjector } from './hyperv-counters.js';
+import { EventsProjector, parseEventsRequest, type ScriptAnswer } from './events.projector.js';
 import { HyperVEstateGenerator } from './hyperv-estate.generator.js';
 import { HyperVFaultInjector } from './hyperv-fault.injector.js';
 import type {
+  CounterSampleJson,
+  HyperVEventLogState,
+  HyperVEventRecord,
+  HyperVEventSpec,
   HyperVFaultKind,
   HyperVFaultSpec,
+  HyperVResetCause,
+  HyperVStopCause,
   HyperVHostSimulatorOptions,
   HyperVSimRequest,
   HyperVVmSpec,
@@ -17,13 +26,21 @@ import type {
 } from './hyperv-host-simulator.types.js';
 import { InventoryProjector } from './inventory.projector.js';
 import {
+  EVENTS_REQUIRED_CMDLETS,
   INVENTORY_REQUIRED_CMDLETS,
+  METRICS_REQUIRED_CMDLETS,
   decodePowerShellCommand,
   findScriptMarker,
   missingCmdlets,
   silencesProgress,
+  type HyperVEventLogName,
 } from './powershell-script.contract.js';
 import { PowerShellJsonSerializer } from './powershell-json.serializer.js';
+
+/** Every counter path the simulator serves, all instances. */
+const HYPERV_COUNTER_PATHS = Object.fromEntries(
+  Object.entries(HYPERV_COUNTERS).map(([name, c]) => [name, { set: c.set.toLowerCase(), instance: '*', counter: c.counter.toLowerCase() }]),
+);
 
 const DEFAULT_USERNAME = 'hybridforms';
 const DEFAULT_PASSWORD = 'Hv-sim.7Qm2xL9pWk4TzR';
@@ -65,6 +82,9 @@ export class HyperVHostSimulator {
   private readonly faults = new HyperVFaultInjector();
   private readonly connections = new Set<Connection>();
   private readonly projector: InventoryProjector;
+  private readonly eventsProjector: EventsProjector;
+  private readonly metricsProjector: MetricsProjector;
+  private readonly journal: HyperVEventJournal;
   private stopped = false;
 
   private constructor(
@@ -87,7 +107,12 @@ export class HyperVHostSimulator {
     this.clientPublicKey = init.clientPublicKey;
     this.hostKeyFingerprint = init.hostKeyFingerprint;
     this.powershell = init.powershell;
-    this.projector = new InventoryProjector(new PowerShellJsonSerializer(init.powershell));
+    const serializer = new PowerShellJsonSerializer(init.powershell);
+    this.projector = new InventoryProjector(serializer);
+    this.eventsProjector = new EventsProjector(serializer);
+    this.metricsProjector = new MetricsProjector(serializer);
+    this.journal = new HyperVEventJournal(estate.host.ComputerName);
+    this.writeHistory();
   }
 
   static async start(options: HyperVHostSimulatorOptions = {}): Promise<HyperVHostSimulator> {
@@ -135,16 +160,77 @@ export class HyperVHostSimulator {
     this.faults.clear();
   }
 
+  /** Creates a VM (13002 in VMMS-Admin) and, when it is added running, starts it (18500 in Worker-Admin). */
   addVm(spec: HyperVVmSpec): string {
-    return this.estate.addVm(spec);
+    const vmId = this.estate.addVm(spec);
+    const vm = this.estate.get(vmId);
+    this.journal.appendFor(13002, vm);
+    if (vm.state === 'Running') this.journal.appendFor(18500, vm);
+    return vmId;
   }
 
+  /** Deletes a VM (13003); a running one is turned off first (18502), as Remove-VM -Force does. */
   removeVm(vmId: string): void {
+    const vm = { ...this.estate.get(vmId) };
     this.estate.removeVm(vmId);
+    if (isActiveState(vm.state)) this.journal.appendFor(18502, vm);
+    this.journal.appendFor(13003, vm);
   }
 
-  setState(vmId: string, state: HyperVVmState): void {
+  /**
+   * Changes a VM's power state and writes what a host writes: 18500 on entering Running (from
+   * anything but Paused), 18502/18504/18508 on entering Off from Running or Paused, by `cause`
+   * (default 'turn-off'). Save, pause and resume write nothing (their event ids are unverified).
+   */
+  setState(vmId: string, state: HyperVVmState, options: { cause?: HyperVStopCause } = {}): void {
+    const before = this.estate.get(vmId).state;
     this.estate.setState(vmId, state);
+    const vm = this.estate.get(vmId);
+    if (state === 'Running' && before !== 'Running' && before !== 'Paused') this.journal.appendFor(18500, vm);
+    if (state === 'Off' && isActiveState(before)) {
+      const id = { 'turn-off': 18502, 'shutdown-ic': 18504, 'guest-shutdown': 18508 }[options.cause ?? 'turn-off'];
+      this.journal.appendFor(id, vm);
+    }
+  }
+
+  /** Resets a running VM: it stays Running, its uptime restarts; 18512 (Hyper-V Manager) or 18514 (guest). */
+  resetVm(vmId: string, cause: HyperVResetCause = 'hyper-v-manager'): void {
+    const vm = this.estate.get(vmId);
+    if (vm.state !== 'Running') throw new Error(`VM ${vmId} is not running`);
+    this.estate.setState(vmId, 'Off');
+    this.estate.setState(vmId, 'Running');
+    this.journal.appendFor(cause === 'guest' ? 18514 : 18512, vm);
+  }
+
+  /** A start that fails: the VM stays as it is and VMMS-Admin gets 15130 at level Error. */
+  failStart(vmId: string): void {
+    this.journal.appendFor(15130, this.estate.get(vmId));
+  }
+
+  /** Appends any record to a log; returns its RecordId, or null when the log is disabled or missing. */
+  appendEvent(spec: HyperVEventSpec): number | null {
+    return this.journal.append(spec);
+  }
+
+  /** Clears a log (`wevtutil cl`): RecordIds restart at 1, so a reader's bookmark is ahead of the newest record. */
+  clearEventLog(log: HyperVEventLogName): void {
+    this.journal.clear(log);
+  }
+
+  /** 'disabled': the host writes no new records (old ones stay readable); 'missing': the log does not exist. */
+  setEventLogState(log: HyperVEventLogName, state: HyperVEventLogState): void {
+    this.journal.setState(log, state);
+  }
+
+  /** The records of a log in RecordId order. */
+  eventRecords(log: HyperVEventLogName): HyperVEventRecord[] {
+    return this.journal.records(log);
+  }
+
+  /** The counter samples a Get-Counter of every served counter (all instances) would return at `at`. */
+  counterSamples(at: Date = new Date()): CounterSampleJson[] {
+    const requests = Object.values(HYPERV_COUNTER_PATHS);
+    return this.metricsProjector.samples(this.estate.host.ComputerName, this.estate.list(), requests, at.getTime());
   }
 
   vmIds(): string[] {
@@ -214,7 +300,7 @@ export class HyperVHostSimulator {
       return;
     }
     const marker = findScriptMarker(script);
-    const fault = this.faults.take('command');
+    const fault = this.faults.take('command', marker);
     this.requests.push({ at: new Date(), marker, powershell: true, ...(fault ? { fault } : {}) });
     const progress = silencesProgress(script) ? '' : clixmlModuleProgress();
 
@@ -223,16 +309,58 @@ export class HyperVHostSimulator {
       this.finish(channel, '', `${progress}${accessDeniedErrorRecord(this.estate.host.ComputerName)}`, 1);
       return;
     }
-    if (marker !== 'inventory') {
+    const required = marker === 'inventory' ? INVENTORY_REQUIRED_CMDLETS : marker === 'events' ? EVENTS_REQUIRED_CMDLETS : marker === 'metrics' ? METRICS_REQUIRED_CMDLETS : null;
+    if (marker === null || required === null) {
       this.finish(channel, '', `${progress}HyperVHostSimulator: the script carries no known marker line.\r\n`, 1);
       return;
     }
-    const missing = missingCmdlets(script, INVENTORY_REQUIRED_CMDLETS);
+    const missing = missingCmdlets(script, required);
     if (missing.length > 0) {
-      this.finish(channel, '', `${progress}HyperVHostSimulator: the inventory script does not call ${missing.join(', ')}.\r\n`, 1);
+      this.finish(channel, '', `${progress}HyperVHostSimulator: the ${marker} script does not call ${missing.join(', ')}.\r\n`, 1);
       return;
     }
-    this.answer(connection, channel, this.inventoryText(), progress, fault);
+    const answer = this.scriptAnswer(marker, script);
+    if ('stderr' in answer) {
+      this.finish(channel, '', `${progress}${answer.stderr}`, answer.code);
+      return;
+    }
+    this.answer(connection, channel, answer.stdout, progress, fault);
+  }
+
+  private scriptAnswer(marker: string, script: string): ScriptAnswer {
+    if (marker === 'inventory') return { stdout: this.inventoryText() };
+    if (marker === 'metrics') return { stdout: this.metricsProjector.render(this.estate.host.ComputerName, this.estate.list(), script) };
+    let request;
+    try {
+      request = parseEventsRequest(script);
+    } catch (error) {
+      return { stderr: `${(error as Error).message}\r\n`, code: 1 };
+    }
+    return this.eventsProjector.answer(this.journal, request);
+  }
+
+  /**
+   * A few records of the last half hour (and one older than an hour in each log), so a first
+   * poll finds something and a look-back by time has something to leave out.
+   */
+  private writeHistory(): void {
+    const now = Date.now();
+    const at = (minutesAgo: number) => new Date(now - minutesAgo * 60_000);
+    const vms = this.estate.list();
+    if (vms.length === 0) return;
+    const first = vms[0];
+    const gone = { name: 'rhel8-retired01', vmId: '5d0c2a9e-7f13-4b8e-9a61-2c4e8f0b1d37' };
+    this.journal.appendFor(13002, gone, at(190));
+    this.journal.appendFor(18500, gone, at(185));
+    this.journal.appendFor(18502, gone, at(182));
+    this.journal.appendFor(13003, gone, at(180));
+    this.journal.appendFor(13002, first, at(28));
+    vms.slice(0, 3).forEach((vm, i) => {
+      if (vm.state === 'Running') this.journal.appendFor(18500, vm, at(25 - i * 5));
+      else if (vm.state === 'Off') this.journal.appendFor(18502, vm, at(25 - i * 5));
+    });
+    const off = vms.find((vm) => vm.state === 'Off');
+    if (off) this.journal.appendFor(15130, off, at(8));
   }
 
   private answer(connection: Connection, channel: ServerChannel, stdout: string, stderr: string, fault: HyperVFaultKind | undefined): void {

@@ -1,4 +1,4 @@
-import type { VM_STATE } from './powershell-script.contract.js';
+import type { HyperVEventLogName, VM_STATE } from './powershell-script.contract.js';
 
 /** Which PowerShell answers: Windows PowerShell 5.1 (`powershell.exe`) or PowerShell 7 serialisation. */
 export type PowerShellEdition = '5.1' | '7';
@@ -115,6 +115,11 @@ export interface HyperVFaultSpec {
   kind: HyperVFaultKind;
   /** How many authentications ('auth') or PowerShell commands (the rest) it applies to; default 1, Infinity allowed. */
   times?: number;
+  /**
+   * Only commands whose script carries this marker (the name in {@link HyperVSimRequest.marker}:
+   * 'inventory', 'events', 'metrics') take the fault; default any command. Not for 'auth'.
+   */
+  marker?: string;
 }
 
 /** One exec request as the simulator saw it. */
@@ -226,4 +231,118 @@ export interface HyperVInventoryJson {
   host: InventoryHostJson;
   switches: PsList<InventorySwitchJson>;
   vms: PsList<InventoryVmJson>;
+}
+
+// ---- The events answer (what `# hybridforms:events` prints on stdout) ----
+
+/** Level of an event record: 1 Critical, 2 Error, 3 Warning, 4 Information (0 LogAlways, 5 Verbose). */
+export type HyperVEventLevel = 1 | 2 | 3 | 4;
+
+/** An event record to append to a log (tests use it for anything the mutations do not write). */
+export interface HyperVEventSpec {
+  log: HyperVEventLogName;
+  /** Event Id, e.g. 18500. */
+  id: number;
+  /** Default 4 (Information). */
+  level?: HyperVEventLevel;
+  /** Default the log's provider (Microsoft-Windows-Hyper-V-VMMS / -Worker). */
+  providerName?: string;
+  /** Rendered message; default the template of `id` (§6) when it has one and a VM is named, else ''. */
+  message?: string;
+  /** EventData VmName (Properties[0]); null when the event names no VM. */
+  vmName?: string | null;
+  /** EventData VmId (Properties[1]), a GUID in any case; null when the event names no VM. */
+  vmId?: string | null;
+  /** A SID, or null; default S-1-5-18 in VMMS-Admin and the VM's virtual account SID in Worker-Admin. */
+  userId?: string | null;
+  /** Default now. */
+  timeCreated?: Date;
+}
+
+/** A record as a log holds it. */
+export interface HyperVEventRecord {
+  recordId: number;
+  id: number;
+  log: HyperVEventLogName;
+  providerName: string;
+  level: HyperVEventLevel;
+  message: string;
+  vmName: string | null;
+  vmId: string | null;
+  userId: string | null;
+  machineName: string;
+  timeCreatedMs: number;
+}
+
+/** What a log is: writing (enabled), not writing (disabled: records stay readable), or absent. */
+export type HyperVEventLogState = 'enabled' | 'disabled' | 'missing';
+
+/** How a VM stopped or restarted, which picks the Worker-Admin event (§6). */
+export type HyperVStopCause = 'turn-off' | 'shutdown-ic' | 'guest-shutdown';
+export type HyperVResetCause = 'hyper-v-manager' | 'guest';
+
+/** One log as the events script reports it. */
+export interface EventsLogJson {
+  LogName: string;
+  /** false when `Get-WinEvent -ListLog` finds no such log. */
+  Exists: boolean;
+  IsEnabled: boolean;
+  /** RecordId of the newest record; null for an empty or missing log. */
+  Newest: number | null;
+  /** 'bookmark' (EventRecordID > B), 'time' (first read, or a log whose newest record is behind B), 'none' (missing). */
+  Mode: 'bookmark' | 'time' | 'none';
+}
+
+/** One record, projected as §6 says (plus MachineName and UserId). */
+export interface EventRecordJson {
+  RecordId: number;
+  Id: number;
+  LogName: string;
+  ProviderName: string;
+  Level: number;
+  LevelDisplayName: string;
+  /** `$_.TimeCreated.ToUniversalTime().ToString('o')`, e.g. 2024-06-01T10:00:00.1230000Z. */
+  TimeCreated: string;
+  MachineName: string;
+  /** `$_.UserId.Value`, a SID string, or null. */
+  UserId: string | null;
+  Message: string;
+  /** `$_.Properties[0].Value`. */
+  VmName: string | null;
+  /** `"$($_.Properties[1].Value)"`: a Guid in a string is lower-case; '' when the event has no such property. */
+  VmId: string;
+}
+
+export interface HyperVEventsJson {
+  Logs: PsList<EventsLogJson>;
+  /** Log by log, each in RecordId order (`-Oldest`). */
+  Events: PsList<EventRecordJson>;
+}
+
+// ---- The metrics answer (what `# hybridforms:metrics` prints on stdout) ----
+
+export interface MetricsVmJson {
+  /** Lower-case GUID. */
+  Id: string;
+  Name: string;
+  /** `[string]$vm.State`, the name in both editions. */
+  State: string;
+  /** Paths of the VM's virtual hard disks (while it runs), always an array (`@()`). */
+  Disks: string[];
+}
+
+/** One Microsoft.PowerShell.Commands.GetCounter.PerformanceCounterSample, projected (§5). */
+export interface CounterSampleJson {
+  /** Lower-cased and host-prefixed: `\\\\hv01\\hyper-v dynamic memory vm(rhel9-web01)\\guest available memory`. */
+  Path: string;
+  /** Lower-cased instance, e.g. `rhel9-web01:hv vp 0`. */
+  InstanceName: string;
+  CookedValue: number;
+  /** `$_.Timestamp.ToUniversalTime().ToString('o')`. */
+  Timestamp: string;
+}
+
+export interface HyperVMetricsJson {
+  Vms: PsList<MetricsVmJson>;
+  Samples: PsList<CounterSampleJson>;
 }

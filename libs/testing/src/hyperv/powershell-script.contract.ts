@@ -27,8 +27,54 @@ export const INVENTORY_REQUIRED_CMDLETS: readonly string[] = [
   'ConvertTo-Json',
 ];
 
+/**
+ * First line of the events script; the host answers with {@link HyperVEventsJson}. The script
+ * lists the logs to read, one line each, as
+ * `@{ N = '<log name>'; B = <last RecordId or $null>; X = '*[System[EventRecordID>N]]' or $null }`,
+ * the look-back of a read by time as `$m = <minutes>` (used as `(Get-Date).AddMinutes(-$m)`, so
+ * the host computes StartTime in its own local time), and must pass `-Oldest` to get records in
+ * RecordId order (without it Get-WinEvent answers newest first, and so does the host). A query that
+ * matches nothing raises NoMatchingEventsFound unless the script catches that FullyQualifiedErrorId
+ * (the host looks for the name in the script).
+ */
+export const EVENTS_SCRIPT_MARKER = '# hybridforms:events';
+
+/** Cmdlets the events script must call. */
+export const EVENTS_REQUIRED_CMDLETS: readonly string[] = ['Get-WinEvent', 'ConvertTo-Json'];
+
+/**
+ * First line of the metrics script; the host answers with {@link HyperVMetricsJson}. The counter
+ * paths the script asks Get-Counter for are single-quoted literals starting with `\Hyper-V `;
+ * the host answers those only (an `(*)` instance means every instance).
+ */
+export const METRICS_SCRIPT_MARKER = '# hybridforms:metrics';
+
+/** Cmdlets the metrics script must call: Get-VM maps counter instance names to VM ids. */
+export const METRICS_REQUIRED_CMDLETS: readonly string[] = ['Get-VM', 'Get-VMHardDiskDrive', 'Get-Counter', 'ConvertTo-Json'];
+
 /** Markers the host knows, by the name logged in {@link HyperVSimRequest.marker}. */
-export const SCRIPT_MARKERS: Readonly<Record<string, string>> = { inventory: INVENTORY_SCRIPT_MARKER };
+export const SCRIPT_MARKERS: Readonly<Record<string, string>> = {
+  inventory: INVENTORY_SCRIPT_MARKER,
+  events: EVENTS_SCRIPT_MARKER,
+  metrics: METRICS_SCRIPT_MARKER,
+};
+
+/** The two Hyper-V admin channels the events script reads (shared/reference/hyperv.md §6). */
+export const HYPERV_EVENT_LOGS = ['Microsoft-Windows-Hyper-V-VMMS-Admin', 'Microsoft-Windows-Hyper-V-Worker-Admin'] as const;
+export type HyperVEventLogName = (typeof HYPERV_EVENT_LOGS)[number];
+
+/** The error text of Get-WinEvent when a query matches nothing (FullyQualifiedErrorId NoMatchingEventsFound). */
+export const NO_MATCHING_EVENTS_MESSAGE = 'No events were found that match the specified selection criteria.';
+
+/** True when the script catches Get-WinEvent's NoMatchingEventsFound error itself. */
+export function catchesNoMatchingEvents(script: string): boolean {
+  return /catch\s*(\[[^\]]*\]\s*)?\{[\s\S]*NoMatchingEventsFound/i.test(script);
+}
+
+/** True when the script body is wrapped so that an error becomes one plain line on stderr (not CLIXML). */
+export function writesPlainErrors(script: string): boolean {
+  return /catch\s*\{[^}]*\[Console\]::Error\.WriteLine/i.test(script);
+}
 
 /** Microsoft.HyperV.PowerShell.VMState (the Hyper-V module of Windows Server 2019 and later). */
 export const VM_STATE = {
