@@ -13,6 +13,20 @@ export interface AppConfig {
     staleAfterSeconds: number;
     timeoutSeconds: number;
   };
+  events: {
+    pollIntervalSeconds: number;
+    refreshCoalesceSeconds: number;
+    retentionDays: number;
+  };
+  metrics: {
+    captureIntervalSeconds: number;
+    maxCaptureWindowMinutes: number;
+    rollupIntervalSeconds: number;
+    purgeIntervalSeconds: number;
+    realtimeRetentionHours: number;
+    hourlyRetentionDays: number;
+    dailyRetentionDays: number;
+  };
   api: { defaultPageSize: number; maxPageSize: number };
   log: { level: LogLevel };
   /** NODE_ENV=production: stricter start-up (no generated development key). */
@@ -44,6 +58,15 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_REFRESH_CONCURRENCY: 'refresh.concurrency',
   HYBRIDFORMS_REFRESH_STALE_SECONDS: 'refresh.staleAfterSeconds',
   HYBRIDFORMS_REFRESH_TIMEOUT_SECONDS: 'refresh.timeoutSeconds',
+  HYBRIDFORMS_EVENT_POLL_SECONDS: 'events.pollIntervalSeconds',
+  HYBRIDFORMS_EVENT_REFRESH_COALESCE_SECONDS: 'events.refreshCoalesceSeconds',
+  HYBRIDFORMS_EVENT_RETENTION_DAYS: 'events.retentionDays',
+  HYBRIDFORMS_METRIC_CAPTURE_SECONDS: 'metrics.captureIntervalSeconds',
+  HYBRIDFORMS_METRIC_ROLLUP_SECONDS: 'metrics.rollupIntervalSeconds',
+  HYBRIDFORMS_METRIC_PURGE_SECONDS: 'metrics.purgeIntervalSeconds',
+  HYBRIDFORMS_METRIC_REALTIME_HOURS: 'metrics.realtimeRetentionHours',
+  HYBRIDFORMS_METRIC_HOURLY_DAYS: 'metrics.hourlyRetentionDays',
+  HYBRIDFORMS_METRIC_DAILY_DAYS: 'metrics.dailyRetentionDays',
   LOG_LEVEL: 'log.level',
 };
 
@@ -103,6 +126,20 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       staleAfterSeconds: read.int('refresh.staleAfterSeconds', 30, 24 * 3600),
       timeoutSeconds: read.int('refresh.timeoutSeconds', 10, 24 * 3600),
     },
+    events: {
+      pollIntervalSeconds: read.int('events.pollIntervalSeconds', 1, 3600),
+      refreshCoalesceSeconds: read.int('events.refreshCoalesceSeconds', 0, 600),
+      retentionDays: read.int('events.retentionDays', 1, 3650),
+    },
+    metrics: {
+      captureIntervalSeconds: read.int('metrics.captureIntervalSeconds', 1, 3600),
+      maxCaptureWindowMinutes: read.int('metrics.maxCaptureWindowMinutes', 1, 24 * 60),
+      rollupIntervalSeconds: read.int('metrics.rollupIntervalSeconds', 1, 3600),
+      purgeIntervalSeconds: read.int('metrics.purgeIntervalSeconds', 1, 24 * 3600),
+      realtimeRetentionHours: read.int('metrics.realtimeRetentionHours', 1, 24 * 31),
+      hourlyRetentionDays: read.int('metrics.hourlyRetentionDays', 1, 3650),
+      dailyRetentionDays: read.int('metrics.dailyRetentionDays', 1, 3650),
+    },
     api: {
       defaultPageSize: read.int('api.defaultPageSize', 1, 1000),
       maxPageSize: read.int('api.maxPageSize', 1, 5000),
@@ -112,6 +149,12 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
   };
   if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {
     problems.push('database.url (DATABASE_URL): must be a postgres:// URL, or empty for embedded SQLite');
+  }
+  if (config.metrics.hourlyRetentionDays * 24 < config.metrics.realtimeRetentionHours) {
+    problems.push('metrics.hourlyRetentionDays: hourly rollups must be kept at least as long as the realtime samples');
+  }
+  if (config.metrics.dailyRetentionDays < config.metrics.hourlyRetentionDays) {
+    problems.push('metrics.dailyRetentionDays: daily rollups must be kept at least as long as the hourly ones');
   }
   if (config.api.defaultPageSize > config.api.maxPageSize) problems.push('api.defaultPageSize: must not exceed api.maxPageSize');
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,6 +1,9 @@
 import { DiskEntity } from './disk.entity.js';
+import { EventCheckpointEntity } from './event-checkpoint.entity.js';
+import { EventEntity } from './event.entity.js';
 import { HostEntity } from './host.entity.js';
 import { ImageEntity } from './image.entity.js';
+import { MetricCaptureEntity } from './metric-capture.entity.js';
 import { NetworkEntity } from './network.entity.js';
 import { NicEntity } from './nic.entity.js';
 import { ProviderEntity } from './provider.entity.js';
@@ -9,7 +12,21 @@ import { ResourceGroupEntity } from './resource-group.entity.js';
 import { VmChangeEntity } from './vm-change.entity.js';
 import { VmEntity } from './vm.entity.js';
 
-export { DiskEntity, HostEntity, ImageEntity, NetworkEntity, NicEntity, ProviderEntity, RefreshEntity, ResourceGroupEntity, VmChangeEntity, VmEntity };
+export {
+  DiskEntity,
+  EventCheckpointEntity,
+  EventEntity,
+  HostEntity,
+  ImageEntity,
+  MetricCaptureEntity,
+  NetworkEntity,
+  NicEntity,
+  ProviderEntity,
+  RefreshEntity,
+  ResourceGroupEntity,
+  VmChangeEntity,
+  VmEntity,
+};
 export * from './refresh.entity.js';
 export * from './inventory-columns.js';
 
@@ -24,4 +41,7 @@ export const ENTITIES = [
   NetworkEntity,
   ResourceGroupEntity,
   VmChangeEntity,
+  EventEntity,
+  EventCheckpointEntity,
+  MetricCaptureEntity,
 ];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, In, Repository } from 'typeorm';
+import { Brackets, In, Repository, type SelectQueryBuilder } from 'typeorm';
 import type { LicenseModel, OsFamily, PowerState } from '@hybridforms/core';
 import { DiskEntity, HostEntity, ImageEntity, NicEntity, VmChangeEntity, VmEntity } from '../entities/index.js';
 import type { Page } from './cursor.js';
@@ -58,6 +58,13 @@ export class VmQueryRepository {
     const qb = this.vms.createQueryBuilder('vm');
     this.applyFilter(qb, filter);
     return qb.orderBy('vm.name', 'ASC').addOrderBy('vm.id', 'ASC').getMany();
+  }
+
+  /** A query of the ids of the VMs matching a filter, to use as a subquery (fleet metrics…). */
+  idQuery(filter: VmFilter): SelectQueryBuilder<VmEntity> {
+    const qb = this.vms.createQueryBuilder('vm').select('vm.id');
+    this.applyFilter(qb, filter);
+    return qb;
   }
 
   async detail(id: string): Promise<VmDetail | null> {
