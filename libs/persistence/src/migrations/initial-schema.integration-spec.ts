@@ -6,7 +6,17 @@ import { HostEntity, ProviderEntity, RefreshEntity, VmEntity, type RefreshStatus
 import { SQLITE_FILE_NAME } from '../data-source.factory.js';
 import { insertProvider, openTestDatabase, TEST_DRIVERS, type TestDatabase } from '../testing/test-database.js';
 
-const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms'];
+const TELEMETRY_TABLES = [
+  'events',
+  'event_checkpoints',
+  'refresh_targets',
+  'metric_samples',
+  'metric_rollups_hourly',
+  'metric_rollups_daily',
+  'metric_rollup_pending',
+  'metric_captures',
+];
+const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms', ...TELEMETRY_TABLES];
 
 describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
   let db: TestDatabase;
@@ -20,7 +30,7 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('run up on an empty database and create every table and index', async () => {
     const ran = await db.dataSource.runMigrations();
-    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001']);
+    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002']);
     expect(await db.dataSource.showMigrations()).toBe(false);
 
     expect(await tableNames(db)).toEqual(expect.arrayContaining(TABLES));
@@ -34,6 +44,10 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
         'IDX_vms_archived_at',
         'IDX_vms_name',
         'IDX_vm_changes_vm_changed',
+        'IDX_events_occurred',
+        'IDX_events_provider_vm',
+        'IDX_metric_samples_ts',
+        'IDX_metric_rollups_hourly_bucket',
       ]),
     );
     if (driver === 'sqlite') expect(existsSync(join(db.location, SQLITE_FILE_NAME))).toBe(true);
@@ -120,6 +134,10 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('runs down cleanly', async () => {
     const vmColumns = async () => (await db.dataSource.createQueryRunner().getTable('vms'))?.columns.map((c) => c.name) ?? [];
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(TELEMETRY_TABLES));
+    await db.dataSource.undoLastMigration();
+    const left = await tableNames(db);
+    expect(TELEMETRY_TABLES.filter((table) => left.includes(table))).toEqual([]);
     expect(await vmColumns()).toContain('details');
     await db.dataSource.undoLastMigration();
     expect(await vmColumns()).not.toContain('details');
