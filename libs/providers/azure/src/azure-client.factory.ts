@@ -1,11 +1,13 @@
 import { rootCertificates } from 'node:tls';
 import { ComputeManagementClient } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
+import { MonitorClient } from '@azure/arm-monitor';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
 import { ClientSecretCredential, type ClientSecretCredentialOptions } from '@azure/identity';
+import { MetricsClient } from '@azure/monitor-query-metrics';
 import { ArmThrottlingPolicy } from './arm-throttling.policy.js';
-import { AZURE_PUBLIC_AUTHORITY, type ResolvedAzureConfig } from './azure-provider.config.js';
+import { AZURE_PUBLIC_AUTHORITY, metricsEndpointFor, type ResolvedAzureConfig } from './azure-provider.config.js';
 
 /** The SDK operation groups the collector uses, for one subscription. */
 export interface AzureSubscriptionClients {
@@ -15,11 +17,25 @@ export interface AzureSubscriptionClients {
   resources: Pick<ResourceManagementClient, 'resourceGroups'>;
 }
 
-/** What the collector needs from the SDK: a token, and the clients of a subscription. */
+/** The Activity Log operations of a subscription (arm-monitor 7). */
+export type AzureActivityLogClient = Pick<MonitorClient, 'activityLogs'>;
+/** A metrics data-plane client of one region (monitor-query-metrics, metrics:getBatch). */
+export type AzureMetricsClient = Pick<MetricsClient, 'queryResources'>;
+
+/**
+ * What the collector needs from the SDK: a token, and the clients of a subscription. The event
+ * catcher and the metrics capture also need the Azure Monitor clients (optional for fakes that
+ * only serve the inventory).
+ */
 export interface AzureClientSource {
   getToken(signal?: AbortSignal): Promise<AccessToken>;
   forSubscription(subscriptionId: string): AzureSubscriptionClients;
+  activityLogFor?(subscriptionId: string): AzureActivityLogClient;
+  metricsFor?(location: string): AzureMetricsClient;
 }
+
+/** Token scope of the metrics data plane (monitor-query-metrics would otherwise ask for an ARM token). */
+export const METRICS_SCOPE = 'https://metrics.monitor.azure.com/.default';
 
 // Authorities of Microsoft's clouds: MSAL's instance discovery knows them, and only them.
 const MICROSOFT_AUTHORITIES = new Set(['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn']);
@@ -70,6 +86,37 @@ export class AzureClientFactory implements AzureClientSource {
       this.policies.set(subscriptionId, policy);
     }
     return policy;
+  }
+
+  /** arm-monitor's client of a subscription, built like the other ARM clients (same pipeline options and throttling policy). */
+  activityLogFor(subscriptionId: string): AzureActivityLogClient {
+    return new MonitorClient(this.credential, subscriptionId, { ...this.armOptions(subscriptionId), credentialScopes: [this.scope] });
+  }
+
+  /**
+   * The metrics:getBatch client of a region, at `metricsEndpoint` with `{location}` filled in. The
+   * data plane has quotas of its own, so it gets a throttling policy of its own per region.
+   */
+  metricsFor(location: string): AzureMetricsClient {
+    const endpoint = metricsEndpointFor(this.config.metricsEndpoint, location);
+    return new MetricsClient(endpoint, this.credential, {
+      tlsOptions: this.tlsOptions,
+      retryOptions: { maxRetries: this.config.maxRetries },
+      additionalPolicies: [{ policy: this.throttlingPolicy(`metrics:${endpoint}`), position: 'perRetry' as const }],
+      userAgentOptions: { userAgentPrefix: 'hybridforms' },
+      credentials: { scopes: [METRICS_SCOPE] },
+    });
+  }
+
+  private armOptions(subscriptionId: string) {
+    return {
+      endpoint: this.config.resourceManagerUrl,
+      tlsOptions: this.tlsOptions,
+      retryOptions: { maxRetries: this.config.maxRetries },
+      // perRetry: the policy runs after the SDK's retry policy, once per attempt.
+      additionalPolicies: [{ policy: this.throttlingPolicy(subscriptionId), position: 'perRetry' as const }],
+      userAgentOptions: { userAgentPrefix: 'hybridforms' },
+    };
   }
 
   forSubscription(subscriptionId: string): AzureSubscriptionClients {

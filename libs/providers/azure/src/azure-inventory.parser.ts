@@ -326,7 +326,12 @@ function isNonEmpty(value: string | undefined | null): value is string {
 }
 
 function key(id: string): string {
-  return id.toLowerCase();
+  return nativeIdOf(id);
+}
+
+/** Our native id of an Azure resource: its ARM id, lower-cased (ARM ids are case-insensitive). */
+export function nativeIdOf(resourceId: string): string {
+  return resourceId.toLowerCase();
 }
 
 function lastSegment(id: string): string {

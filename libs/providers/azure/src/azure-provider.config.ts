@@ -20,6 +20,17 @@ export interface AzureProviderConfig {
   subscriptionConcurrency?: number;
   /** Retry-After given to a 429 that carries none, in seconds; 0..60, default 5. */
   defaultRetryAfterSeconds?: number;
+  /**
+   * Azure Monitor metrics data plane (metrics:getBatch), an https URL template where `{location}`
+   * stands for the VMs' region; default https://{location}.metrics.monitor.azure.com.
+   */
+  metricsEndpoint?: string;
+  /** metrics:getBatch calls in flight at once; 1..16, default 4. */
+  metricsConcurrency?: number;
+  /** Minutes of the Activity Log re-read before the checkpoint on each poll (it is eventually consistent); 0..120, default 10. */
+  eventsOverlapMinutes?: number;
+  /** Minutes back the first event poll starts; 1..10080 (7 days), default 60. */
+  eventsInitialLookbackMinutes?: number;
 }
 
 /** Secrets of an Azure provider. */
@@ -33,6 +44,8 @@ export type ResolvedAzureConfig = Required<Omit<AzureProviderConfig, 'caCertific
 
 /** ARM endpoint of the public cloud (the default `resourceManagerUrl`). */
 export const AZURE_PUBLIC_RESOURCE_MANAGER = 'https://management.azure.com';
+/** Metrics data plane of the public cloud (the default `metricsEndpoint`). */
+export const AZURE_PUBLIC_METRICS_ENDPOINT = 'https://{location}.metrics.monitor.azure.com';
 /** Entra ID authority of the public cloud (the default `authorityHost`). */
 export const AZURE_PUBLIC_AUTHORITY = 'https://login.microsoftonline.com';
 
@@ -42,6 +55,10 @@ const DEFAULTS = {
   maxRetries: 3,
   subscriptionConcurrency: 4,
   defaultRetryAfterSeconds: 5,
+  metricsEndpoint: AZURE_PUBLIC_METRICS_ENDPOINT,
+  metricsConcurrency: 4,
+  eventsOverlapMinutes: 10,
+  eventsInitialLookbackMinutes: 60,
 } as const;
 
 const CONFIG_KEYS: readonly (keyof AzureProviderConfig)[] = [
@@ -54,6 +71,10 @@ const CONFIG_KEYS: readonly (keyof AzureProviderConfig)[] = [
   'maxRetries',
   'subscriptionConcurrency',
   'defaultRetryAfterSeconds',
+  'metricsEndpoint',
+  'metricsConcurrency',
+  'eventsOverlapMinutes',
+  'eventsInitialLookbackMinutes',
 ];
 const CREDENTIAL_KEYS: readonly (keyof AzureCredentials)[] = ['clientSecret'];
 
@@ -90,6 +111,12 @@ export function validateAzureConfig(config: unknown, credentials: unknown): stri
     checkInteger(config, 'maxRetries', 0, 10, problems);
     checkInteger(config, 'subscriptionConcurrency', 1, 16, problems);
     checkNumber(config, 'defaultRetryAfterSeconds', 0, 60, problems);
+    if (config.metricsEndpoint !== undefined && !isMetricsEndpoint(config.metricsEndpoint)) {
+      problems.push('config.metricsEndpoint must be an https:// URL template without query or fragment, e.g. https://{location}.metrics.monitor.azure.com');
+    }
+    checkInteger(config, 'metricsConcurrency', 1, 16, problems);
+    checkInteger(config, 'eventsOverlapMinutes', 0, 120, problems);
+    checkInteger(config, 'eventsInitialLookbackMinutes', 1, 10080, problems);
   }
   if (!isPlainObject(credentials)) {
     problems.push('credentials must be an object with clientSecret');
@@ -116,6 +143,10 @@ export function resolveAzureConfig(config: AzureProviderConfig): ResolvedAzureCo
     maxRetries: config.maxRetries ?? DEFAULTS.maxRetries,
     subscriptionConcurrency: config.subscriptionConcurrency ?? DEFAULTS.subscriptionConcurrency,
     defaultRetryAfterSeconds: config.defaultRetryAfterSeconds ?? DEFAULTS.defaultRetryAfterSeconds,
+    metricsEndpoint: trimSlash(config.metricsEndpoint ?? DEFAULTS.metricsEndpoint),
+    metricsConcurrency: config.metricsConcurrency ?? DEFAULTS.metricsConcurrency,
+    eventsOverlapMinutes: config.eventsOverlapMinutes ?? DEFAULTS.eventsOverlapMinutes,
+    eventsInitialLookbackMinutes: config.eventsInitialLookbackMinutes ?? DEFAULTS.eventsInitialLookbackMinutes,
   };
 }
 
@@ -156,6 +187,16 @@ function isHttpsUrl(value: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/** The metrics endpoint for a region: `{location}` replaced by the normalized region name. */
+export function metricsEndpointFor(template: string, location: string): string {
+  return template.replace(/\{location\}/g, location.replace(/\s+/g, '').toLowerCase());
+}
+
+function isMetricsEndpoint(value: unknown): boolean {
+  if (typeof value !== 'string' || /[{}]/.test(value.replace(/\{location\}/g, ''))) return false;
+  return isHttpsUrl(metricsEndpointFor(value, 'eastus'));
 }
 
 function isPemCertificates(value: unknown): boolean {

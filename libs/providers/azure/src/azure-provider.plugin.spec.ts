@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { RestError } from '@azure/core-rest-pipeline';
 import { ProviderError, ProviderErrorCode, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
 import type { AzureClientSource, AzureSubscriptionClients } from './azure-client.factory.js';
-import type { AzureCredentials, AzureProviderConfig } from './azure-provider.config.js';
+import { metricsEndpointFor, resolveAzureConfig, type AzureCredentials, type AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
 import type { AzureSubscriptionInventory } from './azure-raw-inventory.js';
 
@@ -289,6 +289,35 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
         ]),
       );
       expect(problems).toHaveLength(12);
+    });
+
+    it('checks the event and metrics settings, with their defaults', () => {
+      expect(
+        plugin.validateConfig(
+          { ...good, metricsEndpoint: 'https://127.0.0.1:8443/regions/{location}', metricsConcurrency: 8, eventsOverlapMinutes: 0, eventsInitialLookbackMinutes: 1440 },
+          { clientSecret: 's' },
+        ),
+      ).toEqual([]);
+      expect(plugin.validateConfig({ ...good, metricsEndpoint: 'https://metrics.example' }, { clientSecret: 's' })).toEqual([]);
+      expect(
+        plugin.validateConfig(
+          { ...good, metricsEndpoint: 'http://{location}.metrics', metricsConcurrency: 0, eventsOverlapMinutes: 121, eventsInitialLookbackMinutes: 0 },
+          { clientSecret: 's' },
+        ),
+      ).toEqual([
+        expect.stringMatching(/^config\.metricsEndpoint must be an https:\/\/ URL template/),
+        expect.stringMatching(/^config\.metricsConcurrency must be an integer from 1 to 16/),
+        expect.stringMatching(/^config\.eventsOverlapMinutes must be an integer from 0 to 120/),
+        expect.stringMatching(/^config\.eventsInitialLookbackMinutes must be an integer from 1 to 10080/),
+      ]);
+      expect(plugin.validateConfig({ ...good, metricsEndpoint: 'https://{region}.metrics' }, { clientSecret: 's' })).toHaveLength(1);
+      expect(resolveAzureConfig(good)).toMatchObject({
+        metricsEndpoint: 'https://{location}.metrics.monitor.azure.com',
+        metricsConcurrency: 4,
+        eventsOverlapMinutes: 10,
+        eventsInitialLookbackMinutes: 60,
+      });
+      expect(metricsEndpointFor('https://{location}.metrics.monitor.azure.com', 'West Europe')).toBe('https://westeurope.metrics.monitor.azure.com');
     });
 
     it('requires the subscriptions and the credentials object', () => {

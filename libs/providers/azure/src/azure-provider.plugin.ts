@@ -4,7 +4,11 @@ import {
   ProviderErrorCode,
   ProviderPluginImpl,
   emptyInventoryGraph,
+  type EventBatch,
   type InventoryGraph,
+  type MetricSample,
+  type MetricTarget,
+  type MetricWindow,
   type InventoryScope,
   type ProviderContext,
   type ProviderLogger,
@@ -14,6 +18,8 @@ import { AzureClientFactory, type AzureClientSource } from './azure-client.facto
 import { parseAzureInventory } from './azure-inventory.parser.js';
 import { resolveAzureConfig, validateAzureConfig, type AzureCredentials, type AzureProviderConfig, type ResolvedAzureConfig } from './azure-provider.config.js';
 import { AzureCollector } from './azure.collector.js';
+import { AzureEventCatcher } from './azure.event-catcher.js';
+import { AzureMetricsCollector } from './azure.metrics-collector.js';
 
 /** Builds the SDK clients of a provider; replaceable in tests. */
 export type AzureClientSourceFactory = (config: ResolvedAzureConfig, clientSecret: string) => AzureClientSource;
@@ -57,6 +63,46 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
     const collected = await collector.collectFull();
     const graph = parseAzureInventory(collected.inventories);
     return { ...graph, partErrors: collected.partErrors };
+  }
+
+  /**
+   * The Activity Log's Compute records of every subscription since the checkpoint (minus an
+   * overlap), normalized; the checkpoint is JSON `{ v: 1, subscriptions: { <id>: <ISO> } }`.
+   */
+  async collectEvents(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, since: string | null): Promise<EventBatch> {
+    const resolved = this.resolve(ctx.config, ctx.credentials);
+    const catcher = new AzureEventCatcher(this.clientSourceFactory(resolved, ctx.credentials.clientSecret), {
+      subscriptionIds: resolved.subscriptionIds,
+      subscriptionConcurrency: resolved.subscriptionConcurrency,
+      overlapMinutes: resolved.eventsOverlapMinutes,
+      initialLookbackMinutes: resolved.eventsInitialLookbackMinutes,
+      secrets: [ctx.credentials.clientSecret],
+      logger: ctx.logger,
+      signal: ctx.signal,
+    });
+    return catcher.collect(since);
+  }
+
+  /** PT1M samples of the targets over the window, through metrics:getBatch (50 VMs of one subscription and region per call). */
+  async collectMetrics(
+    ctx: ProviderContext<AzureProviderConfig, AzureCredentials>,
+    targets: MetricTarget[],
+    window: MetricWindow,
+  ): Promise<MetricSample[]> {
+    const resolved = this.resolve(ctx.config, ctx.credentials);
+    const collector = new AzureMetricsCollector(this.clientSourceFactory(resolved, ctx.credentials.clientSecret), {
+      concurrency: resolved.metricsConcurrency,
+      secrets: [ctx.credentials.clientSecret],
+      logger: ctx.logger,
+      signal: ctx.signal,
+    });
+    return collector.collect(targets, window);
+  }
+
+  private resolve(config: AzureProviderConfig, credentials: AzureCredentials): ResolvedAzureConfig {
+    const problems = validateAzureConfig(config, credentials);
+    if (problems.length > 0) throw new ProviderError(ProviderErrorCode.InvalidConfig, `invalid Azure provider settings: ${problems.join('; ')}`);
+    return resolveAzureConfig(config);
   }
 
   private collector(

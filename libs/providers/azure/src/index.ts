@@ -16,3 +16,16 @@ export type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw
 export { classifyAzureVm, type AzureOsClassification, type AzureOsFacts } from './rhel-classification.js';
 export { toProviderError, type AzureErrorContext } from './azure-error.mapper.js';
 export { ArmThrottlingPolicy, type ArmThrottlingOptions } from './arm-throttling.policy.js';
+export { AZURE_PUBLIC_METRICS_ENDPOINT, metricsEndpointFor } from './azure-provider.config.js';
+export { METRICS_SCOPE, type AzureActivityLogClient, type AzureMetricsClient } from './azure-client.factory.js';
+export { nativeIdOf } from './azure-inventory.parser.js';
+export {
+  classify as classifyActivityLogEvent,
+  parseActivityLogEvent,
+  parseActivityLogEvents,
+  type AzureActivityLogEvent,
+  type AzureLocalizable,
+} from './azure-activity-log.parser.js';
+export { AzureEventCatcher, parseEventCheckpoint, type AzureEventCatcherOptions, type AzureEventCheckpoint } from './azure.event-catcher.js';
+export { AZURE_VM_METRICS, parseAzureMetrics, type AzureMetricPoint, type AzureMetricResult, type AzureMetricsResourceResult } from './azure-metrics.parser.js';
+export { AzureMetricsCollector, METRICS_BATCH_SIZE, planMetricsBatches, type AzureMetricsBatch, type AzureMetricsCollectorOptions } from './azure.metrics-collector.js';
