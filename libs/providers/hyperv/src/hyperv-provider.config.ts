@@ -21,6 +21,11 @@ export interface HyperVProviderConfig {
   commandTimeoutSeconds?: number;
   /** Timeout of the SSH handshake; 1..120 s, default 15. */
   connectTimeoutSeconds?: number;
+  /**
+   * How far back the first event poll of a host reads (and a cleared log is re-read), by time;
+   * 1..10080 minutes (a week), default 60.
+   */
+  eventsInitialLookbackMinutes?: number;
 }
 
 /** Secrets of a Hyper-V provider: a password, or a private key with its optional passphrase. */
@@ -30,7 +35,7 @@ export interface HyperVCredentials {
   passphrase?: string;
 }
 
-const CONFIG_KEYS = ['username', 'hosts', 'hostConcurrency', 'commandTimeoutSeconds', 'connectTimeoutSeconds'];
+const CONFIG_KEYS = ['username', 'hosts', 'hostConcurrency', 'commandTimeoutSeconds', 'connectTimeoutSeconds', 'eventsInitialLookbackMinutes'];
 const HOST_KEYS = ['host', 'port', 'hostKeyFingerprint', 'skipHostKeyCheck'];
 const CREDENTIAL_KEYS = ['password', 'privateKey', 'passphrase'];
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
@@ -67,6 +72,7 @@ export function validateHyperVConfig(config: unknown, credentials: unknown): str
   range(problems, config, 'hostConcurrency', 1, 16);
   range(problems, config, 'commandTimeoutSeconds', 5, 3600);
   range(problems, config, 'connectTimeoutSeconds', 1, 120);
+  range(problems, config, 'eventsInitialLookbackMinutes', 1, 10080);
 
   if (!isObject(credentials)) return [...problems, 'credentials: must be an object'];
   for (const key of Object.keys(credentials)) if (!CREDENTIAL_KEYS.includes(key)) problems.push(`credentials.${key}: unknown setting`);
@@ -83,7 +89,11 @@ export interface ResolvedHyperVConfig {
   hostConcurrency: number;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
+  eventsInitialLookbackMinutes: number;
 }
+
+/** Default of {@link HyperVProviderConfig.eventsInitialLookbackMinutes}. */
+export const DEFAULT_EVENTS_INITIAL_LOOKBACK_MINUTES = 60;
 
 export function resolveHyperVConfig(config: HyperVProviderConfig): ResolvedHyperVConfig {
   return {
@@ -92,6 +102,7 @@ export function resolveHyperVConfig(config: HyperVProviderConfig): ResolvedHyper
     hostConcurrency: config.hostConcurrency ?? 4,
     commandTimeoutMs: (config.commandTimeoutSeconds ?? 120) * 1000,
     connectTimeoutMs: (config.connectTimeoutSeconds ?? 15) * 1000,
+    eventsInitialLookbackMinutes: config.eventsInitialLookbackMinutes ?? DEFAULT_EVENTS_INITIAL_LOOKBACK_MINUTES,
   };
 }
 

@@ -3,13 +3,18 @@ import {
   ProviderError,
   ProviderErrorCode,
   ProviderPluginImpl,
+  type EventBatch,
   type InventoryGraph,
   type InventoryScope,
+  type MetricSample,
+  type MetricTarget,
+  type MetricWindow,
   type ProviderContext,
   type ProviderLogger,
   type ProviderPlugin,
 } from '@hybridforms/core';
 import { HyperVCollector } from './hyperv.collector.js';
+import { formatHyperVEventsCheckpoint, parseHyperVEventsCheckpoint } from './hyperv-events.checkpoint.js';
 import { resolveHyperVConfig, validateHyperVConfig, type HyperVCredentials, type HyperVProviderConfig } from './hyperv-provider.config.js';
 
 /**
@@ -46,6 +51,34 @@ export class HyperVProviderPlugin implements ProviderPlugin<HyperVProviderConfig
       disks: graph.disks.filter((disk) => disk.vmNativeId !== null && seen.has(disk.vmNativeId)),
       notFound: graph.partErrors.length === 0 ? scope.nativeIds.filter((id) => !seen.has(id)) : [],
     };
+  }
+
+  /**
+   * The Hyper-V admin events (VMMS-Admin, Worker-Admin) of every host after the checkpoint, one
+   * script per host. The checkpoint holds the last RecordId per log per host (see
+   * hyperv-events.checkpoint.ts); a host or log without one, and a cleared log, is read by time
+   * (`eventsInitialLookbackMinutes`). A failure throws, and the host keeps its checkpoint.
+   */
+  async collectEvents(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, since: string | null): Promise<EventBatch> {
+    const collector = this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal });
+    let checkpoint = parseHyperVEventsCheckpoint(since);
+    if (checkpoint === null) {
+      ctx.logger.warn('hyperv: the events checkpoint is not one this plugin wrote; reading every host from its initial look-back again');
+      checkpoint = {};
+    }
+    const batch = await collector.collectEvents(checkpoint);
+    return { events: batch.events, checkpoint: formatHyperVEventsCheckpoint(batch.checkpoint) };
+  }
+
+  /**
+   * The current counter values of the targets (Get-Counter, one script per host for all of its
+   * VMs). Counters are instantaneous: the samples are of the minute of the call, whatever the
+   * window (a past window cannot be read back from a Hyper-V host).
+   */
+  async collectMetrics(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, targets: MetricTarget[], _window: MetricWindow): Promise<MetricSample[]> {
+    if (targets.length === 0) return [];
+    const collector = this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal });
+    return collector.collectMetrics(targets.map((t) => t.vmNativeId));
   }
 
   private collector(config: HyperVProviderConfig, credentials: HyperVCredentials, options: ConstructorParameters<typeof HyperVCollector>[2]): HyperVCollector {

@@ -104,6 +104,9 @@ export function parseCounterRequests(script: string): CounterRequest[] {
 
 /** Builds the metrics document: Get-VM's projection and one Get-Counter sample set taken now. */
 export class MetricsProjector {
+  /** `<vmId>|<counter>` pairs whose instances Get-Counter does not list (a counter with no value). */
+  readonly withheld = new Set<string>();
+
   constructor(
     private readonly serializer: PowerShellJsonSerializer,
     private readonly now: () => number = Date.now,
@@ -122,6 +125,7 @@ export class MetricsProjector {
       const name = entry[0] as HyperVCounterName;
       const rows: { instance: string; value: number }[] = [];
       for (const vm of running) {
+        if (this.withheld.has(`${vm.vmId}|${name}`)) continue;
         if (name === 'guest-run-time') {
           for (let vp = 0; vp < vm.processorCount; vp++) rows.push({ instance: counterInstance(vm, name, vp), value: simulatedCounterValue(vm.vmId, name, vp, minute) });
         } else if (name === 'guest-available-memory' || name === 'physical-memory') {
@@ -143,6 +147,7 @@ export class MetricsProjector {
           InstanceName: row.instance,
           CookedValue: row.value,
           Timestamp: timestamp,
+          Status: 0,
         });
       }
     }

@@ -5,7 +5,7 @@ import type { AuthContext, AuthenticationType, Connection, ParsedKey, Server, Se
 import { accessDeniedErrorRecord, clixmlModuleProgress } from './clixml.stream.js';
 import { isActiveState, HyperVEstate } from './hyperv-estate.js';
 import { HyperVEventJournal } from './hyperv-event-log.js';
-import { HYPERV_COUNTERS, MetricsProjector } from './hyperv-counters.js';
+import { HYPERV_COUNTERS, MetricsProjector, type HyperVCounterName } from './hyperv-counters.js';
 import { EventsProjector, parseEventsRequest, type ScriptAnswer } from './events.projector.js';
 import { HyperVEstateGenerator } from './hyperv-estate.generator.js';
 import { HyperVFaultInjector } from './hyperv-fault.injector.js';
@@ -225,6 +225,13 @@ export class HyperVHostSimulator {
   /** The records of a log in RecordId order. */
   eventRecords(log: HyperVEventLogName): HyperVEventRecord[] {
     return this.journal.records(log);
+  }
+
+  /** Makes Get-Counter list no instance of `counter` for the VM (a counter with no value), or lists it again. */
+  withholdCounter(vmId: string, counter: HyperVCounterName, withheld = true): void {
+    const key = `${vmId.toLowerCase()}|${counter}`;
+    if (withheld) this.metricsProjector.withheld.add(key);
+    else this.metricsProjector.withheld.delete(key);
   }
 
   /** The counter samples a Get-Counter of every served counter (all instances) would return at `at`. */

@@ -340,6 +340,8 @@ export interface CounterSampleJson {
   CookedValue: number;
   /** `$_.Timestamp.ToUniversalTime().ToString('o')`. */
   Timestamp: string;
+  /** 0 when the value is valid (PDH_CSTATUS_VALID_DATA); otherwise CookedValue means nothing. */
+  Status: number;
 }
 
 export interface HyperVMetricsJson {
