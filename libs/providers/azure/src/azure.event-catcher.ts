@@ -68,7 +68,8 @@ export class AzureEventCatcher {
     const checkpoint = parseEventCheckpoint(since);
     const to = this.now();
     const results = new Map<string, AzureActivityLogEvent[]>();
-    const marks: Record<string, string> = { ...(checkpoint?.subscriptions ?? {}) };
+    // Only the subscriptions configured now: a removed one's mark is dropped, an added one starts at the lookback.
+    const marks: Record<string, string> = {};
     const queue = [...this.options.subscriptionIds];
     const worker = async () => {
       for (let subscriptionId = queue.shift(); subscriptionId !== undefined; subscriptionId = queue.shift()) {

@@ -1,4 +1,5 @@
 import { ProviderError, ProviderErrorCode, type MetricSample, type MetricTarget, type MetricWindow, type ProviderLogger } from '@hybridforms/core';
+import type { MetricsQueryResourcesOptions } from '@azure/monitor-query-metrics';
 import type { AzureClientSource } from './azure-client.factory.js';
 import { toProviderError } from './azure-error.mapper.js';
 import { normalizeLocation } from './azure-inventory.parser.js';
@@ -84,18 +85,22 @@ export class AzureMetricsCollector {
   private async query(batch: AzureMetricsBatch, window: MetricWindow): Promise<MetricSample[]> {
     const client = this.clients.metricsFor?.(batch.location);
     if (!client) throw new ProviderError(ProviderErrorCode.Unknown, 'this Azure client source cannot query metrics', false);
+    // The public options type has no abortSignal, but the client hands its options to the
+    // request (operationOptionsToRequestParameters reads abortSignal; read in the 1.0.0 source).
+    const options: MetricsQueryResourcesOptions & { abortSignal?: AbortSignal } = {
+      startTime: window.from,
+      endTime: window.to,
+      interval: 'PT1M',
+      aggregation: 'average,total',
+      abortSignal: this.options.signal,
+    };
     let results: AzureMetricsResourceResult[];
     try {
       results = await client.queryResources(
         batch.resourceIds,
         AZURE_VM_METRICS.map((m) => m.azure),
         VM_NAMESPACE,
-        {
-          startTime: window.from,
-          endTime: window.to,
-          interval: 'PT1M',
-          aggregation: 'average,total',
-        },
+        options,
       );
     } catch (error) {
       throw toProviderError(error, {

@@ -7,18 +7,18 @@ describe('Activity Log $filter', () => {
     expect(parseActivityLogFilter("resourceGroupName eq 'rg'")).toMatch(/eventTimestamp ge/);
     expect(parseActivityLogFilter("eventTimestamp ge 'x'")).toMatch(/not a valid date/);
     expect(parseActivityLogFilter("eventTimestamp ge '2024-01-01T00:00:00Z' and levels eq 'Error'")).toMatch(/not supported/);
+    expect(parseActivityLogFilter("eventTimestamp gt '2024-01-01T00:00:00Z'")).toMatch(/not valid/);
     expect(
-      parseActivityLogFilter(
-        "eventTimestamp ge '2024-01-01T00:00:00Z' AND eventTimestamp le '2024-01-02T00:00:00Z' and resourceProvider eq 'Microsoft.Compute' and resourceUri eq '/a' and correlationId eq 'c' and resourceGroupName eq 'RG'",
-      ),
-    ).toEqual({
-      fromMs: Date.parse('2024-01-01T00:00:00Z'),
-      toMs: Date.parse('2024-01-02T00:00:00Z'),
-      resourceProvider: 'Microsoft.Compute',
-      resourceUri: '/a',
-      correlationId: 'c',
-      resourceGroupName: 'RG',
-    });
+      parseActivityLogFilter("eventTimestamp ge '2024-01-01T00:00:00Z' AND eventTimestamp le '2024-01-02T00:00:00Z' and eventChannels eq 'Admin, Operation' and resourceProvider eq 'Microsoft.Compute'"),
+    ).toEqual({ fromMs: Date.parse('2024-01-01T00:00:00Z'), toMs: Date.parse('2024-01-02T00:00:00Z'), resourceProvider: 'Microsoft.Compute' });
+    for (const [field, key] of [
+      ['resourceUri', 'resourceUri'],
+      ['correlationId', 'correlationId'],
+      ['resourceGroupName', 'resourceGroupName'],
+    ]) {
+      expect(parseActivityLogFilter(`eventTimestamp ge '2024-01-01T00:00:00Z' and ${field} eq 'x'`)).toEqual({ fromMs: Date.parse('2024-01-01T00:00:00Z'), toMs: null, [key]: 'x' });
+    }
+    expect(parseActivityLogFilter("eventTimestamp ge '2024-01-01T00:00:00Z' and resourceUri eq '/a' and correlationId eq 'c'")).toMatch(/only one of/);
   });
 
   it('writes timestamps with seven fractional digits', () => {

@@ -87,15 +87,19 @@ export interface ActivityLogFilter {
 }
 
 /**
- * Parses the `$filter` the Activity Log accepts: `and`-joined clauses `field op 'value'`, of which
- * `eventTimestamp ge '<ISO>'` is required. Returns an error message for anything else.
+ * Parses the `$filter` the Activity Log accepts. The REST reference (learn.microsoft.com, Activity
+ * Logs - List) allows only `eventTimestamp ge '<t>' [and eventTimestamp le '<t>']` plus at most one
+ * of `resourceGroupName`, `resourceUri`, `resourceProvider`, `correlationId` (`eq`): "No other
+ * syntax is allowed". Older clients add `eventChannels eq 'Admin, Operation'`, which is ignored.
+ * Returns an error message for anything else.
  */
 export function parseActivityLogFilter(filter: string | undefined): ActivityLogFilter | string {
   if (!filter || filter.trim() === '') return "The $filter query parameter is required and must contain 'eventTimestamp ge'.";
   const clauses = filter.split(/\s+and\s+/i);
   const result: Partial<ActivityLogFilter> = {};
+  const selectors: string[] = [];
   for (const clause of clauses) {
-    const match = /^\s*(\w+)\s+(eq|ge|le|gt|lt)\s+'([^']*)'\s*$/i.exec(clause);
+    const match = /^\s*(\w+)\s+(eq|ge|le)\s+'([^']*)'\s*$/i.exec(clause);
     if (!match) return `The filter clause '${clause.trim()}' is not valid.`;
     const [, rawField, rawOp, value] = match;
     const field = rawField.toLowerCase();
@@ -103,19 +107,22 @@ export function parseActivityLogFilter(filter: string | undefined): ActivityLogF
     if (field === 'eventtimestamp') {
       const ms = Date.parse(value);
       if (Number.isNaN(ms)) return `The value '${value}' of eventTimestamp is not a valid date time.`;
-      if (op === 'ge' || op === 'gt') result.fromMs = op === 'gt' ? ms + 1 : ms;
-      else if (op === 'le' || op === 'lt') result.toMs = op === 'lt' ? ms - 1 : ms;
+      if (op === 'ge') result.fromMs = ms;
+      else if (op === 'le') result.toMs = ms;
       else return `The operator '${rawOp}' is not supported for eventTimestamp.`;
       continue;
     }
     if (op !== 'eq') return `The operator '${rawOp}' is not supported for ${rawField}.`;
+    if (field === 'eventchannels') continue;
     if (field === 'resourcegroupname') result.resourceGroupName = value;
-    else if (field === 'resourceuri' || field === 'resourceid') result.resourceUri = value;
+    else if (field === 'resourceuri') result.resourceUri = value;
     else if (field === 'resourceprovider') result.resourceProvider = value;
     else if (field === 'correlationid') result.correlationId = value;
     else return `The filter field '${rawField}' is not supported.`;
+    selectors.push(rawField);
   }
   if (result.fromMs === undefined) return "The $filter must contain 'eventTimestamp ge' with a start time.";
+  if (selectors.length > 1) return `The $filter may name only one of resourceGroupName, resourceUri, resourceProvider, correlationId; it names ${selectors.join(', ')}.`;
   return { fromMs: result.fromMs, toMs: result.toMs ?? null, ...result } as ActivityLogFilter;
 }
 
@@ -229,7 +236,10 @@ export class ActivityLog {
     return correlationId;
   }
 
-  /** Events of a subscription visible at `nowMs` that match the filter, newest first. */
+  /**
+   * Events of a subscription visible at `nowMs` that match the filter, newest first (the order
+   * the portal and CLI show; the REST reference does not state one, so readers must not rely on it).
+   */
   query(subscriptionId: string, filter: ActivityLogFilter, nowMs: number): SimActivityRecord[] {
     const key = subscriptionId.toLowerCase();
     const eq = (a: unknown, b: string | undefined) => b === undefined || (typeof a === 'string' && a.toLowerCase() === b.toLowerCase());
