@@ -23,6 +23,8 @@ import { InventoryController } from './inventory/inventory.controller.js';
 import { VmsController } from './inventory/vms.controller.js';
 import { ProvidersController } from './providers/providers.controller.js';
 import { RefreshesController } from './refreshes/refreshes.controller.js';
+import { EventsController } from './telemetry/events.controller.js';
+import { MetricsController } from './telemetry/metrics.controller.js';
 
 @Module({})
 export class AppModule {
@@ -39,7 +41,7 @@ export class AppModule {
         AzureProviderModule,
         HyperVProviderModule,
       ],
-      controllers: [HealthController, ProvidersController, RefreshesController, VmsController, InventoryController],
+      controllers: [HealthController, ProvidersController, RefreshesController, VmsController, InventoryController, EventsController, MetricsController],
       providers: [VmQueryRepository, InventoryQueryRepository],
     };
   }

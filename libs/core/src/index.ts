@@ -12,3 +12,4 @@ export * from './secrets/redact.js';
 export * from './domain.errors.js';
 export * from './tokens.js';
 export * from './bounded-concurrency.js';
+export * from './non-overlapping.js';

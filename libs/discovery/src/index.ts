@@ -3,3 +3,7 @@ export * from './refresh/refresh.service.js';
 export * from './refresh/refresh.scheduler.js';
 export * from './refresh/in-process-refresh.dispatcher.js';
 export * from './inventory-discovery.module.js';
+export * from './events/event.catcher.js';
+export * from './events/targeted-refresh.queue.js';
+export * from './telemetry.scheduler.js';
+export * from './metrics/metric.capture.js';

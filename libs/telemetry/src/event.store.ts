@@ -3,9 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository, type EntityManager } from 'typeorm';
 import type { EventBatch, ProviderEvent } from '@hybridforms/core';
-import { EventCheckpointEntity, EventEntity, fitToColumns } from '@hybridforms/persistence';
+import { EventCheckpointEntity, EventEntity, fitToColumns, SqlDialect, type SqlRunner } from '@hybridforms/persistence';
 import { EventStream } from './event-stream.js';
-import { SqlDialect, type SqlRunner } from './sql-dialect.js';
 
 export interface StoredEvents {
   /** Events that were new (a re-read overlap is dropped by the (provider, native id) key). */
@@ -81,6 +80,36 @@ export class EventStore {
            AND EXISTS (SELECT 1 FROM "vms" WHERE "vms"."provider_id" = "events"."provider_id" AND "vms"."native_id" = "events"."vm_native_id")`,
       [providerId],
     );
+  }
+
+  /** Native ids of the VMs that events asked to refresh and no refresh has taken yet. */
+  async refreshTargets(providerId: string): Promise<string[]> {
+    const rows = await this.dialect.query<{ native_id: string }>(this.dataSource, `SELECT "native_id" FROM "refresh_targets" WHERE "provider_id" = ?`, [providerId]);
+    return rows.map((row) => row.native_id);
+  }
+
+  async providersWithRefreshTargets(): Promise<string[]> {
+    const rows = await this.dialect.query<{ provider_id: string }>(this.dataSource, `SELECT DISTINCT "provider_id" FROM "refresh_targets"`);
+    return rows.map((row) => row.provider_id);
+  }
+
+  /** Targets a refresh has taken. */
+  async clearRefreshTargets(providerId: string, nativeIds: string[]): Promise<void> {
+    for (let i = 0; i < nativeIds.length; i += 500) {
+      const chunk = nativeIds.slice(i, i + 500);
+      await this.dialect.execute(this.dataSource, `DELETE FROM "refresh_targets" WHERE "provider_id" = ? AND "native_id" IN (${chunk.map(() => '?').join(', ')})`, [
+        providerId,
+        ...chunk,
+      ]);
+    }
+  }
+
+  /** Targets requested before a full refresh started: it saw their VMs' new state. */
+  clearRefreshTargetsBefore(providerId: string, before: Date): Promise<number> {
+    return this.dialect.execute(this.dataSource, `DELETE FROM "refresh_targets" WHERE "provider_id" = ? AND "requested_at" < ?`, [
+      providerId,
+      this.dialect.timestamp(before),
+    ]);
   }
 
   /** Deletes events older than the cutoff; returns how many. */

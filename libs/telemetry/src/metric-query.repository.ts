@@ -2,9 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, BadInputError, METRIC_NAMES, METRIC_UNITS, type AppConfig, type MetricName } from '@hybridforms/core';
-import { VmQueryRepository, type VmFilter } from '@hybridforms/persistence';
+import { SqlDialect, toNumber, type VmFilter, VmQueryRepository } from '@hybridforms/persistence';
 import { bucketOf, DAY, HOUR } from './metric-time.js';
-import { SqlDialect, toNumber } from './sql-dialect.js';
 
 export const METRIC_INTERVALS = ['raw', 'hour', 'day'] as const;
 export type MetricInterval = (typeof METRIC_INTERVALS)[number];

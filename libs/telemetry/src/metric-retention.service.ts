@@ -6,7 +6,7 @@ import { EventStore } from './event.store.js';
 import { MetricRollupService } from './metric-rollup.service.js';
 import { realtimeCutoff } from './metric.store.js';
 import { bucketOf, DAY, HOUR } from './metric-time.js';
-import { SqlDialect, toNumber } from './sql-dialect.js';
+import { SqlDialect, toNumber } from '@hybridforms/persistence';
 
 export interface PurgeResult {
   samples: number;

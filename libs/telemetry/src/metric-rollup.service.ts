@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { bucketOf, DAY, HOUR } from './metric-time.js';
-import { SqlDialect, toNumber } from './sql-dialect.js';
+import { SqlDialect, toNumber } from '@hybridforms/persistence';
 
 export interface RollupResult {
   /** (hour, VM) pairs recomputed. */

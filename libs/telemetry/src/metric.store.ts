@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig, type MetricName } from '@hybridforms/core';
 import { bucketOf, HOUR } from './metric-time.js';
-import { SqlDialect } from './sql-dialect.js';
+import { SqlDialect } from '@hybridforms/persistence';
 
 /** A sample as stored: our VM id, our metric name, epoch seconds. */
 export interface StoredSample {

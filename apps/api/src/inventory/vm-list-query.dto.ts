@@ -1,10 +1,13 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, ArrayMaxSize } from 'class-validator';
 import { LICENSE_MODELS, OS_FAMILIES, POWER_STATES } from '@hybridforms/core';
+import type { VmFilter } from '@hybridforms/persistence';
+import { csvOf } from '../common/paging.js';
 import { PageQueryDto } from '../common/list-query.dto.js';
 
-export class VmListQueryDto extends PageQueryDto {
+/** The VM filters of `GET /vms`, shared by every route that selects VMs the same way. */
+export class VmFilterQueryDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'Provider id' })
   @IsOptional()
   @IsUUID()
@@ -74,10 +77,31 @@ export class VmListQueryDto extends PageQueryDto {
   @IsIn(['false', 'true', 'all'])
   archived?: 'false' | 'true' | 'all';
 
+}
+
+export class VmListQueryDto extends IntersectionType(VmFilterQueryDto, PageQueryDto) {
   @ApiPropertyOptional({ enum: ['name', '-name', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'powerState', '-powerState', 'osFamily', '-osFamily'] })
   @IsOptional()
   @IsIn(['name', '-name', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'powerState', '-powerState', 'osFamily', '-osFamily'])
   sort?: string;
+}
+
+export function vmFilterOf(query: VmFilterQueryDto): VmFilter {
+  return {
+    provider: query.provider,
+    osFamily: csvOf('osFamily', query.osFamily, OS_FAMILIES),
+    osVersion: query.osVersion,
+    licenseModel: csvOf('licenseModel', query.licenseModel, LICENSE_MODELS),
+    powerState: csvOf('powerState', query.powerState, POWER_STATES),
+    location: query.location,
+    resourceGroup: query.resourceGroup,
+    size: query.size,
+    host: query.host,
+    image: query.image,
+    tags: query.tag,
+    q: query.q,
+    archived: query.archived,
+  };
 }
 
 export class VmChangesQueryDto extends PageQueryDto {

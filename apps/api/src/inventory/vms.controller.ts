@@ -1,10 +1,10 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { APP_CONFIG, LICENSE_MODELS, NotFoundError, OS_FAMILIES, POWER_STATES, type AppConfig } from '@hybridforms/core';
+import { APP_CONFIG, NotFoundError, type AppConfig } from '@hybridforms/core';
 import { VmQueryRepository } from '@hybridforms/persistence';
-import { csvOf, pageLimit } from '../common/paging.js';
+import { pageLimit } from '../common/paging.js';
 import { presentChange, presentDisk, presentHost, presentImage, presentNic, presentVm } from './inventory.presenter.js';
-import { VmChangesQueryDto, VmListQueryDto } from './vm-list-query.dto.js';
+import { vmFilterOf, VmChangesQueryDto, VmListQueryDto } from './vm-list-query.dto.js';
 
 @ApiTags('vms')
 @Controller('vms')
@@ -17,21 +17,7 @@ export class VmsController {
   @Get()
   async list(@Query() query: VmListQueryDto) {
     const page = await this.vms.list(
-      {
-        provider: query.provider,
-        osFamily: csvOf('osFamily', query.osFamily, OS_FAMILIES),
-        osVersion: query.osVersion,
-        licenseModel: csvOf('licenseModel', query.licenseModel, LICENSE_MODELS),
-        powerState: csvOf('powerState', query.powerState, POWER_STATES),
-        location: query.location,
-        resourceGroup: query.resourceGroup,
-        size: query.size,
-        host: query.host,
-        image: query.image,
-        tags: query.tag,
-        q: query.q,
-        archived: query.archived,
-      },
+      vmFilterOf(query),
       { limit: pageLimit(query, this.config), cursor: query.cursor, sort: query.sort },
     );
     return { items: page.items.map(presentVm), nextCursor: page.nextCursor };

@@ -43,6 +43,9 @@ export interface RefreshDispatcher {
 }
 export const REFRESH_DISPATCHER = Symbol('REFRESH_DISPATCHER');
 
+/** Told about every refresh this process finishes (whatever its outcome). */
+export type RefreshFinishedListener = (refresh: RefreshEntity) => void | Promise<void>;
+
 const OWNER = `${hostname()}:${process.pid}`;
 
 /**
@@ -53,6 +56,7 @@ const OWNER = `${hostname()}:${process.pid}`;
 @Injectable()
 export class RefreshService {
   private readonly logger = new Logger(RefreshService.name);
+  private readonly finishedListeners: RefreshFinishedListener[] = [];
 
   constructor(
     @InjectRepository(RefreshEntity) private readonly refreshes: Repository<RefreshEntity>,
@@ -98,6 +102,10 @@ export class RefreshService {
     this.logger.log(`refresh ${refresh.id} (${refresh.kind}, ${request.trigger}) queued for provider ${provider.name}`);
     this.dispatcher.dispatch(refresh.id);
     return { refresh, joined: false };
+  }
+
+  onFinished(listener: RefreshFinishedListener): void {
+    this.finishedListeners.push(listener);
   }
 
   async get(id: string): Promise<RefreshEntity> {
@@ -171,7 +179,15 @@ export class RefreshService {
       clearInterval(heartbeat);
       clearTimeout(timeout);
     }
-    return this.get(refreshId);
+    const finished = await this.get(refreshId);
+    for (const listener of this.finishedListeners) {
+      try {
+        await listener(finished);
+      } catch (error) {
+        this.logger.error(`a listener of finished refresh ${refreshId} failed: ${(error as Error).message}`);
+      }
+    }
+    return finished;
   }
 
   /**

@@ -1,0 +1,71 @@
+import { Controller, Get, Inject, MessageEvent, Param, ParseUUIDPipe, Query, Sse } from '@nestjs/common';
+import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { filter, interval, map, merge, type Observable } from 'rxjs';
+import { APP_CONFIG, NotFoundError, type AppConfig } from '@hybridforms/core';
+import { VmQueryRepository } from '@hybridforms/persistence';
+import { EventQueryRepository, EventStream, type EventFilter } from '@hybridforms/telemetry';
+import { pageLimit } from '../common/paging.js';
+import { EventFilterQueryDto, EventListQueryDto, eventTypesOf, timeOf, VmEventsQueryDto } from './telemetry-query.dto.js';
+import { presentEvent } from './telemetry.presenter.js';
+
+// Proxies drop an idle stream; a comment-free ping keeps it open and tells the client it is live.
+const PING_MS = 15_000;
+
+@ApiTags('events')
+@Controller()
+export class EventsController {
+  constructor(
+    private readonly events: EventQueryRepository,
+    private readonly stream: EventStream,
+    private readonly vms: VmQueryRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get('events')
+  async list(@Query() query: EventListQueryDto) {
+    const page = await this.events.list(
+      { ...(await this.filterOf(query)), since: timeOf('since', query.since), until: timeOf('until', query.until) },
+      { limit: pageLimit(query, this.config), cursor: query.cursor },
+    );
+    return { items: page.items.map((event) => presentEvent(event)), nextCursor: page.nextCursor };
+  }
+
+  /** Server-sent events: every event stored from now on that passes the filters, as it is stored. */
+  @Sse('events/stream')
+  @ApiProduces('text/event-stream')
+  async live(@Query() query: EventFilterQueryDto): Promise<Observable<MessageEvent>> {
+    const eventFilter = await this.filterOf(query);
+    const events = this.stream.events$.pipe(
+      filter((event) => EventQueryRepository.matches(event, eventFilter)),
+      map((event): MessageEvent => ({ id: event.id, type: 'event', data: presentEvent(event) })),
+    );
+    const pings = interval(PING_MS).pipe(map((): MessageEvent => ({ type: 'ping', data: {} })));
+    return merge(events, pings);
+  }
+
+  @Get('events/:id')
+  async get(@Param('id', ParseUUIDPipe) id: string) {
+    const event = await this.events.get(id);
+    if (!event) throw new NotFoundError(`event ${id} not found`);
+    return presentEvent(event, { raw: true });
+  }
+
+  @Get('vms/:id/events')
+  async ofVm(@Param('id', ParseUUIDPipe) id: string, @Query() query: VmEventsQueryDto) {
+    const page = await this.events.list(
+      { ...(await this.filterOf({ vm: id, type: query.type })), since: timeOf('since', query.since), until: timeOf('until', query.until) },
+      { limit: pageLimit(query, this.config), cursor: query.cursor },
+    );
+    return { items: page.items.map((event) => presentEvent(event)), nextCursor: page.nextCursor };
+  }
+
+  private async filterOf(query: EventFilterQueryDto): Promise<EventFilter> {
+    const result: EventFilter = { provider: query.provider, type: eventTypesOf(query.type) };
+    if (query.vm) {
+      const detail = await this.vms.detail(query.vm);
+      if (!detail) throw new NotFoundError(`vm ${query.vm} not found`);
+      result.vm = { providerId: detail.vm.providerId, nativeId: detail.vm.nativeId };
+    }
+    return result;
+  }
+}

@@ -1,0 +1,39 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { APP_CONFIG, nonOverlapping, type AppConfig } from '@hybridforms/core';
+import { MetricRetentionService } from './metric-retention.service.js';
+import { MetricRollupService } from './metric-rollup.service.js';
+
+const ROLLUP_TICK = 'telemetry:rollup-tick';
+const PURGE_TICK = 'telemetry:purge-tick';
+
+/** Rolls up new samples and purges expired rows on their own schedules, apart from ingestion. */
+@Injectable()
+export class MetricMaintenanceScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(MetricMaintenanceScheduler.name);
+
+  constructor(
+    private readonly rollups: MetricRollupService,
+    private readonly retention: MetricRetentionService,
+    private readonly scheduler: SchedulerRegistry,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.every(ROLLUP_TICK, this.config.metrics.rollupIntervalSeconds, () => this.rollups.rollupPending());
+    this.every(PURGE_TICK, this.config.metrics.purgeIntervalSeconds, () => this.retention.purge());
+  }
+
+  onModuleDestroy(): void {
+    for (const name of [ROLLUP_TICK, PURGE_TICK]) if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
+  }
+
+  private every(name: string, seconds: number, work: () => Promise<unknown>): void {
+    const interval = setInterval(
+      nonOverlapping(work, (error) => this.logger.error(`${name} failed: ${error.message}`)),
+      seconds * 1000,
+    );
+    interval.unref();
+    this.scheduler.addInterval(name, interval);
+  }
+}
