@@ -26,10 +26,12 @@ export {
   VHD_TYPE,
   VM_STATE,
 } from './hyperv/powershell-script.contract.js';
+export { parseEventsRequest, type EventsQuery, type EventsRequest } from './hyperv/events.projector.js';
 export {
   HYPERV_COUNTERS,
   counterInstance,
   counterMinute,
+  parseCounterRequests,
   simulatedCounterValue,
   type HyperVCounterName,
 } from './hyperv/hyperv-counters.js';
