@@ -174,6 +174,8 @@ describe('Azure plugin: events and metrics against the simulator', () => {
       expect(calls.filter((r) => r.path.startsWith('/regions/westeurope/'))).toHaveLength(2);
       expect(calls.every((r) => r.query.interval === 'PT1M')).toBe(true);
       expect(samples).toHaveLength(120 * 6 * 5);
+      // The data plane's own audience, not ARM's (monitor-query-metrics' default).
+      expect(sim.issuedTokenAudiences).toContain('https://metrics.monitor.azure.com/');
     });
 
     it('returns the simulator values, under our names, for each VM and minute', async () => {

@@ -130,6 +130,11 @@ export class AzureSimulator {
     return simulator;
   }
 
+  /** The audience (`aud`, e.g. `https://metrics.monitor.azure.com/`) of every token issued so far, in order. */
+  get issuedTokenAudiences(): readonly string[] {
+    return this.entra.audiences;
+  }
+
   clearRequests(): void {
     this.requests.length = 0;
   }

@@ -31,6 +31,8 @@ function base64url(value: string | Buffer): string {
 export class EntraIdEndpoint {
   /** Issued access tokens and their expiry (ms since epoch). */
   private readonly issued = new Map<string, { expiresAt: number; audience: string }>();
+  /** The audience of every token issued, in order (tests check which scopes clients ask for). */
+  readonly audiences: string[] = [];
 
   constructor(private readonly config: EntraIdConfig) {}
 
@@ -190,6 +192,7 @@ export class EntraIdEndpoint {
     };
     const token = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(claims))}.${base64url(randomBytes(64))}`;
     this.issued.set(token, { expiresAt: (now + TOKEN_LIFETIME_SECONDS) * 1000, audience });
+    this.audiences.push(audience);
     return token;
   }
 
