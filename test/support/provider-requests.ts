@@ -12,6 +12,7 @@ export function azureProviderRequest(sim: AzureSimulator, name: string) {
       resourceManagerUrl: sim.url,
       authorityHost: sim.url,
       caCertificate: sim.caCertificate,
+      metricsEndpoint: sim.metricsEndpointTemplate,
     },
     credentials: { clientSecret: sim.clientSecret },
   };
