@@ -230,10 +230,84 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V events and metrics ov
     }
   });
 
+  it('stops a hung metrics script when the work is aborted', async () => {
+    host.injectFault({ kind: 'hang', marker: 'metrics' });
+    const abort = new AbortController();
+    const started = Date.now();
+    setTimeout(() => abort.abort(), 300);
+    const error = await plugin
+      .collectMetrics({ ...ctx(), signal: abort.signal }, [{ vmNativeId: host.vmIds()[0], location: null }], { from: new Date(), to: new Date() })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ProviderErrorCode.Timeout, message: expect.stringMatching(/aborted/) });
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
   it.each([['error-record'], ['truncated-json'], ['disconnect']] as const)('throws on a %s fault of the metrics script', async (kind) => {
     host.injectFault({ kind, marker: 'metrics' });
     const error = await plugin.collectMetrics(ctx(), [{ vmNativeId: host.vmIds()[0], location: null }], { from: new Date(), to: new Date() }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).message).toMatch(/metrics script/);
+  });
+});
+
+describe('Hyper-V events of several hosts', () => {
+  let one: HyperVHostSimulator;
+  let two: HyperVHostSimulator;
+  const plugin = new HyperVProviderPlugin();
+
+  beforeAll(async () => {
+    one = await HyperVHostSimulator.start({ vmCount: 4, hostName: 'HV01', seed: 8 });
+    two = await HyperVHostSimulator.start({ vmCount: 4, hostName: 'HV02', seed: 9, password: one.password });
+  });
+  afterAll(async () => {
+    await one?.stop();
+    await two?.stop();
+  });
+
+  it('keeps a bookmark per host and log, and keeps a failing host\'s bookmarks while the other goes on', async () => {
+    const logger = new RecordingLogger();
+    const ctx = (): ProviderContext<HyperVProviderConfig, HyperVCredentials> => ({
+      providerId: 'p',
+      config: {
+        username: one.username,
+        hosts: [
+          { host: one.host, port: one.port, hostKeyFingerprint: one.hostKeyFingerprint },
+          { host: two.host, port: two.port, hostKeyFingerprint: two.hostKeyFingerprint },
+        ],
+        commandTimeoutSeconds: 5,
+      },
+      credentials: { password: one.password },
+      logger,
+    });
+    const first = await plugin.collectEvents(ctx(), null);
+    const idOne = `hyperv:127.0.0.1:${one.port}`;
+    const idTwo = `hyperv:127.0.0.1:${two.port}`;
+    const checkpoint = JSON.parse(first.checkpoint!) as Record<string, Record<string, number>>;
+    expect(Object.keys(checkpoint).sort()).toEqual([idOne, idTwo].sort());
+    // The two hosts' RecordIds overlap; the native ids do not.
+    expect(new Set(first.events.map((e) => e.nativeId)).size).toBe(first.events.length);
+    expect(first.events.filter((e) => e.nativeId.startsWith(`${idTwo}/`)).length).toBeGreaterThan(0);
+
+    const a = one.addVm({ name: 'new-on-one' });
+    const b = two.addVm({ name: 'new-on-two' });
+    two.injectFault({ kind: 'error-record', marker: 'events' });
+    const second = await plugin.collectEvents(ctx(), first.checkpoint);
+    expect(second.events.map((e) => [e.type, e.vmNativeId])).toEqual([
+      ['vm.created', a],
+      ['vm.started', a],
+    ]);
+    const after = JSON.parse(second.checkpoint!) as Record<string, Record<string, number>>;
+    expect(after[idTwo]).toEqual(checkpoint[idTwo]);
+    expect(logger.warnings.join('\n')).toMatch(/events of host 127\.0\.0\.1:\d+ not read, its bookmarks are kept/);
+
+    const third = await plugin.collectEvents(ctx(), second.checkpoint);
+    expect(third.events.map((e) => [e.type, e.vmNativeId])).toEqual([
+      ['vm.created', b],
+      ['vm.started', b],
+    ]);
+
+    two.injectFault({ kind: 'disconnect', marker: 'events' });
+    one.injectFault({ kind: 'truncated-json', marker: 'events' });
+    await expect(plugin.collectEvents(ctx(), third.checkpoint)).rejects.toBeInstanceOf(ProviderError);
   });
 });

@@ -123,7 +123,7 @@ export class HyperVCollector {
       const where = `${host.host}:${host.port}`;
       const session = await this.openSession(host);
       try {
-        const stdout = await session.run(METRICS_COMMAND_NAME, METRICS_SCRIPT);
+        const stdout = await session.run(METRICS_COMMAND_NAME, METRICS_SCRIPT, undefined, this.options.signal);
         const result = parseHyperVMetrics(stdout, vmNativeIds, `${METRICS_COMMAND_NAME} on ${where}`);
         for (const warning of result.warnings) this.options.logger.warn(`hyperv: host ${where}: ${warning}`);
         return result.samples;
@@ -152,7 +152,7 @@ export class HyperVCollector {
     const session = await this.openSession(host);
     let stdout: string;
     try {
-      stdout = await session.run(EVENTS_COMMAND_NAME, buildEventsScript(bookmarks, this.config.eventsInitialLookbackMinutes));
+      stdout = await session.run(EVENTS_COMMAND_NAME, buildEventsScript(bookmarks, this.config.eventsInitialLookbackMinutes), undefined, this.options.signal);
     } finally {
       session.close();
     }

@@ -62,16 +62,26 @@ export class PowerShellSession {
     return new PowerShellSession(ssh, connection);
   }
 
-  /** Runs a script and returns its stdout; `name` is what errors call it. */
-  async run(name: string, script: string, timeoutMs = this.connection.commandTimeoutMs): Promise<string> {
+  /**
+   * Runs a script and returns its stdout; `name` is what errors call it. An abort of `signal`
+   * closes the command's channel and fails it like a timeout.
+   */
+  async run(name: string, script: string, timeoutMs = this.connection.commandTimeoutMs, signal?: AbortSignal): Promise<string> {
     const command = encodePowerShellCommand(script, name);
     let channel: { close(): void } | null = null;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         channel?.close();
         reject(new ProviderError(ProviderErrorCode.Timeout, `${name} on ${this.where()}: no answer within ${timeoutMs} ms`, true));
       }, timeoutMs);
+      onAbort = () => {
+        channel?.close();
+        reject(new ProviderError(ProviderErrorCode.Timeout, `${name} on ${this.where()}: aborted`, true));
+      };
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
       const result = await Promise.race([this.ssh.execCommand(command, { onChannel: (c) => (channel = c) }), timeout]);
@@ -83,6 +93,7 @@ export class PowerShellSession {
       throw new ProviderError(ProviderErrorCode.Unreachable, `${name} on ${this.where()}: connection lost (${(error as Error).message})`, true);
     } finally {
       clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
   }
 
