@@ -9,7 +9,7 @@ const WORKER = 'Microsoft-Windows-Hyper-V-Worker-Admin';
 const VM = { name: 'rhel9-web01', vmId: 'd8eb8812-63fe-468a-9545-1e2028ec1f5f' };
 
 describe('HyperVEventJournal', () => {
-  let now = Date.parse('2024-06-01T10:00:00Z');
+  const now = Date.parse('2024-06-01T10:00:00Z');
   const journal = () => new HyperVEventJournal('HV01', () => now);
 
   it('writes the §6 templates with the GUID upper-case, in the template\'s log and level', () => {
