@@ -150,10 +150,10 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const received: string[] = [];
-    let response: IncomingMessage | null = null;
+    const stream: { response?: IncomingMessage } = {};
     const opened = new Promise<void>((resolve, reject) => {
       httpRequest({ host: '127.0.0.1', port, path: `/api/v1/events/stream?type=vm.started&provider=${providerId}`, headers: { accept: 'text/event-stream' } }, (res) => {
-        response = res;
+        stream.response = res;
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => received.push(chunk));
         resolve();
@@ -163,8 +163,8 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
     });
     try {
       await opened;
-      expect(response!.statusCode).toBe(200);
-      expect(response!.headers['content-type']).toMatch(/text\/event-stream/);
+      expect(stream.response!.statusCode).toBe(200);
+      expect(stream.response!.headers['content-type']).toMatch(/text\/event-stream/);
       const [vm] = await vms('powerState=running');
       sim.setPowerState(simIdOf(vm.nativeId), 'deallocated');
       sim.setPowerState(simIdOf(vm.nativeId), 'running');
@@ -180,7 +180,7 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
       expect(data.every((e) => e.type === 'vm.started' && e.vmNativeId === vm.nativeId)).toBe(true);
       expect(data.map((e) => e.status)).toContain('Succeeded');
     } finally {
-      response?.destroy();
+      stream.response?.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await refreshFromEvents();
     }

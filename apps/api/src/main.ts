@@ -12,7 +12,11 @@ async function main(): Promise<void> {
   if (demo) await startDemo(app);
   await app.listen(config.http.port, config.http.host);
   logger.log(`API listening on http://localhost:${config.http.port}/api/v1 (OpenAPI at /docs, health at /health)`);
-  if (demo) logger.log(`try: curl 'localhost:${config.http.port}/api/v1/vms?osFamily=rhel'`);
+  if (demo) {
+    logger.log(`try: curl 'localhost:${config.http.port}/api/v1/vms?osFamily=rhel'`);
+    logger.log(`     curl 'localhost:${config.http.port}/api/v1/events?limit=20'   (live: curl -N localhost:${config.http.port}/api/v1/events/stream)`);
+    logger.log(`     curl 'localhost:${config.http.port}/api/v1/metrics/summary?osFamily=rhel'`);
+  }
 }
 
 main().catch((error: unknown) => {

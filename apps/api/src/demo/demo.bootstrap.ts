@@ -1,6 +1,7 @@
 import { Logger, type INestApplication } from '@nestjs/common';
-import { InProcessRefreshDispatcher, ProvidersService, RefreshService } from '@hybridforms/discovery';
+import { InProcessRefreshDispatcher, ProvidersService, RefreshService, TelemetryScheduler } from '@hybridforms/discovery';
 import { AzureSimulator, HyperVHostSimulator } from '@hybridforms/testing';
+import { DemoScenario } from './demo.scenario.js';
 
 const DEMO_AZURE = 'demo-azure';
 const DEMO_HYPERV = 'demo-hyperv';
@@ -8,7 +9,8 @@ const DEMO_HYPERV = 'demo-hyperv';
 /**
  * `npm run demo`: a simulated Azure tenant (HTTPS) and a simulated Hyper-V host (SSH) served in
  * this process, registered as providers through the same path an operator's would take, and a
- * first full refresh of each done before the API starts listening.
+ * first full refresh of each done before the API starts listening. Their events and metrics are
+ * caught once at start (then on the usual schedule), and a scenario keeps changing VMs.
  */
 export async function startDemo(app: INestApplication): Promise<void> {
   const logger = new Logger('Demo');
@@ -37,6 +39,7 @@ export async function startDemo(app: INestApplication): Promise<void> {
         resourceManagerUrl: simulator.url,
         authorityHost: simulator.url,
         caCertificate: simulator.caCertificate,
+        metricsEndpoint: simulator.metricsEndpointTemplate,
       },
       credentials: { clientSecret: simulator.clientSecret },
     },
@@ -56,5 +59,14 @@ export async function startDemo(app: INestApplication): Promise<void> {
     await app.get(InProcessRefreshDispatcher).idle();
     const done = await refreshes.get(refresh.id);
     logger.log(`demo: provider ${demo.name} (${provider.id}) registered; first refresh ${done.status}: ${JSON.stringify(done.progress)}`);
+  }
+  const telemetry = app.get(TelemetryScheduler);
+  await telemetry.pollEvents();
+  await telemetry.captureMetrics();
+  logger.log('demo: events and metrics caught once; polled every minute from now on');
+  const churnSeconds = Number(process.env.DEMO_CHURN_SECONDS ?? 15);
+  if (churnSeconds > 0) {
+    new DemoScenario(simulator, hyperv).start(churnSeconds);
+    logger.log(`demo: a scenario changes a simulated VM every ${churnSeconds} s (DEMO_CHURN_SECONDS=0 turns it off)`);
   }
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Injectable, Logger } from '@nestjs/common';
 import { ProviderError, ProviderErrorCode, redactingLogger, redactSecrets, type ProviderContext } from '@hybridforms/core';
 import { EventStore, type StoredEvents } from '@hybridforms/telemetry';
@@ -38,6 +39,8 @@ export class EventCatcher {
       if (!plugin.collectEvents) return { status: 'unsupported' };
       secrets = [credentials];
       const abort = new AbortController();
+      // One signal is shared by every concurrent call of the plugin (SDK requests add a listener each).
+      setMaxListeners(256, abort.signal);
       const ctx: ProviderContext = {
         providerId,
         config: provider.config,

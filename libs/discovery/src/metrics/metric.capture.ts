@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository } from 'typeorm';
@@ -60,6 +61,8 @@ export class MetricCapture {
       });
       const idByNative = new Map(running.map((vm) => [vm.nativeId, vm.id]));
       const abort = new AbortController();
+      // One signal is shared by every concurrent call of the plugin (SDK requests add a listener each).
+      setMaxListeners(256, abort.signal);
       const ctx: ProviderContext = {
         providerId,
         config: provider.config,
