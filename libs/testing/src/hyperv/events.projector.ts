@@ -104,7 +104,9 @@ export class EventsProjector {
       events.push(...ordered.map((r) => this.record(r)));
     }
     const s = this.serializer;
-    const document: HyperVEventsJson = { Logs: s.list(logs), Events: s.list(events) };
+    // The contract script builds Logs with `@()` and `+=`, an array whatever its length; Events
+    // is a foreach's output: null, one bare record, or an array.
+    const document: HyperVEventsJson = { Logs: logs, Events: s.list(events) };
     return { stdout: s.stringify(document) };
   }
 

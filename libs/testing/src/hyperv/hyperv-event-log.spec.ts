@@ -78,7 +78,7 @@ describe('EventsProjector', () => {
     const { j, projector } = setup();
     const byTime = projector.answer(j, parseEventsRequest(script([row(WORKER, null)], "catch { 'NoMatchingEventsFound' }")));
     const doc = JSON.parse((byTime as { stdout: string }).stdout) as HyperVEventsJson;
-    expect(doc.Logs).toEqual({ LogName: WORKER, Exists: true, IsEnabled: true, Newest: 2003, Mode: 'time' });
+    expect(doc.Logs).toEqual([{ LogName: WORKER, Exists: true, IsEnabled: true, Newest: 2003, Mode: 'time' }]);
     expect((doc.Events as { RecordId: number }[]).map((e) => e.RecordId)).toEqual([2002, 2003]);
     const after = projector.answer(j, parseEventsRequest(script([row(WORKER, 2002)], "catch { 'NoMatchingEventsFound' }")));
     const one = JSON.parse((after as { stdout: string }).stdout) as HyperVEventsJson;

@@ -314,7 +314,8 @@ export interface EventRecordJson {
 }
 
 export interface HyperVEventsJson {
-  Logs: PsList<EventsLogJson>;
+  /** One entry per log asked for; an array whatever its length (built with `@()` and `+=`). */
+  Logs: EventsLogJson[];
   /** Log by log, each in RecordId order (`-Oldest`). */
   Events: PsList<EventRecordJson>;
 }
