@@ -134,6 +134,9 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
       expect(await store.checkpointOf(providerId)).toBe(checkpoint);
       expect(await count()).toBe(stored);
       expect((await store.state(providerId))?.lastError).toMatch(/^(throttled|temporary|malformed_response)/);
+      const status = (await t.http().get(`/api/v1/providers/${providerId}/telemetry`).expect(200)).body;
+      expect(status.events.lastError).toMatch(/^(throttled|temporary|malformed_response)/);
+      expect(JSON.stringify(status)).not.toContain(sim.clientSecret);
     }
 
     expect(await poll()).toMatchObject({ status: 'stored', stored: 2 });
@@ -241,6 +244,20 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
     expect(bad.body.message).toMatch(/name/);
     await t.http().get(`/api/v1/vms/${vm.id}/metrics?from=${window!.to.toISOString()}&to=${window!.from.toISOString()}`).expect(400);
     await t.http().get(`/api/v1/vms/${vm.id}/metrics?interval=minute`).expect(400);
+    const status = (await t.http().get(`/api/v1/providers/${providerId}/telemetry`).expect(200)).body;
+    expect(status.metrics).toMatchObject({ lastError: null, samplesStored: outcome.status === 'stored' ? outcome.samples : -1 });
+  });
+
+  it('deletes a provider with its events, samples and rollups', async () => {
+    const ds = t.app.get(DataSource);
+    const count = async (table: string) => Number(((await ds.query(`SELECT COUNT(*) AS "n" FROM "${table}"`)) as { n: unknown }[])[0].n);
+    expect(await count('events')).toBeGreaterThan(0);
+    expect(await count('metric_samples')).toBeGreaterThan(0);
+    expect(await count('metric_rollups_hourly')).toBeGreaterThan(0);
+    await t.http().delete(`/api/v1/providers/${providerId}`).expect(204);
+    for (const table of ['events', 'event_checkpoints', 'refresh_targets', 'metric_samples', 'metric_rollups_hourly', 'metric_rollups_daily', 'metric_captures']) {
+      expect([table, await count(table)]).toEqual([table, 0]);
+    }
   });
 });
 

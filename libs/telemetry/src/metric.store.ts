@@ -74,6 +74,16 @@ export class MetricStore {
     return { written: unique.length, tooOld, duplicates: samples.length - tooOld - unique.length };
   }
 
+  /**
+   * Removes every sample and rollup of a provider's VMs (the tables carry no foreign key), in one
+   * transaction with the caller's deletion of the provider.
+   */
+  async deleteForProvider(manager: EntityManager, providerId: string): Promise<void> {
+    for (const table of ['metric_samples', 'metric_rollups_hourly', 'metric_rollups_daily', 'metric_rollup_pending']) {
+      await manager.query(this.dialect.sql(`DELETE FROM "${table}" WHERE "vm_id" IN (SELECT "id" FROM "vms" WHERE "provider_id" = ?)`), [providerId]);
+    }
+  }
+
   private async insertSamples(manager: EntityManager, rows: StoredSample[]): Promise<void> {
     const conflict = `ON CONFLICT ("vm_id", "name", "ts") DO UPDATE SET "value" = excluded."value"`;
     if (this.dialect.postgres) {

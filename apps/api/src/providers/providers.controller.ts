@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ProvidersService, RefreshService } from '@hybridforms/discovery';
+import { MetricCapture, ProvidersService, RefreshService } from '@hybridforms/discovery';
+import { EventStore } from '@hybridforms/telemetry';
 import type { ProviderEntity } from '@hybridforms/persistence';
 import { CreateProviderDto, RefreshRequestDto, UpdateProviderDto } from './provider.dto.js';
 import { presentRefresh } from '../refreshes/refresh.presenter.js';
-
 
 /** What the API shows of a provider: never its credentials. */
 export function presentProvider(provider: ProviderEntity) {
@@ -26,6 +26,8 @@ export class ProvidersController {
   constructor(
     private readonly providers: ProvidersService,
     private readonly refreshes: RefreshService,
+    private readonly events: EventStore,
+    private readonly metrics: MetricCapture,
   ) {}
 
   @Post()
@@ -45,6 +47,27 @@ export class ProvidersController {
   @Get(':id')
   async get(@Param('id', ParseUUIDPipe) id: string) {
     return presentProvider(await this.providers.get(id));
+  }
+
+  /** Where event catching and metric capture stand for this provider, and their last error. */
+  @Get(':id/telemetry')
+  async telemetry(@Param('id', ParseUUIDPipe) id: string) {
+    await this.providers.get(id);
+    const [events, metrics] = await Promise.all([this.events.state(id), this.metrics.state(id)]);
+    return {
+      events: {
+        polledAt: events?.polledAt ?? null,
+        succeededAt: events?.succeededAt ?? null,
+        lastError: events?.lastError ?? null,
+        eventsStored: events?.eventsStored ?? 0,
+      },
+      metrics: {
+        capturedAt: metrics?.capturedAt ?? null,
+        capturedUntil: metrics?.capturedUntil ?? null,
+        lastError: metrics?.lastError ?? null,
+        samplesStored: metrics?.samplesStored ?? 0,
+      },
+    };
   }
 
   @Patch(':id')

@@ -15,6 +15,7 @@ import {
   type ProviderPlugin,
 } from '@hybridforms/core';
 import { ProviderEntity } from '@hybridforms/persistence';
+import { MetricStore } from '@hybridforms/telemetry';
 
 export interface CreateProviderInput {
   name: string;
@@ -45,6 +46,7 @@ export class ProvidersService {
     @InjectRepository(ProviderEntity) private readonly providers: Repository<ProviderEntity>,
     private readonly registry: ProviderRegistry,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
+    private readonly metrics: MetricStore,
   ) {}
 
   list(): Promise<ProviderEntity[]> {
@@ -108,7 +110,11 @@ export class ProvidersService {
 
   async remove(id: string): Promise<void> {
     await this.get(id);
-    await this.providers.delete({ id });
+    await this.providers.manager.transaction(async (manager) => {
+      await this.metrics.deleteForProvider(manager, id);
+      // Its inventory, refreshes, events and checkpoints go with it (ON DELETE CASCADE).
+      await manager.delete(ProviderEntity, { id });
+    });
     this.logger.log(`provider ${id} deleted`);
   }
 
