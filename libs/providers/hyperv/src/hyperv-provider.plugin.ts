@@ -19,7 +19,9 @@ import { resolveHyperVConfig, validateHyperVConfig, type HyperVCredentials, type
 
 /**
  * The Hyper-V provider plugin: RHEL guests of one or several Hyper-V hosts, inventoried over SSH
- * with one PowerShell script per host (collector → parser; the shared persister saves the graph).
+ * with one PowerShell script per host (collector → parser; the shared persister saves the graph);
+ * events from the hosts' Hyper-V admin event logs and metrics from their performance counters,
+ * one script per host each time as well.
  */
 @ProviderPluginImpl()
 @Injectable()
