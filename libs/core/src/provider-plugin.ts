@@ -42,7 +42,10 @@ export type ProviderEventType = (typeof PROVIDER_EVENT_TYPES)[number];
 
 /** One event of a provider, normalized by its plugin. */
 export interface ProviderEvent {
-  /** Unique per provider and stable across polls (Azure `eventDataId`, Hyper-V `<log>:<RecordId>`): the store keeps each once. */
+  /**
+   * Unique per provider and stable across polls (Azure `eventDataId`; Hyper-V host, log, RecordId
+   * and time, since RecordIds restart when a log is cleared): the store keeps each once.
+   */
   nativeId: string;
   occurredAt: Date;
   type: ProviderEventType;
