@@ -5,7 +5,7 @@ const base = {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   moduleNameMapper: {
     '^@hybridforms/providers/(azure|hyperv)$': '<rootDir>/libs/providers/$1/src/index.ts',
-    '^@hybridforms/persistence/testing$': '<rootDir>/libs/persistence/src/testing/test-database.ts',
+    '^@hybridforms/persistence/testing$': '<rootDir>/libs/persistence/src/testing/index.ts',
     '^@hybridforms/(core|persistence|discovery|telemetry|testing)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

@@ -7,7 +7,7 @@
  * window the store accepts, ≈ 16.6 million samples) is BENCH_TELEMETRY_MINUTES=1380; the default
  * is a stated fraction so a run takes minutes, not an hour.
  */
-import { emptyInventoryGraph, loadAppConfig, METRIC_NAMES, type AppConfig, type VmRecord } from '@hybridforms/core';
+import { emptyInventoryGraph, loadAppConfig, METRIC_NAMES, type AppConfig } from '@hybridforms/core';
 import {
   DiskEntity,
   HostEntity,
@@ -19,7 +19,7 @@ import {
   VmEntity,
   VmQueryRepository,
 } from '@hybridforms/persistence';
-import { insertProvider, openTestDatabase, TEST_DRIVERS, type TestDatabase } from '@hybridforms/persistence/testing';
+import { insertProvider, openTestDatabase, TEST_DRIVERS, vmRecordFixture, type TestDatabase } from '@hybridforms/persistence/testing';
 import { bucketOf, HOUR, MetricQueryRepository, MetricRollupService, MetricStore, type StoredSample } from '@hybridforms/telemetry';
 
 const VM_COUNT = Number(process.env.BENCH_TELEMETRY_VMS ?? 2_000);
@@ -42,34 +42,6 @@ interface Row {
 
 const config: AppConfig = loadAppConfig({});
 const rows: Row[] = [];
-
-function vmRecord(n: number): VmRecord {
-  return {
-    nativeId: `bench-vm-${n}`,
-    uid: null,
-    name: `bench-vm-${String(n).padStart(5, '0')}`,
-    hostNativeId: null,
-    imageNativeId: null,
-    location: 'eastus',
-    resourceGroup: null,
-    subscriptionId: null,
-    size: null,
-    cpuCount: 2,
-    memoryMb: 8192,
-    powerState: 'running',
-    osFamily: n % 2 === 0 ? 'rhel' : 'windows',
-    osName: null,
-    osVersion: null,
-    osSource: null,
-    licenseModel: 'payg',
-    rhelLicenseModel: 'payg',
-    licenseType: null,
-    guestAgentVersion: null,
-    tags: {},
-    details: {},
-    createdAtProvider: null,
-  };
-}
 
 /** The samples of one capture window for the whole fleet. */
 function windowSamples(vmIds: string[], startTs: number): StoredSample[] {
@@ -118,7 +90,7 @@ describe.each(TEST_DRIVERS)(`telemetry benchmark on %s`, (driver) => {
   beforeAll(async () => {
     db = await openTestDatabase(driver);
     const providerId = (await insertProvider(db.dataSource)).id;
-    const graph = { ...emptyInventoryGraph(), vms: Array.from({ length: VM_COUNT }, (_, n) => vmRecord(n)) };
+    const graph = { ...emptyInventoryGraph(), vms: Array.from({ length: VM_COUNT }, (_, n) => vmRecordFixture(n)) };
     await new InventoryPersister(db.dataSource).save(providerId, null, graph, { kind: 'full' });
     vmIds = (await db.dataSource.getRepository(VmEntity).find({ select: { id: true }, order: { name: 'ASC' } })).map((vm) => vm.id);
     // The floor's table has the samples table's shape: the same key and the same time index.

@@ -1,18 +1,13 @@
-import { EventCatcher, InProcessRefreshDispatcher, MetricCapture, TargetedRefreshQueue } from '@hybridforms/discovery';
+import { EventCatcher, MetricCapture } from '@hybridforms/discovery';
 import { counterMinute, HyperVHostSimulator, simulatedCounterValue } from '@hybridforms/testing';
 import { createScratchDatabase } from '../support/postgres.js';
 import { hypervProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
+import { QUIET_TELEMETRY, refreshFromEvents as takeRefreshTargets } from '../support/telemetry.js';
 
 type Vm = { id: string; nativeId: string; name: string; powerState: string; cpuCount: number };
 type ApiEvent = { type: string; vmId: string | null; vmName: string | null; status: string | null };
 
-const QUIET = {
-  HYBRIDFORMS_EVENT_POLL_SECONDS: '3600',
-  HYBRIDFORMS_METRIC_CAPTURE_SECONDS: '3600',
-  HYBRIDFORMS_METRIC_ROLLUP_SECONDS: '3600',
-  HYBRIDFORMS_EVENT_REFRESH_COALESCE_SECONDS: '1',
-};
 
 describe.each([['sqlite'], ['postgresql']])('Hyper-V events and metrics end to end on %s (SSH simulator → Get-WinEvent / Get-Counter → store → HTTP)', (driver) => {
   let host: HyperVHostSimulator;
@@ -22,16 +17,12 @@ describe.each([['sqlite'], ['postgresql']])('Hyper-V events and metrics end to e
 
   const vms = async (query = ''): Promise<Vm[]> => (await t.http().get(`/api/v1/vms?limit=500&provider=${providerId}&${query}`).expect(200)).body.items;
   const poll = () => t.app.get(EventCatcher).poll(providerId);
-  const refreshFromEvents = async () => {
-    const id = await t.app.get(TargetedRefreshQueue).drain(providerId);
-    await t.app.get(InProcessRefreshDispatcher).idle();
-    return id;
-  };
+  const refreshFromEvents = () => takeRefreshTargets(t, providerId);
 
   beforeAll(async () => {
     host = await HyperVHostSimulator.start({ vmCount: 10 });
     scratch = driver === 'postgresql' ? await createScratchDatabase('hf_hvtel') : null;
-    t = await startTestApp({ ...QUIET, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    t = await startTestApp({ ...QUIET_TELEMETRY, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
     const created = await t.http().post('/api/v1/providers').send(hypervProviderRequest(host, 'hv-events')).expect(201);
     providerId = created.body.id;
     await waitForRefresh(t, created.body.refreshId);

@@ -2,25 +2,18 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { ProviderRegistry, type EventBatch, type ProviderContext } from '@hybridforms/core';
-import { EventCatcher, InProcessRefreshDispatcher, MetricCapture, TargetedRefreshQueue } from '@hybridforms/discovery';
+import { EventCatcher, InProcessRefreshDispatcher, MetricCapture } from '@hybridforms/discovery';
 import { EventStore, MetricRollupService } from '@hybridforms/telemetry';
 import { AzureSimulator } from '@hybridforms/testing';
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
+import { QUIET_TELEMETRY, refreshFromEvents as takeRefreshTargets } from '../support/telemetry.js';
 
 type Vm = { id: string; nativeId: string; name: string; powerState: string; osFamily: string; size: string; tags: Record<string, string>; archivedAt: string | null };
 type Refresh = { id: string; kind: string; trigger: string; targets: string[] | null; status: string };
 type ApiEvent = { id: string; type: string; vmId: string | null; vmNativeId: string | null; status: string | null; nativeId: string };
 
-// Schedules are pushed out of the way: each test drives polls and captures itself, so every
-// count it asserts is exact.
-const QUIET = {
-  HYBRIDFORMS_EVENT_POLL_SECONDS: '3600',
-  HYBRIDFORMS_METRIC_CAPTURE_SECONDS: '3600',
-  HYBRIDFORMS_METRIC_ROLLUP_SECONDS: '3600',
-  HYBRIDFORMS_EVENT_REFRESH_COALESCE_SECONDS: '1',
-};
 
 describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s (Azure simulator → Activity Log / Monitor → store → HTTP)', (driver) => {
   let sim: AzureSimulator;
@@ -31,18 +24,13 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
   const vms = async (query = ''): Promise<Vm[]> => (await t.http().get(`/api/v1/vms?limit=500&${query}`).expect(200)).body.items;
   const refreshes = async (): Promise<Refresh[]> => (await t.http().get(`/api/v1/refreshes?provider=${providerId}&limit=500`).expect(200)).body.items;
   const poll = () => t.app.get(EventCatcher).poll(providerId);
-  /** Takes the waiting refresh targets now (instead of after the coalescing delay) and waits for the refresh. */
-  const refreshFromEvents = async () => {
-    const id = await t.app.get(TargetedRefreshQueue).drain(providerId);
-    await t.app.get(InProcessRefreshDispatcher).idle();
-    return id;
-  };
+  const refreshFromEvents = () => takeRefreshTargets(t, providerId);
   const simIdOf = (nativeId: string) => sim.vmIds().find((id) => id.toLowerCase() === nativeId)!;
 
   beforeAll(async () => {
     sim = await AzureSimulator.start({ vmCount: 16 });
     scratch = driver === 'postgresql' ? await createScratchDatabase('hf_tel') : null;
-    t = await startTestApp({ ...QUIET, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    t = await startTestApp({ ...QUIET_TELEMETRY, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
     const created = await t.http().post('/api/v1/providers').send(azureProviderRequest(sim, 'azure-events')).expect(201);
     providerId = created.body.id;
     await waitForRefresh(t, created.body.refreshId);
@@ -282,7 +270,7 @@ describe.each([['sqlite'], ['postgresql']])('Event catching across a crash betwe
     const secretBox = SecretBox.fromEncoded(SecretBox.generateEncodedKey());
     sim = await AzureSimulator.start({ vmCount: 6 });
     scratch = driver === 'postgresql' ? await createScratchDatabase('hf_crash') : null;
-    const env = { ...QUIET, ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
+    const env = { ...QUIET_TELEMETRY, ...(scratch ? { DATABASE_URL: scratch.url } : {}) };
     t = await startTestApp(env, { dataDir, secretBox });
     const created = await t.http().post('/api/v1/providers').send(azureProviderRequest(sim, 'crash')).expect(201);
     const providerId: string = created.body.id;

@@ -7,3 +7,4 @@ export * from './events/event.catcher.js';
 export * from './events/targeted-refresh.queue.js';
 export * from './telemetry.scheduler.js';
 export * from './metrics/metric.capture.js';
+export * from './providers/provider-tasks.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { APP_CONFIG, nonOverlapping, type AppConfig } from '@hybridforms/core';
+import { APP_CONFIG, scheduleEvery, type AppConfig } from '@hybridforms/core';
 import { MetricCapture } from './metrics/metric.capture.js';
 import { ProvidersService } from './providers/providers.service.js';
 import { EventCatcher } from './events/event.catcher.js';
@@ -27,8 +27,8 @@ export class TelemetryScheduler implements OnApplicationBootstrap, OnModuleDestr
   ) {}
 
   onApplicationBootstrap(): void {
-    this.every(EVENT_TICK, this.config.events.pollIntervalSeconds, () => this.pollEvents());
-    this.every(METRIC_TICK, this.config.metrics.captureIntervalSeconds, () => this.captureMetrics());
+    scheduleEvery(this.scheduler, EVENT_TICK, this.config.events.pollIntervalSeconds, () => this.pollEvents(), this.logger);
+    scheduleEvery(this.scheduler, METRIC_TICK, this.config.metrics.captureIntervalSeconds, () => this.captureMetrics(), this.logger);
   }
 
   onModuleDestroy(): void {
@@ -45,14 +45,5 @@ export class TelemetryScheduler implements OnApplicationBootstrap, OnModuleDestr
   async captureMetrics(now = new Date()): Promise<void> {
     const providers = await this.providers.list();
     await Promise.all(providers.map((provider) => this.capture.capture(provider.id, now)));
-  }
-
-  private every(name: string, seconds: number, work: () => Promise<unknown>): void {
-    const interval = setInterval(
-      nonOverlapping(work, (error) => this.logger.error(`${name} failed: ${error.message}`)),
-      seconds * 1000,
-    );
-    interval.unref();
-    this.scheduler.addInterval(name, interval);
   }
 }

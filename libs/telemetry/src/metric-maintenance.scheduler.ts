@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { APP_CONFIG, nonOverlapping, type AppConfig } from '@hybridforms/core';
+import { APP_CONFIG, scheduleEvery, type AppConfig } from '@hybridforms/core';
 import { MetricRetentionService } from './metric-retention.service.js';
 import { MetricRollupService } from './metric-rollup.service.js';
 
@@ -20,20 +20,11 @@ export class MetricMaintenanceScheduler implements OnApplicationBootstrap, OnMod
   ) {}
 
   onApplicationBootstrap(): void {
-    this.every(ROLLUP_TICK, this.config.metrics.rollupIntervalSeconds, () => this.rollups.rollupPending());
-    this.every(PURGE_TICK, this.config.metrics.purgeIntervalSeconds, () => this.retention.purge());
+    scheduleEvery(this.scheduler, ROLLUP_TICK, this.config.metrics.rollupIntervalSeconds, () => this.rollups.rollupPending(), this.logger);
+    scheduleEvery(this.scheduler, PURGE_TICK, this.config.metrics.purgeIntervalSeconds, () => this.retention.purge(), this.logger);
   }
 
   onModuleDestroy(): void {
     for (const name of [ROLLUP_TICK, PURGE_TICK]) if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
-  }
-
-  private every(name: string, seconds: number, work: () => Promise<unknown>): void {
-    const interval = setInterval(
-      nonOverlapping(work, (error) => this.logger.error(`${name} failed: ${error.message}`)),
-      seconds * 1000,
-    );
-    interval.unref();
-    this.scheduler.addInterval(name, interval);
   }
 }

@@ -1,4 +1,4 @@
-import { emptyInventoryGraph, loadAppConfig, type AppConfig, type MetricName, type ProviderEvent, type VmRecord } from '@hybridforms/core';
+import { emptyInventoryGraph, loadAppConfig, type AppConfig, type MetricName, type ProviderEvent } from '@hybridforms/core';
 import {
   DiskEntity,
   EventCheckpointEntity,
@@ -11,7 +11,7 @@ import {
   VmEntity,
   VmQueryRepository,
 } from '@hybridforms/persistence';
-import { insertProvider, openTestDatabase, TEST_DRIVERS, type TestDatabase } from '@hybridforms/persistence/testing';
+import { insertProvider, openTestDatabase, TEST_DRIVERS, vmRecordFixture, type TestDatabase } from '@hybridforms/persistence/testing';
 import { EventQueryRepository } from './event-query.repository.js';
 import { EventStream } from './event-stream.js';
 import { EventStore } from './event.store.js';
@@ -25,35 +25,6 @@ const config: AppConfig = loadAppConfig({});
 // A fixed "now" on an hour boundary plus 30 minutes keeps every window below exact.
 const NOW_MS = Date.UTC(2026, 10, 25, 12, 30, 0);
 const NOW = NOW_MS / 1000;
-
-function vmRecord(n: number, over: Partial<VmRecord> = {}): VmRecord {
-  return {
-    nativeId: `vm-native-${n}`,
-    uid: null,
-    name: `vm-${n}`,
-    hostNativeId: null,
-    imageNativeId: null,
-    location: 'westeurope',
-    resourceGroup: null,
-    subscriptionId: null,
-    size: null,
-    cpuCount: 2,
-    memoryMb: 4096,
-    powerState: 'running',
-    osFamily: n % 2 === 0 ? 'rhel' : 'windows',
-    osName: null,
-    osVersion: null,
-    osSource: null,
-    licenseModel: 'unknown',
-    rhelLicenseModel: 'unknown',
-    licenseType: null,
-    guestAgentVersion: null,
-    tags: {},
-    details: {},
-    createdAtProvider: null,
-    ...over,
-  };
-}
 
 function event(n: number, over: Partial<ProviderEvent> = {}): ProviderEvent {
   return {
@@ -96,7 +67,7 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
     db = await openTestDatabase(driver);
     const ds = db.dataSource;
     providerId = (await insertProvider(ds)).id;
-    const graph = { ...emptyInventoryGraph(), vms: [0, 1, 2, 3].map((n) => vmRecord(n)) };
+    const graph = { ...emptyInventoryGraph(), vms: [0, 1, 2, 3].map((n) => vmRecordFixture(n)) };
     await new InventoryPersister(ds).save(providerId, null, graph, { kind: 'full' });
     const rows = await ds.getRepository(VmEntity).find({ order: { name: 'ASC' } });
     vmIds = rows.map((row) => row.id);
@@ -184,7 +155,7 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
         events: [event(1, { vmNativeId: 'vm-native-9', type: 'vm.created' }), event(2, { vmNativeId: 'vm-native-9' }), event(3)],
         checkpoint: null,
       });
-      await new InventoryPersister(db.dataSource).save(providerId, null, { ...emptyInventoryGraph(), vms: [vmRecord(9)] }, { kind: 'targeted', nativeIds: ['vm-native-9'] });
+      await new InventoryPersister(db.dataSource).save(providerId, null, { ...emptyInventoryGraph(), vms: [vmRecordFixture(9)] }, { kind: 'targeted', nativeIds: ['vm-native-9'] });
       expect(await events.linkVms(providerId)).toBe(2);
       const vm9 = await db.dataSource.getRepository(VmEntity).findOneByOrFail({ nativeId: 'vm-native-9' });
       const forVm = await eventQueries.list({ vm: { providerId, nativeId: vm9.nativeId } }, { limit: 10 });
