@@ -14,6 +14,50 @@ type Vm = { id: string; nativeId: string; name: string; powerState: string; osFa
 type Refresh = { id: string; kind: string; trigger: string; targets: string[] | null; status: string };
 type ApiEvent = { id: string; type: string; vmId: string | null; vmNativeId: string | null; status: string | null; nativeId: string };
 
+interface SseClient {
+  response: IncomingMessage;
+  /** Id of the last `event` frame received. */
+  lastId: string | null;
+  /** Resolves with every event received once `done` holds for them (10 s at most). */
+  until(done: (events: ApiEvent[]) => boolean): Promise<ApiEvent[]>;
+  close(): void;
+}
+
+/** A minimal server-sent-events client over node:http (frames split on blank lines). */
+function openSse(port: number, path: string, headers: Record<string, string> = {}): Promise<SseClient> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path, headers: { accept: 'text/event-stream', ...headers } }, (response) => {
+      let text = '';
+      const events: ApiEvent[] = [];
+      const client: SseClient = {
+        response,
+        lastId: null,
+        until: async (done) => {
+          const deadline = Date.now() + 10_000;
+          while (!done(events) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+          return [...events];
+        },
+        close: () => response.destroy(),
+      };
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => {
+        text += chunk;
+        const frames = text.split('\n\n');
+        text = frames.pop() ?? '';
+        for (const frame of frames) {
+          const lines = frame.split('\n');
+          if (!lines.includes('event: event')) continue;
+          client.lastId = lines.find((line) => line.startsWith('id: '))?.slice(4) ?? null;
+          events.push(JSON.parse(lines.find((line) => line.startsWith('data: '))!.slice(6)) as ApiEvent);
+        }
+      });
+      response.on('error', () => undefined);
+      resolve(client);
+    });
+    request.on('error', reject).end();
+  });
+}
+
 
 describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s (Azure simulator → Activity Log / Monitor → store → HTTP)', (driver) => {
   let sim: AzureSimulator;
@@ -136,42 +180,39 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
     await refreshFromEvents();
   });
 
-  it('streams a newly stored event to a live SSE watcher, filtered by type', async () => {
+  it('streams newly stored events to a live SSE watcher, filtered by type, and replays what a reconnecting one missed', async () => {
     const server = t.app.getHttpServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const received: string[] = [];
-    const stream: { response?: IncomingMessage } = {};
-    const opened = new Promise<void>((resolve, reject) => {
-      httpRequest({ host: '127.0.0.1', port, path: `/api/v1/events/stream?type=vm.started&provider=${providerId}`, headers: { accept: 'text/event-stream' } }, (res) => {
-        stream.response = res;
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => received.push(chunk));
-        resolve();
-      })
-        .on('error', reject)
-        .end();
-    });
+    const path = `/api/v1/events/stream?type=vm.started&provider=${providerId}`;
+    const streams: SseClient[] = [];
     try {
-      await opened;
-      expect(stream.response!.statusCode).toBe(200);
-      expect(stream.response!.headers['content-type']).toMatch(/text\/event-stream/);
-      const [vm] = await vms('powerState=running');
-      sim.setPowerState(simIdOf(vm.nativeId), 'deallocated');
-      sim.setPowerState(simIdOf(vm.nativeId), 'running');
+      const first = await openSse(port, path);
+      streams.push(first);
+      expect(first.response.statusCode).toBe(200);
+      expect(first.response.headers['content-type']).toMatch(/text\/event-stream/);
+      const [vm, other] = await vms('powerState=running');
+      const cycle = (target: Vm) => {
+        sim.setPowerState(simIdOf(target.nativeId), 'deallocated');
+        sim.setPowerState(simIdOf(target.nativeId), 'running');
+      };
+      cycle(vm);
       await poll();
-      const deadline = Date.now() + 10_000;
-      while (!received.join('').includes('vm.started') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      const frames = received
-        .join('')
-        .split('\n\n')
-        .filter((frame) => frame.includes('event: event'));
-      const data = frames.map((frame) => JSON.parse(frame.split('\n').find((line) => line.startsWith('data: '))!.slice(6)) as ApiEvent);
-      expect(data.length).toBeGreaterThan(0);
-      expect(data.every((e) => e.type === 'vm.started' && e.vmNativeId === vm.nativeId)).toBe(true);
-      expect(data.map((e) => e.status)).toContain('Succeeded');
+      const seen = await first.until((events) => events.some((e) => e.status === 'Succeeded'));
+      expect(seen.every((e) => e.type === 'vm.started' && e.vmNativeId === vm.nativeId)).toBe(true);
+      first.close();
+
+      // Disconnected while more happens; EventSource reconnects with the last id it saw.
+      cycle(other);
+      await poll();
+      const second = await openSse(port, path, { 'last-event-id': first.lastId! });
+      streams.push(second);
+      const missed = await second.until((events) => events.some((e) => e.vmNativeId === other.nativeId && e.status === 'Succeeded'));
+      expect(missed.every((e) => e.type === 'vm.started')).toBe(true);
+      expect(missed.map((e) => e.vmNativeId)).toContain(other.nativeId);
+      expect(missed.map((e) => e.id)).not.toContain(first.lastId);
     } finally {
-      stream.response?.destroy();
+      for (const stream of streams) stream.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await refreshFromEvents();
     }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
+import { Repository, type SelectQueryBuilder } from 'typeorm';
 import type { ProviderEventType } from '@hybridforms/core';
 import { EventEntity, paginate, type Page } from '@hybridforms/persistence';
 
@@ -21,6 +21,28 @@ export class EventQueryRepository {
 
   /** Newest first, keyset-paginated. */
   list(filter: EventFilter, page: { limit: number; cursor?: string }): Promise<Page<EventEntity>> {
+    const qb = this.filtered(filter);
+    return paginate(qb, 'event', { property: 'occurredAt', descending: true }, page.limit, page.cursor);
+  }
+
+  /**
+   * Events stored since the given one (a live client's Last-Event-ID), oldest first, at most
+   * `limit`. Events stored in the same batch as it are included (but it): a reconnecting client
+   * may see one again, never miss one.
+   */
+  async storedSince(lastId: string, filter: EventFilter, limit: number): Promise<EventEntity[]> {
+    const last = await this.events.findOneBy({ id: lastId });
+    if (!last) return [];
+    return this.filtered(filter)
+      .andWhere('event.receivedAt >= :receivedAt', { receivedAt: last.receivedAt })
+      .andWhere('event.id <> :lastId', { lastId }).orderBy('event.receivedAt', 'ASC').addOrderBy('event.occurredAt', 'ASC').limit(limit).getMany();
+  }
+
+  get(id: string): Promise<EventEntity | null> {
+    return this.events.findOneBy({ id });
+  }
+
+  private filtered(filter: EventFilter): SelectQueryBuilder<EventEntity> {
     const qb = this.events.createQueryBuilder('event');
     if (filter.provider) qb.andWhere('event.providerId = :provider', { provider: filter.provider });
     // By native id, so events from before the VM was inventoried (its creation) belong to it too.
@@ -28,11 +50,7 @@ export class EventQueryRepository {
     if (filter.type?.length) qb.andWhere('event.type IN (:...types)', { types: filter.type });
     if (filter.since) qb.andWhere('event.occurredAt >= :since', { since: filter.since });
     if (filter.until) qb.andWhere('event.occurredAt < :until', { until: filter.until });
-    return paginate(qb, 'event', { property: 'occurredAt', descending: true }, page.limit, page.cursor);
-  }
-
-  get(id: string): Promise<EventEntity | null> {
-    return this.events.findOneBy({ id });
+    return qb;
   }
 
   /** Whether a live event passes a filter (the SSE stream applies the list's filters). */

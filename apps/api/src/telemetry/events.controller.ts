@@ -1,15 +1,19 @@
-import { Controller, Get, Inject, MessageEvent, Param, ParseUUIDPipe, Query, Sse } from '@nestjs/common';
-import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, Inject, MessageEvent, Param, ParseUUIDPipe, Query, Sse } from '@nestjs/common';
+import { ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
 import { APP_CONFIG, NotFoundError, type AppConfig } from '@hybridforms/core';
 import { VmQueryRepository } from '@hybridforms/persistence';
 import { EventQueryRepository, EventStream, type EventFilter } from '@hybridforms/telemetry';
 import { pageLimit } from '../common/paging.js';
+import { replayThenFollow } from '../common/replay-then-follow.js';
 import { EventFilterQueryDto, EventListQueryDto, eventTypesOf, timeOf, VmEventsQueryDto } from './telemetry-query.dto.js';
 import { presentEvent } from './telemetry.presenter.js';
 
 // Proxies drop an idle stream; a comment-free ping keeps it open and tells the client it is live.
 const PING_MS = 15_000;
+// A reconnecting client is sent at most this many missed events (then it should page /events).
+const REPLAY_LIMIT = 1000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @ApiTags('events')
 @Controller()
@@ -30,13 +34,18 @@ export class EventsController {
     return { items: page.items.map((event) => presentEvent(event)), nextCursor: page.nextCursor };
   }
 
-  /** Server-sent events: every event stored from now on that passes the filters, as it is stored. */
+  /**
+   * Server-sent events: every event stored from now on that passes the filters, as it is stored.
+   * A client that reconnects with `Last-Event-ID` (EventSource does) first gets what it missed.
+   */
   @Sse('events/stream')
   @ApiProduces('text/event-stream')
-  async live(@Query() query: EventFilterQueryDto): Promise<Observable<MessageEvent>> {
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Replay the events stored since this one first' })
+  async live(@Query() query: EventFilterQueryDto, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
     const eventFilter = await this.filterOf(query);
-    const events = this.stream.events$.pipe(
-      filter((event) => EventQueryRepository.matches(event, eventFilter)),
+    const live$ = this.stream.events$.pipe(filter((event) => EventQueryRepository.matches(event, eventFilter)));
+    const replay = () => (lastEventId && UUID.test(lastEventId) ? this.events.storedSince(lastEventId, eventFilter, REPLAY_LIMIT) : Promise.resolve([]));
+    const events = replayThenFollow(live$, replay, (event) => event.id).pipe(
       map((event): MessageEvent => ({ id: event.id, type: 'event', data: presentEvent(event) })),
     );
     const pings = interval(PING_MS).pipe(map((): MessageEvent => ({ type: 'ping', data: {} })));
