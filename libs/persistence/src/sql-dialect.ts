@@ -61,6 +61,11 @@ export class SqlDialect {
   }
 }
 
+/** A timestamp column read by raw SQL: a Date from pg, UTC text from SQLite. */
+export function fromTimestamp(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(`${value.replace(' ', 'T')}Z`);
+}
+
 /** bigint columns come back as strings from pg; epoch seconds fit a double exactly. */
 export function toNumber(value: unknown): number {
   return typeof value === 'number' ? value : Number(value);

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository, type EntityManager } from 'typeorm';
 import type { EventBatch, ProviderEvent } from '@hybridforms/core';
-import { EventCheckpointEntity, EventEntity, fitToColumns, SqlDialect, type SqlRunner } from '@hybridforms/persistence';
+import { EventCheckpointEntity, EventEntity, fitToColumns, fromTimestamp, SqlDialect, type SqlRunner } from '@hybridforms/persistence';
 import { EventStream } from './event-stream.js';
 
 export interface StoredEvents {
@@ -82,10 +82,18 @@ export class EventStore {
     );
   }
 
-  /** Native ids of the VMs that events asked to refresh and no refresh has taken yet. */
-  async refreshTargets(providerId: string): Promise<string[]> {
-    const rows = await this.dialect.query<{ native_id: string }>(this.dataSource, `SELECT "native_id" FROM "refresh_targets" WHERE "provider_id" = ?`, [providerId]);
-    return rows.map((row) => row.native_id);
+  /**
+   * Native ids of the VMs that events asked to refresh and no refresh has taken yet, and the time
+   * of the latest request among them (a target asked for again later is kept by clearRefreshTargets).
+   */
+  async refreshTargets(providerId: string): Promise<{ nativeIds: string[]; requestedUpTo: Date | null }> {
+    const rows = await this.dialect.query<{ native_id: string; requested_at: Date | string }>(
+      this.dataSource,
+      `SELECT "native_id", "requested_at" FROM "refresh_targets" WHERE "provider_id" = ?`,
+      [providerId],
+    );
+    const latest = rows.reduce((max, row) => Math.max(max, fromTimestamp(row.requested_at).getTime()), Number.NEGATIVE_INFINITY);
+    return { nativeIds: rows.map((row) => row.native_id), requestedUpTo: rows.length > 0 ? new Date(latest) : null };
   }
 
   async providersWithRefreshTargets(): Promise<string[]> {
@@ -93,14 +101,18 @@ export class EventStore {
     return rows.map((row) => row.provider_id);
   }
 
-  /** Targets a refresh has taken. */
-  async clearRefreshTargets(providerId: string, nativeIds: string[]): Promise<void> {
+  /**
+   * Targets a refresh has taken; one asked for again after `requestedUpTo` (an event stored while
+   * the refresh was being queued, which that refresh may already have missed) stays for the next.
+   */
+  async clearRefreshTargets(providerId: string, nativeIds: string[], requestedUpTo: Date): Promise<void> {
     for (let i = 0; i < nativeIds.length; i += 500) {
       const chunk = nativeIds.slice(i, i + 500);
-      await this.dialect.execute(this.dataSource, `DELETE FROM "refresh_targets" WHERE "provider_id" = ? AND "native_id" IN (${chunk.map(() => '?').join(', ')})`, [
-        providerId,
-        ...chunk,
-      ]);
+      await this.dialect.execute(
+        this.dataSource,
+        `DELETE FROM "refresh_targets" WHERE "provider_id" = ? AND "requested_at" <= ? AND "native_id" IN (${chunk.map(() => '?').join(', ')})`,
+        [providerId, this.dialect.timestamp(requestedUpTo), ...chunk],
+      );
     }
   }
 
@@ -193,7 +205,7 @@ export class EventStore {
       await this.dialect.query(
         manager,
         `INSERT INTO "refresh_targets" ("provider_id", "native_id", "requested_at") VALUES ${this.dialect.valuesList(chunk.length, 3)}
-         ON CONFLICT ("provider_id", "native_id") DO NOTHING`,
+         ON CONFLICT ("provider_id", "native_id") DO UPDATE SET "requested_at" = excluded."requested_at"`,
         chunk.flatMap((nativeId) => [providerId, nativeId, this.dialect.timestamp(now)]),
       );
     }

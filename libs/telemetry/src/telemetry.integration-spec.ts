@@ -127,6 +127,14 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
       expect(rows.map((r) => r.native_id)).toEqual(['vm-native-0', 'vm-native-2']);
       // A re-read of the same events asks for nothing more.
       expect((await events.store(providerId, { events: [event(1), event(5)], checkpoint: 'cp' })).refreshTargets).toEqual([]);
+
+      // A refresh takes the targets; one asked for again meanwhile stays for the next refresh.
+      const taken = await events.refreshTargets(providerId);
+      expect(taken.nativeIds.sort()).toEqual(['vm-native-0', 'vm-native-2']);
+      await events.store(providerId, { events: [event(6, { vmNativeId: 'vm-native-2' })], checkpoint: 'cp' }, new Date(taken.requestedUpTo!.getTime() + 1000));
+      await events.clearRefreshTargets(providerId, taken.nativeIds, taken.requestedUpTo!);
+      expect((await events.refreshTargets(providerId)).nativeIds).toEqual(['vm-native-2']);
+      expect(await events.providersWithRefreshTargets()).toEqual([providerId]);
     });
 
     it('stores nothing and keeps the old checkpoint when the transaction fails half-way', async () => {

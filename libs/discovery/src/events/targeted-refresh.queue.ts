@@ -64,12 +64,12 @@ export class TargetedRefreshQueue implements OnModuleInit, OnApplicationShutdown
 
   private async drainOnce(providerId: string): Promise<string | null> {
     if (await this.refreshes.active(providerId)) return null;
-    const nativeIds = await this.events.refreshTargets(providerId);
-    if (nativeIds.length === 0) return null;
+    const { nativeIds, requestedUpTo } = await this.events.refreshTargets(providerId);
+    if (nativeIds.length === 0 || !requestedUpTo) return null;
     const { refresh, joined } = await this.refreshes.request(providerId, { nativeIds, trigger: 'event' });
     if (joined) return null; // another request won the race; the targets wait for it to finish
     // Only now: had we crashed before, the targets would still be here for the next drain.
-    await this.events.clearRefreshTargets(providerId, nativeIds);
+    await this.events.clearRefreshTargets(providerId, nativeIds, requestedUpTo);
     this.logger.log(`targeted refresh ${refresh.id} of ${nativeIds.length} vm(s) queued from events of provider ${providerId}`);
     return refresh.id;
   }
