@@ -3,9 +3,12 @@ import { EventCheckpointEntity } from './event-checkpoint.entity.js';
 import { EventEntity } from './event.entity.js';
 import { HostEntity } from './host.entity.js';
 import { ImageEntity } from './image.entity.js';
+import { MachineCredentialEntity } from './machine-credential.entity.js';
 import { MetricCaptureEntity } from './metric-capture.entity.js';
 import { NetworkEntity } from './network.entity.js';
 import { NicEntity } from './nic.entity.js';
+import { PlaybookRunEventEntity } from './playbook-run-event.entity.js';
+import { PlaybookRunEntity } from './playbook-run.entity.js';
 import { ProviderEntity } from './provider.entity.js';
 import { RefreshEntity } from './refresh.entity.js';
 import { ResourceGroupEntity } from './resource-group.entity.js';
@@ -18,9 +21,12 @@ export {
   EventEntity,
   HostEntity,
   ImageEntity,
+  MachineCredentialEntity,
   MetricCaptureEntity,
   NetworkEntity,
   NicEntity,
+  PlaybookRunEntity,
+  PlaybookRunEventEntity,
   ProviderEntity,
   RefreshEntity,
   ResourceGroupEntity,
@@ -28,6 +34,7 @@ export {
   VmEntity,
 };
 export * from './refresh.entity.js';
+export * from './playbook-run.entity.js';
 export * from './inventory-columns.js';
 
 export const ENTITIES = [
@@ -44,4 +51,7 @@ export const ENTITIES = [
   EventEntity,
   EventCheckpointEntity,
   MetricCaptureEntity,
+  MachineCredentialEntity,
+  PlaybookRunEntity,
+  PlaybookRunEventEntity,
 ];
