@@ -19,6 +19,19 @@ describe('loadAppConfig', () => {
     expect(config.refresh.defaultIntervalSeconds).toBe(120);
   });
 
+  it('reads the automation settings: catalog directories from the project, work dir under DATA_DIR, an SSH target', () => {
+    const defaults = loadAppConfig({ DATA_DIR: '/tmp/hf-data' });
+    expect(defaults.automation.playbookDirs).toHaveLength(1);
+    expect(defaults.automation.playbookDirs[0]).toMatch(/\/config\/playbooks$/);
+    expect(defaults.automation.workDir).toBe('/tmp/hf-data/runs');
+    expect(defaults.automation.sshTarget).toBeNull();
+    const custom = loadAppConfig({ HYBRIDFORMS_PLAYBOOK_DIRS: '/srv/playbooks, /opt/more', HYBRIDFORMS_AUTOMATION_SSH_TARGET: '127.0.0.1:2222' });
+    expect(custom.automation.playbookDirs).toEqual(['/srv/playbooks', '/opt/more']);
+    expect(custom.automation.sshTarget).toEqual({ host: '127.0.0.1', port: 2222 });
+    expect(() => loadAppConfig({ HYBRIDFORMS_AUTOMATION_SSH_TARGET: '127.0.0.1' })).toThrow(/automation.sshTarget \(HYBRIDFORMS_AUTOMATION_SSH_TARGET\): must be host:port/);
+    expect(() => loadAppConfig({ HYBRIDFORMS_PLAYBOOK_DIRS: ' , ' })).toThrow(/automation.playbookDirs/);
+  });
+
   it('merges a HYBRIDFORMS_CONFIG file under the environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
     const file = join(dir, 'site.jsonc');

@@ -27,11 +27,29 @@ export interface AppConfig {
     hourlyRetentionDays: number;
     dailyRetentionDays: number;
   };
+  automation: {
+    /** Absolute directories of the playbook catalog. */
+    playbookDirs: string[];
+    runnerPath: string;
+    /** Where runs' private data directories live (0700; removed after each run). */
+    workDir: string;
+    concurrency: number;
+    defaultTimeoutSeconds: number;
+    maxTimeoutSeconds: number;
+    cancelGraceSeconds: number;
+    /** Which address of a VM is its ansible_host: per provider name, else the default. */
+    defaultAddress: 'private' | 'public';
+    providerAddress: Record<string, 'private' | 'public'>;
+    /** host:port every VM address is mapped to (labs and the demo); null = the VM's own address. */
+    sshTarget: { host: string; port: number } | null;
+  };
   api: { defaultPageSize: number; maxPageSize: number };
   log: { level: LogLevel };
   /** NODE_ENV=production: stricter start-up (no generated development key). */
   production: boolean;
 }
+
+const ADDRESS_KINDS = ['private', 'public'] as const;
 
 export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -67,8 +85,18 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_METRIC_REALTIME_HOURS: 'metrics.realtimeRetentionHours',
   HYBRIDFORMS_METRIC_HOURLY_DAYS: 'metrics.hourlyRetentionDays',
   HYBRIDFORMS_METRIC_DAILY_DAYS: 'metrics.dailyRetentionDays',
+  HYBRIDFORMS_PLAYBOOK_DIRS: 'automation.playbookDirs',
+  HYBRIDFORMS_ANSIBLE_RUNNER: 'automation.runnerPath',
+  HYBRIDFORMS_RUN_CONCURRENCY: 'automation.concurrency',
+  HYBRIDFORMS_RUN_TIMEOUT_SECONDS: 'automation.defaultTimeoutSeconds',
+  HYBRIDFORMS_AUTOMATION_SSH_TARGET: 'automation.sshTarget',
   LOG_LEVEL: 'log.level',
 };
+
+/** Relative paths of the configuration (the playbook directories) are relative to the project. */
+function projectRoot(): string {
+  return dirname(configDir());
+}
 
 /** The repository's config/ folder, found from this file whether it runs from src or dist. */
 export function configDir(): string {
@@ -140,6 +168,18 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       hourlyRetentionDays: read.int('metrics.hourlyRetentionDays', 1, 3650),
       dailyRetentionDays: read.int('metrics.dailyRetentionDays', 1, 3650),
     },
+    automation: {
+      playbookDirs: read.stringList('automation.playbookDirs').map((dir) => resolve(projectRoot(), dir)),
+      runnerPath: read.string('automation.runnerPath'),
+      workDir: resolve(read.optionalString('automation.workDir') ?? resolve(read.string('database.dataDir'), 'runs')),
+      concurrency: read.int('automation.concurrency', 1, 64),
+      defaultTimeoutSeconds: read.int('automation.defaultTimeoutSeconds', 10, 7 * 24 * 3600),
+      maxTimeoutSeconds: read.int('automation.maxTimeoutSeconds', 10, 7 * 24 * 3600),
+      cancelGraceSeconds: read.int('automation.cancelGraceSeconds', 1, 300),
+      defaultAddress: read.oneOf('automation.defaultAddress', ADDRESS_KINDS),
+      providerAddress: read.recordOf('automation.providerAddress', ADDRESS_KINDS),
+      sshTarget: read.optionalHostPort('automation.sshTarget'),
+    },
     api: {
       defaultPageSize: read.int('api.defaultPageSize', 1, 1000),
       maxPageSize: read.int('api.maxPageSize', 1, 5000),
@@ -155,6 +195,9 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
   }
   if (config.metrics.dailyRetentionDays < config.metrics.hourlyRetentionDays) {
     problems.push('metrics.dailyRetentionDays: daily rollups must be kept at least as long as the hourly ones');
+  }
+  if (config.automation.defaultTimeoutSeconds > config.automation.maxTimeoutSeconds) {
+    problems.push('automation.defaultTimeoutSeconds: must not exceed automation.maxTimeoutSeconds');
   }
   if (config.api.defaultPageSize > config.api.maxPageSize) problems.push('api.defaultPageSize: must not exceed api.maxPageSize');
   if (problems.length > 0) throw new ConfigError(problems);
@@ -198,6 +241,38 @@ class ConfigReader {
       return null;
     }
     return raw;
+  }
+
+  /** A list of non-empty strings: a JSON array, or comma-separated from the environment. */
+  stringList(path: string): string[] {
+    const raw = this.raw(path);
+    const items = typeof raw === 'string' ? raw.split(',').map((item) => item.trim()) : raw;
+    if (!Array.isArray(items) || items.length === 0 || items.some((item) => typeof item !== 'string' || item.trim() === '')) {
+      this.problems.push(`${path}${envHint(path)}: must be a non-empty list of non-empty strings (comma-separated in the environment)`);
+      return [];
+    }
+    return items as string[];
+  }
+
+  recordOf<T extends string>(path: string, values: readonly T[]): Record<string, T> {
+    const raw = this.raw(path) ?? {};
+    if (typeof raw !== 'object' || Array.isArray(raw) || Object.values(raw).some((value) => !values.includes(value as T))) {
+      this.problems.push(`${path}: must map names to one of ${values.join(', ')}`);
+      return {};
+    }
+    return raw as Record<string, T>;
+  }
+
+  optionalHostPort(path: string): { host: string; port: number } | null {
+    const raw = this.optionalString(path);
+    if (raw === null) return null;
+    const match = /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(raw.trim());
+    const port = match ? Number(match[2]) : 0;
+    if (!match || port < 1 || port > 65535) {
+      this.problems.push(`${path}${envHint(path)}: must be host:port, got ${JSON.stringify(raw)}`);
+      return null;
+    }
+    return { host: match[1].replace(/^\[|\]$/g, ''), port };
   }
 
   oneOf<T extends string>(path: string, values: readonly T[]): T {
