@@ -47,6 +47,10 @@ export class PlaybookRunEntity {
   @JsonColumn()
   targets: Record<string, unknown>;
 
+  /** The inventory generated for the run when it was requested (ansible's JSON inventory format). */
+  @JsonColumn()
+  inventory: Record<string, unknown>;
+
   @JsonColumn()
   hosts: RunHost[];
 

@@ -25,6 +25,7 @@ export class Automation1795600000003 implements MigrationInterface {
         "status" varchar(16) NOT NULL,
         "credential_id" varchar(36) NULL,
         "targets" text NOT NULL,
+        "inventory" text NOT NULL,
         "hosts" text NOT NULL,
         "skipped" text NOT NULL,
         "extra_vars" text NOT NULL,
