@@ -1,1 +1,11 @@
 export * from './runner/ansible-runner.types.js';
+export { AnsibleRunner, type AnsibleRunnerOptions } from './runner/ansible-runner.js';
+export { wrapUnsafe, extraVarsFileText } from './runner/extravars.js';
+export * from './automation.module.js';
+export * from './credentials/machine-credentials.service.js';
+export * from './runs/playbook-run.service.js';
+export * from './runs/run-event.stream.js';
+export * from './catalog/playbook.catalog.js';
+export * from './catalog/playbook-yaml.inspector.js';
+export * from './inventory/dynamic-inventory.builder.js';
+export * from './validation/run-input.validator.js';

@@ -76,6 +76,15 @@ export interface RunnerResult {
   stdout: string;
 }
 
+/**
+ * Receives a run's events in batches, each event once (by counter), in the order runner wrote them; events that
+ * never came through stdout (runner prints `verbose` ones as plain text) are recovered from the artifacts at the end.
+ * Each call is awaited before the next; an error thrown here is reported and the run goes on.
+ */
+export interface RunnerListener {
+  onEvents(events: RunnerEvent[]): void | Promise<void>;
+}
+
 export interface RunnerHandle {
   /** Stops the whole process group: TERM, then KILL after the grace period. Resolves when it has ended. */
   cancel(): Promise<void>;

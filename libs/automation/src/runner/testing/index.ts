@@ -1,0 +1,1 @@
+export { startLoopbackSshd, type LoopbackSshd } from './loopback-sshd.js';
