@@ -211,7 +211,8 @@ export class PlaybookCatalog {
           ignored.push({ directory: rootReal, path: relative, reason: 'symbolic link that leads out of the directory' });
           continue;
         }
-        const info = await stat(target);
+        const info = await stat(target).catch(() => null);
+        if (!info) continue;
         isDirectory = info.isDirectory();
         isFile = info.isFile();
         real = target;
@@ -234,12 +235,17 @@ export class PlaybookCatalog {
         if (counter.files === this.maxFiles + 1) ignored.push({ directory: rootReal, path: relative, reason: `more than ${this.maxFiles} YAML files; the rest is not listed` });
         continue;
       }
-      const size = (await stat(real)).size;
-      if (size > this.maxFileBytes) {
+      const size = await stat(real).then((s) => s.size, () => null);
+      if (size !== null && size > this.maxFileBytes) {
         ignored.push({ directory: rootReal, path: relative, reason: `larger than ${this.maxFileBytes} bytes` });
         continue;
       }
-      const info = inspectPlaybookYaml(await readFile(real, 'utf8'));
+      const text = size === null ? null : await readFile(real, 'utf8').catch(() => null);
+      if (text === null) {
+        ignored.push({ directory: rootReal, path: relative, reason: 'the file cannot be read' });
+        continue;
+      }
+      const info = inspectPlaybookYaml(text);
       if (!info.isPlaybook) continue;
       entries.push({
         id: `${root.label}/${relative}`,

@@ -84,6 +84,14 @@ describe('validateExtraVars', () => {
     expect(problemsOf(() => validateExtraVars({ a: [{ __ANSIBLE_UNSAFE: 'x' }] }))[0]).toMatch(/__ansible_/);
   });
 
+  it('refuses __proto__ keys at any depth', () => {
+    const parsed = JSON.parse('{"__proto__": {"polluted": true}, "a": {"__proto__": 1}}') as unknown;
+    expect(problemsOf(() => validateExtraVars(parsed))).toEqual([
+      expect.stringMatching(/__proto__ is not allowed/),
+      expect.stringMatching(/__proto__ is not allowed/),
+    ]);
+  });
+
   it('refuses values that are not JSON', () => {
     expect(problemsOf(() => validateExtraVars({ a: Number.NaN }))[0]).toMatch(/finite/);
     expect(problemsOf(() => validateExtraVars({ a: undefined }))[0]).toMatch(/not a JSON value/);

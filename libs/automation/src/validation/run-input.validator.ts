@@ -129,7 +129,7 @@ export function extraVarNameProblem(name: string): string | null {
  * Checks a run's extra vars: a JSON object (not an array, not null) of at most 64 KB serialized and
  * at most 10 levels deep, whose top-level names are plain identifiers that are neither `ansible_*`
  * nor reserved/magic Ansible names. Nested keys may be any string except `__ansible_*` (the markers
- * Ansible's JSON decoder interprets: `__ansible_unsafe`, `__ansible_vault`). Values must be JSON:
+ * Ansible's JSON decoder interprets: `__ansible_unsafe`, `__ansible_vault`) and `__proto__`. Values must be JSON:
  * no undefined, functions, non-finite numbers or class instances. Every problem found is listed in
  * the one BadInputError thrown. Returns the same object.
  */
@@ -161,6 +161,7 @@ export function validateExtraVars(value: unknown): Record<string, unknown> {
       if (!Array.isArray(node) && /^__ansible_/i.test(step.slice(1))) {
         problems.push(`${childPath}: keys starting with __ansible_ are reserved for Ansible's own markers`);
       }
+      if (!Array.isArray(node) && step === '.__proto__') problems.push(`${childPath}: the key __proto__ is not allowed`);
       const problem = valueProblem(child);
       if (problem) problems.push(`${childPath}: ${problem}`);
       else if (child !== null && typeof child === 'object') stack.push({ node: child, depth: depth + 1, path: childPath });
