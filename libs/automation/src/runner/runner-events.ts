@@ -52,5 +52,5 @@ export function parseEventLine(line: string): { event: RunnerEvent } | { raw: st
       // not JSON after all: plain output
     }
   }
-  return { raw: stripAnsi(line).replace(/\n+$/, '') };
+  return { raw: stripAnsi(line).trimEnd() };
 }
