@@ -105,7 +105,7 @@ describe('validateExtraVars', () => {
 });
 
 describe('validateLimit', () => {
-  it.each(['web1', 'web1,web2', 'webservers:!staging', 'webservers:&rhel', 'os_rhel_9*', '*', 'vm-01.example.com', 'a_b:c-d,!e'])(
+  it.each(['web1', 'web1,web2', 'webservers:!staging', 'webservers:&rhel', 'os_rhel_9*', '*', 'vm-01.example.com', 'a_b,c-d,!e', 'os_rhel,web1,&license_byos'])(
     'accepts %s',
     (limit) => {
       expect(validateLimit(limit)).toBe(limit);
@@ -139,6 +139,7 @@ describe('validateLimit', () => {
     ['web\u202eb', /may only hold/],
     ['wеb', /may only hold/], // Cyrillic е
     ['a\u0000b', /may only hold/],
+    ['os_rhel:&license_byos,web1', /not both/],
   ])('refuses %j', (limit, message) => {
     expect(problemsOf(() => validateLimit(limit)).join('\n')).toMatch(message);
   });
@@ -152,5 +153,6 @@ describe('validateLimit', () => {
 
   it('lists every problem in one error', () => {
     expect(problemsOf(() => validateLimit('@x,~y,,$z'))).toHaveLength(4);
+    expect(problemsOf(() => validateLimit('@x:~y::$z'))).toHaveLength(4);
   });
 });

@@ -193,7 +193,8 @@ function valueProblem(value: unknown): string | null {
 const LIMIT_ELEMENT = /^[!&]?[A-Za-z0-9_.*][A-Za-z0-9_.*-]*$/;
 
 /**
- * Checks an Ansible host pattern (`--limit`): elements separated by `,` or `:`, each made of
+ * Checks an Ansible host pattern (`--limit`): elements separated by `,` or `:` (not both: Ansible
+ * does not split on `:` when there is a `,`, so a mix would silently match nothing), each made of
  * `[A-Za-z0-9_.*-]`, optionally prefixed by `!` (exclusion) or `&` (intersection). Refuses `@`
  * (Ansible reads `@file` from the controller), `~` (regular expressions), a leading `-` (looks like
  * an option), whitespace, shell/Jinja metacharacters, empty elements and more than 1024 characters.
@@ -207,6 +208,10 @@ export function validateLimit(value: unknown): string {
   if (value.includes('@')) problems.push("limit must not contain '@' (it makes Ansible read a file on the controller)");
   if (value.includes('~')) problems.push("limit must not contain '~' (regular expression patterns are not allowed)");
   if (/\s/u.test(value)) problems.push('limit must not contain whitespace');
+  if (value.includes(',') && value.includes(':')) {
+    // Ansible splits on ':' only when there is no ',' (ansible.inventory.manager.split_host_pattern).
+    problems.push("limit must separate its patterns with ',' or with ':', not both (with a ',' Ansible does not split on ':')");
+  }
   const elements = value.split(/[,:]/);
   elements.forEach((element, index) => {
     if (element.length === 0) {
