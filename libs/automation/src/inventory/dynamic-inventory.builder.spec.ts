@@ -1,3 +1,4 @@
+import { BadInputError } from '@hybridforms/core';
 import { buildInventory, hostnameBase, type InventoryVm } from './dynamic-inventory.builder.js';
 
 const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
@@ -146,6 +147,13 @@ describe('buildInventory', () => {
   it('suffixes names Ansible reserves or that equal a group name', () => {
     const built = buildInventory([vm({ name: 'localhost' }), vm({ name: 'all' }), vm({ name: 'os_rhel' })]);
     for (const host of built.hosts) expect(host.inventoryName).toMatch(/^(localhost|all|os_rhel)-[0-9a-z]{8}$/);
+  });
+
+  it('refuses host var values Ansible would template', () => {
+    expect(() => buildInventory([vm()], { hostVars: { ansible_user: "{{ lookup('pipe', 'id') }}" } })).toThrow(BadInputError);
+    expect(() => buildInventory([vm()], { hostVars: { ansible_user: 'a{%b' } })).toThrow(/Jinja/);
+    expect(() => buildInventory([vm()], { mapAddress: () => ({ host: '{# x #}' }) })).toThrow(/ansible_host/);
+    expect(() => buildInventory([vm()], { hostVars: { ansible_user: 'cloud-user{x}' } })).not.toThrow();
   });
 
   it('makes no host var from VM-supplied text', () => {

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { BadInputError } from '@hybridforms/core';
 import type { AnsibleInventory } from '../runner/ansible-runner.types.js';
 
 /** A VM as the inventory needs it (a VmEntity row joined with its NICs' addresses and provider name). */
@@ -67,6 +68,8 @@ const SAFE_ID = /^[A-Za-z0-9-]{1,64}$/;
  * Host variables are `ansible_host` (and `ansible_port` when mapAddress gives one), the fixed
  * hostVars, and `hybridforms_vm_id`/`hybridforms_provider_id` (our UUIDs): no VM-supplied text
  * becomes a variable name, and none becomes a variable value but the address, checked as an IP.
+ * A hostVars or mapped host string with Jinja markers is a BadInputError (Ansible templates
+ * inventory values).
  */
 export function buildInventory(vms: readonly InventoryVm[], options: InventoryOptions = {}): BuiltInventory {
   const fixedVars = checkedHostVars(options.hostVars ?? {});
@@ -95,6 +98,7 @@ export function buildInventory(vms: readonly InventoryVm[], options: InventoryOp
   for (const { vm, address } of targets) {
     const inventoryName = names.get(vm.id)!;
     const target = options.mapAddress ? options.mapAddress(vm, address) : { host: address };
+    checkNotTemplated('ansible_host', target.host);
     const vars: Record<string, HostVarValue> = { ...fixedVars, ansible_host: target.host };
     if (target.port !== undefined) vars.ansible_port = target.port;
     if (SAFE_ID.test(vm.id)) vars.hybridforms_vm_id = vm.id;
@@ -123,8 +127,19 @@ function checkedHostVars(vars: Record<string, HostVarValue>): Record<string, Hos
   for (const [name, value] of Object.entries(vars)) {
     if (!VAR_NAME.test(name)) throw new Error(`Inventory host var name ${JSON.stringify(name)} is not a plain identifier`);
     if (!['string', 'number', 'boolean'].includes(typeof value)) throw new Error(`Inventory host var ${name} must be a string, number or boolean`);
+    checkNotTemplated(name, value);
   }
   return { ...vars };
+}
+
+/**
+ * Inventory values are templated by Ansible when used (unlike our unsafe-wrapped extra vars), so a
+ * value such as a credential's user name `{{ lookup('pipe', 'id') }}` would run on the controller.
+ */
+function checkNotTemplated(name: string, value: HostVarValue): void {
+  if (typeof value === 'string' && /\{\{|\{%|\{#/.test(value)) {
+    throw new BadInputError(`${name} must not contain Jinja template markers ({{, {%, {#): inventory values are templated by Ansible`);
+  }
 }
 
 /** Lower-cases and reduces text to `[a-z0-9_]`, runs of anything else becoming one `_`, trimmed of `_`. */
