@@ -106,6 +106,16 @@ describe('run result mapping from recorded runs', () => {
     expect(mapOutcome(s, facts('weird', 0)).status).toBe('error');
   });
 
+  it('says plainly when a host key did not match', () => {
+    const s = new RunSummary();
+    const msg = 'Data could not be sent: @@@@@@@@\r\n@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @\r\n@@@@@@@@ IT IS POSSIBLE…';
+    s.add({ uuid: 'u', created: new Date(), stdout: '', host: 'sim1', task: 'Gathering Facts', counter: 4, event: 'runner_on_unreachable', data: { res: { unreachable: true, msg } } });
+    s.add({ uuid: 'v', created: new Date(), stdout: '', host: null, task: null, counter: 5, event: 'playbook_on_stats', data: { dark: { sim1: 1 }, processed: { sim1: 1 } } });
+    expect(mapOutcome(s, facts('failed', 4)).reason).toBe(
+      'unreachable: sim1 (host key verification failed: the host key does not match its known_hosts entry (possible man-in-the-middle))',
+    );
+  });
+
   it('ignores failures with ignore_errors and keeps the summary bounded', () => {
     const s = new RunSummary();
     const base = { uuid: 'u', created: new Date(), stdout: '', host: 'h', task: 't' };

@@ -104,7 +104,12 @@ function problem(event: RunnerEvent): HostProblem {
     const r = res as Record<string, unknown>;
     msg = typeof r.msg === 'string' ? r.msg : typeof r.stderr === 'string' ? r.stderr : '';
   }
-  return { host: event.host ?? '?', task: event.task, msg: msg.replace(/\s+/g, ' ').trim().slice(0, 300) };
+  if (/REMOTE HOST IDENTIFICATION HAS CHANGED/.test(msg)) {
+    msg = 'host key verification failed: the host key does not match its known_hosts entry (possible man-in-the-middle)';
+  }
+  // ssh's warnings are framed in '@' lines: keep the words
+  const text = msg.replace(/@{3,}/g, ' ').replace(/(^|\s)@(?=\s|$)/g, ' ').replace(/\s+/g, ' ').trim();
+  return { host: event.host ?? '?', task: event.task, msg: text.slice(0, 300) };
 }
 
 function countMap(value: unknown): Record<string, number> {

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { lstat, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -306,6 +306,41 @@ describe('AnsibleRunner against the real ansible-runner', () => {
     // other work on this machine may run ansible-playbook too: only ours (below baseDir) must be gone
     expect((await processesWith(`${baseDir}/`)).filter((p) => p.includes('ansible-playbook'))).toEqual([]);
     await expectBaseDirEmpty();
+  }, 60_000);
+
+  it('cancels a run asked to stop right after start, and treats cancel() after the end as a no-op', async () => {
+    const early = runner().start(job('sleep-cancel.yml'), collector());
+    await early.cancel();
+    const result = await early.done;
+    log('cancel at once', result);
+    expect(result.status).toBe('canceled');
+    expect(await processesWith('sleep 41.5')).toEqual([]);
+    await expectBaseDirEmpty();
+    const finished = runner().start(job('ok.yml'), collector());
+    await finished.done;
+    await finished.cancel();
+    expect((await finished.done).status).toBe('successful');
+  }, 60_000);
+
+  it('sweeps orphans at service start: kills process groups naming a run dir under baseDir and removes run dirs', async () => {
+    const { spawn } = await import('node:child_process');
+    const sweepBase = await mkdtemp(join(tmpdir(), 'hf-sw-'));
+    try {
+      const runDir = join(sweepBase, 'rAbC123');
+      await mkdir(join(runDir, 'env'), { recursive: true });
+      await writeFile(join(runDir, 'env', 'ssh_key'), 'KEY', { mode: 0o600 });
+      // stands in for an ansible-playbook left behind by a crashed service: its group holds a child that does not name the dir
+      const orphan = spawn('/bin/sh', ['-c', '/bin/sleep 43.5; true', `${runDir}/inventory`], { detached: true, stdio: 'ignore' });
+      orphan.unref();
+      await waitFor(async () => (await processesWith('sleep 43.5')).length > 0, 10_000);
+      const swept = await AnsibleRunner.sweepOrphans(sweepBase);
+      expect(swept.killed).toBeGreaterThanOrEqual(1);
+      expect(swept.removedDirs).toBe(1);
+      await waitFor(async () => (await processesWith('sleep 43.5')).length === 0, 10_000);
+      expect(await readdir(sweepBase)).toEqual([]);
+    } finally {
+      await rm(sweepBase, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('hands events over while the run is still going', async () => {
