@@ -184,6 +184,9 @@ describe('AnsibleRunner against the real ansible-runner', () => {
     expect(missing.available).toBe(false);
     expect(missing.problem).toContain('python3-ansible-runner');
     expect(missing.problem).toContain('ansible-core');
+    const notRunner = await AnsibleRunner.check('/bin/false');
+    expect(notRunner.available).toBe(false);
+    expect(notRunner.problem).toMatch(/--version failed.*python3-ansible-runner/);
   }, 60_000);
 
   it('runs a playbook to success with per-host counts and batched, deduplicated events', async () => {
@@ -341,6 +344,44 @@ describe('AnsibleRunner against the real ansible-runner', () => {
     } finally {
       await rm(sweepBase, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it('SIGKILLs the whole group after the grace period when the process ignores SIGTERM', async () => {
+    // a stand-in for a wedged runner (the real one honours TERM, see above): ignores TERM, and so does its child
+    const stub = join(scratch, 'stubborn-runner');
+    await writeFile(stub, "#!/bin/sh\ntrap '' TERM\n/bin/sleep 44.5 &\nwait\nwait\n", { mode: 0o700 });
+    const handle = runner({ binary: stub, cancelGraceMs: 1_000 }).start(job('ok.yml'), collector());
+    await waitFor(async () => (await processesWith('sleep 44.5')).length > 0, 10_000);
+    const cancelAt = Date.now();
+    await handle.cancel();
+    const result = await handle.done;
+    const took = Date.now() - cancelAt;
+    log(`stubborn cancel (${took} ms after cancel())`, result);
+    expect(result.status).toBe('canceled');
+    expect(took).toBeGreaterThanOrEqual(900);
+    expect(took).toBeLessThan(15_000);
+    expect(await processesWith('sleep 44.5')).toEqual([]);
+    await expectBaseDirEmpty();
+  }, 60_000);
+
+  it('runs two jobs at once without mixing their results, events or directories', async () => {
+    const a = collector();
+    const b = collector();
+    const r = runner();
+    const [ok, failed] = await Promise.all([r.start(job('ok.yml'), a).done, r.start(job('fail.yml'), b).done]);
+    expect(ok.status).toBe('successful');
+    expect(failed.status).toBe('failed');
+    expect(a.events.every((e) => e.task === null || ['say hello', 'change something'].includes(e.task))).toBe(true);
+    expect(b.events.some((e) => e.event === 'runner_on_failed')).toBe(true);
+    expect(a.events.some((e) => e.event === 'runner_on_failed')).toBe(false);
+    await expectBaseDirEmpty();
+  }, 90_000);
+
+  it('resolves with error when runner cannot be started, and cleans up', async () => {
+    const result = await runner({ binary: '/nonexistent/ansible-runner' }).start(job('ok.yml'), collector()).done;
+    expect(result.status).toBe('error');
+    expect(result.reason).toMatch(/could not be started.*ENOENT/);
+    await expectBaseDirEmpty();
   }, 60_000);
 
   it('hands events over while the run is still going', async () => {
