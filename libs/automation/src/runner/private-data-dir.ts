@@ -1,4 +1,4 @@
-import { chmod, mkdir, mkdtemp, realpath, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { RunnerJob } from './ansible-runner.types.js';
 import { extraVarsFileText } from './extravars.js';
@@ -53,6 +53,15 @@ export async function preparePrivateDataDir(
   options: PrivateDataDirOptions,
 ): Promise<PrivateDataDir> {
   const path = await mkdtemp(join(baseDir, 'r'));
+  try {
+    return await fill(path, job, options);
+  } catch (error) {
+    await rm(path, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function fill(path: string, job: RunnerJob, options: PrivateDataDirOptions): Promise<PrivateDataDir> {
   await chmod(path, 0o700);
   for (const dir of ['env', 'inventory', 'home', 'tmp', 'c']) await mkdir(join(path, dir), { mode: 0o700 });
   await symlink(await realpath(job.projectDir), join(path, 'project'));

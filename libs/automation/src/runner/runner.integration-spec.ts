@@ -489,6 +489,9 @@ describe('AnsibleRunner against the real ansible-runner', () => {
     const result = await runner().start(job('ok.yml', { limit: '@/etc/hostname' }), collector()).done;
     expect(result.status).toBe('error');
     expect(result.reason).toMatch(/limit/);
+    const noProject = await runner().start(job('ok.yml', { projectDir: join(scratch, 'missing-catalog') }), collector()).done;
+    expect(noProject.status).toBe('error');
+    expect(noProject.reason).toMatch(/ENOENT/);
     await expectBaseDirEmpty();
   }, 60_000);
 
