@@ -530,6 +530,7 @@ describe('AnsibleRunner against the real ansible-runner', () => {
       expect(result.status).toBe('successful');
       expect(result.hosts.sim1).toMatchObject({ ok: 2, changed: 1, failed: 0, unreachable: 0 });
       expect(result.stdout).toContain('Gathering Facts');
+      expect(await sshd.log()).toMatch(/Accepted publickey for \S+ from 127\.0\.0\.1/);
       await expectBaseDirEmpty();
       expect(await processesWith(baseDir)).toEqual([]); // the ControlPersist master went with the run
     }, 90_000);
@@ -538,6 +539,8 @@ describe('AnsibleRunner against the real ansible-runner', () => {
       const otherKey = join(scratch, 'other');
       await execFileAsync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', otherKey]);
       const [type, blob] = (await readFile(`${otherKey}.pub`, 'utf8')).trim().split(/\s+/);
+      const logins = async () => ((await sshd.log()).match(/Accepted publickey/g) ?? []).length;
+      const loginsBefore = await logins();
       const result = await runner().start(
         job('ssh.yml', { inventory: sshInventory(), sshPrivateKey: sshd.clientPrivateKey, knownHosts: `[127.0.0.1]:${sshd.port} ${type} ${blob}` }),
         collector(),
@@ -549,6 +552,7 @@ describe('AnsibleRunner against the real ansible-runner', () => {
       // the reason in most runs, but under load ansible (pipelining) may only see the closed pipe
       expect(result.reason).toMatch(/host key|REMOTE HOST IDENTIFICATION|Broken pipe/i);
       expect(result.hosts.sim1).toMatchObject({ unreachable: 1 });
+      expect(await logins()).toBe(loginsBefore); // ssh gave up before authenticating
       const none = await runner().start(
         job('ssh.yml', { inventory: sshInventory(), sshPrivateKey: sshd.clientPrivateKey }),
         collector(),
@@ -556,6 +560,7 @@ describe('AnsibleRunner against the real ansible-runner', () => {
       log('ssh no known host', none);
       expect(none.status).toBe('failed');
       expect(none.hosts.sim1).toMatchObject({ unreachable: 1 });
+      expect(await logins()).toBe(loginsBefore);
     }, 90_000);
   });
 });

@@ -15,6 +15,8 @@ export interface LoopbackSshd {
   knownHostsLine: string;
   /** The user to log in as (the user running the tests). */
   user: string;
+  /** sshd's log so far (INFO: "Accepted publickey for …" per login). */
+  log(): Promise<string>;
   /** Stops sshd and deletes its directory (keys included). */
   stop(): Promise<void>;
 }
@@ -102,6 +104,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
           user,
           clientPrivateKey,
           knownHostsLine: `[127.0.0.1]:${port} ${hostPub[0]} ${hostPub[1]}`,
+          log: () => readFile(join(dir, 'sshd.log'), 'utf8').catch(() => ''),
           stop: async () => {
             try {
               process.kill(sshdPid, 'SIGTERM');
