@@ -424,10 +424,14 @@ describe('AnsibleRunner against the real ansible-runner', () => {
     const keyPath = join(scratch, 'k1');
     await execFileAsync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'hf-test', '-f', keyPath]);
     const key = await readFile(keyPath, 'utf8');
-    let seen: { pdd: string; keyMode: number; files: string[] } | null = null;
+    const keyBody = key.split('\n')[1];
+    let seen: { pdd: string; keyMode: number; files: string[]; copies: string[] } | null = null;
     const r = runner({
       beforeCleanup: async (pdd) => {
-        seen = { pdd, keyMode: (await stat(join(pdd, 'env', 'ssh_key'))).mode & 0o777, files: await listFiles(pdd) };
+        const files = await listFiles(pdd);
+        const copies: string[] = [];
+        for (const f of files) if ((await readFile(f, 'utf8').catch(() => '')).includes(keyBody)) copies.push(f.slice(pdd.length + 1));
+        seen = { pdd, keyMode: (await stat(join(pdd, 'env', 'ssh_key'))).mode & 0o777, files, copies };
         expect((await stat(pdd)).mode & 0o777).toBe(0o700);
       },
     });
@@ -435,14 +439,15 @@ describe('AnsibleRunner against the real ansible-runner', () => {
     log('with key', result);
     expect(result.status).toBe('successful');
     expect(seen).not.toBeNull();
-    const { pdd, keyMode, files } = seen!;
+    const { pdd, keyMode, files, copies } = seen!;
     expect(keyMode).toBe(0o600);
+    expect(copies).toEqual(['env/ssh_key']); // runner hands it to ssh-agent through a FIFO: no other copy
     expect(files.every((f) => !/\/inventory\/.*/.test(f) || f.endsWith('hosts.json'))).toBe(true);
     expect(files.some((f) => f.includes('env/cmdline'))).toBe(false);
     await expect(lstat(join(pdd, 'env', 'ssh_key'))).rejects.toThrow(/ENOENT/);
     await expect(lstat(pdd)).rejects.toThrow(/ENOENT/);
     await expectBaseDirEmpty();
-    expect(JSON.stringify(result)).not.toContain(key.split('\n')[1]);
+    expect(JSON.stringify(result)).not.toContain(keyBody);
   }, 60_000);
 
   it('never passes the service environment to the run: a secret env var appears nowhere it wrote or reported', async () => {
