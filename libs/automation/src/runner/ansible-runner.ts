@@ -15,7 +15,7 @@ import type {
 import { EventBatcher } from './event-batcher.js';
 import { assertJobShape, preparePrivateDataDir, type PrivateDataDir } from './private-data-dir.js';
 import { killProcessesMatching } from './process-sweep.js';
-import { parseEventLine, toRunnerEvent } from './runner-events.js';
+import { isRunnerNoise, parseEventLine, toRunnerEvent } from './runner-events.js';
 import { mapOutcome, RunSummary } from './run-summary.js';
 import { TailBuffer } from './tail-buffer.js';
 
@@ -276,7 +276,7 @@ export class AnsibleRunner {
       if ('event' in parsed) {
         if (!seen.has(parsed.event.counter) && parsed.event.stdout !== '') output.append(`${parsed.event.stdout}\n`);
         accept(parsed.event);
-      } else {
+      } else if (!isRunnerNoise(parsed.raw)) {
         summary.addRawLine(parsed.raw);
         output.append(`${parsed.raw}\n`);
       }

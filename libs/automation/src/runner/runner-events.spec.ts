@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseCreated, parseEventLine, stripAnsi, toRunnerEvent } from './runner-events.js';
+import { isRunnerNoise, parseCreated, parseEventLine, stripAnsi, toRunnerEvent } from './runner-events.js';
 
 const fixture = (name: string): string[] =>
   readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8').split('\n').filter((l) => l !== '');
@@ -45,6 +45,11 @@ describe('runner event lines', () => {
     const event = toRunnerEvent(JSON.parse(line))!;
     expect(event).toMatchObject({ event: 'verbose', counter: 1, host: null, task: null, data: {} });
     expect(event.stdout).toMatch(/^ERROR!/);
+  });
+
+  it('tells ssh-add announcing the run key (runner plumbing) from output', () => {
+    expect(isRunnerNoise('Identity added: /tmp/r/rAbc/artifacts/id/ssh_key_data (hf-test-client)')).toBe(true);
+    expect(isRunnerNoise('ERROR! Identity added: something else')).toBe(false);
   });
 
   it('keeps explicit zones and strips ANSI', () => {

@@ -54,3 +54,8 @@ export function parseEventLine(line: string): { event: RunnerEvent } | { raw: st
   }
   return { raw: stripAnsi(line).trimEnd() };
 }
+
+/** Plain lines that are runner's plumbing, not the run's output (ssh-add announcing the run's key). */
+export function isRunnerNoise(raw: string): boolean {
+  return /^Identity added: \S*ssh_key_data\b/.test(raw);
+}

@@ -535,6 +535,7 @@ describe('AnsibleRunner against the real ansible-runner', () => {
       expect(result.status).toBe('successful');
       expect(result.hosts.sim1).toMatchObject({ ok: 2, changed: 1, failed: 0, unreachable: 0 });
       expect(result.stdout).toContain('Gathering Facts');
+      expect(result.stdout).not.toContain('Identity added');
       expect(await sshd.log()).toMatch(/Accepted publickey for \S+ from 127\.0\.0\.1/);
       await expectBaseDirEmpty();
       expect(await processesWith(baseDir)).toEqual([]); // the ControlPersist master went with the run
