@@ -99,6 +99,15 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
         const hostPub = (await readFile(join(dir, 'host_ed25519.pub'), 'utf8')).trim().split(/\s+/);
         const clientPrivateKey = await readFile(join(dir, 'client_ed25519'), 'utf8');
         const sshdPid = pid;
+        // a suite that dies or times out before stop() must not leave sshd behind
+        const killOnExit = (): void => {
+          try {
+            process.kill(sshdPid, 'SIGTERM');
+          } catch {
+            // gone
+          }
+        };
+        process.once('exit', killOnExit);
         return {
           port,
           user,
@@ -106,6 +115,7 @@ export async function startLoopbackSshd(): Promise<LoopbackSshd> {
           knownHostsLine: `[127.0.0.1]:${port} ${hostPub[0]} ${hostPub[1]}`,
           log: () => readFile(join(dir, 'sshd.log'), 'utf8').catch(() => ''),
           stop: async () => {
+            process.removeListener('exit', killOnExit);
             try {
               process.kill(sshdPid, 'SIGTERM');
             } catch {
