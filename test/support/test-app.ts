@@ -23,7 +23,9 @@ export interface TestAppOptions {
 /** The real application on a fresh SQLite file (or DATABASE_URL when given), quiet. */
 export async function startTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'hf-e2e-'));
-  const config = loadAppConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error', ...env });
+  // Each app its own short run directory: a start sweeps orphans of its directory only.
+  const workDir = mkdtempSync('/tmp/hf-runs-');
+  const config = loadAppConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error', HYBRIDFORMS_RUN_WORK_DIR: workDir, ...env });
   const app = await createApp(config, { secretBox: options.secretBox ?? SecretBox.fromEncoded(SecretBox.generateEncodedKey()), logger: false });
   await app.init();
   return {
@@ -34,6 +36,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
     close: async () => {
       await app.close();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      rmSync(workDir, { recursive: true, force: true });
     },
   };
 }

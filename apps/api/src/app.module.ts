@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CoreModule, type AppConfig, type SecretBox } from '@hybridforms/core';
+import { AutomationModule } from '@hybridforms/automation';
 import { InventoryDiscoveryModule } from '@hybridforms/discovery';
 import {
   DiskEntity,
@@ -18,6 +19,9 @@ import {
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
 import { AppConfigModule } from './app-config.module.js';
+import { MachineCredentialsController } from './automation/machine-credentials.controller.js';
+import { PlaybookRunsController } from './automation/playbook-runs.controller.js';
+import { PlaybooksController } from './automation/playbooks.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { InventoryController } from './inventory/inventory.controller.js';
 import { VmsController } from './inventory/vms.controller.js';
@@ -37,11 +41,12 @@ export class AppModule {
         PersistenceModule.forRoot({ databaseUrl: config.database.url, dataDir: config.database.dataDir }),
         TypeOrmModule.forFeature([VmEntity, NicEntity, DiskEntity, HostEntity, ImageEntity, NetworkEntity, RefreshEntity, VmChangeEntity]),
         InventoryDiscoveryModule,
+        AutomationModule,
         // Provider plugins: one import each; the registry discovers them.
         AzureProviderModule,
         HyperVProviderModule,
       ],
-      controllers: [HealthController, ProvidersController, RefreshesController, VmsController, InventoryController, EventsController, MetricsController],
+      controllers: [HealthController, ProvidersController, RefreshesController, VmsController, InventoryController, EventsController, MetricsController, PlaybooksController, MachineCredentialsController, PlaybookRunsController],
       providers: [VmQueryRepository, InventoryQueryRepository],
     };
   }

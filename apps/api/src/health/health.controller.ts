@@ -1,14 +1,24 @@
-import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
+import { AnsibleRunner, type RunnerAvailability } from '@hybridforms/automation';
+import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
 
-/** Liveness and readiness: the process answers, and the database answers it. No auth. */
+/**
+ * Liveness and readiness: the process answers, and the database answers it. Automation (Debian's
+ * ansible-runner) is reported too; without it inventory still works, so it does not fail readiness. No auth.
+ */
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private automation: Promise<RunnerAvailability> | null = null;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   @Get()
   async health(@Res({ passthrough: true }) response: Response) {
@@ -20,8 +30,12 @@ export class HealthController {
     } catch (error) {
       database = { status: 'down', driver: this.dataSource.options.type, error: (error as Error).message };
     }
+    // The runner's presence changes only with a package install: checked once per process.
+    this.automation ??= AnsibleRunner.check(this.config.automation.runnerPath);
+    const runner = await this.automation;
+    const automation = runner.available ? { status: 'up', version: runner.version } : { status: 'down', error: runner.problem };
     const ok = database.status === 'up';
     response.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: ok ? 'ok' : 'error', checks: { database } };
+    return { status: ok ? 'ok' : 'error', checks: { database, automation } };
   }
 }

@@ -19,11 +19,11 @@ describe('loadAppConfig', () => {
     expect(config.refresh.defaultIntervalSeconds).toBe(120);
   });
 
-  it('reads the automation settings: catalog directories from the project, work dir under DATA_DIR, an SSH target', () => {
+  it('reads the automation settings: catalog directories from the project, a short work dir, an SSH target', () => {
     const defaults = loadAppConfig({ DATA_DIR: '/tmp/hf-data' });
     expect(defaults.automation.playbookDirs).toHaveLength(1);
     expect(defaults.automation.playbookDirs[0]).toMatch(/\/config\/playbooks$/);
-    expect(defaults.automation.workDir).toBe('/tmp/hf-data/runs');
+    expect(defaults.automation.workDir).toMatch(/hybridforms-runs$/);
     expect(defaults.automation.sshTarget).toBeNull();
     const custom = loadAppConfig({ HYBRIDFORMS_PLAYBOOK_DIRS: '/srv/playbooks, /opt/more', HYBRIDFORMS_AUTOMATION_SSH_TARGET: '127.0.0.1:2222' });
     expect(custom.automation.playbookDirs).toEqual(['/srv/playbooks', '/opt/more']);

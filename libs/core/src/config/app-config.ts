@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The typed configuration every process reads once at start-up. */
@@ -31,7 +32,7 @@ export interface AppConfig {
     /** Absolute directories of the playbook catalog. */
     playbookDirs: string[];
     runnerPath: string;
-    /** Where runs' private data directories live (0700; removed after each run). */
+    /** Where runs' private data directories live (0700; removed after each run). Short: SSH control sockets live below it. */
     workDir: string;
     concurrency: number;
     defaultTimeoutSeconds: number;
@@ -87,6 +88,7 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_METRIC_DAILY_DAYS: 'metrics.dailyRetentionDays',
   HYBRIDFORMS_PLAYBOOK_DIRS: 'automation.playbookDirs',
   HYBRIDFORMS_ANSIBLE_RUNNER: 'automation.runnerPath',
+  HYBRIDFORMS_RUN_WORK_DIR: 'automation.workDir',
   HYBRIDFORMS_RUN_CONCURRENCY: 'automation.concurrency',
   HYBRIDFORMS_RUN_TIMEOUT_SECONDS: 'automation.defaultTimeoutSeconds',
   HYBRIDFORMS_AUTOMATION_SSH_TARGET: 'automation.sshTarget',
@@ -171,7 +173,7 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
     automation: {
       playbookDirs: read.stringList('automation.playbookDirs').map((dir) => resolve(projectRoot(), dir)),
       runnerPath: read.string('automation.runnerPath'),
-      workDir: resolve(read.optionalString('automation.workDir') ?? resolve(read.string('database.dataDir'), 'runs')),
+      workDir: resolve(read.optionalString('automation.workDir') ?? join(tmpdir(), 'hybridforms-runs')),
       concurrency: read.int('automation.concurrency', 1, 64),
       defaultTimeoutSeconds: read.int('automation.defaultTimeoutSeconds', 10, 7 * 24 * 3600),
       maxTimeoutSeconds: read.int('automation.maxTimeoutSeconds', 10, 7 * 24 * 3600),

@@ -1,0 +1,89 @@
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { PLAYBOOK_RUN_STATUSES, type PlaybookRunStatus } from '@hybridforms/persistence';
+import { ArrayMaxSize, ArrayMinSize, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { PageQueryDto } from '../common/list-query.dto.js';
+import { VmFilterQueryDto } from '../inventory/vm-list-query.dto.js';
+
+export class CreateMachineCredentialDto {
+  @ApiProperty({ example: 'rhel-ops' })
+  @IsString()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$/, { message: 'name must be 1-128 letters, digits, spaces, dots, dashes or underscores' })
+  name: string;
+
+  @ApiProperty({ example: 'cloud-user', description: 'The SSH user runs log in as' })
+  @Matches(/^[a-z_][a-z0-9_.-]{0,63}\$?$/i, { message: 'username must be a POSIX user name' })
+  username: string;
+
+  @ApiProperty({ description: 'Unencrypted OpenSSH or PEM private key; write-only, never returned', writeOnly: true })
+  @IsString()
+  @Length(64, 16_384)
+  privateKey: string;
+
+  @ApiPropertyOptional({ description: 'known_hosts lines the runs check host keys against' })
+  @IsOptional()
+  @IsString()
+  @Length(0, 262_144)
+  knownHosts?: string;
+}
+
+export class UpdateMachineCredentialDto extends PartialType(CreateMachineCredentialDto) {}
+
+/** The targets of a run: VM ids, or the same filters as GET /vms. */
+export class RunTargetsDto {
+  @ApiPropertyOptional({ type: [String], format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all', { each: true })
+  @ArrayMinSize(1)
+  @ArrayMaxSize(10_000)
+  vmIds?: string[];
+
+  @ApiPropertyOptional({ type: () => VmFilterQueryDto, description: 'The same filters as GET /vms' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => VmFilterQueryDto)
+  selector?: VmFilterQueryDto;
+}
+
+export class CreatePlaybookRunDto {
+  @ApiProperty({ description: 'A playbook id of GET /playbooks', example: 'playbooks/rhel/gather-facts.yml' })
+  @IsString()
+  @Length(1, 512)
+  playbook: string;
+
+  @ApiProperty({ type: () => RunTargetsDto })
+  @ValidateNested()
+  @Type(() => RunTargetsDto)
+  targets: RunTargetsDto;
+
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  credentialId: string;
+
+  @ApiPropertyOptional({ description: 'A JSON object; every string reaches Ansible as unsafe (never templated); no ansible_* names' })
+  @IsOptional()
+  @IsObject()
+  extraVars?: Record<string, unknown>;
+
+  @ApiPropertyOptional({ description: 'Host pattern (inventory names, groups, `!`/`&` prefixes)' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
+  limit?: string;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 3600)
+  timeoutSeconds?: number;
+}
+
+export class RunEventsQueryDto extends PageQueryDto {}
+
+export class RunListQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: PLAYBOOK_RUN_STATUSES })
+  @IsOptional()
+  @IsIn([...PLAYBOOK_RUN_STATUSES])
+  status?: PlaybookRunStatus;
+}

@@ -1,0 +1,315 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, MoreThan, Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { APP_CONFIG, BadInputError, ConflictError, NotFoundError, type AppConfig } from '@hybridforms/core';
+import {
+  FINISHED_RUN_STATUSES,
+  NicEntity,
+  PlaybookRunEntity,
+  PlaybookRunEventEntity,
+  ProviderEntity,
+  VmEntity,
+  VmQueryRepository,
+  paginate,
+  type Page,
+  type PlaybookRunStatus,
+  type VmFilter,
+} from '@hybridforms/persistence';
+import { PlaybookCatalog } from '../catalog/playbook.catalog.js';
+import { MachineCredentialsService } from '../credentials/machine-credentials.service.js';
+import { buildInventory } from '../inventory/dynamic-inventory.builder.js';
+import { AnsibleRunner } from '../runner/ansible-runner.js';
+import type { AnsibleInventory, RunnerEvent, RunnerHandle } from '../runner/ansible-runner.types.js';
+import { validateExtraVars, validateLimit } from '../validation/run-input.validator.js';
+import { RunEventStream } from './run-event.stream.js';
+
+export interface PlaybookRunRequest {
+  /** A catalog id (GET /playbooks). */
+  playbook: string;
+  targets: { vmIds: string[] } | { selector: VmFilter };
+  credentialId: string;
+  extraVars?: unknown;
+  limit?: string;
+  timeoutSeconds?: number;
+  trigger?: 'api' | 'rule';
+}
+
+const OWNER = `${hostname()}:${process.pid}`;
+const EVENT_INSERT_CHUNK = 100;
+
+/**
+ * Playbook runs: a request is checked (catalog playbook, credential, targets, extra vars, limit)
+ * and stored queued with the inventory generated from the database; at most
+ * `automation.concurrency` run at once in this process, the rest wait in order; each run's job
+ * events are stored in batches as they come and published live; the outcome is recorded.
+ */
+@Injectable()
+export class PlaybookRunService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(PlaybookRunService.name);
+  private readonly waiting: string[] = [];
+  private readonly handles = new Map<string, RunnerHandle>();
+  private readonly work = new Map<string, Promise<void>>();
+  private readonly canceled = new Set<string>();
+  private stopping = false;
+
+  constructor(
+    @InjectRepository(PlaybookRunEntity) private readonly runs: Repository<PlaybookRunEntity>,
+    @InjectRepository(PlaybookRunEventEntity) private readonly events: Repository<PlaybookRunEventEntity>,
+    @InjectRepository(VmEntity) private readonly vms: Repository<VmEntity>,
+    @InjectRepository(NicEntity) private readonly nics: Repository<NicEntity>,
+    @InjectRepository(ProviderEntity) private readonly providers: Repository<ProviderEntity>,
+    private readonly vmQueries: VmQueryRepository,
+    private readonly catalog: PlaybookCatalog,
+    private readonly credentials: MachineCredentialsService,
+    private readonly runner: AnsibleRunner,
+    private readonly stream: RunEventStream,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    // One process runs the runs it started: whatever was running died with the last process.
+    const interrupted = await this.runs.find({ where: { status: 'running' } });
+    for (const run of interrupted) {
+      await this.finish(run.id, 'error', { reason: `the service stopped while this run was running (${run.owner ?? 'unknown process'}); it was not run again` });
+    }
+    if (interrupted.length > 0) this.logger.warn(`marked ${interrupted.length} interrupted playbook run(s) as error`);
+    await AnsibleRunner.sweepOrphans(this.config.automation.workDir).catch((error: Error) => this.logger.warn(`orphan sweep failed: ${error.message}`));
+    const queued = await this.runs.find({ where: { status: 'queued' }, order: { requestedAt: 'ASC' } });
+    for (const run of queued) this.dispatch(run.id);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.waiting.length = 0;
+    await Promise.allSettled([...this.handles.values()].map((handle) => handle.cancel()));
+    await Promise.allSettled([...this.work.values()]);
+  }
+
+  async request(input: PlaybookRunRequest): Promise<PlaybookRunEntity> {
+    const playbook = await this.catalog.resolve(input.playbook);
+    const extraVars = validateExtraVars(input.extraVars ?? {});
+    const limit = input.limit === undefined ? null : validateLimit(input.limit);
+    const timeoutSeconds = input.timeoutSeconds ?? this.config.automation.defaultTimeoutSeconds;
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > this.config.automation.maxTimeoutSeconds) {
+      throw new BadInputError(`timeoutSeconds: must be an integer from 1 to ${this.config.automation.maxTimeoutSeconds}`);
+    }
+    const credential = await this.credentials.get(input.credentialId).catch((error: unknown) => {
+      if (error instanceof NotFoundError) throw new BadInputError(`credentialId: no machine credential ${input.credentialId}`);
+      throw error;
+    });
+    const selected = await this.selectVms(input.targets);
+    const built = buildInventory(selected, {
+      addressPolicy: Object.fromEntries(selected.map((vm) => [vm.providerId, this.config.automation.providerAddress[vm.providerName] ?? this.config.automation.defaultAddress])),
+      hostVars: { ansible_user: credential.username },
+      ...(this.config.automation.sshTarget ? { mapAddress: () => this.config.automation.sshTarget! } : {}),
+    });
+    if (built.hosts.length === 0) {
+      const reasons = built.skipped.map((s) => `${s.name}: ${s.reason}`).join(', ');
+      throw new BadInputError(`targets: no VM of the selection can be reached${reasons ? ` (${reasons})` : ''}`);
+    }
+    const run = this.runs.create({
+      id: randomUUID(),
+      playbook: playbook.id,
+      status: 'queued',
+      credentialId: credential.id,
+      targets: input.targets as Record<string, unknown>,
+      inventory: built.inventory as unknown as Record<string, unknown>,
+      hosts: built.hosts,
+      skipped: built.skipped,
+      extraVars,
+      limit,
+      timeoutSeconds,
+      trigger: input.trigger ?? 'api',
+      requestedAt: new Date(),
+      startedAt: null,
+      finishedAt: null,
+      rc: null,
+      reason: null,
+      hostSummary: {},
+      eventCount: 0,
+      stdout: null,
+      owner: null,
+    });
+    await this.runs.insert(run as QueryDeepPartialEntity<PlaybookRunEntity>);
+    this.logger.log(`playbook run ${run.id} of ${playbook.id} queued for ${built.hosts.length} host(s), ${built.skipped.length} skipped`);
+    this.dispatch(run.id);
+    return run;
+  }
+
+  /** Newest first, keyset-paginated; optionally of one status. */
+  list(page: { limit: number; cursor?: string; status?: PlaybookRunStatus }): Promise<Page<PlaybookRunEntity>> {
+    const qb = this.runs.createQueryBuilder('run');
+    if (page.status) qb.andWhere('run.status = :status', { status: page.status });
+    return paginate(qb, 'run', { property: 'requestedAt', descending: true }, page.limit, page.cursor);
+  }
+
+  async get(id: string): Promise<PlaybookRunEntity> {
+    const run = await this.runs.findOneBy({ id });
+    if (!run) throw new NotFoundError(`playbook run ${id} not found`);
+    return run;
+  }
+
+  /** A page of the run's events in order; the cursor is the last counter seen. */
+  async eventsOf(id: string, page: { limit: number; afterCounter?: number }): Promise<{ items: PlaybookRunEventEntity[]; nextCursor: string | null }> {
+    await this.get(id);
+    const items = await this.events.find({
+      where: { runId: id, ...(page.afterCounter !== undefined ? { counter: MoreThan(page.afterCounter) } : {}) },
+      order: { counter: 'ASC' },
+      take: page.limit + 1,
+    });
+    const more = items.length > page.limit;
+    const shown = items.slice(0, page.limit);
+    return { items: shown, nextCursor: more ? String(shown[shown.length - 1].counter) : null };
+  }
+
+  /** Every stored event after a counter (a live watcher's replay), in order. */
+  eventsAfter(id: string, afterCounter: number): Promise<PlaybookRunEventEntity[]> {
+    return this.events.find({ where: { runId: id, counter: MoreThan(afterCounter) }, order: { counter: 'ASC' } });
+  }
+
+  /** Stops a queued run at once, a running one through its process group; a finished one is a conflict. */
+  async cancel(id: string): Promise<PlaybookRunEntity> {
+    const run = await this.get(id);
+    if (FINISHED_RUN_STATUSES.includes(run.status)) throw new ConflictError(`playbook run ${id} has already ended (${run.status})`);
+    this.canceled.add(id);
+    const index = this.waiting.indexOf(id);
+    if (index >= 0) this.waiting.splice(index, 1);
+    const dequeued = await this.runs.update({ id, status: 'queued' }, { status: 'canceled', finishedAt: new Date(), reason: 'canceled before it started' });
+    if (dequeued.affected) {
+      this.stream.end(id);
+      return this.get(id);
+    }
+    await this.handles.get(id)?.cancel();
+    await this.work.get(id);
+    return this.get(id);
+  }
+
+  /** Resolves when nothing is waiting or running (tests, the demo). */
+  async idle(): Promise<void> {
+    while (this.work.size > 0 || this.waiting.length > 0) await Promise.race([...this.work.values()]);
+  }
+
+  private dispatch(id: string): void {
+    if (this.stopping || this.work.has(id) || this.waiting.includes(id)) return;
+    this.waiting.push(id);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (!this.stopping && this.work.size < this.config.automation.concurrency && this.waiting.length > 0) {
+      const id = this.waiting.shift()!;
+      const work = this.run(id)
+        .catch((error: Error) => this.logger.error(`playbook run ${id} crashed: ${error.message}`))
+        .finally(() => {
+          this.work.delete(id);
+          this.pump();
+        });
+      this.work.set(id, work);
+    }
+  }
+
+  private async run(id: string): Promise<void> {
+    const claimed = await this.runs.update({ id, status: 'queued' }, { status: 'running', startedAt: new Date(), owner: OWNER });
+    if (!claimed.affected) return;
+    const run = await this.get(id);
+    try {
+      const playbook = await this.catalog.resolve(run.playbook);
+      if (!run.credentialId) throw new Error('its machine credential was deleted');
+      const { credential, secret } = await this.credentials.secretOf(run.credentialId);
+      const handle = this.runner.start(
+        {
+          id,
+          projectDir: playbook.directory,
+          playbook: playbook.path,
+          inventory: run.inventory as unknown as AnsibleInventory,
+          extraVars: run.extraVars,
+          limit: run.limit ?? undefined,
+          sshPrivateKey: secret.privateKey,
+          knownHosts: credential.knownHosts ?? undefined,
+          timeoutSeconds: run.timeoutSeconds,
+        },
+        { onEvents: (events) => this.storeEvents(id, events) },
+      );
+      this.handles.set(id, handle);
+      if (this.canceled.has(id)) void handle.cancel();
+      const result = await handle.done;
+      await this.finish(id, this.canceled.has(id) ? 'canceled' : result.status, {
+        rc: result.rc,
+        reason: result.reason,
+        hostSummary: result.hosts,
+        stdout: result.stdout,
+        startedAt: result.startedAt,
+      });
+      this.logger.log(`playbook run ${id} ${result.status}${result.reason ? `: ${result.reason}` : ''}`);
+    } catch (error) {
+      await this.finish(id, 'error', { reason: (error as Error).message });
+    } finally {
+      this.handles.delete(id);
+      this.canceled.delete(id);
+    }
+  }
+
+  private async storeEvents(runId: string, events: RunnerEvent[]): Promise<void> {
+    const rows: PlaybookRunEventEntity[] = events.map((event) => ({
+      runId,
+      counter: event.counter,
+      uuid: event.uuid,
+      event: event.event.slice(0, 64),
+      created: event.created,
+      host: event.host?.slice(0, 255) ?? null,
+      task: event.task?.slice(0, 1024) ?? null,
+      stdout: event.stdout,
+      data: event.data,
+    }));
+    for (let i = 0; i < rows.length; i += EVENT_INSERT_CHUNK) {
+      await this.events
+        .createQueryBuilder()
+        .insert()
+        .values(rows.slice(i, i + EVENT_INSERT_CHUNK) as QueryDeepPartialEntity<PlaybookRunEventEntity>[])
+        .orIgnore()
+        .execute();
+    }
+    await this.runs.increment({ id: runId }, 'eventCount', rows.length);
+    this.stream.publish(runId, rows);
+  }
+
+  private async finish(id: string, status: PlaybookRunStatus, fields: Partial<Pick<PlaybookRunEntity, 'rc' | 'reason' | 'hostSummary' | 'stdout' | 'startedAt'>>): Promise<void> {
+    await this.runs.update({ id }, { ...fields, status, finishedAt: new Date(), reason: fields.reason?.slice(0, 1024) ?? null } as QueryDeepPartialEntity<PlaybookRunEntity>);
+    this.stream.end(id);
+  }
+
+  /** The VMs of the targets with what the inventory needs (addresses per kind, provider name). */
+  private async selectVms(targets: PlaybookRunRequest['targets']) {
+    let rows: VmEntity[];
+    if ('vmIds' in targets) {
+      rows = await this.vms.findBy({ id: In(targets.vmIds) });
+      const missing = targets.vmIds.filter((id) => !rows.some((vm) => vm.id === id));
+      if (missing.length > 0) throw new BadInputError(`targets.vmIds: no such VM: ${missing.join(', ')}`);
+    } else {
+      rows = await this.vmQueries.select(targets.selector);
+    }
+    const nics = rows.length > 0 ? await this.nics.findBy({ vmId: In(rows.map((vm) => vm.id)) }) : [];
+    const providerNames = new Map((await this.providers.find({ select: { id: true, name: true } })).map((p) => [p.id, p.name]));
+    return rows.map((vm) => {
+      const own = nics.filter((nic) => nic.vmId === vm.id).sort((a, b) => Number(b.primary) - Number(a.primary));
+      return {
+        id: vm.id,
+        name: vm.name,
+        nativeId: vm.nativeId,
+        providerId: vm.providerId,
+        providerName: providerNames.get(vm.providerId) ?? vm.providerId,
+        location: vm.location,
+        osFamily: vm.osFamily,
+        osVersion: vm.osVersion,
+        licenseModel: vm.licenseModel,
+        powerState: vm.powerState,
+        archivedAt: vm.archivedAt,
+        privateIps: own.flatMap((nic) => nic.privateIps),
+        publicIps: own.flatMap((nic) => nic.publicIps),
+      };
+    });
+  }
+}
