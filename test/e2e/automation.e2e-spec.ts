@@ -4,9 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { startLoopbackSshd, type LoopbackSshd } from '../../libs/automation/src/runner/testing/index.js';
 import { PlaybookRunEntity } from '@hybridforms/persistence';
-import { AzureSimulator } from '@hybridforms/testing';
+import { AzureSimulator, startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 

@@ -79,3 +79,4 @@ export type {
   PsList,
   PsTimeSpan,
 } from './hyperv/hyperv-host-simulator.types.js';
+export { startLoopbackSshd, type LoopbackSshd } from './ssh/loopback-sshd.js';

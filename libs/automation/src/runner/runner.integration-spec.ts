@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { AnsibleRunner, type AnsibleRunnerOptions } from './ansible-runner.js';
 import type { AnsibleInventory, RunnerEvent, RunnerJob, RunnerResult } from './ansible-runner.types.js';
 import { findProcesses } from './process-sweep.js';
-import { startLoopbackSshd, type LoopbackSshd } from './testing/loopback-sshd.js';
+import { startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
 
 const execFileAsync = promisify(execFile);
 

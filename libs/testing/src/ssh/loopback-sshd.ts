@@ -48,8 +48,8 @@ async function waitForPidFile(path: string, timeoutMs: number): Promise<number> 
 }
 
 /**
- * Test harness: a real OpenSSH server on a free 127.0.0.1 port with freshly generated host and client
- * ed25519 keys in a 0700 temp dir (reference §7). Needs /usr/sbin/sshd (Debian openssh-server) and to
+ * A real OpenSSH server, the SSH target of simulated VMs in tests and the demo, on a free 127.0.0.1
+ * port with freshly generated host and client ed25519 keys in a 0700 temp dir (reference §7). Needs /usr/sbin/sshd (Debian openssh-server) and to
  * run as the user to log in as (root on the CI machines).
  */
 export async function startLoopbackSshd(): Promise<LoopbackSshd> {

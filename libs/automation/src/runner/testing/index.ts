@@ -1,1 +1,0 @@
-export { startLoopbackSshd, type LoopbackSshd } from './loopback-sshd.js';
