@@ -2,20 +2,22 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { ConfigError, loadAppConfig } from '@hybridforms/core';
 import { createApp } from './app.factory.js';
-import { startDemo } from './demo/demo.bootstrap.js';
+import { prepareDemoConfig, startDemo } from './demo/demo.bootstrap.js';
 
 async function main(): Promise<void> {
   const demo = process.argv.includes('--demo');
-  const config = loadAppConfig();
+  const loaded = loadAppConfig();
+  const { config, sshd } = demo ? await prepareDemoConfig(loaded) : { config: loaded, sshd: null };
   const app = await createApp(config);
   const logger = new Logger('Hybridforms');
-  if (demo) await startDemo(app);
+  if (demo) await startDemo(app, sshd);
   await app.listen(config.http.port, config.http.host);
   logger.log(`API listening on http://localhost:${config.http.port}/api/v1 (OpenAPI at /docs, health at /health)`);
   if (demo) {
     logger.log(`try: curl 'localhost:${config.http.port}/api/v1/vms?osFamily=rhel'`);
     logger.log(`     curl 'localhost:${config.http.port}/api/v1/events?limit=20'   (live: curl -N localhost:${config.http.port}/api/v1/events/stream)`);
     logger.log(`     curl 'localhost:${config.http.port}/api/v1/metrics/summary?osFamily=rhel'`);
+    logger.log(`     curl 'localhost:${config.http.port}/api/v1/playbook-runs'   (then /playbook-runs/<id>/events, /stdout)`);
   }
 }
 

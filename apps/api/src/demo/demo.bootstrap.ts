@@ -1,10 +1,28 @@
+import { existsSync } from 'node:fs';
 import { Logger, type INestApplication } from '@nestjs/common';
+import ssh2 from 'ssh2';
+import { MachineCredentialsService, PlaybookRunService } from '@hybridforms/automation';
+import type { AppConfig } from '@hybridforms/core';
+import { VmQueryRepository } from '@hybridforms/persistence';
 import { InProcessRefreshDispatcher, ProvidersService, RefreshService, TelemetryScheduler } from '@hybridforms/discovery';
-import { AzureSimulator, HyperVHostSimulator } from '@hybridforms/testing';
+import { AzureSimulator, HyperVHostSimulator, startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
 import { DemoScenario } from './demo.scenario.js';
 
 const DEMO_AZURE = 'demo-azure';
 const DEMO_HYPERV = 'demo-hyperv';
+const DEMO_CREDENTIAL = 'demo-ssh';
+const SSHD = '/usr/sbin/sshd';
+
+/**
+ * The demo's SSH target, started before the app so its config can point at it: simulated VMs have
+ * no real addresses, so every VM address maps to an OpenSSH server on a loopback port, when the
+ * machine has one (Debian's openssh-server). Without it, runs end with the hosts unreachable.
+ */
+export async function prepareDemoConfig(config: AppConfig): Promise<{ config: AppConfig; sshd: LoopbackSshd | null }> {
+  if (!existsSync(SSHD)) return { config, sshd: null };
+  const sshd = await startLoopbackSshd();
+  return { config: { ...config, automation: { ...config.automation, sshTarget: { host: '127.0.0.1', port: sshd.port } } }, sshd };
+}
 
 /**
  * `npm run demo`: a simulated Azure tenant (HTTPS) and a simulated Hyper-V host (SSH) served in
@@ -12,7 +30,7 @@ const DEMO_HYPERV = 'demo-hyperv';
  * first full refresh of each done before the API starts listening. Their events and metrics are
  * caught once at start (then on the usual schedule), and a scenario keeps changing VMs.
  */
-export async function startDemo(app: INestApplication): Promise<void> {
+export async function startDemo(app: INestApplication, sshd: LoopbackSshd | null): Promise<void> {
   const logger = new Logger('Demo');
   const vmCount = Number(process.env.DEMO_VM_COUNT ?? 48);
   const simulator = await AzureSimulator.start({
@@ -64,9 +82,35 @@ export async function startDemo(app: INestApplication): Promise<void> {
   await telemetry.pollEvents();
   await telemetry.captureMetrics();
   logger.log('demo: events and metrics caught once; polled every minute from now on');
+  await startDemoRun(app, sshd, logger);
   const churnSeconds = Number(process.env.DEMO_CHURN_SECONDS ?? 15);
   if (churnSeconds > 0) {
     new DemoScenario(simulator, hyperv).start(churnSeconds);
     logger.log(`demo: a scenario changes a simulated VM every ${churnSeconds} s (DEMO_CHURN_SECONDS=0 turns it off)`);
+  }
+}
+
+/** A machine credential for the simulated VMs, and one real run of the shipped gather-facts playbook. */
+async function startDemoRun(app: INestApplication, sshd: LoopbackSshd | null, logger: Logger): Promise<void> {
+  const credentials = app.get(MachineCredentialsService);
+  // Without an SSH server, a key nobody accepts: the run shows the hosts unreachable in its events.
+  const key = sshd?.clientPrivateKey ?? ssh2.utils.generateKeyPairSync('ed25519').private;
+  const input = { name: DEMO_CREDENTIAL, username: sshd?.user ?? 'cloud-user', privateKey: key, knownHosts: sshd?.knownHostsLine ?? null };
+  const existing = (await credentials.list()).find((credential) => credential.name === DEMO_CREDENTIAL);
+  const credential = existing ? await credentials.update(existing.id, input) : await credentials.create(input);
+  const targets = (await app.get(VmQueryRepository).select({ osFamily: ['rhel'], powerState: ['running'] })).slice(0, 3);
+  try {
+    const run = await app.get(PlaybookRunService).request({
+      playbook: 'playbooks/rhel/gather-facts.yml',
+      targets: { vmIds: targets.map((vm) => vm.id) },
+      credentialId: credential.id,
+      timeoutSeconds: 300,
+    });
+    logger.log(
+      `demo: playbook run ${run.id} (gather-facts on ${run.hosts.length} RHEL VMs) queued; ` +
+        (sshd ? `their SSH target is an OpenSSH server on 127.0.0.1:${sshd.port}` : 'no OpenSSH server on this machine (apt-get install openssh-server): its hosts will be unreachable'),
+    );
+  } catch (error) {
+    logger.warn(`demo: the playbook run could not start: ${(error as Error).message}`);
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
+// ssh2 is CommonJS: its default export, not named ones, under Node's ESM loader.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { utils as sshUtils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { Repository } from 'typeorm';
 import { BadInputError, ConflictError, NotFoundError, SECRET_BOX, type SecretBox } from '@hybridforms/core';
 import { MachineCredentialEntity } from '@hybridforms/persistence';
@@ -92,7 +93,7 @@ function normalizeKey(key: string): string {
 }
 
 function checkPrivateKey(key: string): void {
-  const parsed = sshUtils.parseKey(normalizeKey(key));
+  const parsed = ssh2.utils.parseKey(normalizeKey(key));
   const first = Array.isArray(parsed) ? parsed[0] : parsed;
   // Never echo the key: only what kind of problem it has.
   if (first instanceof Error) {

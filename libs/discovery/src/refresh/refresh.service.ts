@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -127,6 +128,8 @@ export class RefreshService {
     const heartbeat = setInterval(() => void this.touch(refreshId), Math.min(30, this.config.refresh.staleAfterSeconds / 3) * 1000);
     heartbeat.unref();
     const abort = new AbortController();
+    // One signal is shared by every concurrent SDK call of the collection (each adds a listener).
+    setMaxListeners(256, abort.signal);
     const timeout = setTimeout(() => abort.abort(new Error(`refresh timed out after ${this.config.refresh.timeoutSeconds}s`)), this.config.refresh.timeoutSeconds * 1000);
     timeout.unref();
     let secrets: unknown[] = [];
