@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
+import { EventCatcher } from '@hybridforms/discovery';
 import { PlaybookRunEntity } from '@hybridforms/persistence';
 import { AzureSimulator, startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
 import { azureProviderRequest } from '../support/provider-requests.js';
@@ -32,6 +33,7 @@ describe('Playbook runs end to end (API → run queue → ansible-runner → SSH
   let sshd: LoopbackSshd;
   let t: TestApp;
   let credentialId: string;
+  let providerId: string;
   let catalog: string;
   const dataDir = mkdtempSync(join(tmpdir(), 'hf-automation-'));
 
@@ -74,6 +76,7 @@ describe('Playbook runs end to end (API → run queue → ansible-runner → SSH
       { dataDir },
     );
     const created = await t.http().post('/api/v1/providers').send(azureProviderRequest(sim, 'azure')).expect(201);
+    providerId = created.body.id;
     await waitForRefresh(t, created.body.refreshId);
     const credential = await t
       .http()
@@ -214,20 +217,64 @@ describe('Playbook runs end to end (API → run queue → ansible-runner → SSH
     const canceled = await Promise.all(runs.slice(0, 2).map(async (r) => (await t.http().post(`/api/v1/playbook-runs/${r.id}/cancel`).expect(202)).body as Run));
     expect(canceled.map((r) => r.status)).toEqual(['canceled', 'canceled']);
     await t.http().post(`/api/v1/playbook-runs/${runs[0].id}/cancel`).expect(409);
-    // Nothing of ours is left on the controller: no runner, no ansible-playbook. (The module's
+    // Nothing of ours is left on the controller: no runner, no ansible-playbook of these runs. (The module's
     // `sleep` on the target — here this same machine, behind sshd — ends on its own, as on a real host.)
     const ours = readdirSync('/proc')
       .filter((pid) => /^\d+$/.test(pid))
       .filter((pid) => {
         try {
           const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-          return cmdline.includes(t.config.automation.workDir) || cmdline.includes('ansible-playbook');
+          // Every process of a run names its private data directory (under workDir) on its command line.
+          return cmdline.includes(t.config.automation.workDir);
         } catch {
           return false;
         }
       });
     expect(ours).toEqual([]);
     expect(readdirSync(t.config.automation.workDir)).toEqual([]);
+  }, RUN_MS);
+
+  it('fires a rule once for a burst of events about the same VM, and records which rule and event made the run', async () => {
+    const hello = (await t.http().get('/api/v1/playbooks').expect(200)).body.items.find((p: { id: string }) => p.id.endsWith('/hello.yml')).id;
+    await t.http().post('/api/v1/automation-rules').send({ name: 'bad', on: { type: 'vm.exploded' }, playbook: hello, credentialId }).expect(400);
+    await t.http().post('/api/v1/automation-rules').send({ name: 'bad', on: { type: 'vm.restarted' }, playbook: '../hello.yml', credentialId }).expect(400);
+    const rule = (
+      await t
+        .http()
+        .post('/api/v1/automation-rules')
+        .send({ name: 'hello-on-restart', on: { provider: providerId, type: 'vm.restarted', osFamily: 'rhel' }, playbook: hello, credentialId })
+        .expect(201)
+    ).body;
+    const [vm, other] = await vms('osFamily=rhel&powerState=running');
+    const simIdOf = (id: string) => sim.vmIds().find((simId) => simId.toLowerCase() === id)!;
+    const vmNative = (await t.http().get(`/api/v1/vms/${vm.id}`).expect(200)).body.nativeId as string;
+    const otherNative = (await t.http().get(`/api/v1/vms/${other.id}`).expect(200)).body.nativeId as string;
+    const ruleRuns = async () => ((await t.http().get('/api/v1/playbook-runs?limit=500').expect(200)).body.items as (Run & { trigger: string; ruleId: string; eventId: string; targets: { vmIds: string[] } })[]).filter((r) => r.trigger === 'rule');
+
+    // The first poll also takes in the simulator's history (no restarts in it).
+    for (let i = 0; i < 4; i++) sim.restartVm(simIdOf(vmNative));
+    expect(await t.app.get(EventCatcher).poll(providerId)).toMatchObject({ status: 'stored' });
+    const restarts = (await t.http().get(`/api/v1/vms/${vm.id}/events?type=vm.restarted`).expect(200)).body.items;
+    expect(restarts).toHaveLength(8);
+    let deadline = Date.now() + 10_000;
+    while ((await ruleRuns()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1000)); // anything else the burst might have fired
+    const fired = await ruleRuns();
+    expect(fired).toHaveLength(1);
+    expect(fired[0]).toMatchObject({ ruleId: rule.id, targets: { vmIds: [vm.id] } });
+    const event = (await t.http().get(`/api/v1/events/${fired[0].eventId}`).expect(200)).body;
+    expect(event).toMatchObject({ type: 'vm.restarted', vmId: vm.id });
+    expect((await waitForRun(fired[0].id)).status).toBe('successful');
+
+    // The cooldown is per VM: another VM's restart fires again.
+    sim.restartVm(simIdOf(otherNative));
+    await t.app.get(EventCatcher).poll(providerId);
+    deadline = Date.now() + 10_000;
+    while ((await ruleRuns()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const again = await ruleRuns();
+    expect(again).toHaveLength(2);
+    expect(again.map((r) => r.targets.vmIds[0]).sort()).toEqual([vm.id, other.id].sort());
+    await Promise.all(again.map((r) => waitForRun(r.id)));
   }, RUN_MS);
 
   it('marks a run left running by a dead process as error at the next start, and never runs it again', async () => {

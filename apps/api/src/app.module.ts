@@ -19,9 +19,11 @@ import {
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
 import { AppConfigModule } from './app-config.module.js';
+import { AutomationRulesController } from './automation/automation-rules.controller.js';
 import { MachineCredentialsController } from './automation/machine-credentials.controller.js';
 import { PlaybookRunsController } from './automation/playbook-runs.controller.js';
 import { PlaybooksController } from './automation/playbooks.controller.js';
+import { RuleTriggerBridge } from './automation/rule-trigger.bridge.js';
 import { HealthController } from './health/health.controller.js';
 import { InventoryController } from './inventory/inventory.controller.js';
 import { VmsController } from './inventory/vms.controller.js';
@@ -46,8 +48,8 @@ export class AppModule {
         AzureProviderModule,
         HyperVProviderModule,
       ],
-      controllers: [HealthController, ProvidersController, RefreshesController, VmsController, InventoryController, EventsController, MetricsController, PlaybooksController, MachineCredentialsController, PlaybookRunsController],
-      providers: [VmQueryRepository, InventoryQueryRepository],
+      controllers: [HealthController, ProvidersController, RefreshesController, VmsController, InventoryController, EventsController, MetricsController, PlaybooksController, MachineCredentialsController, PlaybookRunsController, AutomationRulesController],
+      providers: [VmQueryRepository, InventoryQueryRepository, RuleTriggerBridge],
     };
   }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
 import {
+  AutomationRuleEntity,
   DiskEntity,
   HostEntity,
   ImageEntity,
@@ -18,12 +19,15 @@ import { PlaybookCatalog } from './catalog/playbook.catalog.js';
 import { MachineCredentialsService } from './credentials/machine-credentials.service.js';
 import { AnsibleRunner } from './runner/ansible-runner.js';
 import { PlaybookRunService } from './runs/playbook-run.service.js';
+import { AutomationRuleEngine } from './rules/automation-rule.engine.js';
+import { AutomationRulesService } from './rules/automation-rules.service.js';
 import { RunEventStream } from './runs/run-event.stream.js';
 
-/** Playbook catalog, machine credentials and playbook runs through ansible-runner. */
+/** Playbook catalog, machine credentials, playbook runs through ansible-runner, and the rules that start runs on events. */
 @Module({
   imports: [
     TypeOrmModule.forFeature([
+      AutomationRuleEntity,
       MachineCredentialEntity,
       PlaybookRunEntity,
       PlaybookRunEventEntity,
@@ -47,8 +51,10 @@ import { RunEventStream } from './runs/run-event.stream.js';
     MachineCredentialsService,
     PlaybookRunService,
     RunEventStream,
+    AutomationRulesService,
+    AutomationRuleEngine,
     VmQueryRepository,
   ],
-  exports: [PlaybookCatalog, AnsibleRunner, MachineCredentialsService, PlaybookRunService, RunEventStream],
+  exports: [PlaybookCatalog, AnsibleRunner, MachineCredentialsService, PlaybookRunService, RunEventStream, AutomationRulesService, AutomationRuleEngine],
 })
 export class AutomationModule {}

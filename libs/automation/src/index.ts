@@ -9,3 +9,5 @@ export * from './catalog/playbook.catalog.js';
 export * from './catalog/playbook-yaml.inspector.js';
 export * from './inventory/dynamic-inventory.builder.js';
 export * from './validation/run-input.validator.js';
+export * from './rules/automation-rules.service.js';
+export * from './rules/automation-rule.engine.js';

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { PLAYBOOK_RUN_STATUSES, type PlaybookRunStatus } from '@hybridforms/persistence';
-import { ArrayMaxSize, ArrayMinSize, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { OS_FAMILIES, PROVIDER_EVENT_TYPES, type OsFamily, type ProviderEventType } from '@hybridforms/core';
+import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { PageQueryDto } from '../common/list-query.dto.js';
 import { VmFilterQueryDto } from '../inventory/vm-list-query.dto.js';
 
@@ -87,3 +88,65 @@ export class RunListQueryDto extends PageQueryDto {
   @IsIn([...PLAYBOOK_RUN_STATUSES])
   status?: PlaybookRunStatus;
 }
+
+export class RuleTriggerDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only events of this provider' })
+  @IsOptional()
+  @IsUUID()
+  provider?: string;
+
+  @ApiProperty({ enum: PROVIDER_EVENT_TYPES })
+  @IsIn([...PROVIDER_EVENT_TYPES])
+  type: ProviderEventType;
+
+  @ApiPropertyOptional({ enum: OS_FAMILIES, description: 'Only events about VMs of this OS family' })
+  @IsOptional()
+  @IsIn([...OS_FAMILIES])
+  osFamily?: OsFamily;
+}
+
+export class CreateAutomationRuleDto {
+  @ApiProperty({ example: 'facts-on-start' })
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$/, { message: 'name must be 1-128 letters, digits, spaces, dots, dashes or underscores' })
+  name: string;
+
+  @ApiProperty({ type: () => RuleTriggerDto })
+  @ValidateNested()
+  @Type(() => RuleTriggerDto)
+  on: RuleTriggerDto;
+
+  @ApiProperty({ description: 'A playbook id of GET /playbooks' })
+  @IsString()
+  @Length(1, 512)
+  playbook: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsObject()
+  extraVars?: Record<string, unknown>;
+
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID()
+  credentialId: string;
+
+  @ApiPropertyOptional({ default: true })
+  @IsOptional()
+  @IsBoolean()
+  enabled?: boolean;
+
+  @ApiPropertyOptional({ description: 'At most one run per VM within this many seconds (default 600)', minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 3600)
+  cooldownSeconds?: number;
+
+  @ApiPropertyOptional({ description: 'At most this many runs of the rule an hour (default 20)', minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  maxRunsPerHour?: number;
+}
+
+export class UpdateAutomationRuleDto extends PartialType(CreateAutomationRuleDto) {}

@@ -25,6 +25,8 @@ export function presentRun(run: PlaybookRunEntity) {
     limit: run.limit,
     timeoutSeconds: run.timeoutSeconds,
     trigger: run.trigger,
+    ruleId: run.ruleId,
+    eventId: run.eventId,
     rc: run.rc,
     reason: run.reason,
     eventCount: run.eventCount,

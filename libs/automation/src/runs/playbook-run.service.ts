@@ -35,6 +35,9 @@ export interface PlaybookRunRequest {
   limit?: string;
   timeoutSeconds?: number;
   trigger?: 'api' | 'rule';
+  /** For a rule's run: the rule and the event that fired it. */
+  ruleId?: string;
+  eventId?: string;
 }
 
 const OWNER = `${hostname()}:${process.pid}`;
@@ -123,6 +126,8 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
       limit,
       timeoutSeconds,
       trigger: input.trigger ?? 'api',
+      ruleId: input.ruleId ?? null,
+      eventId: input.eventId ?? null,
       requestedAt: new Date(),
       startedAt: null,
       finishedAt: null,

@@ -1,3 +1,4 @@
+import { AutomationRuleEntity } from './automation-rule.entity.js';
 import { DiskEntity } from './disk.entity.js';
 import { EventCheckpointEntity } from './event-checkpoint.entity.js';
 import { EventEntity } from './event.entity.js';
@@ -16,6 +17,7 @@ import { VmChangeEntity } from './vm-change.entity.js';
 import { VmEntity } from './vm.entity.js';
 
 export {
+  AutomationRuleEntity,
   DiskEntity,
   EventCheckpointEntity,
   EventEntity,
@@ -54,4 +56,5 @@ export const ENTITIES = [
   MachineCredentialEntity,
   PlaybookRunEntity,
   PlaybookRunEventEntity,
+  AutomationRuleEntity,
 ];

@@ -97,6 +97,13 @@ export class PlaybookRunEntity {
   @Column({ type: 'text', nullable: true })
   stdout: string | null;
 
+  /** The automation rule that made the run (trigger `rule`), and the event that fired it. */
+  @UuidColumn({ nullable: true })
+  ruleId: string | null;
+
+  @UuidColumn({ nullable: true })
+  eventId: string | null;
+
   /** The process running it (host:pid). */
   @TextColumn()
   owner: string | null;

@@ -17,7 +17,8 @@ const TELEMETRY_TABLES = [
   'metric_captures',
 ];
 const AUTOMATION_TABLES = ['machine_credentials', 'playbook_runs', 'playbook_run_events'];
-const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms', ...TELEMETRY_TABLES, ...AUTOMATION_TABLES];
+const RULE_TABLES = ['automation_rules'];
+const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms', ...TELEMETRY_TABLES, ...AUTOMATION_TABLES, ...RULE_TABLES];
 
 describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
   let db: TestDatabase;
@@ -31,7 +32,7 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('run up on an empty database and create every table and index', async () => {
     const ran = await db.dataSource.runMigrations();
-    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003']);
+    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004']);
     expect(await db.dataSource.showMigrations()).toBe(false);
 
     expect(await tableNames(db)).toEqual(expect.arrayContaining(TABLES));
@@ -135,6 +136,9 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('runs down cleanly', async () => {
     const vmColumns = async () => (await db.dataSource.createQueryRunner().getTable('vms'))?.columns.map((c) => c.name) ?? [];
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(RULE_TABLES));
+    await db.dataSource.undoLastMigration();
+    expect((await tableNames(db)).filter((table) => RULE_TABLES.includes(table))).toEqual([]);
     expect(await tableNames(db)).toEqual(expect.arrayContaining(AUTOMATION_TABLES));
     await db.dataSource.undoLastMigration();
     expect((await tableNames(db)).filter((table) => AUTOMATION_TABLES.includes(table))).toEqual([]);

@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { ConflictError, NotFoundError, type OsFamily, type ProviderEventType } from '@hybridforms/core';
+import { AutomationRuleEntity } from '@hybridforms/persistence';
+import { PlaybookCatalog } from '../catalog/playbook.catalog.js';
+import { MachineCredentialsService } from '../credentials/machine-credentials.service.js';
+import { validateExtraVars } from '../validation/run-input.validator.js';
+
+export interface AutomationRuleInput {
+  name: string;
+  on: { provider?: string | null; type: ProviderEventType; osFamily?: OsFamily | null };
+  playbook: string;
+  extraVars?: unknown;
+  credentialId: string;
+  enabled?: boolean;
+  cooldownSeconds?: number;
+  maxRunsPerHour?: number;
+}
+
+export const DEFAULT_RULE_COOLDOWN_SECONDS = 600;
+export const DEFAULT_RULE_MAX_RUNS_PER_HOUR = 20;
+
+/** Automation rules: checked like a run request (catalog playbook, credential, extra vars) when saved. */
+@Injectable()
+export class AutomationRulesService {
+  constructor(
+    @InjectRepository(AutomationRuleEntity) private readonly rules: Repository<AutomationRuleEntity>,
+    private readonly catalog: PlaybookCatalog,
+    private readonly credentials: MachineCredentialsService,
+  ) {}
+
+  list(): Promise<AutomationRuleEntity[]> {
+    return this.rules.find({ order: { name: 'ASC' } });
+  }
+
+  enabled(): Promise<AutomationRuleEntity[]> {
+    return this.rules.findBy({ enabled: true });
+  }
+
+  async get(id: string): Promise<AutomationRuleEntity> {
+    const rule = await this.rules.findOneBy({ id });
+    if (!rule) throw new NotFoundError(`automation rule ${id} not found`);
+    return rule;
+  }
+
+  async create(input: AutomationRuleInput): Promise<AutomationRuleEntity> {
+    if (await this.rules.existsBy({ name: input.name })) throw new ConflictError(`an automation rule named "${input.name}" already exists`);
+    const now = new Date();
+    const rule = this.rules.create({ id: randomUUID(), createdAt: now, updatedAt: now, ...(await this.checked(input)) });
+    await this.rules.save(rule);
+    return rule;
+  }
+
+  async update(id: string, input: Partial<AutomationRuleInput>): Promise<AutomationRuleEntity> {
+    const rule = await this.get(id);
+    if (input.name && input.name !== rule.name && (await this.rules.existsBy({ name: input.name }))) {
+      throw new ConflictError(`an automation rule named "${input.name}" already exists`);
+    }
+    const merged: AutomationRuleInput = {
+      name: input.name ?? rule.name,
+      on: input.on ?? { provider: rule.onProviderId, type: rule.onType, osFamily: rule.onOsFamily },
+      playbook: input.playbook ?? rule.playbook,
+      extraVars: input.extraVars ?? rule.extraVars,
+      credentialId: input.credentialId ?? rule.credentialId,
+      enabled: input.enabled ?? rule.enabled,
+      cooldownSeconds: input.cooldownSeconds ?? rule.cooldownSeconds,
+      maxRunsPerHour: input.maxRunsPerHour ?? rule.maxRunsPerHour,
+    };
+    Object.assign(rule, await this.checked(merged), { updatedAt: new Date() });
+    await this.rules.save(rule);
+    return rule;
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.get(id);
+    await this.rules.delete({ id });
+  }
+
+  private async checked(input: AutomationRuleInput) {
+    const playbook = await this.catalog.resolve(input.playbook);
+    await this.credentials.get(input.credentialId);
+    return {
+      name: input.name,
+      enabled: input.enabled ?? true,
+      onProviderId: input.on.provider ?? null,
+      onType: input.on.type,
+      onOsFamily: input.on.osFamily ?? null,
+      playbook: playbook.id,
+      extraVars: validateExtraVars(input.extraVars ?? {}),
+      credentialId: input.credentialId,
+      cooldownSeconds: input.cooldownSeconds ?? DEFAULT_RULE_COOLDOWN_SECONDS,
+      maxRunsPerHour: input.maxRunsPerHour ?? DEFAULT_RULE_MAX_RUNS_PER_HOUR,
+    };
+  }
+}
