@@ -109,7 +109,7 @@ const median = (values: number[]): number => {
 };
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 const PAGE = 4096;
 
 /**
