@@ -73,6 +73,8 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    const runner = await AnsibleRunner.check(this.config.automation.runnerPath);
+    if (!runner.available) this.logger.error(`playbook runs cannot run: ${runner.problem}`);
     // One process runs the runs it started: whatever was running died with the last process.
     const interrupted = await this.runs.find({ where: { status: 'running' } });
     for (const run of interrupted) {
