@@ -29,7 +29,7 @@ import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.
 
 const RUNS = Number(process.env.BENCH_AUTOMATION_RUNS ?? 20);
 const PARALLEL = 8;
-const POLL_MS = 20;
+const POLL_MS = Number(process.env.BENCH_AUTOMATION_POLL_MS ?? 20);
 const SAMPLE_MS = 100;
 const TIMEOUT_MS = 30 * 60 * 1000;
 const PLAYBOOK = 'bench.yml';
@@ -61,7 +61,10 @@ interface ApiSample {
 }
 
 interface BareSample {
+  /** Spawn → exit. */
   ms: number;
+  /** Submitted (the batch's start when all are submitted at once) → exit: pool wait + PDD + spawn → exit. */
+  e2eMs: number;
   prepMs: number;
   cleanupMs: number;
   events: number;
@@ -77,6 +80,8 @@ interface Peak {
 interface Batch {
   api: ApiSample[];
   bare: BareSample[];
+  /** Sequential mode only: our AnsibleRunner alone (no API, queue or database), its listener doing nothing. */
+  wrapper: number[];
   apiWallMs: number;
   bareWallMs: number;
   apiPeak: Peak;
@@ -111,6 +116,7 @@ const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
 const PAGE = 4096;
+const signed = (ms: number) => `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(0)}`;
 
 /**
  * Memory of what a run costs, every SAMPLE_MS: this process's RSS; the controller side (every
@@ -204,6 +210,8 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
   let timeoutSeconds: number;
   let sampler: MemorySampler;
   let expectedEvents: number;
+  let wrapper: AnsibleRunner;
+  let wrapperBase: string;
 
   const runOf = async (id: string): Promise<ApiRunView> => (await t.http().get(`/api/v1/playbook-runs/${id}`).expect(200)).body;
   const finished = (run: ApiRunView) => !['queued', 'running'].includes(run.status);
@@ -254,7 +262,28 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
   };
 
   /** One bare `ansible-runner run` in a private data dir like the wrapper's; only spawn → exit is timed. */
-  const bareOne = async (): Promise<BareSample> => {
+  const benchJob = (): RunnerJob => ({
+    id: randomUUID(),
+    projectDir: catalog,
+    playbook: PLAYBOOK,
+    inventory,
+    extraVars: {},
+    sshPrivateKey: sshd.clientPrivateKey,
+    knownHosts: sshd.knownHostsLine,
+    timeoutSeconds,
+  });
+
+  /** One run through our wrapper alone: start → done (PDD, ansible-runner, events handed over, cleanup). */
+  const wrapperOne = async (): Promise<number> => {
+    let events = 0;
+    const started = performance.now();
+    const result = await wrapper.start(benchJob(), { onEvents: (batch) => void (events += batch.length) }).done;
+    const ms = performance.now() - started;
+    expect({ status: result.status, reason: result.reason, events }).toEqual({ status: 'successful', reason: null, events: expectedEvents });
+    return ms;
+  };
+
+  const bareOne = async (submitted = performance.now()): Promise<BareSample> => {
     const job: RunnerJob = {
       id: randomUUID(),
       projectDir: catalog,
@@ -308,7 +337,7 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
     await rm(pdd.path, { recursive: true, force: true, maxRetries: 3 });
     const cleanupMs = performance.now() - cleanupStarted;
     expect({ code, status, stderr: stderr.trim().slice(-300) }).toEqual({ code: 0, status: 'successful', stderr: '' });
-    return { ms, prepMs, cleanupMs, events: counters.size };
+    return { ms, e2eMs: started + ms - submitted, prepMs, cleanupMs, events: counters.size };
   };
 
   /** `count` bare runs, at most `parallel` at once. */
@@ -320,7 +349,7 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
       Array.from({ length: parallel }, async () => {
         while (next < count) {
           next += 1;
-          samples.push(await bareOne());
+          samples.push(await bareOne(started));
         }
       }),
     );
@@ -332,6 +361,7 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
     const leftovers = async () => [
       ...(await findProcesses(`${t.config.automation.workDir}/`)),
       ...(await findProcesses(`${bareBase}/`)),
+      ...(await findProcesses(`${wrapperBase}/`)),
       ...readdirSync('/proc')
         .filter((pid) => /^\d+$/.test(pid))
         .filter((pid) => {
@@ -355,6 +385,7 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
     expect(found).toEqual([]);
     expect(readdirSync(t.config.automation.workDir)).toEqual([]);
     expect(readdirSync(bareBase)).toEqual([]);
+    expect(readdirSync(wrapperBase)).toEqual([]);
   };
 
   const storedEventsOf = (ids: string[]) => t.app.get(DataSource).getRepository(PlaybookRunEventEntity).countBy({ runId: In(ids) });
@@ -369,13 +400,15 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
     writeFileSync(join(catalog, PLAYBOOK), play);
     // A run directory base as short as the app's (/tmp/hf-runs-XXXXXX), so ssh ControlMaster is used alike.
     bareBase = mkdtempSync('/tmp/hf-bare-');
+    wrapperBase = mkdtempSync('/tmp/hf-wrap-');
     t = await startTestApp({
       HYBRIDFORMS_PLAYBOOK_DIRS: catalog,
       HYBRIDFORMS_AUTOMATION_SSH_TARGET: `127.0.0.1:${sshd.port}`,
       HYBRIDFORMS_RUN_CONCURRENCY: String(PARALLEL),
     });
     runnerPath = t.config.automation.runnerPath;
-    sampler = new MemorySampler([`${t.config.automation.workDir}/`, `${bareBase}/`]);
+    wrapper = new AnsibleRunner({ baseDir: wrapperBase, binary: runnerPath });
+    sampler = new MemorySampler([`${t.config.automation.workDir}/`, `${bareBase}/`, `${wrapperBase}/`]);
     const created = await t.http().post('/api/v1/providers').send(azureProviderRequest(sim, 'azure')).expect(201);
     await waitForRefresh(t, created.body.refreshId);
     const credential = await t
@@ -396,6 +429,7 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
     const bareWarm = await bareOne();
     expectedEvents = warm.sample.events;
     expect(bareWarm.events).toBe(expectedEvents);
+    await wrapperOne();
   }, TIMEOUT_MS);
 
   afterAll(async () => {
@@ -404,22 +438,31 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
     await sim?.stop();
     if (catalog) rmSync(catalog, { recursive: true, force: true });
     if (bareBase) rmSync(bareBase, { recursive: true, force: true });
+    if (wrapperBase) rmSync(wrapperBase, { recursive: true, force: true });
     const line = (mode: Mode, b: Batch | undefined): string[] => {
       if (!b) return [`${mode}: not measured`];
       const apiMedian = median(b.api.map((s) => s.e2eMs));
+      const apiRunner = median(b.api.map((s) => s.runnerMs));
       const bareMedian = median(b.bare.map((s) => s.ms));
+      const bareE2e = median(b.bare.map((s) => s.e2eMs));
       const events = sum(b.api.map((s) => s.events));
       const peak = (p: Peak) =>
         `this process ${mb(p.selfRss)}, controller children ${mb(p.controllerRss)} (up to ${p.controllerProcs} processes), sshd side ${mb(p.targetRss)}`;
       return [
         `${mode} (${mode === 'sequential' ? 'one at a time' : `${PARALLEL} at a time`}), medians of ${b.api.length}:`,
-        `  API   end to end ${apiMedian.toFixed(0)} ms (seen by ${POLL_MS} ms polling ${median(b.api.map((s) => s.observedMs)).toFixed(0)} ms; ` +
-          `runner startedAt→finishedAt ${median(b.api.map((s) => s.runnerMs)).toFixed(0)} ms; requested→started ${median(b.api.map((s) => s.queueMs)).toFixed(0)} ms); ` +
+        `  API      POST→finished ${apiMedian.toFixed(0)} ms (seen by ${POLL_MS} ms polling ${median(b.api.map((s) => s.observedMs)).toFixed(0)} ms); ` +
+          `in its slot (runner startedAt→finishedAt) ${apiRunner.toFixed(0)} ms; requested→started ${median(b.api.map((s) => s.queueMs)).toFixed(0)} ms; ` +
           `batch wall ${(b.apiWallMs / 1000).toFixed(2)} s`,
-        `  bare  spawn→exit ${bareMedian.toFixed(0)} ms (untimed around it: PDD written ${median(b.bare.map((s) => s.prepMs)).toFixed(1)} ms, ` +
-          `cleanup ${median(b.bare.map((s) => s.cleanupMs)).toFixed(1)} ms); batch wall ${(b.bareWallMs / 1000).toFixed(2)} s`,
-        `  ratio API/bare: median ${(apiMedian / bareMedian).toFixed(3)} (+${(apiMedian - bareMedian).toFixed(0)} ms per run), ` +
-          `batch wall ${(b.apiWallMs / b.bareWallMs).toFixed(3)}`,
+        ...(b.wrapper.length > 0
+          ? [`  wrapper  AnsibleRunner alone (no API, queue, database) start→done ${median(b.wrapper).toFixed(0)} ms`]
+          : []),
+        `  bare     submitted→exit ${bareE2e.toFixed(0)} ms; in its slot (spawn→exit) ${bareMedian.toFixed(0)} ms ` +
+          `(untimed around it: PDD written ${median(b.bare.map((s) => s.prepMs)).toFixed(1)} ms, cleanup ${median(b.bare.map((s) => s.cleanupMs)).toFixed(1)} ms); ` +
+          `batch wall ${(b.bareWallMs / 1000).toFixed(2)} s`,
+        `  ratio API/bare: end to end ${(apiMedian / bareE2e).toFixed(3)} (${signed(apiMedian - bareE2e)} ms per run), ` +
+          `in the slot ${(apiRunner / bareMedian).toFixed(3)} (${signed(apiRunner - bareMedian)} ms)` +
+          (b.wrapper.length > 0 ? `, wrapper alone/bare ${(median(b.wrapper) / bareMedian).toFixed(3)} (${signed(median(b.wrapper) - bareMedian)} ms)` : '') +
+          `, batch wall ${(b.apiWallMs / b.bareWallMs).toFixed(3)}`,
         `  events: ${expectedEvents} per run on both sides; ${b.storedEvents} stored in the batch = ${(events / (b.apiWallMs / 1000)).toFixed(1)} events/s stored`,
         `  peak RSS, API:  ${peak(b.apiPeak)}`,
         `  peak RSS, bare: ${peak(b.barePeak)}`,
@@ -430,7 +473,9 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
         `automation benchmark: a 2-task playbook (command /bin/true + debug, gather_facts false) against 1 host over SSH to a loopback sshd, ` +
           `${RUNS} runs per side and mode after one warm-up each; ${versions}; ${cpus().length} CPUs; SQLite (the embedded default) holds the runs and events`,
         `API = POST /api/v1/playbook-runs → queue (HYBRIDFORMS_RUN_CONCURRENCY=${PARALLEL}) → wrapper → ansible-runner → events stored; end to end = server finishedAt − client time before the POST`,
-        `bare = ansible-runner run -j in a private data dir written by the wrapper's own code (same inventory, key, known_hosts, envvars, settings), spawn → exit`,
+        `bare = ansible-runner run -j in a private data dir written by the wrapper's own code (same inventory, key, known_hosts, envvars, settings); ` +
+          `"in its slot" = spawn → exit, "submitted" = when the batch was handed over (all at once in the parallel mode, to a pool of ${PARALLEL})`,
+        `memory: RSS peaks sampled every ${SAMPLE_MS} ms; controller children = descendants of this process outside the sshd tree, plus the ssh ControlPersist masters`,
         ...line('sequential', batches.sequential),
         ...line('parallel', batches.parallel),
       ].join('\n'),
@@ -440,7 +485,7 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
   it(
     'runs the playbook one at a time through the API and bare',
     async () => {
-      const b: Batch = { api: [], bare: [], apiWallMs: 0, bareWallMs: 0, apiPeak: newPeak(), barePeak: newPeak(), storedEvents: 0 };
+      const b: Batch = { api: [], bare: [], wrapper: [], apiWallMs: 0, bareWallMs: 0, apiPeak: newPeak(), barePeak: newPeak(), storedEvents: 0 };
       const ids: string[] = [];
       const api = async () => {
         const started = performance.now();
@@ -454,15 +499,13 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
         b.bare.push(await sampler.during(b.barePeak, bareOne));
         b.bareWallMs += performance.now() - started;
       };
-      // Alternate which side goes first, so neither always meets a warmer machine.
+      const alone = async () => {
+        b.wrapper.push(await wrapperOne());
+      };
+      // Rotate which side goes first, so none always meets a warmer (or busier) machine.
+      const sides = [api, bare, alone];
       for (let i = 0; i < RUNS; i++) {
-        if (i % 2 === 0) {
-          await api();
-          await bare();
-        } else {
-          await bare();
-          await api();
-        }
+        for (let k = 0; k < sides.length; k++) await sides[(i + k) % sides.length]();
       }
       b.storedEvents = await storedEventsOf(ids);
       batches.sequential = b;
@@ -483,7 +526,7 @@ describe(`automation benchmark (${RUNS} runs per side and mode)`, () => {
       await expectNothingLeft();
       const bare = await sampler.during(barePeak, () => bareMany(RUNS, PARALLEL));
       const storedEvents = await storedEventsOf(api.ids);
-      batches.parallel = { api: api.samples, bare: bare.samples, apiWallMs: api.wallMs, bareWallMs: bare.wallMs, apiPeak, barePeak, storedEvents };
+      batches.parallel = { api: api.samples, bare: bare.samples, wrapper: [], apiWallMs: api.wallMs, bareWallMs: bare.wallMs, apiPeak, barePeak, storedEvents };
       expect(api.samples.map((s) => s.events)).toEqual(Array(RUNS).fill(expectedEvents));
       expect(bare.samples.map((s) => s.events)).toEqual(Array(RUNS).fill(expectedEvents));
       expect(storedEvents).toBe(RUNS * expectedEvents);
