@@ -1,3 +1,5 @@
+import type { RunHostSummary } from '@hybridforms/persistence';
+
 /**
  * The contract of our ansible-runner wrapper: what a job is, what it reports while it runs, and
  * how it ended. The run service (queue, storage, API) is written against these types only.
@@ -50,15 +52,8 @@ export interface RunnerEvent {
   data: Record<string, unknown>;
 }
 
-export interface HostSummary {
-  ok: number;
-  changed: number;
-  failed: number;
-  unreachable: number;
-  skipped: number;
-  rescued: number;
-  ignored: number;
-}
+/** Per-host counts of playbook_on_stats: the shape the run store keeps. */
+export type HostSummary = RunHostSummary;
 
 export type RunnerOutcome = 'successful' | 'failed' | 'canceled' | 'timed_out' | 'error';
 
