@@ -169,7 +169,7 @@ describe('Playbook runs end to end (API → run queue → ansible-runner → SSH
       const { port } = server.address() as AddressInfo;
       const frames: { at: number; type: string; data: { event?: string; status?: string } }[] = [];
       await new Promise<void>((resolve, reject) => {
-        httpRequest({ host: '127.0.0.1', port, path: `/api/v1/playbook-runs/${queued.id}/events`, headers: { accept: 'text/event-stream' } }, (res) => {
+        httpRequest({ host: '127.0.0.1', port, path: `/api/v1/playbook-runs/${queued.id}/events`, headers: { accept: 'text/event-stream', ...t.authHeaders } }, (res) => {
           expect(res.headers['content-type']).toMatch(/text\/event-stream/);
           let text = '';
           res.setEncoding('utf8');

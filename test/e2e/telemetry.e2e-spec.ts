@@ -187,7 +187,7 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
     const path = `/api/v1/events/stream?type=vm.started&provider=${providerId}`;
     const streams: SseClient[] = [];
     try {
-      const first = await openSse(port, path);
+      const first = await openSse(port, path, t.authHeaders);
       streams.push(first);
       expect(first.response.statusCode).toBe(200);
       expect(first.response.headers['content-type']).toMatch(/text\/event-stream/);
@@ -205,7 +205,7 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
       // Disconnected while more happens; EventSource reconnects with the last id it saw.
       cycle(other);
       await poll();
-      const second = await openSse(port, path, { 'last-event-id': first.lastId! });
+      const second = await openSse(port, path, { ...t.authHeaders, 'last-event-id': first.lastId! });
       streams.push(second);
       const missed = await second.until((events) => events.some((e) => e.vmNativeId === other.nativeId && e.status === 'Succeeded'));
       expect(missed.every((e) => e.type === 'vm.started')).toBe(true);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,14 @@ export interface TestApp {
   app: NestExpressApplication;
   config: AppConfig;
   dataDir: string;
+  /** The admin token the app was started with (HYBRIDFORMS_ADMIN_TOKEN). */
+  token: string;
+  /** Headers of an admin request, for raw node:http clients (SSE). */
+  authHeaders: { authorization: string };
+  /** supertest against the app, every request carrying the admin token. */
   http: () => ReturnType<typeof request>;
+  /** supertest with no token at all (for auth tests). */
+  anonymous: () => ReturnType<typeof request>;
   close: () => Promise<void>;
 }
 
@@ -25,14 +33,18 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'hf-e2e-'));
   // Each app its own short run directory: a start sweeps orphans of its directory only.
   const workDir = mkdtempSync('/tmp/hf-runs-');
-  const config = loadAppConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error', HYBRIDFORMS_RUN_WORK_DIR: workDir, ...env });
+  const token = env.HYBRIDFORMS_ADMIN_TOKEN ?? `hf_test_${randomBytes(32).toString('base64url')}`;
+  const config = loadAppConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'error', HYBRIDFORMS_RUN_WORK_DIR: workDir, HYBRIDFORMS_ADMIN_TOKEN: token, ...env });
   const app = await createApp(config, { secretBox: options.secretBox ?? SecretBox.fromEncoded(SecretBox.generateEncodedKey()), logger: false });
   await app.init();
   return {
     app,
     config,
     dataDir,
-    http: () => request(app.getHttpServer()),
+    token,
+    authHeaders: { authorization: `Bearer ${token}` },
+    http: () => request.agent(app.getHttpServer()).set('authorization', `Bearer ${token}`) as unknown as ReturnType<typeof request>,
+    anonymous: () => request(app.getHttpServer()),
     close: async () => {
       await app.close();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });

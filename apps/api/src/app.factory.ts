@@ -39,6 +39,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       .setDescription('Inventory, refresh and automation of RHEL fleets on Azure and Hyper-V')
       .setVersion('1')
       .addBearerAuth()
+      .addSecurityRequirements('bearer')
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });

@@ -19,6 +19,7 @@ import {
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
 import { AppConfigModule } from './app-config.module.js';
+import { AccessModule } from './auth/access.module.js';
 import { AutomationRulesController } from './automation/automation-rules.controller.js';
 import { MachineCredentialsController } from './automation/machine-credentials.controller.js';
 import { PlaybookRunsController } from './automation/playbook-runs.controller.js';
@@ -42,6 +43,7 @@ export class AppModule {
         CoreModule,
         PersistenceModule.forRoot({ databaseUrl: config.database.url, dataDir: config.database.dataDir }),
         TypeOrmModule.forFeature([VmEntity, NicEntity, DiskEntity, HostEntity, ImageEntity, NetworkEntity, RefreshEntity, VmChangeEntity]),
+        AccessModule,
         InventoryDiscoveryModule,
         AutomationModule,
         // Provider plugins: one import each; the registry discovers them.

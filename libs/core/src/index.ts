@@ -13,3 +13,4 @@ export * from './domain.errors.js';
 export * from './tokens.js';
 export * from './bounded-concurrency.js';
 export * from './non-overlapping.js';
+export * from './roles.js';

@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { AutomationRulesService } from '@hybridforms/automation';
 import type { AutomationRuleEntity } from '@hybridforms/persistence';
 import { CreateAutomationRuleDto, UpdateAutomationRuleDto } from './automation.dto.js';
+import { Audited } from '../auth/access.decorators.js';
 
 function presentRule(rule: AutomationRuleEntity) {
   return {
@@ -27,6 +28,7 @@ export class AutomationRulesController {
   constructor(private readonly rules: AutomationRulesService) {}
 
   @Post()
+  @Audited('automation-rule.create', 'automation-rule')
   async create(@Body() body: CreateAutomationRuleDto) {
     return presentRule(await this.rules.create(body));
   }
@@ -42,11 +44,13 @@ export class AutomationRulesController {
   }
 
   @Patch(':id')
+  @Audited('automation-rule.update', 'automation-rule')
   async update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateAutomationRuleDto) {
     return presentRule(await this.rules.update(id, body));
   }
 
   @Delete(':id')
+  @Audited('automation-rule.delete', 'automation-rule')
   @HttpCode(204)
   async remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.rules.remove(id);

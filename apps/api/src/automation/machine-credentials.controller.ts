@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { MachineCredentialsService } from '@hybridforms/automation';
 import { CreateMachineCredentialDto, UpdateMachineCredentialDto } from './automation.dto.js';
 import { presentCredential } from './automation.presenter.js';
+import { Audited } from '../auth/access.decorators.js';
 
 /** SSH identities for playbook runs; the private key is write-only. */
 @ApiTags('machine-credentials')
@@ -11,6 +12,7 @@ export class MachineCredentialsController {
   constructor(private readonly credentials: MachineCredentialsService) {}
 
   @Post()
+  @Audited('machine-credential.create', 'machine-credential')
   async create(@Body() body: CreateMachineCredentialDto) {
     return presentCredential(await this.credentials.create(body));
   }
@@ -26,11 +28,13 @@ export class MachineCredentialsController {
   }
 
   @Patch(':id')
+  @Audited('machine-credential.update', 'machine-credential')
   async update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateMachineCredentialDto) {
     return presentCredential(await this.credentials.update(id, body));
   }
 
   @Delete(':id')
+  @Audited('machine-credential.delete', 'machine-credential')
   @HttpCode(204)
   async remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.credentials.remove(id);

@@ -11,6 +11,7 @@ import { writeSse } from '../common/sse-response.js';
 import { vmFilterOf } from '../inventory/vm-list-query.dto.js';
 import { CreatePlaybookRunDto, RunEventsQueryDto, RunListQueryDto } from './automation.dto.js';
 import { presentRun, presentRunEvent } from './automation.presenter.js';
+import { Audited, RequireRole } from '../auth/access.decorators.js';
 
 @ApiTags('playbook-runs')
 @Controller('playbook-runs')
@@ -23,6 +24,8 @@ export class PlaybookRunsController {
 
   /** Queues a run (202); it starts when a slot of `automation.concurrency` is free. */
   @Post()
+  @RequireRole('operator')
+  @Audited('playbook-run.start', 'playbook-run')
   @HttpCode(202)
   async create(@Body() body: CreatePlaybookRunDto) {
     const { vmIds, selector } = body.targets;
@@ -84,6 +87,8 @@ export class PlaybookRunsController {
   }
 
   @Post(':id/cancel')
+  @RequireRole('operator')
+  @Audited('playbook-run.cancel', 'playbook-run')
   @HttpCode(202)
   async cancel(@Param('id', ParseUUIDPipe) id: string) {
     return presentRun(await this.runs.cancel(id));

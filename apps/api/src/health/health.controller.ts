@@ -5,12 +5,14 @@ import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { AnsibleRunner, type RunnerAvailability } from '@hybridforms/automation';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
+import { Public } from '../auth/access.decorators.js';
 
 /**
  * Liveness and readiness: the process answers, and the database answers it. Automation (Debian's
  * ansible-runner) is reported too; without it inventory still works, so it does not fail readiness. No auth.
  */
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   private automation: Promise<RunnerAvailability> | null = null;

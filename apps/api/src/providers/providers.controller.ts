@@ -5,6 +5,7 @@ import { EventStore } from '@hybridforms/telemetry';
 import type { ProviderEntity } from '@hybridforms/persistence';
 import { CreateProviderDto, RefreshRequestDto, UpdateProviderDto } from './provider.dto.js';
 import { presentRefresh } from '../refreshes/refresh.presenter.js';
+import { Audited, RequireRole } from '../auth/access.decorators.js';
 
 /** What the API shows of a provider: never its credentials. */
 export function presentProvider(provider: ProviderEntity) {
@@ -31,6 +32,7 @@ export class ProvidersController {
   ) {}
 
   @Post()
+  @Audited('provider.create', 'provider')
   async create(@Body() body: CreateProviderDto) {
     const provider = await this.providers.create(body);
     // Like CloudForms, a new provider is inventoried right away.
@@ -71,17 +73,21 @@ export class ProvidersController {
   }
 
   @Patch(':id')
+  @Audited('provider.update', 'provider')
   async update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateProviderDto) {
     return presentProvider(await this.providers.update(id, body));
   }
 
   @Delete(':id')
+  @Audited('provider.delete', 'provider')
   @HttpCode(204)
   async remove(@Param('id', ParseUUIDPipe) id: string): Promise<void> {
     await this.providers.remove(id);
   }
 
   @Post(':id/refresh')
+  @RequireRole('operator')
+  @Audited('refresh.request', 'provider')
   @HttpCode(202)
   async refresh(@Param('id', ParseUUIDPipe) id: string, @Body() body: RefreshRequestDto = {}) {
     const nativeIds = body?.vmIds?.length ? await this.refreshes.nativeIdsOfVms(id, body.vmIds) : undefined;

@@ -56,4 +56,19 @@ describe('loadAppConfig', () => {
     expect(problems.join('\n')).toMatch(/log\.level \(LOG_LEVEL\)/);
     expect(problems.join('\n')).toMatch(/DATABASE_URL/);
   });
+
+  it('takes a bootstrap admin token from the environment only, refusing a short one without repeating it', () => {
+    expect(loadAppConfig({}).auth).toEqual({ maxFailuresPerMinute: 20, adminToken: null });
+    const token = 'x'.repeat(40);
+    expect(loadAppConfig({ HYBRIDFORMS_ADMIN_TOKEN: token }).auth.adminToken).toBe(token);
+    let error: unknown;
+    try {
+      loadAppConfig({ HYBRIDFORMS_ADMIN_TOKEN: 'too-short-secret' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/HYBRIDFORMS_ADMIN_TOKEN: must be 32/);
+    expect((error as Error).message).not.toContain('too-short-secret');
+  });
 });

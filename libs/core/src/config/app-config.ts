@@ -45,6 +45,11 @@ export interface AppConfig {
     sshTarget: { host: string; port: number } | null;
   };
   api: { defaultPageSize: number; maxPageSize: number };
+  auth: {
+    maxFailuresPerMinute: number;
+    /** HYBRIDFORMS_ADMIN_TOKEN: a bootstrap admin token from the environment (automation, the demo, CI). */
+    adminToken: string | null;
+  };
   log: { level: LogLevel };
   /** NODE_ENV=production: stricter start-up (no generated development key). */
   production: boolean;
@@ -92,6 +97,7 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_RUN_CONCURRENCY: 'automation.concurrency',
   HYBRIDFORMS_RUN_TIMEOUT_SECONDS: 'automation.defaultTimeoutSeconds',
   HYBRIDFORMS_AUTOMATION_SSH_TARGET: 'automation.sshTarget',
+  HYBRIDFORMS_AUTH_MAX_FAILURES_PER_MINUTE: 'auth.maxFailuresPerMinute',
   LOG_LEVEL: 'log.level',
 };
 
@@ -186,6 +192,11 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       defaultPageSize: read.int('api.defaultPageSize', 1, 1000),
       maxPageSize: read.int('api.maxPageSize', 1, 5000),
     },
+    auth: {
+      maxFailuresPerMinute: read.int('auth.maxFailuresPerMinute', 1, 100_000),
+      // From the environment only: a secret does not belong in a config file.
+      adminToken: env.HYBRIDFORMS_ADMIN_TOKEN?.trim() || null,
+    },
     log: { level: read.oneOf('log.level', LOG_LEVELS) },
     production: env.NODE_ENV === 'production',
   };
@@ -200,6 +211,10 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
   }
   if (config.automation.defaultTimeoutSeconds > config.automation.maxTimeoutSeconds) {
     problems.push('automation.defaultTimeoutSeconds: must not exceed automation.maxTimeoutSeconds');
+  }
+  if (config.auth.adminToken !== null && !/^[\x21-\x7e]{32,512}$/.test(config.auth.adminToken)) {
+    // The value itself is never repeated: it is a secret.
+    problems.push('HYBRIDFORMS_ADMIN_TOKEN: must be 32 to 512 printable characters without spaces (e.g. `openssl rand -base64 32`)');
   }
   if (config.api.defaultPageSize > config.api.maxPageSize) problems.push('api.defaultPageSize: must not exceed api.maxPageSize');
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,3 +1,5 @@
+import { ApiTokenEntity } from './api-token.entity.js';
+import { AuditEntryEntity } from './audit-entry.entity.js';
 import { AutomationRuleEntity } from './automation-rule.entity.js';
 import { DiskEntity } from './disk.entity.js';
 import { EventCheckpointEntity } from './event-checkpoint.entity.js';
@@ -17,6 +19,8 @@ import { VmChangeEntity } from './vm-change.entity.js';
 import { VmEntity } from './vm.entity.js';
 
 export {
+  ApiTokenEntity,
+  AuditEntryEntity,
   AutomationRuleEntity,
   DiskEntity,
   EventCheckpointEntity,
@@ -38,6 +42,7 @@ export {
 export * from './refresh.entity.js';
 export * from './playbook-run.entity.js';
 export * from './inventory-columns.js';
+export { AUDIT_OUTCOMES, type AuditOutcome } from './audit-entry.entity.js';
 
 export const ENTITIES = [
   ProviderEntity,
@@ -57,4 +62,6 @@ export const ENTITIES = [
   PlaybookRunEntity,
   PlaybookRunEventEntity,
   AutomationRuleEntity,
+  ApiTokenEntity,
+  AuditEntryEntity,
 ];

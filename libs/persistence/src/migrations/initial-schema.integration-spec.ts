@@ -18,7 +18,8 @@ const TELEMETRY_TABLES = [
 ];
 const AUTOMATION_TABLES = ['machine_credentials', 'playbook_runs', 'playbook_run_events'];
 const RULE_TABLES = ['automation_rules'];
-const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms', ...TELEMETRY_TABLES, ...AUTOMATION_TABLES, ...RULE_TABLES];
+const SECURITY_TABLES = ['api_tokens', 'audit_log'];
+const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms', ...TELEMETRY_TABLES, ...AUTOMATION_TABLES, ...RULE_TABLES, ...SECURITY_TABLES];
 
 describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
   let db: TestDatabase;
@@ -32,7 +33,7 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('run up on an empty database and create every table and index', async () => {
     const ran = await db.dataSource.runMigrations();
-    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004']);
+    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004', 'Security1795600000005']);
     expect(await db.dataSource.showMigrations()).toBe(false);
 
     expect(await tableNames(db)).toEqual(expect.arrayContaining(TABLES));
@@ -50,6 +51,7 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
         'IDX_events_provider_vm',
         'IDX_metric_samples_ts',
         'IDX_metric_rollups_hourly_bucket',
+        'IDX_audit_log_at',
       ]),
     );
     if (driver === 'sqlite') expect(existsSync(join(db.location, SQLITE_FILE_NAME))).toBe(true);

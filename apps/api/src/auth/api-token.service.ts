@@ -1,0 +1,119 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, type Repository } from 'typeorm';
+import { APP_CONFIG, BadInputError, NotFoundError, type AppConfig, type Role } from '@hybridforms/core';
+import { ApiTokenEntity } from '@hybridforms/persistence';
+
+/** Who a request acts as: a stored token, or the bootstrap token from the environment. */
+export interface Principal {
+  tokenId: string | null;
+  name: string;
+  role: Role;
+}
+
+export const ENV_ADMIN_NAME = 'env-admin';
+// 256 random bits, base64url, behind a prefix that secret scanners and operators recognise.
+const TOKEN_PREFIX = 'hf_';
+const TOKEN_BYTES = 32;
+// lastUsedAt is a hint, not an access log: one write a minute per token, not one per request.
+const LAST_USED_WRITE_MS = 60_000;
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+export interface CreateTokenInput {
+  name: string;
+  role: Role;
+  expiresAt?: Date | null;
+  createdBy: string;
+}
+
+/** Issues, checks, lists and revokes API tokens. Only hashes are stored; a token is shown once. */
+@Injectable()
+export class ApiTokenService {
+  private readonly envAdminHash: Buffer | null;
+  private readonly lastUsedWritten = new Map<string, number>();
+
+  constructor(
+    @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.envAdminHash = config.auth.adminToken ? Buffer.from(hashToken(config.auth.adminToken), 'hex') : null;
+  }
+
+  async create(input: CreateTokenInput): Promise<{ entity: ApiTokenEntity; token: string }> {
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new BadInputError('expiresAt: must be in the future');
+    const token = TOKEN_PREFIX + randomBytes(TOKEN_BYTES).toString('base64url');
+    const entity = this.tokens.create({
+      id: randomUUID(),
+      name: input.name,
+      role: input.role,
+      tokenHash: hashToken(token),
+      prefix: token.slice(0, 10),
+      createdBy: input.createdBy,
+      createdAt: new Date(),
+      expiresAt: input.expiresAt ?? null,
+      lastUsedAt: null,
+      revokedAt: null,
+    });
+    await this.tokens.insert(entity);
+    return { entity, token };
+  }
+
+  /** The principal of a presented token, or null when it is unknown, revoked or expired. */
+  async authenticate(token: string): Promise<Principal | null> {
+    const hash = hashToken(token);
+    if (this.envAdminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.envAdminHash)) {
+      return { tokenId: null, name: ENV_ADMIN_NAME, role: 'admin' };
+    }
+    const entity = await this.tokens.findOne({ where: { tokenHash: hash, revokedAt: IsNull() } });
+    if (!entity) return null;
+    const now = Date.now();
+    if (entity.expiresAt && entity.expiresAt.getTime() <= now) return null;
+    await this.touch(entity.id, now);
+    return { tokenId: entity.id, name: entity.name, role: entity.role as Role };
+  }
+
+  async list(): Promise<ApiTokenEntity[]> {
+    return this.tokens.find({ order: { createdAt: 'DESC', id: 'ASC' } });
+  }
+
+  async get(id: string): Promise<ApiTokenEntity> {
+    const entity = await this.tokens.findOneBy({ id });
+    if (!entity) throw new NotFoundError(`token ${id} not found`);
+    return entity;
+  }
+
+  /** Revoked tokens stay listed (who had access, until when); revoking twice is a no-op. */
+  async revoke(id: string): Promise<ApiTokenEntity> {
+    const entity = await this.get(id);
+    if (!entity.revokedAt) {
+      entity.revokedAt = new Date();
+      await this.tokens.update({ id, revokedAt: IsNull() }, { revokedAt: entity.revokedAt });
+    }
+    return entity;
+  }
+
+  private async touch(id: string, now: number): Promise<void> {
+    const last = this.lastUsedWritten.get(id);
+    if (last !== undefined && now - last < LAST_USED_WRITE_MS) return;
+    this.lastUsedWritten.set(id, now);
+    await this.tokens.update({ id }, { lastUsedAt: new Date(now) });
+  }
+}
+
+export function presentToken(entity: ApiTokenEntity) {
+  return {
+    id: entity.id,
+    name: entity.name,
+    role: entity.role,
+    prefix: entity.prefix,
+    createdBy: entity.createdBy,
+    createdAt: entity.createdAt,
+    expiresAt: entity.expiresAt,
+    lastUsedAt: entity.lastUsedAt,
+    revokedAt: entity.revokedAt,
+  };
+}
