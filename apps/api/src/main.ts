@@ -14,10 +14,14 @@ async function main(): Promise<void> {
   await app.listen(config.http.port, config.http.host);
   logger.log(`API listening on http://localhost:${config.http.port}/api/v1 (OpenAPI at /docs, health at /health)`);
   if (demo) {
-    logger.log(`try: curl 'localhost:${config.http.port}/api/v1/vms?osFamily=rhel'`);
-    logger.log(`     curl 'localhost:${config.http.port}/api/v1/events?limit=20'   (live: curl -N localhost:${config.http.port}/api/v1/events/stream)`);
-    logger.log(`     curl 'localhost:${config.http.port}/api/v1/metrics/summary?osFamily=rhel'`);
-    logger.log(`     curl 'localhost:${config.http.port}/api/v1/playbook-runs'   (then /playbook-runs/<id>/events, /stdout)`);
+    // The demo's whole point is to be tried: it shows the admin token it made (a real deployment never logs one).
+    const base = `localhost:${config.http.port}/api/v1`;
+    logger.log('demo: every /api/v1 call needs a Bearer token; this run made the admin token below (set HYBRIDFORMS_ADMIN_TOKEN to choose your own)');
+    logger.log(`try: export HF_TOKEN=${config.auth.adminToken}`);
+    logger.log(`     curl -H "Authorization: Bearer $HF_TOKEN" '${base}/vms?osFamily=rhel'`);
+    logger.log(`     curl -H "Authorization: Bearer $HF_TOKEN" '${base}/events?limit=20'   (live: curl -N -H "Authorization: Bearer $HF_TOKEN" ${base}/events/stream)`);
+    logger.log(`     curl -H "Authorization: Bearer $HF_TOKEN" '${base}/metrics/summary?osFamily=rhel'`);
+    logger.log(`     curl -H "Authorization: Bearer $HF_TOKEN" '${base}/playbook-runs'   (then /playbook-runs/<id>/events, /stdout)`);
   }
 }
 

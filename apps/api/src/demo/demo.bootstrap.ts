@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Logger, type INestApplication } from '@nestjs/common';
 import ssh2 from 'ssh2';
@@ -18,7 +19,9 @@ const SSHD = '/usr/sbin/sshd';
  * no real addresses, so every VM address maps to an OpenSSH server on a loopback port, when the
  * machine has one (Debian's openssh-server). Without it, runs end with the hosts unreachable.
  */
-export async function prepareDemoConfig(config: AppConfig): Promise<{ config: AppConfig; sshd: LoopbackSshd | null }> {
+export async function prepareDemoConfig(loaded: AppConfig): Promise<{ config: AppConfig; sshd: LoopbackSshd | null }> {
+  // The API needs a token; the demo makes an admin one (printed at start) unless one is given.
+  const config = loaded.auth.adminToken ? loaded : { ...loaded, auth: { ...loaded.auth, adminToken: `hf_demo_${randomBytes(32).toString('base64url')}` } };
   if (!existsSync(SSHD)) return { config, sshd: null };
   const sshd = await startLoopbackSshd();
   return { config: { ...config, automation: { ...config.automation, sshTarget: { host: '127.0.0.1', port: sshd.port } } }, sshd };

@@ -1,0 +1,60 @@
+import 'reflect-metadata';
+import { parseArgs } from 'node:util';
+import { DataSource } from 'typeorm';
+import { ConfigError, isRole, loadAppConfig, ROLES } from '@hybridforms/core';
+import { ApiTokenEntity, createDataSourceOptions } from '@hybridforms/persistence';
+import { ApiTokenService } from '../auth/api-token.service.js';
+
+const USAGE = `usage: npm run token:create -- --name <name> [--role viewer|operator|admin] [--expires <ISO 8601>]
+Creates an API token in the configured database (DATABASE_URL, or the SQLite file under DATA_DIR)
+and prints it once on stdout; only its hash is stored.`;
+
+/** `npm run token:create`: the first admin token of an installation, or any token without the API. */
+async function main(): Promise<number> {
+  let values: { name?: string; role?: string; expires?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: { name: { type: 'string' }, role: { type: 'string', default: 'admin' }, expires: { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const problems: string[] = [];
+  const name = values.name?.trim() ?? '';
+  if (!/^[\w.@:-][\w .@:-]{0,127}$/.test(name)) problems.push('--name: 1 to 128 letters, digits, spaces and . _ - @ : (required)');
+  if (!isRole(values.role)) problems.push(`--role: one of ${ROLES.join(', ')}`);
+  const expiresAt = values.expires ? new Date(values.expires) : null;
+  if (values.expires && (Number.isNaN(expiresAt!.getTime()) || expiresAt!.getTime() <= Date.now())) problems.push('--expires: an ISO 8601 time in the future');
+  if (problems.length > 0) {
+    console.error(`${problems.join('\n')}\n${USAGE}`);
+    return 2;
+  }
+
+  const config = loadAppConfig();
+  const dataSource = new DataSource(createDataSourceOptions({ databaseUrl: config.database.url, dataDir: config.database.dataDir }));
+  await dataSource.initialize();
+  try {
+    await dataSource.runMigrations();
+    const service = new ApiTokenService(dataSource.getRepository(ApiTokenEntity), config);
+    const { entity, token } = await service.create({ name, role: values.role as (typeof ROLES)[number], expiresAt, createdBy: 'cli' });
+    console.error(`created ${entity.role} token "${entity.name}" (${entity.id})${entity.expiresAt ? `, expires ${entity.expiresAt.toISOString()}` : ''}; it is shown only now:`);
+    console.log(token);
+    return 0;
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof ConfigError ? error.message : `token:create failed: ${(error as Error).message}`);
+    process.exit(1);
+  },
+);
