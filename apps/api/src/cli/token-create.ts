@@ -22,7 +22,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (values.help) {
-    console.log(USAGE);
+    process.stdout.write(`${USAGE}\n`);
     return 0;
   }
   const problems: string[] = [];
@@ -44,7 +44,7 @@ async function main(): Promise<number> {
     const service = new ApiTokenService(dataSource.getRepository(ApiTokenEntity), config);
     const { entity, token } = await service.create({ name, role: values.role as (typeof ROLES)[number], expiresAt, createdBy: 'cli' });
     console.error(`created ${entity.role} token "${entity.name}" (${entity.id})${entity.expiresAt ? `, expires ${entity.expiresAt.toISOString()}` : ''}; it is shown only now:`);
-    console.log(token);
+    process.stdout.write(`${token}\n`);
     return 0;
   } finally {
     await dataSource.destroy();
