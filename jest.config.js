@@ -19,6 +19,8 @@ export default {
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/{apps,libs}/**/*.integration-spec.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+    // Fault injection: simulator faults, a dropped database, killed processes; each checks the same invariants.
+    { ...base, displayName: 'faults', testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'] },
     { ...base, displayName: 'bench', testMatch: ['<rootDir>/test/bench/**/*.bench.ts'] },
   ],
 };
