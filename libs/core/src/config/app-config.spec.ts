@@ -32,6 +32,18 @@ describe('loadAppConfig', () => {
     expect(() => loadAppConfig({ HYBRIDFORMS_PLAYBOOK_DIRS: ' , ' })).toThrow(/automation.playbookDirs/);
   });
 
+  it('allows no CORS origin by default, and reads origins from the environment, normalized', () => {
+    expect(loadAppConfig({}).http.corsOrigins).toEqual([]);
+    expect(loadAppConfig({ HYBRIDFORMS_CORS_ORIGINS: '' }).http.corsOrigins).toEqual([]);
+    expect(loadAppConfig({ HYBRIDFORMS_CORS_ORIGINS: 'https://Console.example.com, http://localhost:5173,https://console.example.com:443' }).http.corsOrigins).toEqual([
+      'https://console.example.com',
+      'http://localhost:5173',
+    ]);
+    for (const bad of ['*', 'console.example.com', 'https://console.example.com/path', 'ftp://x.example.com', 'https://user@x.example.com', 'null']) {
+      expect(() => loadAppConfig({ HYBRIDFORMS_CORS_ORIGINS: bad })).toThrow(/http\.corsOrigins \(HYBRIDFORMS_CORS_ORIGINS\): .* not an origin/);
+    }
+  });
+
   it('merges a HYBRIDFORMS_CONFIG file under the environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
     const file = join(dir, 'site.jsonc');

@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
 
 /** The typed configuration every process reads once at start-up. */
 export interface AppConfig {
-  http: { port: number; host: string; maxBodyBytes: number };
+  http: {
+    port: number;
+    host: string;
+    maxBodyBytes: number;
+    /** Browser origins allowed to call the API cross-origin (CORS); empty = no CORS headers at all. */
+    corsOrigins: string[];
+  };
   database: { url: string | null; dataDir: string };
   refresh: {
     defaultIntervalSeconds: number;
@@ -75,6 +81,7 @@ const ENV_KEYS: Record<string, string> = {
   PORT: 'http.port',
   HOST: 'http.host',
   HYBRIDFORMS_MAX_BODY_BYTES: 'http.maxBodyBytes',
+  HYBRIDFORMS_CORS_ORIGINS: 'http.corsOrigins',
   DATABASE_URL: 'database.url',
   DATA_DIR: 'database.dataDir',
   HYBRIDFORMS_REFRESH_INTERVAL_SECONDS: 'refresh.defaultIntervalSeconds',
@@ -150,6 +157,7 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       port: read.int('http.port', 0, 65535),
       host: read.string('http.host'),
       maxBodyBytes: read.int('http.maxBodyBytes', 1024, 100 * 1024 * 1024),
+      corsOrigins: read.originList('http.corsOrigins'),
     },
     database: {
       url: read.optionalString('database.url'),
@@ -271,6 +279,22 @@ class ConfigReader {
     return items as string[];
   }
 
+  /** Browser origins (scheme://host[:port]): a JSON array, or comma-separated from the environment; empty allowed. */
+  originList(path: string): string[] {
+    const raw = this.raw(path) ?? [];
+    const items = typeof raw === 'string' ? raw.split(',').map((item) => item.trim()).filter((item) => item !== '') : raw;
+    if (!Array.isArray(items)) {
+      this.problems.push(`${path}${envHint(path)}: must be a list of origins such as https://console.example.com (comma-separated in the environment)`);
+      return [];
+    }
+    const bad = items.filter((item) => typeof item !== 'string' || originOf(item) === null);
+    if (bad.length > 0) {
+      this.problems.push(`${path}${envHint(path)}: ${bad.map((item) => JSON.stringify(item)).join(', ')} not an origin (http(s)://host[:port], no path; * is not allowed)`);
+      return [];
+    }
+    return [...new Set((items as string[]).map((item) => originOf(item)!))];
+  }
+
   recordOf<T extends string>(path: string, values: readonly T[]): Record<string, T> {
     const raw = this.raw(path) ?? {};
     if (typeof raw !== 'object' || Array.isArray(raw) || Object.values(raw).some((value) => !values.includes(value as T))) {
@@ -299,6 +323,16 @@ class ConfigReader {
       return values[0];
     }
     return raw as T;
+  }
+}
+
+/** The normalized origin (lower case, default port dropped), or null when the value is not one. */
+function originOf(value: string): string | null {
+  if (!/^https?:\/\/[^/\s?#@]+$/i.test(value)) return null;
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
   }
 }
 
