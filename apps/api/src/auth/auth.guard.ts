@@ -48,6 +48,7 @@ export class AuthGuard implements CanActivate {
     if (!principal) {
       this.limiter.recordFailure(client);
       await this.refuse(context, request, null, 401, header ? 'invalid, expired or revoked token' : 'missing bearer token');
+      context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="hybridforms"');
       throw new UnauthorizedException(header ? 'invalid, expired or revoked token' : 'a Bearer API token is required (Authorization: Bearer <token>)');
     }
     request.principal = principal;

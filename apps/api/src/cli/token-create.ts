@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { ConfigError, isRole, loadAppConfig, ROLES } from '@hybridforms/core';
@@ -9,20 +10,34 @@ const USAGE = `usage: npm run token:create -- --name <name> [--role viewer|opera
 Creates an API token in the configured database (DATABASE_URL, or the SQLite file under DATA_DIR)
 and prints it once on stdout; only its hash is stored.`;
 
-/** `npm run token:create`: the first admin token of an installation, or any token without the API. */
-async function main(): Promise<number> {
+export interface CommandOutput {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const processOutput: CommandOutput = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+/**
+ * `npm run token:create`: the first admin token of an installation, or any token without the API.
+ * Returns the exit code; the token alone goes to `out` (so `$(npm run -s token:create …)` captures it).
+ */
+export async function createTokenCommand(args: string[], env: NodeJS.ProcessEnv, io: CommandOutput = processOutput): Promise<number> {
   let values: { name?: string; role?: string; expires?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
+      args,
       options: { name: { type: 'string' }, role: { type: 'string', default: 'admin' }, expires: { type: 'string' }, help: { type: 'boolean' } },
       strict: true,
     }));
   } catch (error) {
-    console.error(`${(error as Error).message}\n${USAGE}`);
+    io.err(`${(error as Error).message}\n${USAGE}`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    io.out(USAGE);
     return 0;
   }
   const problems: string[] = [];
@@ -32,29 +47,32 @@ async function main(): Promise<number> {
   const expiresAt = values.expires ? new Date(values.expires) : null;
   if (values.expires && (Number.isNaN(expiresAt!.getTime()) || expiresAt!.getTime() <= Date.now())) problems.push('--expires: an ISO 8601 time in the future');
   if (problems.length > 0) {
-    console.error(`${problems.join('\n')}\n${USAGE}`);
+    io.err(`${problems.join('\n')}\n${USAGE}`);
     return 2;
   }
 
-  const config = loadAppConfig();
+  const config = loadAppConfig(env);
   const dataSource = new DataSource(createDataSourceOptions({ databaseUrl: config.database.url, dataDir: config.database.dataDir }));
   await dataSource.initialize();
   try {
     await dataSource.runMigrations();
     const service = new ApiTokenService(dataSource.getRepository(ApiTokenEntity), config);
     const { entity, token } = await service.create({ name, role: values.role as (typeof ROLES)[number], expiresAt, createdBy: 'cli' });
-    console.error(`created ${entity.role} token "${entity.name}" (${entity.id})${entity.expiresAt ? `, expires ${entity.expiresAt.toISOString()}` : ''}; it is shown only now:`);
-    process.stdout.write(`${token}\n`);
+    io.err(`created ${entity.role} token "${entity.name}" (${entity.id})${entity.expiresAt ? `, expires ${entity.expiresAt.toISOString()}` : ''}; it is shown only now:`);
+    io.out(token);
     return 0;
   } finally {
     await dataSource.destroy();
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `token:create failed: ${(error as Error).message}`);
-    process.exit(1);
-  },
-);
+// Run as a script (node dist/…/token-create.js), not when imported by a test.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  createTokenCommand(process.argv.slice(2), process.env).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof ConfigError ? error.message : `token:create failed: ${(error as Error).message}`);
+      process.exit(1);
+    },
+  );
+}
