@@ -1,3 +1,4 @@
+import { maskSensitiveFields } from '@hybridforms/core';
 import type { MachineCredentialEntity, PlaybookRunEntity, PlaybookRunEventEntity } from '@hybridforms/persistence';
 
 /** Never the key. */
@@ -21,7 +22,8 @@ export function presentRun(run: PlaybookRunEntity) {
     targets: run.targets,
     hosts: run.hosts.map((host) => ({ ...host, summary: run.hostSummary[host.inventoryName] ?? null })),
     skipped: run.skipped,
-    extraVars: run.extraVars,
+    // Secret-like names are stored sealed and shown as ***.
+    extraVars: maskSensitiveFields(run.extraVars),
     limit: run.limit,
     timeoutSeconds: run.timeoutSeconds,
     trigger: run.trigger,

@@ -4,7 +4,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, MoreThan, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { APP_CONFIG, BadInputError, ConflictError, NotFoundError, type AppConfig } from '@hybridforms/core';
+import { APP_CONFIG, BadInputError, ConflictError, NotFoundError, SECRET_BOX, SecretMasker, type AppConfig, type SecretBox } from '@hybridforms/core';
 import {
   FINISHED_RUN_STATUSES,
   NicEntity,
@@ -25,6 +25,7 @@ import { AnsibleRunner } from '../runner/ansible-runner.js';
 import type { AnsibleInventory, RunnerEvent, RunnerHandle } from '../runner/ansible-runner.types.js';
 import { validateExtraVars, validateLimit } from '../validation/run-input.validator.js';
 import { RunEventStream } from './run-event.stream.js';
+import { hasSealedMarker, runSecretsOf, sealSensitiveVars, unsealSensitiveVars } from './run-secrets.js';
 
 export interface PlaybookRunRequest {
   /** A catalog id (GET /playbooks). */
@@ -70,6 +71,7 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
     private readonly runner: AnsibleRunner,
     private readonly stream: RunEventStream,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -95,7 +97,9 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
 
   async request(input: PlaybookRunRequest): Promise<PlaybookRunEntity> {
     const playbook = await this.catalog.resolve(input.playbook);
-    const extraVars = validateExtraVars(input.extraVars ?? {});
+    if (hasSealedMarker(input.extraVars)) throw new BadInputError('extraVars: "$sealed" is not a name an extra var object may use');
+    // Values under secret-like names (db_password, api_token…) are stored sealed, never readable.
+    const extraVars = sealSensitiveVars(validateExtraVars(input.extraVars ?? {}), this.secretBox);
     const limit = input.limit === undefined ? null : validateLimit(input.limit);
     const timeoutSeconds = input.timeoutSeconds ?? this.config.automation.defaultTimeoutSeconds;
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > this.config.automation.maxTimeoutSeconds) {
@@ -222,54 +226,60 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
     const claimed = await this.runs.update({ id, status: 'queued' }, { status: 'running', startedAt: new Date(), owner: OWNER });
     if (!claimed.affected) return;
     const run = await this.get(id);
+    // Everything of the run that is stored, published or logged goes through the masker: the
+    // credential's key (and its lines), sensitive extra vars, and the values of secret-like names.
+    let masker = new SecretMasker([]);
     try {
       const playbook = await this.catalog.resolve(run.playbook);
       if (!run.credentialId) throw new Error('its machine credential was deleted');
+      const extraVars = unsealSensitiveVars(run.extraVars, this.secretBox);
+      masker = new SecretMasker(runSecretsOf(extraVars));
       const { credential, secret } = await this.credentials.secretOf(run.credentialId);
+      masker = new SecretMasker(runSecretsOf(extraVars, secret));
       const handle = this.runner.start(
         {
           id,
           projectDir: playbook.directory,
           playbook: playbook.path,
           inventory: run.inventory as unknown as AnsibleInventory,
-          extraVars: run.extraVars,
+          extraVars,
           limit: run.limit ?? undefined,
           sshPrivateKey: secret.privateKey,
           knownHosts: credential.knownHosts ?? undefined,
           timeoutSeconds: run.timeoutSeconds,
         },
-        { onEvents: (events) => this.storeEvents(id, events) },
+        { onEvents: (events) => this.storeEvents(id, events, masker) },
       );
       this.handles.set(id, handle);
       if (this.canceled.has(id)) void handle.cancel();
       const result = await handle.done;
       await this.finish(id, this.canceled.has(id) ? 'canceled' : result.status, {
         rc: result.rc,
-        reason: result.reason,
+        reason: masker.text(result.reason),
         hostSummary: result.hosts,
-        stdout: result.stdout,
+        stdout: masker.text(result.stdout),
         startedAt: result.startedAt,
       });
-      this.logger.log(`playbook run ${id} ${result.status}${result.reason ? `: ${result.reason}` : ''}`);
+      this.logger.log(`playbook run ${id} ${result.status}${result.reason ? `: ${masker.text(result.reason)}` : ''}`);
     } catch (error) {
-      await this.finish(id, 'error', { reason: (error as Error).message });
+      await this.finish(id, 'error', { reason: masker.text((error as Error).message) });
     } finally {
       this.handles.delete(id);
       this.canceled.delete(id);
     }
   }
 
-  private async storeEvents(runId: string, events: RunnerEvent[]): Promise<void> {
+  private async storeEvents(runId: string, events: RunnerEvent[], masker: SecretMasker): Promise<void> {
     const rows: PlaybookRunEventEntity[] = events.map((event) => ({
       runId,
       counter: event.counter,
       uuid: event.uuid,
       event: event.event.slice(0, 64),
       created: event.created,
-      host: event.host?.slice(0, 255) ?? null,
-      task: event.task?.slice(0, 1024) ?? null,
-      stdout: event.stdout,
-      data: event.data,
+      host: masker.text(event.host)?.slice(0, 255) ?? null,
+      task: masker.text(event.task)?.slice(0, 1024) ?? null,
+      stdout: masker.text(event.stdout),
+      data: masker.json(event.data),
     }));
     for (let i = 0; i < rows.length; i += EVENT_INSERT_CHUNK) {
       await this.events

@@ -48,3 +48,40 @@ export class SecretBox {
     return JSON.parse(plain.toString('utf8')) as T;
   }
 }
+
+/**
+ * How a sealed value sits inside a JSON document (a playbook run's sensitive extra vars):
+ * `{ "$sealed": "<SecretBox.seal form>" }` in place of the value. `npm run secrets:rotate` finds
+ * and re-seals these as well as the sealed columns.
+ */
+export const SEALED_MARKER = '$sealed';
+
+export interface SealedValue {
+  [SEALED_MARKER]: string;
+}
+
+export function isSealedValue(value: unknown): value is SealedValue {
+  return (
+    !!value &&
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.keys(value).length === 1 &&
+    typeof (value as Record<string, unknown>)[SEALED_MARKER] === 'string'
+  );
+}
+
+/** A copy of a JSON value with each sealed value replaced by what `replace` makes of its sealed form. */
+export function mapSealed(value: unknown, replace: (sealed: string) => unknown): unknown {
+  if (isSealedValue(value)) return replace(value[SEALED_MARKER]);
+  if (Array.isArray(value)) return value.map((item) => mapSealed(item, replace));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapSealed(item, replace)]));
+  }
+  return value;
+}
+
+/** The id of the key a sealed form was made with (null when it is not a sealed form). */
+export function sealedKeyId(sealed: string): string | null {
+  const match = /^v1:([0-9a-f]{8}):/.exec(sealed);
+  return match ? match[1] : null;
+}
