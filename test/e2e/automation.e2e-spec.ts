@@ -265,6 +265,9 @@ describe('Playbook runs end to end (API → run queue → ansible-runner → SSH
     const event = (await t.http().get(`/api/v1/events/${fired[0].eventId}`).expect(200)).body;
     expect(event).toMatchObject({ type: 'vm.restarted', vmId: vm.id });
     expect((await waitForRun(fired[0].id)).status).toBe('successful');
+    // The audit log says which rule started the run, on which event.
+    const audited = (await t.http().get(`/api/v1/audit?action=playbook-run.start&targetId=${fired[0].id}`).expect(200)).body.items;
+    expect(audited).toEqual([expect.objectContaining({ actor: `rule:${rule.id}`, outcome: 'success', detail: { ruleId: rule.id, eventId: fired[0].eventId, vmId: vm.id } })]);
 
     // The cooldown is per VM: another VM's restart fires again.
     sim.restartVm(simIdOf(otherNative));

@@ -19,6 +19,7 @@ import {
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
 import { AppConfigModule } from './app-config.module.js';
+import { AuditModule } from './audit/audit.module.js';
 import { AccessModule } from './auth/access.module.js';
 import { AutomationRulesController } from './automation/automation-rules.controller.js';
 import { MachineCredentialsController } from './automation/machine-credentials.controller.js';
@@ -44,6 +45,7 @@ export class AppModule {
         PersistenceModule.forRoot({ databaseUrl: config.database.url, dataDir: config.database.dataDir }),
         TypeOrmModule.forFeature([VmEntity, NicEntity, DiskEntity, HostEntity, ImageEntity, NetworkEntity, RefreshEntity, VmChangeEntity]),
         AccessModule,
+        AuditModule,
         InventoryDiscoveryModule,
         AutomationModule,
         // Provider plugins: one import each; the registry discovers them.
