@@ -2,9 +2,13 @@ import { Logger, ValidationPipe, type LogLevel as NestLogLevel } from '@nestjs/c
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import helmet from 'helmet';
 import { LOG_LEVELS, loadSecretBox, type AppConfig, type SecretBox } from '@hybridforms/core';
 import { AppModule } from './app.module.js';
+import { DeclaredInputInterceptor } from './common/declared-input.interceptor.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
+import { bodyParserErrors, checkParsedInput, requireJsonBody } from './common/http-input.js';
 
 export interface CreateAppOptions {
   /** Defaults to the key from HYBRIDFORMS_SECRET_KEY (or the development key file). */
@@ -27,9 +31,26 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     bodyParser: false,
     logger: options.logger === false ? false : levelsUpTo(config.log.level),
   });
-  app.useBodyParser('json', { limit: config.http.maxBodyBytes });
+  // Order matters: headers first, CORS (answers preflights), then the body: JSON only, capped, sane.
+  app.disable('x-powered-by');
+  app.use(securityHeaders());
+  if (config.http.corsOrigins.length > 0) {
+    app.enableCors({
+      origin: config.http.corsOrigins,
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
+      exposedHeaders: ['Retry-After'],
+      credentials: false,
+      maxAge: 600,
+    });
+  }
+  app.use(requireJsonBody);
+  app.useBodyParser('json', { limit: config.http.maxBodyBytes, type: ['application/json', 'application/*+json'] });
+  app.use(bodyParserErrors(config.http.maxBodyBytes));
+  app.use(checkParsedInput);
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'docs'] });
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }));
+  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, transform: true, stopAtFirstError: false }));
+  app.useGlobalInterceptors(new DeclaredInputInterceptor());
   app.useGlobalFilters(new DomainExceptionFilter());
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(
@@ -44,6 +65,31 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
   return app;
+}
+
+/**
+ * helmet's headers everywhere. The API answers JSON only, so its CSP forbids everything; Swagger UI
+ * at /docs needs its own scripts and inline styles and data: images, nothing from elsewhere.
+ */
+function securityHeaders() {
+  const common = { upgradeInsecureRequests: null, formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'self'"], objectSrc: ["'none'"] };
+  const api = helmet({ frameguard: { action: 'deny' }, contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], ...common } } });
+  const docs = helmet({
+    frameguard: { action: 'deny' },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        ...common,
+      },
+    },
+  });
+  return (req: Request, res: Response, next: NextFunction) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : api)(req, res, next);
 }
 
 function levelsUpTo(level: AppConfig['log']['level']): NestLogLevel[] {

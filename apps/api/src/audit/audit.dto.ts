@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsOptional, IsString, Length } from 'class-validator';
 import { AUDIT_OUTCOMES, type AuditOutcome } from '@hybridforms/persistence';
-import { PageQueryDto } from '../common/list-query.dto.js';
+import { PageQueryDto, type CursorKind } from '../common/list-query.dto.js';
 
 export class AuditQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Token name (env-admin for HYBRIDFORMS_ADMIN_TOKEN, anonymous for refused requests without a token)' })
@@ -36,4 +36,8 @@ export class AuditQueryDto extends PageQueryDto {
   @IsOptional()
   @IsDateString({ strict: true })
   until?: string;
+
+  cursorKind(): CursorKind {
+    return 'date';
+  }
 }

@@ -1,27 +1,34 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { PLAYBOOK_RUN_STATUSES, type PlaybookRunStatus } from '@hybridforms/persistence';
+import { EXTRA_VARS_MAX_BYTES, EXTRA_VARS_MAX_DEPTH } from '@hybridforms/automation';
 import { OS_FAMILIES, PROVIDER_EVENT_TYPES, type OsFamily, type ProviderEventType } from '@hybridforms/core';
-import { ArrayMaxSize, ArrayMinSize, IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { PageQueryDto } from '../common/list-query.dto.js';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsDefined, IsIn, IsInt, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsBoundedJsonObject, type JsonObjectBounds } from '../common/bounded-json.validator.js';
+import { PageQueryDto, type CursorKind } from '../common/list-query.dto.js';
 import { VmFilterQueryDto } from '../inventory/vm-list-query.dto.js';
 
+/** The run input validator (libs/automation) checks names and values; these bound the document first. */
+const EXTRA_VARS_BOUNDS: JsonObjectBounds = { maxDepth: EXTRA_VARS_MAX_DEPTH, maxEntries: 4096, maxBytes: EXTRA_VARS_MAX_BYTES };
+const EXTRA_VARS_DESCRIPTION = `A JSON object (at most ${EXTRA_VARS_MAX_BYTES} bytes, ${EXTRA_VARS_MAX_DEPTH} levels); every string reaches Ansible as unsafe (never templated); no ansible_* names`;
+
 export class CreateMachineCredentialDto {
-  @ApiProperty({ example: 'rhel-ops' })
+  @ApiProperty({ example: 'rhel-ops', maxLength: 128 })
   @IsString()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$/, { message: 'name must be 1-128 letters, digits, spaces, dots, dashes or underscores' })
   name: string;
 
-  @ApiProperty({ example: 'cloud-user', description: 'The SSH user runs log in as' })
+  @ApiProperty({ example: 'cloud-user', description: 'The SSH user runs log in as', maxLength: 65 })
+  @IsString()
   @Matches(/^[a-z_][a-z0-9_.-]{0,63}\$?$/i, { message: 'username must be a POSIX user name' })
   username: string;
 
-  @ApiProperty({ description: 'Unencrypted OpenSSH or PEM private key; write-only, never returned', writeOnly: true })
+  @ApiProperty({ description: 'Unencrypted OpenSSH or PEM private key; write-only, never returned', writeOnly: true, minLength: 64, maxLength: 16_384 })
   @IsString()
   @Length(64, 16_384)
   privateKey: string;
 
-  @ApiPropertyOptional({ description: 'known_hosts lines the runs check host keys against' })
+  @ApiPropertyOptional({ description: 'known_hosts lines the runs check host keys against', maxLength: 262_144 })
   @IsOptional()
   @IsString()
   @Length(0, 262_144)
@@ -32,8 +39,9 @@ export class UpdateMachineCredentialDto extends PartialType(CreateMachineCredent
 
 /** The targets of a run: VM ids, or the same filters as GET /vms. */
 export class RunTargetsDto {
-  @ApiPropertyOptional({ type: [String], format: 'uuid' })
+  @ApiPropertyOptional({ type: [String], format: 'uuid', minItems: 1, maxItems: 10_000 })
   @IsOptional()
+  @IsArray()
   @IsUUID('all', { each: true })
   @ArrayMinSize(1)
   @ArrayMaxSize(10_000)
@@ -41,18 +49,21 @@ export class RunTargetsDto {
 
   @ApiPropertyOptional({ type: () => VmFilterQueryDto, description: 'The same filters as GET /vms' })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => VmFilterQueryDto)
   selector?: VmFilterQueryDto;
 }
 
 export class CreatePlaybookRunDto {
-  @ApiProperty({ description: 'A playbook id of GET /playbooks', example: 'playbooks/rhel/gather-facts.yml' })
+  @ApiProperty({ description: 'A playbook id of GET /playbooks', example: 'playbooks/rhel/gather-facts.yml', maxLength: 512 })
   @IsString()
   @Length(1, 512)
   playbook: string;
 
   @ApiProperty({ type: () => RunTargetsDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => RunTargetsDto)
   targets: RunTargetsDto;
@@ -61,18 +72,18 @@ export class CreatePlaybookRunDto {
   @IsUUID()
   credentialId: string;
 
-  @ApiPropertyOptional({ description: 'A JSON object; every string reaches Ansible as unsafe (never templated); no ansible_* names' })
+  @ApiPropertyOptional({ description: EXTRA_VARS_DESCRIPTION, type: Object })
   @IsOptional()
-  @IsObject()
+  @IsBoundedJsonObject(EXTRA_VARS_BOUNDS)
   extraVars?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'Host pattern (inventory names, groups, `!`/`&` prefixes)' })
+  @ApiPropertyOptional({ description: 'Host pattern (inventory names, groups, `!`/`&` prefixes)', maxLength: 1024 })
   @IsOptional()
   @IsString()
   @Length(1, 1024)
   limit?: string;
 
-  @ApiPropertyOptional({ minimum: 1 })
+  @ApiPropertyOptional({ minimum: 1, maximum: 7 * 24 * 3600 })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -80,13 +91,22 @@ export class CreatePlaybookRunDto {
   timeoutSeconds?: number;
 }
 
-export class RunEventsQueryDto extends PageQueryDto {}
+/** A run's events page by event counter. */
+export class RunEventsQueryDto extends PageQueryDto {
+  cursorKind(): CursorKind {
+    return 'counter';
+  }
+}
 
 export class RunListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: PLAYBOOK_RUN_STATUSES })
   @IsOptional()
   @IsIn([...PLAYBOOK_RUN_STATUSES])
   status?: PlaybookRunStatus;
+
+  cursorKind(): CursorKind {
+    return 'date';
+  }
 }
 
 export class RuleTriggerDto {
@@ -106,23 +126,26 @@ export class RuleTriggerDto {
 }
 
 export class CreateAutomationRuleDto {
-  @ApiProperty({ example: 'facts-on-start' })
+  @ApiProperty({ example: 'facts-on-start', maxLength: 128 })
+  @IsString()
   @Matches(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,127}$/, { message: 'name must be 1-128 letters, digits, spaces, dots, dashes or underscores' })
   name: string;
 
   @ApiProperty({ type: () => RuleTriggerDto })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => RuleTriggerDto)
   on: RuleTriggerDto;
 
-  @ApiProperty({ description: 'A playbook id of GET /playbooks' })
+  @ApiProperty({ description: 'A playbook id of GET /playbooks', maxLength: 512 })
   @IsString()
   @Length(1, 512)
   playbook: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: EXTRA_VARS_DESCRIPTION, type: Object })
   @IsOptional()
-  @IsObject()
+  @IsBoundedJsonObject(EXTRA_VARS_BOUNDS)
   extraVars?: Record<string, unknown>;
 
   @ApiProperty({ format: 'uuid' })
@@ -134,14 +157,14 @@ export class CreateAutomationRuleDto {
   @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ description: 'At most one run per VM within this many seconds (default 600)', minimum: 0 })
+  @ApiPropertyOptional({ description: 'At most one run per VM within this many seconds (default 600)', minimum: 0, maximum: 7 * 24 * 3600 })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(7 * 24 * 3600)
   cooldownSeconds?: number;
 
-  @ApiPropertyOptional({ description: 'At most this many runs of the rule an hour (default 20)', minimum: 1 })
+  @ApiPropertyOptional({ description: 'At most this many runs of the rule an hour (default 20)', minimum: 1, maximum: 10_000 })
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -14,7 +14,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const [status, message] = this.translate(exception);
-    const body: Record<string, unknown> = { statusCode: status, error: reason(status), message };
+    const body: Record<string, unknown> = { statusCode: status, error: reasonOf(status), message };
     if (status >= 500) {
       const errorId = randomUUID();
       body.errorId = errorId;
@@ -36,7 +36,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
   }
 }
 
-function reason(status: number): string {
+export function reasonOf(status: number): string {
   const names: Record<number, string> = {
     400: 'Bad Request',
     401: 'Unauthorized',

@@ -1,18 +1,11 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString } from 'class-validator';
+import { ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, NotFoundError, OS_FAMILIES, type AppConfig } from '@hybridforms/core';
 import { InventoryQueryRepository } from '@hybridforms/persistence';
 import { InventoryListQueryDto } from '../common/list-query.dto.js';
 import { csvOf, pageLimit } from '../common/paging.js';
+import { ImageListQueryDto } from './image-list-query.dto.js';
 import { presentHost, presentImage, presentNetwork } from './inventory.presenter.js';
-
-export class ImageListQueryDto extends InventoryListQueryDto {
-  @ApiPropertyOptional({ description: `Comma-separated: ${OS_FAMILIES.join(', ')}` })
-  @IsOptional()
-  @IsString()
-  osFamily?: string;
-}
 
 @ApiTags('inventory')
 @Controller()

@@ -4,7 +4,7 @@ import { IsIn, IsOptional, IsString, IsUUID, Length, Matches, ArrayMaxSize } fro
 import { LICENSE_MODELS, OS_FAMILIES, POWER_STATES } from '@hybridforms/core';
 import type { VmFilter } from '@hybridforms/persistence';
 import { csvOf } from '../common/paging.js';
-import { PageQueryDto } from '../common/list-query.dto.js';
+import { cursorKindOfSort, PageQueryDto, type CursorKind } from '../common/list-query.dto.js';
 
 /** The VM filters of `GET /vms`, shared by every route that selects VMs the same way. */
 export class VmFilterQueryDto {
@@ -13,9 +13,10 @@ export class VmFilterQueryDto {
   @IsUUID()
   provider?: string;
 
-  @ApiPropertyOptional({ description: `Comma-separated: ${OS_FAMILIES.join(', ')}` })
+  @ApiPropertyOptional({ description: `Comma-separated: ${OS_FAMILIES.join(', ')}`, maxLength: 256 })
   @IsOptional()
   @IsString()
+  @Length(1, 256)
   osFamily?: string;
 
   @ApiPropertyOptional({ description: '`9` matches 9 and 9.x; `9.4` exactly', example: '9' })
@@ -23,14 +24,16 @@ export class VmFilterQueryDto {
   @Matches(/^\d{1,3}(\.\d{1,3})?$/, { message: 'osVersion must be a major (9) or major.minor (9.4) version' })
   osVersion?: string;
 
-  @ApiPropertyOptional({ description: `Comma-separated: ${LICENSE_MODELS.join(', ')}` })
+  @ApiPropertyOptional({ description: `Comma-separated: ${LICENSE_MODELS.join(', ')}`, maxLength: 256 })
   @IsOptional()
   @IsString()
+  @Length(1, 256)
   licenseModel?: string;
 
-  @ApiPropertyOptional({ description: `Comma-separated: ${POWER_STATES.join(', ')}` })
+  @ApiPropertyOptional({ description: `Comma-separated: ${POWER_STATES.join(', ')}`, maxLength: 256 })
   @IsOptional()
   @IsString()
+  @Length(1, 256)
   powerState?: string;
 
   @ApiPropertyOptional({ example: 'eastus' })
@@ -38,7 +41,7 @@ export class VmFilterQueryDto {
   @Matches(/^[A-Za-z0-9 _-]{1,64}$/, { message: 'location must be a location name such as eastus' })
   location?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 90 })
   @IsOptional()
   @IsString()
   @Length(1, 90)
@@ -59,14 +62,14 @@ export class VmFilterQueryDto {
   @IsUUID()
   image?: string;
 
-  @ApiPropertyOptional({ description: '`key` or `key=value`; repeat for several (all must match)', type: [String] })
+  @ApiPropertyOptional({ description: '`key` or `key=value`; repeat for several (all must match)', type: [String], maxItems: 10 })
   @IsOptional()
   @Transform(({ value }) => (Array.isArray(value) ? value : [value]))
   @ArrayMaxSize(10)
   @Matches(/^[^=]{1,256}(=[\s\S]{0,256})?$/, { each: true, message: 'tag must be key or key=value (key 1-256 characters)' })
   tag?: string[];
 
-  @ApiPropertyOptional({ description: 'Substring of the name, native id or an IP address' })
+  @ApiPropertyOptional({ description: 'Substring of the name, native id or an IP address', maxLength: 256 })
   @IsOptional()
   @IsString()
   @Length(1, 256)
@@ -76,7 +79,6 @@ export class VmFilterQueryDto {
   @IsOptional()
   @IsIn(['false', 'true', 'all'])
   archived?: 'false' | 'true' | 'all';
-
 }
 
 export class VmListQueryDto extends IntersectionType(VmFilterQueryDto, PageQueryDto) {
@@ -84,6 +86,10 @@ export class VmListQueryDto extends IntersectionType(VmFilterQueryDto, PageQuery
   @IsOptional()
   @IsIn(['name', '-name', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt', 'powerState', '-powerState', 'osFamily', '-osFamily'])
   sort?: string;
+
+  cursorKind(): CursorKind {
+    return cursorKindOfSort(this.sort);
+  }
 }
 
 export function vmFilterOf(query: VmFilterQueryDto): VmFilter {
@@ -109,4 +115,8 @@ export class VmChangesQueryDto extends PageQueryDto {
   @IsOptional()
   @Matches(/^[A-Za-z]{1,64}$/, { message: 'field must be a field name such as powerState' })
   field?: string;
+
+  cursorKind(): CursorKind {
+    return 'date';
+  }
 }

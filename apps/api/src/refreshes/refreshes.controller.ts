@@ -1,24 +1,11 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
-import { ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, IsUUID } from 'class-validator';
+import { ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
 import { RefreshService } from '@hybridforms/discovery';
 import { InventoryQueryRepository, REFRESH_STATUSES } from '@hybridforms/persistence';
-import { PageQueryDto } from '../common/list-query.dto.js';
 import { csvOf, pageLimit } from '../common/paging.js';
+import { RefreshListQueryDto } from './refresh-list-query.dto.js';
 import { presentRefresh } from './refresh.presenter.js';
-
-export class RefreshListQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({ format: 'uuid' })
-  @IsOptional()
-  @IsUUID()
-  provider?: string;
-
-  @ApiPropertyOptional({ description: `Comma-separated: ${REFRESH_STATUSES.join(', ')}` })
-  @IsOptional()
-  @IsString()
-  status?: string;
-}
 
 @ApiTags('refreshes')
 @Controller('refreshes')

@@ -2,7 +2,7 @@ import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { BadInputError, METRIC_NAMES, PROVIDER_EVENT_TYPES, type MetricName } from '@hybridforms/core';
 import { METRIC_INTERVALS, type MetricInterval } from '@hybridforms/telemetry';
-import { PageQueryDto } from '../common/list-query.dto.js';
+import { PageQueryDto, type CursorKind } from '../common/list-query.dto.js';
 import { csvOf } from '../common/paging.js';
 import { VmFilterQueryDto } from '../inventory/vm-list-query.dto.js';
 
@@ -18,7 +18,7 @@ export class EventFilterQueryDto {
   @IsUUID()
   vm?: string;
 
-  @ApiPropertyOptional({ description: `Comma-separated: ${PROVIDER_EVENT_TYPES.join(', ')}` })
+  @ApiPropertyOptional({ description: `Comma-separated: ${PROVIDER_EVENT_TYPES.join(', ')}`, maxLength: 256 })
   @IsOptional()
   @IsString()
   @Length(1, 256)
@@ -37,19 +37,27 @@ export class EventTimeQueryDto {
   until?: string;
 }
 
-export class EventListQueryDto extends IntersectionType(EventFilterQueryDto, EventTimeQueryDto, PageQueryDto) {}
+export class EventListQueryDto extends IntersectionType(EventFilterQueryDto, EventTimeQueryDto, PageQueryDto) {
+  cursorKind(): CursorKind {
+    return 'date';
+  }
+}
 
 export class VmEventsQueryDto extends IntersectionType(EventTimeQueryDto, PageQueryDto) {
-  @ApiPropertyOptional({ description: `Comma-separated: ${PROVIDER_EVENT_TYPES.join(', ')}` })
+  @ApiPropertyOptional({ description: `Comma-separated: ${PROVIDER_EVENT_TYPES.join(', ')}`, maxLength: 256 })
   @IsOptional()
   @IsString()
   @Length(1, 256)
   type?: string;
+
+  cursorKind(): CursorKind {
+    return 'date';
+  }
 }
 
 /** A time window; `interval` picks the table (auto: the finest that still holds `from`). */
 export class MetricWindowQueryDto {
-  @ApiPropertyOptional({ description: `Comma-separated metric names (default: all): ${METRIC_NAMES.join(', ')}` })
+  @ApiPropertyOptional({ description: `Comma-separated metric names (default: all): ${METRIC_NAMES.join(', ')}`, maxLength: 256 })
   @IsOptional()
   @IsString()
   @Length(1, 256)
