@@ -8,6 +8,7 @@ import {
   APP_CONFIG,
   NotFoundError,
   ProviderError,
+  ProviderErrorCode,
   redactSecrets,
   redactingLogger,
   type AppConfig,
@@ -130,7 +131,10 @@ export class RefreshService {
     const abort = new AbortController();
     // One signal is shared by every concurrent SDK call of the collection (each adds a listener).
     setMaxListeners(256, abort.signal);
-    const timeout = setTimeout(() => abort.abort(new Error(`refresh timed out after ${this.config.refresh.timeoutSeconds}s`)), this.config.refresh.timeoutSeconds * 1000);
+    const timeout = setTimeout(
+      () => abort.abort(new ProviderError(ProviderErrorCode.Timeout, `refresh timed out after ${this.config.refresh.timeoutSeconds}s`, true)),
+      this.config.refresh.timeoutSeconds * 1000,
+    );
     timeout.unref();
     let secrets: unknown[] = [];
     try {
@@ -175,7 +179,9 @@ export class RefreshService {
       const code = ProviderError.is(error) ? error.code : 'internal';
       const message = redactSecrets(error instanceof Error ? error.message : String(error), secrets);
       this.logger.warn(`refresh ${refreshId} failed (${code}): ${message}`);
-      await this.finish(refreshId, 'failed', refresh.progress, [{ scope: 'provider', code, message }]).catch((e: Error) =>
+      // The failure may be the database's (a restart, a lock): keep trying to record it for a while,
+      // or the refresh would stay "running" (and hold the provider's one active slot) until it goes stale.
+      await this.finishRetrying(refreshId, 'failed', refresh.progress, [{ scope: 'provider', code, message }]).catch((e: Error) =>
         this.logger.error(`could not record the failure of refresh ${refreshId}: ${e.message}`),
       );
     } finally {
@@ -229,6 +235,21 @@ export class RefreshService {
 
   private async finish(id: string, status: RefreshStatus, progress: Record<string, number>, errors: RefreshEntity['errors']): Promise<void> {
     await this.refreshes.update({ id }, { status, progress, errors, finishedAt: new Date(), heartbeatAt: new Date() });
+  }
+
+  /** finish(), retried with backoff for up to a third of the stale delay (a database that is briefly unreachable). */
+  private async finishRetrying(id: string, status: RefreshStatus, progress: Record<string, number>, errors: RefreshEntity['errors']): Promise<void> {
+    const deadline = Date.now() + (this.config.refresh.staleAfterSeconds * 1000) / 3;
+    for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5000)) {
+      try {
+        await this.finish(id, status, progress, errors);
+        return;
+      } catch (error) {
+        if (Date.now() + delayMs > deadline) throw error;
+        this.logger.warn(`recording the end of refresh ${id} failed (${(error as Error).message}); retrying in ${delayMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
   }
 
   private async touch(id: string): Promise<void> {

@@ -86,6 +86,10 @@ export class PowerShellSession {
     try {
       const result = await Promise.race([this.ssh.execCommand(command, { onChannel: (c) => (channel = c) }), timeout]);
       const stderrError = readPowerShellStderr(result.stderr);
+      // No exit status and nothing on stderr: the connection dropped mid-command (node-ssh resolves then).
+      if (result.code === null && !stderrError) {
+        throw new ProviderError(ProviderErrorCode.Unreachable, `${name} on ${this.where()}: connection lost before the command finished (no exit status)`, true);
+      }
       if (result.code !== 0 || stderrError) throw powerShellFailure(`${name} on ${this.where()}`, { stderr: result.stderr, code: result.code });
       return result.stdout;
     } catch (error) {
