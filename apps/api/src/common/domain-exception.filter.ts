@@ -20,7 +20,13 @@ export class DomainExceptionFilter implements ExceptionFilter {
       body.errorId = errorId;
       this.logger.error(`error ${errorId}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
     }
-    response.status(status).json(body);
+    // A stream already under way cannot change its status: it ends (the log has the error).
+    if (response.headersSent) {
+      response.end();
+      return;
+    }
+    // Explicitly JSON: a route may have set another type (text/plain for stdout) before it failed.
+    response.status(status).type('application/json').json(body);
   }
 
   private translate(exception: unknown): [number, string | string[]] {
