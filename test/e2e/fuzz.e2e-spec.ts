@@ -405,7 +405,6 @@ describe.each([['sqlite'], ['postgresql']])('Fuzzing every route of the OpenAPI 
       const changed = differences(before, await snapshot(dataSource));
       if (changed.length > 0) failures.push(`${name} changed stored data (seed ${SEED}):\n  ${changed.join('\n  ')}`);
     }
-    // eslint-disable-next-line no-console
     console.info(`fuzzed ${operations.length} routes × ${RUNS} requests on ${driver} in ${Date.now() - started} ms (seed ${SEED})`);
     expect(failures).toEqual([]);
   }, 600_000);
