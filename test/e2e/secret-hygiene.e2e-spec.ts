@@ -215,9 +215,16 @@ describe.each([['sqlite'], ['postgresql']])('Secret hygiene end to end on %s (lo
       const failedRefresh = await waitFor(`/api/v1/refreshes/${again.body.id}`, finished);
       expect(failedRefresh.status).not.toBe('succeeded');
       faulty.clearFaults();
-      // And a provider whose secret was changed on the cloud side afterwards: its refresh cannot log in.
-      const patched = await api('patch', `/api/v1/providers/${half.body.id}`, { credentials: { clientSecret: wrongAzureSecret } });
-      answers.push({ what: 'PATCH answer (status)', text: String(patched.status) });
+      // A wrong secret given to an existing provider is refused (validated first).
+      expect((await api('patch', `/api/v1/providers/${half.body.id}`, { credentials: { clientSecret: wrongAzureSecret } })).status).toBe(400);
+      // Hyper-V refreshes that fail: the host refuses the login, then a PowerShell error mid-inventory.
+      for (const fault of [{ kind: 'auth', times: Infinity }, { kind: 'error-record', marker: 'inventory', times: Infinity }] as const) {
+        hyperv.injectFault(fault);
+        const refresh = await api('post', `/api/v1/providers/${hv.body.id}/refresh`, {});
+        expect(refresh.status).toBe(202);
+        expect((await waitFor(`/api/v1/refreshes/${refresh.body.id}`, finished)).status).not.toBe('succeeded');
+        hyperv.clearFaults();
+      }
 
       // Events of both clouds.
       azure.restartVm(azure.vmIds()[0]);
