@@ -1,0 +1,436 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { SQLITE_FILE_NAME } from '@hybridforms/persistence';
+import { AzureSimulator, startLoopbackSshd, type AzureSimulatorOptions, type LoopbackSshd } from '@hybridforms/testing';
+import { createScratchDatabase } from '../support/postgres.js';
+import { azureProviderRequest } from '../support/provider-requests.js';
+import {
+  apiFromUrl,
+  azureSimEventIds,
+  checkInvariants,
+  noEventLostOrDuplicated,
+  noRunLeftRunning,
+  nothingArchivedByFailedRefresh,
+  openDb,
+  openSqlite,
+  snapshotArchived,
+  type ApiAccess,
+  type DbAccess,
+} from './support/invariants.js';
+import { buildService, filesBelow, httpCall, processesMentioning, startService, waitFor, type ServiceProcess } from './support/service-process.js';
+
+/*
+ * The real service (its own build, `node main.js`) as a child process, SIGKILLed at chosen points
+ * and started again on the same data: mid-refresh, mid-event-poll (part of the Activity Log
+ * fetched; all of it fetched and the store waiting), mid-playbook-run. The simulators and the
+ * loopback sshd live in this process. Every scenario ends with the invariants.
+ */
+
+const SCENARIO_MS = 240_000;
+const drivers = [['sqlite'], ['postgresql']] as const;
+
+/** Schedules out of the way: the scenario says when a refresh runs; events coalesce for a second. */
+const QUIET = {
+  HYBRIDFORMS_EVENT_POLL_SECONDS: '3600',
+  HYBRIDFORMS_METRIC_CAPTURE_SECONDS: '3600',
+  HYBRIDFORMS_METRIC_ROLLUP_SECONDS: '3600',
+  HYBRIDFORMS_EVENT_REFRESH_COALESCE_SECONDS: '1',
+};
+
+type Refresh = { id: string; status: string; kind: string; errors: { code: string; message: string }[]; finishedAt: string | null };
+type Vm = { id: string; nativeId: string; name: string; archivedAt: string | null };
+type Run = { id: string; status: string; reason: string | null; eventCount: number; finishedAt: string | null };
+type RunEvent = { counter: number; event: string };
+
+/** Whether a simulator request asked for a later page (it carries a skip token). */
+const isActivityLog = (r: { path: string }) => /eventtypes\/management\/values/i.test(r.path);
+const pageOf = (r: { query: Record<string, unknown> }) => (Object.keys(r.query).some((key) => key.toLowerCase() === '$skiptoken') ? 2 : 1);
+
+let scenarios = 0;
+let checks = 0;
+
+afterAll(() => {
+  console.log(`faults: ${scenarios} scenarios, ${checks} invariant checks (process-kill.fault-spec.ts)`);
+});
+
+interface Fixture {
+  sim: AzureSimulator;
+  svc: ServiceProcess;
+  db: DbAccess;
+  api: ApiAccess;
+  providerId: string;
+  databaseUrl: string | null;
+}
+
+describe.each(drivers)('the service SIGKILLed and started again on the same data (%s)', (driver) => {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  let current: ServiceProcess | null = null;
+
+  beforeAll(async () => {
+    await buildService(); // the first suite of a fresh clone builds (~20 s); later ones reuse it
+  }, 180_000);
+
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch((error: Error) => console.warn(`cleanup: ${error.message}`));
+    current = null;
+  }, 60_000);
+
+  /** The test body, with the service's output appended to a failure's message. */
+  const withOutput = (body: () => Promise<void>) => async () => {
+    try {
+      await body();
+    } catch (error) {
+      if (error instanceof Error && current) error.message += `\n----- service output (tail) -----\n${current.output().slice(-8000)}`;
+      throw error;
+    }
+  };
+
+  async function setUp(simOptions: AzureSimulatorOptions, env: Record<string, string>): Promise<Fixture> {
+    const sim = await AzureSimulator.start(simOptions);
+    cleanups.push(() => sim.stop());
+    let databaseUrl: string | null = null;
+    if (driver === 'postgresql') {
+      const scratch = await createScratchDatabase('hf_fk');
+      cleanups.push(() => scratch.drop());
+      databaseUrl = scratch.url;
+    }
+    const svc = await startService({ env: { ...env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) } });
+    current = svc;
+    cleanups.push(() => svc.cleanup());
+    const created = await svc.api<{ id: string; refreshId: string }>('POST', '/api/v1/providers', azureProviderRequest(sim, `fk-${driver}`));
+    expect(created.status).toBe(201);
+    expect(await waitForRefresh(svc, created.body.refreshId)).toMatchObject({ status: 'completed' });
+    const db = await openDb({ databaseUrl, dataDir: svc.dataDir });
+    cleanups.push(() => db.close());
+    return { sim, svc, db, api: apiFromUrl(svc.url, svc.authHeaders), providerId: created.body.id, databaseUrl };
+  }
+
+  async function refreshOf(svc: ServiceProcess, id: string): Promise<Refresh> {
+    const res = await svc.api<Refresh>('GET', `/api/v1/refreshes/${id}`);
+    expect(res.status).toBe(200);
+    return res.body;
+  }
+
+  async function waitForRefresh(svc: ServiceProcess, id: string, timeoutMs = 60_000): Promise<Refresh> {
+    let last: Refresh | null = null;
+    await waitFor(`refresh ${id} to end`, async () => !['queued', 'running'].includes((last = await refreshOf(svc, id)).status), timeoutMs);
+    return last!;
+  }
+
+  async function fullRefresh(f: Fixture): Promise<Refresh> {
+    const res = await f.svc.api<{ id: string }>('POST', `/api/v1/providers/${f.providerId}/refresh`);
+    expect(res.status).toBe(202);
+    return waitForRefresh(f.svc, res.body.id);
+  }
+
+  async function checkpointOf(f: Fixture): Promise<string | null> {
+    const rows = await f.db.query<{ checkpoint: string | null }>('SELECT checkpoint FROM event_checkpoints WHERE provider_id = $1', [f.providerId]);
+    return rows[0]?.checkpoint ?? null;
+  }
+
+  async function storedEventIds(f: Fixture): Promise<string[]> {
+    return (await f.db.query<{ native_id: string }>('SELECT native_id FROM events WHERE provider_id = $1', [f.providerId])).map((r) => r.native_id);
+  }
+
+  /** No refresh or run active (nothing else writes while a scenario sets up its fault). */
+  async function settled(f: Fixture): Promise<void> {
+    checks += await noRunLeftRunning({ db: f.db, graceMs: 30_000 });
+  }
+
+  it(
+    'mid-refresh: the interrupted refresh is failed at the next start, archived nothing, and the next full refresh converges',
+    withOutput(async () => {
+      const f = await setUp({ vmCount: 16 }, QUIET);
+      const { sim, svc, db, providerId } = f;
+      const archivedBefore = await snapshotArchived(db, providerId);
+
+      // The cloud changes: one VM gone (only a completed full refresh may archive it), one new.
+      const gone = sim.vmIds()[3];
+      sim.removeVm(gone);
+      sim.addVm(sim.subscriptionIds[0], { name: 'added-while-refreshing', imageReference: { publisher: 'RedHat', offer: 'RHEL', sku: '9-lvm-gen2', version: 'latest' } });
+
+      // The NIC list hangs: the kill lands while the refresh is collecting.
+      const mark = sim.requests.length;
+      sim.injectFault({ route: 'networkInterfaces', kind: 'slow', delayMs: 300_000, times: Infinity });
+      const requested = await svc.api<{ id: string }>('POST', `/api/v1/providers/${providerId}/refresh`);
+      expect(requested.status).toBe(202);
+      const refreshId = requested.body.id;
+      await waitFor('the refresh to be running with a NIC request pending at the simulator', async () => {
+        const pending = sim.requests.slice(mark).some((r) => /networkInterfaces/i.test(r.path) && r.status === 0);
+        return pending && (await refreshOf(svc, refreshId)).status === 'running';
+      });
+      const killed = await svc.kill('SIGKILL');
+      expect(killed.signal).toBe('SIGKILL');
+      sim.clearFaults();
+
+      // Nobody is left to say otherwise: the row still says running.
+      expect((await db.query<{ status: string }>('SELECT status FROM refreshes WHERE id = $1', [refreshId]))[0].status).toBe('running');
+
+      await svc.restart();
+      const interrupted = await refreshOf(svc, refreshId);
+      expect(interrupted).toMatchObject({ status: 'failed', errors: [expect.objectContaining({ code: 'interrupted' })] });
+      expect(interrupted.finishedAt).not.toBeNull();
+      checks += await nothingArchivedByFailedRefresh({ db, providerId, before: archivedBefore });
+      checks += await noRunLeftRunning({ db });
+      const goneRow = await db.query<{ archived_at: unknown }>('SELECT archived_at FROM vms WHERE native_id = $1', [gone.toLowerCase()]);
+      expect(goneRow).toHaveLength(1);
+      expect(goneRow[0].archived_at).toBeNull();
+
+      // The next full refresh converges: the removed VM archived (by it), the new one there, nothing twice.
+      const next = await fullRefresh(f);
+      expect(next.status).toBe('completed');
+      checks += await checkInvariants({ api: f.api, db, providers: [{ providerId, vmNativeIds: sim.vmIds() }] });
+      const archived = (await svc.api<{ items: Vm[] }>('GET', `/api/v1/vms?provider=${providerId}&archived=true&limit=500`)).body.items;
+      expect(archived.map((vm) => vm.nativeId)).toEqual([gone.toLowerCase()]);
+      scenarios += 1;
+    }),
+    SCENARIO_MS,
+  );
+
+  it(
+    'mid-event-poll, part of the Activity Log fetched: after the restart every event is stored once and the checkpoint moves on',
+    withOutput(async () => {
+      // Four records a page: a poll of the overlap window reads several pages.
+      const f = await setUp({ vmCount: 8, pageSize: 4 }, { ...QUIET, HYBRIDFORMS_EVENT_POLL_SECONDS: '1' });
+      const { sim, svc, db, providerId } = f;
+      await waitFor('the first event poll to store', async () => (await checkpointOf(f)) !== null);
+      await settled(f);
+      const known = new Set(azureSimEventIds(sim));
+
+      // The VMs restart, and page 2 of the Activity Log starts to hang, in one step of this process
+      // (the simulator serves nothing in between): the next poll has page 1 in memory and waits.
+      const mark = sim.requests.length;
+      for (const id of sim.vmIds().slice(0, 3)) sim.restartVm(id);
+      sim.injectFault({ route: 'activityLogs', page: 2, kind: 'slow', delayMs: 300_000, times: Infinity });
+      const pending = await waitFor('an event poll waiting for page 2 of the Activity Log', () =>
+        sim.requests.findIndex((r, i) => i >= mark && isActivityLog(r) && r.status === 0 && pageOf(r) > 1) + 1,
+      );
+      // Polls never overlap: every earlier one has stored; this one has stored nothing.
+      const checkpoint = await checkpointOf(f);
+      const storedAtKill = new Set(await storedEventIds(f));
+      const pageOneAfterChanges = sim.requests.slice(mark, pending - 1).some((r) => isActivityLog(r) && r.status === 200 && pageOf(r) === 1);
+      await svc.kill('SIGKILL');
+      sim.clearFaults();
+      expect(await checkpointOf(f)).toBe(checkpoint);
+      const newBeforeKill = azureSimEventIds(sim).filter((id) => !known.has(id));
+      expect(newBeforeKill.filter((id) => !storedAtKill.has(id)).length).toBeGreaterThan(0);
+      console.log(`process-kill: killed with page 1 of the Activity Log ${pageOneAfterChanges ? '(with the new events)' : '(from before the changes)'} in memory`);
+
+      // More happens while the service is down.
+      sim.restartVm(sim.vmIds()[4]);
+      await svc.restart();
+      const truth = azureSimEventIds(sim).filter((id) => !known.has(id));
+      expect(truth).toHaveLength(8);
+      await waitFor('every event since the kill to be stored', async () => {
+        const stored = new Set(await storedEventIds(f));
+        return truth.every((id) => stored.has(id));
+      });
+      // A few more polls re-read the overlap: still once each.
+      const polls = sim.requests.length;
+      await waitFor('two more polls', () => sim.requests.slice(polls).filter((r) => isActivityLog(r) && r.status === 200 && pageOf(r) === 1).length >= 2);
+      expect(await checkpointOf(f)).not.toBe(checkpoint);
+      checks += await noEventLostOrDuplicated({ db, truth: { providerId, eventNativeIds: truth } });
+      await settled(f);
+      checks += await checkInvariants({ api: f.api, db, providers: [{ providerId, vmNativeIds: sim.vmIds() }], events: [{ providerId, eventNativeIds: truth }] });
+      scenarios += 1;
+    }),
+    SCENARIO_MS,
+  );
+
+  it(
+    'between the event fetch and its store (the write waits on a lock): nothing half-stored, every event stored once after the restart',
+    withOutput(async () => {
+      const f = await setUp({ vmCount: 8 }, { ...QUIET, HYBRIDFORMS_EVENT_POLL_SECONDS: '1' });
+      const { sim, svc, db, providerId } = f;
+      await waitFor('the first event poll to store', async () => (await checkpointOf(f)) !== null);
+      await settled(f);
+      const known = new Set(azureSimEventIds(sim));
+
+      // The database's write lock is taken from here (the service's next store of events waits for
+      // it) and the VMs restart; the poll after that fetches their events and cannot store them.
+      const mark = sim.requests.length;
+      const release = await holdEventWrites(f, () => {
+        for (const id of sim.vmIds().slice(0, 2)) sim.restartVm(id);
+      });
+      let checkpoint: string | null = null;
+      let storedBefore = 0;
+      try {
+        checkpoint = await checkpointOf(f);
+        storedBefore = (await storedEventIds(f)).length;
+        expect(azureSimEventIds(sim).filter((id) => !known.has(id))).toHaveLength(4);
+        await waitFor('a complete Activity Log fetch after the changes', () => sim.requests.slice(mark).some((r) => isActivityLog(r) && r.status === 200));
+        await release.storeIsWaiting();
+        await svc.kill('SIGKILL');
+      } finally {
+        await release.release();
+      }
+      expect(await checkpointOf(f)).toBe(checkpoint);
+      expect((await storedEventIds(f)).length).toBe(storedBefore);
+
+      await svc.restart();
+      const truth = azureSimEventIds(sim).filter((id) => !known.has(id));
+      await waitFor('the fetched events to be stored after the restart', async () => {
+        const stored = new Set(await storedEventIds(f));
+        return truth.every((id) => stored.has(id));
+      });
+      const polls = sim.requests.length;
+      await waitFor('two more polls', () => sim.requests.slice(polls).filter((r) => isActivityLog(r) && r.status === 200).length >= 2);
+      await settled(f);
+      checks += await checkInvariants({ api: f.api, db, providers: [{ providerId, vmNativeIds: sim.vmIds() }], events: [{ providerId, eventNativeIds: truth }] });
+      scenarios += 1;
+    }),
+    SCENARIO_MS,
+  );
+
+  /**
+   * Blocks the service's inserts of events from outside. SQLite: this process holds the write
+   * lock (BEGIN IMMEDIATE); better-sqlite3 waits for it synchronously, so the service stops
+   * answering while its store waits. PostgreSQL: an EXCLUSIVE lock on "events" (reads go on),
+   * and the service's INSERT shows as waiting on a lock in pg_stat_activity.
+   */
+  async function holdEventWrites(f: Fixture, change: () => void): Promise<{ storeIsWaiting(): Promise<void>; release(): Promise<void> }> {
+    if (!f.databaseUrl) {
+      const lock = openSqlite(join(f.svc.dataDir, SQLITE_FILE_NAME), { fileMustExist: true, timeout: 10_000 });
+      // One step of this process: locked before the simulator can serve the changes.
+      lock.exec('BEGIN IMMEDIATE');
+      change();
+      let released = false;
+      return {
+        storeIsWaiting: async () => {
+          // The service's event loop is held by the busy wait of its write: /health stops answering.
+          await waitFor(
+            'the service to block on its write',
+            async () => {
+              try {
+                await httpCall(`${f.svc.url}/health`, { timeoutMs: 1_000 });
+                return false;
+              } catch {
+                return true;
+              }
+            },
+            8_000,
+          );
+        },
+        release: async () => {
+          if (released) return;
+          released = true;
+          lock.exec('ROLLBACK');
+          lock.close();
+        },
+      };
+    }
+    const client = new pg.Client({ connectionString: f.databaseUrl, application_name: 'hf-faults-lock' });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query('LOCK TABLE events IN EXCLUSIVE MODE');
+    change();
+    let released = false;
+    return {
+      storeIsWaiting: async () => {
+        await waitFor('the service INSERT INTO events to wait on the lock', async () => {
+          const rows = await client.query(
+            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'hybridforms' AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO "events"%'`,
+          );
+          return rows.rowCount! > 0;
+        });
+      },
+      release: async () => {
+        if (released) return;
+        released = true;
+        await client.query('ROLLBACK').catch(() => undefined);
+        await client.end().catch(() => undefined);
+      },
+    };
+  }
+
+  describe('playbook runs', () => {
+    let sshd: LoopbackSshd;
+    let catalog: string;
+    const play = (name: string, tasks: string) =>
+      `- name: ${name}\n  hosts: all\n  gather_facts: false\n  vars:\n    ansible_python_interpreter: /usr/bin/python3\n  tasks:\n${tasks}`;
+
+    beforeAll(async () => {
+      sshd = await startLoopbackSshd();
+      catalog = mkdtempSync(join(tmpdir(), 'hf-fk-catalog-'));
+      writeFileSync(join(catalog, 'hello.yml'), play('Say hello', '    - name: hello\n      ansible.builtin.command: echo hello\n'));
+      writeFileSync(
+        join(catalog, 'long.yml'),
+        play('Take long', '    - name: first\n      ansible.builtin.command: echo first\n    - name: sleep\n      ansible.builtin.command: sleep 60\n'),
+      );
+    }, 60_000);
+    afterAll(async () => {
+      await sshd?.stop();
+      if (catalog) rmSync(catalog, { recursive: true, force: true });
+    });
+
+    it(
+      'mid-run: after the restart the run is error with a reason, its events are kept, no process of it is left, no key on disk, and the next run succeeds',
+      withOutput(async () => {
+        const f = await setUp({ vmCount: 8 }, { ...QUIET, HYBRIDFORMS_PLAYBOOK_DIRS: catalog, HYBRIDFORMS_AUTOMATION_SSH_TARGET: `127.0.0.1:${sshd.port}` });
+        const { svc, db } = f;
+        const credential = await svc.api<{ id: string }>('POST', '/api/v1/machine-credentials', {
+          name: 'loopback',
+          username: sshd.user,
+          privateKey: sshd.clientPrivateKey,
+          knownHosts: sshd.knownHostsLine,
+        });
+        expect(credential.status).toBe(201);
+        const playbooks = (await svc.api<{ items: { id: string }[] }>('GET', '/api/v1/playbooks')).body.items;
+        const idOf = (file: string) => playbooks.find((p) => p.id.endsWith(`/${file}`))!.id;
+        const [vm] = (await svc.api<{ items: Vm[] }>('GET', '/api/v1/vms?osFamily=rhel&powerState=running&limit=1')).body.items;
+        const start = async (playbook: string) => {
+          const res = await svc.api<Run>('POST', '/api/v1/playbook-runs', { playbook: idOf(playbook), targets: { vmIds: [vm.id] }, credentialId: credential.body.id });
+          expect(res.status).toBe(202);
+          return res.body;
+        };
+        const runOf = async (id: string) => (await svc.api<Run>('GET', `/api/v1/playbook-runs/${id}`)).body;
+        const eventsOf = async (id: string) => (await svc.api<{ items: RunEvent[] }>('GET', `/api/v1/playbook-runs/${id}/events?limit=500`)).body.items;
+
+        const run = await start('long.yml');
+        // Running, its first task done and stored, the second (sleep 60) under way.
+        await waitFor(
+          'the run to be in its second task',
+          async () => (await runOf(run.id)).status === 'running' && (await eventsOf(run.id)).filter((e) => e.event === 'playbook_on_task_start').length >= 2,
+          60_000,
+        );
+        const eventsBefore = await eventsOf(run.id);
+        expect(eventsBefore.some((e) => e.event === 'runner_on_ok')).toBe(true);
+        const marker = `${svc.workDir}/`;
+        const before = processesMentioning(marker);
+        expect(before.some((p) => p.cmdline.includes('ansible-runner'))).toBe(true);
+        expect(before.some((p) => p.cmdline.includes('ansible-playbook'))).toBe(true);
+        expect(filesBelow(svc.workDir).filter((file) => file.endsWith('env/ssh_key'))).toHaveLength(1);
+
+        await svc.kill('SIGKILL');
+        // The run's processes are in groups of their own: they outlive the service (until the next start sweeps them).
+        const orphans = processesMentioning(marker);
+        console.log(`process-kill: ${orphans.length} process(es) of the run outlived the service: ${orphans.map((p) => p.cmdline.split(' ').slice(0, 2).join(' ')).join('; ')}`);
+        expect((await db.query<{ status: string }>('SELECT status FROM playbook_runs WHERE id = $1', [run.id]))[0].status).toBe('running');
+
+        await svc.restart();
+        const after = await runOf(run.id);
+        expect(after.status).toBe('error');
+        expect(after.reason).toMatch(/service stopped while this run was running.*not run again/);
+        expect(after.finishedAt).not.toBeNull();
+        const eventsAfter = await eventsOf(run.id);
+        expect(eventsAfter.map((e) => e.counter)).toEqual(eventsBefore.map((e) => e.counter));
+        expect(after.eventCount).toBe(eventsAfter.length);
+        // The start swept the run's processes and its directory (the key with it).
+        await waitFor('no process of the run left', () => processesMentioning(marker).length === 0, 10_000);
+        for (const orphan of orphans) expect(() => process.kill(orphan.pid, 0)).toThrow();
+        expect(filesBelow(svc.workDir)).toEqual([]);
+
+        const next = await start('hello.yml');
+        await waitFor('the next run to end', async () => !['queued', 'running'].includes((await runOf(next.id)).status), 90_000);
+        expect(await runOf(next.id)).toMatchObject({ status: 'successful' });
+        expect(processesMentioning(marker)).toEqual([]);
+        expect(filesBelow(svc.workDir)).toEqual([]);
+        checks += await checkInvariants({ api: f.api, db, providers: [{ providerId: f.providerId, vmNativeIds: f.sim.vmIds() }] });
+        scenarios += 1;
+      }),
+      SCENARIO_MS,
+    );
+  });
+});
