@@ -97,9 +97,10 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
 
   async request(input: PlaybookRunRequest): Promise<PlaybookRunEntity> {
     const playbook = await this.catalog.resolve(input.playbook);
-    if (hasSealedMarker(input.extraVars)) throw new BadInputError('extraVars: "$sealed" is not a name an extra var object may use');
+    const validVars = validateExtraVars(input.extraVars ?? {});
+    if (hasSealedMarker(validVars)) throw new BadInputError('extraVars: "$sealed" is not a name an extra var object may use');
     // Values under secret-like names (db_password, api_token…) are stored sealed, never readable.
-    const extraVars = sealSensitiveVars(validateExtraVars(input.extraVars ?? {}), this.secretBox);
+    const extraVars = sealSensitiveVars(validVars, this.secretBox);
     const limit = input.limit === undefined ? null : validateLimit(input.limit);
     const timeoutSeconds = input.timeoutSeconds ?? this.config.automation.defaultTimeoutSeconds;
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > this.config.automation.maxTimeoutSeconds) {
