@@ -150,11 +150,24 @@ describe('database faults', () => {
       };
       const meter = stallMeter();
       const id = await startRefresh(t, providerId);
+      // /health probed throughout: how long does a read wait while the refresh waits on the lock?
+      let probing = true;
+      let slowestHealthMs = 0;
+      const probes = (async () => {
+        while (probing) {
+          const started = Date.now();
+          await t.http().get('/health');
+          slowestHealthMs = Math.max(slowestHealthMs, Date.now() - started);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      })();
       const failed = (await waitForRefresh(t, id, 60_000)) as unknown as Refresh;
+      probing = false;
+      await probes;
       meter.stop();
       expect(readsWhileLocked).toBe(1);
       counts.invariants += readsWhileLocked;
-      console.log(`sqlite lock: refresh ${failed.status} (${JSON.stringify(failed.errors)}); the event loop stood still up to ${meter.maxMs()} ms`);
+      console.log(`sqlite lock: refresh ${failed.status} (${JSON.stringify(failed.errors)}); the event loop stood still up to ${meter.maxMs()} ms, the slowest /health took ${slowestHealthMs} ms`);
 
       expect(failed.status).toBe('failed');
       expect(failed.errors[0].message).toMatch(/database is locked|busy/i);
