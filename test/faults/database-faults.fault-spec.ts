@@ -151,6 +151,9 @@ describe('database faults', () => {
       const meter = stallMeter();
       const id = await startRefresh(t, providerId);
       // /health probed throughout: how long does a read wait while the refresh waits on the lock?
+      // Measured, not asserted: better-sqlite3's busy wait is synchronous, so while the service's
+      // write waits for the lock (up to the 10 s busy timeout) the whole process stands still.
+      // Reads answer while the lock is held and no write of ours is waiting (readsWhileLocked).
       let probing = true;
       let slowestHealthMs = 0;
       const probes = (async () => {
