@@ -1,4 +1,5 @@
 import type { HostSummary, RunnerEvent, RunnerOutcome } from './ansible-runner.types.js';
+import { isRunnerNoise } from './runner-events.js';
 
 const MAX_OUTPUT_LINES = 40;
 const MAX_FAILURES = 5;
@@ -54,7 +55,8 @@ export class RunSummary {
 
   addRawLine(line: string): void {
     const text = line.trimEnd();
-    if (text === '') return;
+    // ssh-add's line can come inside a verbose event too (when ansible-playbook dies): plumbing, not the play's output.
+    if (text === '' || isRunnerNoise(text)) return;
     this.outputLines.push(text);
     if (this.outputLines.length > MAX_OUTPUT_LINES) this.outputLines.shift();
     if (/Could not match supplied host pattern|leaves us with no hosts to target|No hosts matched/i.test(text)) {
