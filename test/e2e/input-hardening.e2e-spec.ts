@@ -206,6 +206,17 @@ describe.each([['sqlite'], ['postgresql']])('Input hardening on %s', (driver) =>
     await t.http().get(`/api/v1/events?cursor=${cursorOf(['2026-01-01T00:00:00.000Z', NO_ID])}`).expect(200);
   });
 
+  it('answers methods and routes that do not exist with 404 in the error shape', async () => {
+    expectProblem(await t.http().put('/api/v1/providers').send({}), 404, /Cannot PUT/);
+    expectProblem(await t.http().patch('/api/v1/vms').send({}), 404);
+    expectProblem(await t.http().get('/api/v1/../../etc/passwd'), 404);
+    expectProblem(await t.http().get('/api/v2/vms'), 404, /Cannot GET \/api\/v2\/vms/);
+    expectProblem(await t.anonymous().get('/favicon.ico'), 404);
+    expectProblem(await t.anonymous().get('/docs/%E0%A4%A'), 404);
+    const head = await t.http().head('/api/v1/vms');
+    expect(head.status).toBe(200);
+  });
+
   it('refuses dates that are not ISO 8601 date-times', async () => {
     for (const since of ['yesterday', '2020-13-45T00:00:00Z', '99999-01-01T00:00:00Z', '1700000000', '2020-01-01T00:00:00Z%00']) {
       expectProblem(await t.http().get(`/api/v1/events?since=${since}`), 400);

@@ -8,7 +8,7 @@ import { LOG_LEVELS, loadSecretBox, type AppConfig, type SecretBox } from '@hybr
 import { AppModule } from './app.module.js';
 import { DeclaredInputInterceptor } from './common/declared-input.interceptor.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
-import { bodyParserErrors, checkParsedInput, requireJsonBody } from './common/http-input.js';
+import { bodyParserErrors, checkParsedInput, lastResortErrors, notFoundInOurShape, requireJsonBody } from './common/http-input.js';
 
 export interface CreateAppOptions {
   /** Defaults to the key from HYBRIDFORMS_SECRET_KEY (or the development key file). */
@@ -17,7 +17,7 @@ export interface CreateAppOptions {
   logger?: false;
 }
 
-/** Builds the configured HTTP application; `main` and the end-to-end tests share it. */
+/** Builds the configured HTTP application, initialised (ready to listen); `main` and the end-to-end tests share it. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
   const secretBox =
     options.secretBox ??
@@ -64,6 +64,10 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       .build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+  // Initialised here so that these come after every route: what no route answered, in our shape.
+  await app.init();
+  app.use(notFoundInOurShape);
+  app.use(lastResortErrors((message) => new Logger('HTTP').error(message)));
   return app;
 }
 

@@ -133,3 +133,19 @@ export function checkParsedInput(req: Request, res: Response, next: NextFunction
   }
   next();
 }
+
+/** Paths no route answers (outside /api/v1 too, where Nest's own handler does not reach): our 404, not Express's HTML page. */
+export function notFoundInOurShape(req: Request, res: Response): void {
+  sendProblem(res, 404, `Cannot ${req.method} ${req.path.length > 200 ? `${req.path.slice(0, 200)}…` : req.path}`);
+}
+
+/** Errors that reach Express itself (static files, URL decoding outside a route): our shape, never a stack trace page. */
+export function lastResortErrors(log: (message: string) => void) {
+  return (error: { status?: unknown; statusCode?: unknown; message?: unknown; stack?: unknown }, _req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(error);
+    const status = Number(error?.status ?? error?.statusCode);
+    if (status >= 400 && status < 500) return sendProblem(res, status, String(error?.message ?? reasonOf(status)));
+    log(`unhandled error: ${String(error?.stack ?? error?.message ?? error)}`);
+    sendProblem(res, 500, 'internal error');
+  };
+}
