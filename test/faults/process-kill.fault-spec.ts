@@ -189,6 +189,70 @@ describe.each(drivers)('the service SIGKILLed and started again on the same data
     SCENARIO_MS,
   );
 
+  // Only PostgreSQL lets another session stop a save half-way through its transaction (SQLite's one
+  // writer cannot be paused from outside once it holds the lock).
+  (driver === 'postgresql' ? it : it.skip)(
+    'mid-save, the transaction holding its upserts and archives: all of it rolled back, the refresh failed at the next start, the next one converges',
+    withOutput(async () => {
+      const f = await setUp({ vmCount: 16 }, QUIET);
+      const { sim, svc, db, providerId } = f;
+      const archivedBefore = await snapshotArchived(db, providerId);
+      const [resized, gone] = [sim.vmIds()[2], sim.vmIds()[5]];
+      sim.resizeVm(resized, 'Standard_E8s_v5');
+      sim.removeVm(gone);
+      sim.addVm(sim.subscriptionIds[0], { name: 'added-before-save' });
+      const inventory = async () => JSON.stringify(await db.query('SELECT * FROM vms WHERE provider_id = $1 ORDER BY id', [providerId]));
+      const changeCount = async () => Number((await db.query<{ n: unknown }>('SELECT COUNT(*) AS n FROM vm_changes'))[0].n);
+      const [vmsBefore, changesBefore] = [await inventory(), await changeCount()];
+
+      // The change records are the save's last write: with their table locked, the save waits there
+      // with its upserts and archives written, uncommitted.
+      const lock = new pg.Client({ connectionString: f.databaseUrl!, application_name: 'hf-faults-lock' });
+      await lock.connect();
+      let refreshId = '';
+      try {
+        await lock.query('BEGIN');
+        await lock.query('LOCK TABLE vm_changes IN EXCLUSIVE MODE');
+        const requested = await svc.api<{ id: string }>('POST', `/api/v1/providers/${providerId}/refresh`);
+        expect(requested.status).toBe(202);
+        refreshId = requested.body.id;
+        // (The wait shows in pg_locks: the statement waits while it is parsed, before pg_stat_activity shows it.)
+        await waitFor('the save to wait on vm_changes, having written vms', async () => {
+          const waiting = await lock.query(
+            `SELECT a.pid FROM pg_stat_activity a WHERE a.application_name = 'hybridforms'
+               AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = a.pid AND c.relname = 'vm_changes' AND NOT l.granted)
+               AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = a.pid AND c.relname = 'vms' AND l.mode = 'RowExclusiveLock' AND l.granted)`,
+          );
+          return waiting.rowCount! > 0;
+        });
+        await svc.kill('SIGKILL');
+      } finally {
+        // Released after the kill: the service's backend gets its lock, then finds its client gone and rolls back.
+        await lock.query('ROLLBACK').catch(() => undefined);
+        await lock.end().catch(() => undefined);
+      }
+      await waitFor('the killed save to be rolled back', async () => {
+        const rows = await db.query("SELECT 1 FROM pg_stat_activity WHERE application_name = 'hybridforms' AND state <> 'idle'");
+        return rows.length === 0;
+      });
+      expect(await inventory()).toBe(vmsBefore);
+      expect(await changeCount()).toBe(changesBefore);
+
+      await svc.restart();
+      expect(await refreshOf(svc, refreshId)).toMatchObject({ status: 'failed', errors: [expect.objectContaining({ code: 'interrupted' })] });
+      checks += await nothingArchivedByFailedRefresh({ db, providerId, before: archivedBefore });
+      expect(await fullRefresh(f)).toMatchObject({ status: 'completed' });
+      checks += await checkInvariants({ api: f.api, db, providers: [{ providerId, vmNativeIds: sim.vmIds() }] });
+      const sizeChanges = await db.query<{ n: unknown }>(
+        "SELECT COUNT(*) AS n FROM vm_changes c JOIN vms v ON v.id = c.vm_id WHERE v.native_id = $1 AND c.field = 'size'",
+        [resized.toLowerCase()],
+      );
+      expect(Number(sizeChanges[0].n)).toBe(1);
+      scenarios += 1;
+    }),
+    SCENARIO_MS,
+  );
+
   it(
     'mid-event-poll, part of the Activity Log fetched: after the restart every event is stored once and the checkpoint moves on',
     withOutput(async () => {
@@ -331,7 +395,8 @@ describe.each(drivers)('the service SIGKILLed and started again on the same data
       storeIsWaiting: async () => {
         await waitFor('the service INSERT INTO events to wait on the lock', async () => {
           const rows = await client.query(
-            `SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'hybridforms' AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO "events"%'`,
+            `SELECT 1 FROM pg_stat_activity a WHERE a.application_name = 'hybridforms'
+               AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = a.pid AND c.relname = 'events' AND NOT l.granted)`,
           );
           return rows.rowCount! > 0;
         });
