@@ -235,6 +235,7 @@ describe('Playbook runs end to end (API → run queue → ansible-runner → SSH
   }, RUN_MS);
 
   it('fires a rule once for a burst of events about the same VM, and records which rule and event made the run', async () => {
+    const RULE_SECRET = 'rule-db-secret-8d1f2c';
     const hello = (await t.http().get('/api/v1/playbooks').expect(200)).body.items.find((p: { id: string }) => p.id.endsWith('/hello.yml')).id;
     await t.http().post('/api/v1/automation-rules').send({ name: 'bad', on: { type: 'vm.exploded' }, playbook: hello, credentialId }).expect(400);
     await t.http().post('/api/v1/automation-rules').send({ name: 'bad', on: { type: 'vm.restarted' }, playbook: '../hello.yml', credentialId }).expect(400);
@@ -242,9 +243,12 @@ describe('Playbook runs end to end (API → run queue → ansible-runner → SSH
       await t
         .http()
         .post('/api/v1/automation-rules')
-        .send({ name: 'hello-on-restart', on: { provider: providerId, type: 'vm.restarted', osFamily: 'rhel' }, playbook: hello, credentialId })
+        .send({ name: 'hello-on-restart', on: { provider: providerId, type: 'vm.restarted', osFamily: 'rhel' }, playbook: hello, credentialId, extraVars: { who: 'rule', db_password: RULE_SECRET } })
         .expect(201)
     ).body;
+    // A secret-like extra var of a rule is sealed at rest and never shown; the run it makes gets the value.
+    expect(rule.extraVars).toEqual({ who: 'rule', db_password: '***' });
+    expect(JSON.stringify(await t.app.get(DataSource).query('SELECT * FROM automation_rules'))).not.toContain(RULE_SECRET);
     const [vm, other] = await vms('osFamily=rhel&powerState=running');
     const simIdOf = (id: string) => sim.vmIds().find((simId) => simId.toLowerCase() === id)!;
     const vmNative = (await t.http().get(`/api/v1/vms/${vm.id}`).expect(200)).body.nativeId as string;
@@ -261,7 +265,7 @@ describe('Playbook runs end to end (API → run queue → ansible-runner → SSH
     await new Promise((r) => setTimeout(r, 1000)); // anything else the burst might have fired
     const fired = await ruleRuns();
     expect(fired).toHaveLength(1);
-    expect(fired[0]).toMatchObject({ ruleId: rule.id, targets: { vmIds: [vm.id] } });
+    expect(fired[0]).toMatchObject({ ruleId: rule.id, targets: { vmIds: [vm.id] }, extraVars: { who: 'rule', db_password: '***' } });
     const event = (await t.http().get(`/api/v1/events/${fired[0].eventId}`).expect(200)).body;
     expect(event).toMatchObject({ type: 'vm.restarted', vmId: vm.id });
     expect((await waitForRun(fired[0].id)).status).toBe('successful');

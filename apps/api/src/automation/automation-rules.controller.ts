@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { AutomationRulesService } from '@hybridforms/automation';
+import { maskSensitiveFields } from '@hybridforms/core';
 import type { AutomationRuleEntity } from '@hybridforms/persistence';
 import { CreateAutomationRuleDto, UpdateAutomationRuleDto } from './automation.dto.js';
 import { Audited } from '../auth/access.decorators.js';
@@ -12,7 +13,8 @@ function presentRule(rule: AutomationRuleEntity) {
     enabled: rule.enabled,
     on: { provider: rule.onProviderId, type: rule.onType, osFamily: rule.onOsFamily },
     playbook: rule.playbook,
-    extraVars: rule.extraVars,
+    // Sealed values (secret-like names) show as ***.
+    extraVars: maskSensitiveFields(rule.extraVars),
     credentialId: rule.credentialId,
     cooldownSeconds: rule.cooldownSeconds,
     maxRunsPerHour: rule.maxRunsPerHour,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { SEALED_MARKER, SecretBox, mapSealed } from '@hybridforms/core';
-import { createDataSourceOptions, MachineCredentialEntity, PlaybookRunEntity, ProviderEntity } from '@hybridforms/persistence';
+import { AutomationRuleEntity, createDataSourceOptions, MachineCredentialEntity, PlaybookRunEntity, ProviderEntity } from '@hybridforms/persistence';
 import { createScratchDatabase } from '../../../../test/support/postgres.js';
 import { rotateSecrets, rotateSecretsCommand } from './secrets-rotate.js';
 
@@ -92,7 +92,23 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
         owner: null,
       } as QueryDeepPartialEntity<PlaybookRunEntity>);
     }
-    return { providerIds, credentialIds, runIds };
+    const ruleId = randomUUID();
+    await dataSource.getRepository(AutomationRuleEntity).insert({
+      id: ruleId,
+      name: 'r0',
+      enabled: true,
+      onProviderId: null,
+      onType: 'vm.started',
+      onOsFamily: null,
+      playbook: 'local/x.yml',
+      extraVars: sealedVars,
+      credentialId: credentialIds[0],
+      cooldownSeconds: 600,
+      maxRunsPerHour: 20,
+      createdAt: now,
+      updatedAt: now,
+    } as QueryDeepPartialEntity<AutomationRuleEntity>);
+    return { providerIds, credentialIds, runIds, ruleId };
   }
 
   async function snapshot() {
@@ -100,12 +116,13 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
       providers: await dataSource.getRepository(ProviderEntity).find({ order: { id: 'ASC' } }),
       credentials: await dataSource.getRepository(MachineCredentialEntity).find({ order: { id: 'ASC' } }),
       runs: await dataSource.getRepository(PlaybookRunEntity).find({ order: { id: 'ASC' } }),
+      rules: await dataSource.getRepository(AutomationRuleEntity).find({ order: { id: 'ASC' } }),
     };
   }
 
   /** Every sealed value opens with `box` to what was sealed, and fails with `other`. */
   async function expectAllSealedWith(box: SecretBox, other: SecretBox) {
-    const { providers, credentials, runs } = await snapshot();
+    const { providers, credentials, runs, rules } = await snapshot();
     for (const p of providers) {
       expect(box.open(p.credentialsCiphertext)).toEqual(plain.provider);
       expect(() => other.open(p.credentialsCiphertext)).toThrow();
@@ -118,6 +135,8 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
     expect(mapSealed(sealedRun.extraVars, (s) => box.open(s))).toEqual(plain.extraVars);
     expect(() => mapSealed(sealedRun.extraVars, (s) => other.open(s))).toThrow();
     expect(runs.find((r) => r !== sealedRun)!.extraVars).toEqual({ message: 'plain' });
+    expect(mapSealed(rules[0].extraVars, (s) => box.open(s))).toEqual(plain.extraVars);
+    expect(() => mapSealed(rules[0].extraVars, (s) => other.open(s))).toThrow();
   }
 
   it('re-encrypts every sealed value with the new key in one transaction, and a second run skips them all', async () => {
@@ -129,10 +148,11 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
       providers: { rotated: 2, skipped: 0 },
       machineCredentials: { rotated: 2, skipped: 0 },
       playbookRunExtraVars: { rotated: 2, skipped: 0 },
+      automationRuleExtraVars: { rotated: 2, skipped: 0 },
     });
     await expectAllSealedWith(newBox, oldBox);
     const again = await rotateSecrets(dataSource, oldBox, newBox);
-    expect(again).toMatchObject({ providers: { rotated: 0, skipped: 2 }, machineCredentials: { rotated: 0, skipped: 2 }, playbookRunExtraVars: { rotated: 0, skipped: 2 } });
+    expect(again).toMatchObject({ providers: { rotated: 0, skipped: 2 }, machineCredentials: { rotated: 0, skipped: 2 }, playbookRunExtraVars: { rotated: 0, skipped: 2 }, automationRuleExtraVars: { rotated: 0, skipped: 2 } });
     await expectAllSealedWith(newBox, oldBox);
   });
 

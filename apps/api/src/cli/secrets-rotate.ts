@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { ConfigError, loadAppConfig, mapSealed, SEALED_MARKER, sealedKeyId, SecretBox } from '@hybridforms/core';
-import { createDataSourceOptions, MachineCredentialEntity, PlaybookRunEntity, ProviderEntity } from '@hybridforms/persistence';
+import { AutomationRuleEntity, createDataSourceOptions, MachineCredentialEntity, PlaybookRunEntity, ProviderEntity } from '@hybridforms/persistence';
+import { processOutput, type CommandOutput } from './command-output.js';
 
 const USAGE = `usage: HYBRIDFORMS_NEW_SECRET_KEY=<32 bytes, base64 or hex> npm run secrets:rotate [-- --update-key-file]
 Re-encrypts every sealed secret in the configured database (DATABASE_URL, or the SQLite file under
@@ -31,6 +32,7 @@ export interface RotationResult {
   machineCredentials: RotationCount;
   /** Sealed extra var values (several per run possible). */
   playbookRunExtraVars: RotationCount;
+  automationRuleExtraVars: RotationCount;
 }
 
 /** A sealed value that the old key cannot open: nothing was changed. */
@@ -75,6 +77,7 @@ export async function rotateSecrets(dataSource: DataSource, oldBox: SecretBox, n
       providers: { rotated: 0, skipped: 0 },
       machineCredentials: { rotated: 0, skipped: 0 },
       playbookRunExtraVars: { rotated: 0, skipped: 0 },
+      automationRuleExtraVars: { rotated: 0, skipped: 0 },
     };
     for (const provider of await manager.find(ProviderEntity, { select: { id: true, credentialsCiphertext: true }, order: { id: 'ASC' } })) {
       const next = reseal(`provider ${provider.id}`, provider.credentialsCiphertext, result.providers);
@@ -84,37 +87,36 @@ export async function rotateSecrets(dataSource: DataSource, oldBox: SecretBox, n
       const next = reseal(`machine credential ${credential.id}`, credential.secretCiphertext, result.machineCredentials);
       if (next) await manager.update(MachineCredentialEntity, { id: credential.id }, { secretCiphertext: next });
     }
+    /** Extra vars with every sealed value re-sealed, or null when none needed it. */
+    const resealVars = (where: string, vars: unknown, count: RotationCount): Record<string, unknown> | null => {
+      if (!JSON.stringify(vars ?? {}).includes(`"${SEALED_MARKER}"`)) return null;
+      let changed = false;
+      const next = mapSealed(vars, (sealed) => {
+        const resealed = reseal(where, sealed, count);
+        if (resealed === null) return { [SEALED_MARKER]: sealed };
+        changed = true;
+        return { [SEALED_MARKER]: resealed };
+      }) as Record<string, unknown>;
+      return changed ? next : null;
+    };
     // Runs can be many: keyset pages by id; only rows with a sealed value are rewritten.
     let after = '';
     for (;;) {
       const page = await manager.find(PlaybookRunEntity, { select: { id: true, extraVars: true }, where: after ? { id: MoreThan(after) } : {}, order: { id: 'ASC' }, take: PAGE });
       for (const run of page) {
-        if (!JSON.stringify(run.extraVars ?? {}).includes(`"${SEALED_MARKER}"`)) continue;
-        let changed = false;
-        const extraVars = mapSealed(run.extraVars, (sealed) => {
-          const next = reseal(`playbook run ${run.id} (extra vars)`, sealed, result.playbookRunExtraVars);
-          if (next === null) return { [SEALED_MARKER]: sealed };
-          changed = true;
-          return { [SEALED_MARKER]: next };
-        }) as Record<string, unknown>;
-        if (changed) await manager.update(PlaybookRunEntity, { id: run.id }, { extraVars } as QueryDeepPartialEntity<PlaybookRunEntity>);
+        const extraVars = resealVars(`playbook run ${run.id} (extra vars)`, run.extraVars, result.playbookRunExtraVars);
+        if (extraVars) await manager.update(PlaybookRunEntity, { id: run.id }, { extraVars } as QueryDeepPartialEntity<PlaybookRunEntity>);
       }
       if (page.length < PAGE) break;
       after = page[page.length - 1].id;
     }
+    for (const rule of await manager.find(AutomationRuleEntity, { select: { id: true, extraVars: true }, order: { id: 'ASC' } })) {
+      const extraVars = resealVars(`automation rule ${rule.id} (extra vars)`, rule.extraVars, result.automationRuleExtraVars);
+      if (extraVars) await manager.update(AutomationRuleEntity, { id: rule.id }, { extraVars } as QueryDeepPartialEntity<AutomationRuleEntity>);
+    }
     return result;
   });
 }
-
-export interface CommandOutput {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
-const processOutput: CommandOutput = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
 
 /** `npm run secrets:rotate`; returns the exit code. Prints key ids and counts, never a secret. */
 export async function rotateSecretsCommand(args: string[], env: NodeJS.ProcessEnv, io: CommandOutput = processOutput): Promise<number> {
@@ -186,6 +188,7 @@ export async function rotateSecretsCommand(args: string[], env: NodeJS.ProcessEn
   io.out(line('provider credentials', result.providers));
   io.out(line('machine credentials', result.machineCredentials));
   io.out(line('playbook run extra vars', result.playbookRunExtraVars));
+  io.out(line('automation rule extra vars', result.automationRuleExtraVars));
   if (fromKeyFile && values['update-key-file']) {
     writeFileSync(keyFile, `${env.HYBRIDFORMS_NEW_SECRET_KEY.trim()}\n`, { mode: 0o600 });
     chmodSync(keyFile, 0o600);

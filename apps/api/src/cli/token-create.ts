@@ -5,20 +5,11 @@ import { DataSource } from 'typeorm';
 import { ConfigError, isRole, loadAppConfig, ROLES } from '@hybridforms/core';
 import { ApiTokenEntity, createDataSourceOptions } from '@hybridforms/persistence';
 import { ApiTokenService } from '../auth/api-token.service.js';
+import { processOutput, type CommandOutput } from './command-output.js';
 
 const USAGE = `usage: npm run token:create -- --name <name> [--role viewer|operator|admin] [--expires <ISO 8601>]
 Creates an API token in the configured database (DATABASE_URL, or the SQLite file under DATA_DIR)
 and prints it once on stdout; only its hash is stored.`;
-
-export interface CommandOutput {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
-
-const processOutput: CommandOutput = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
-};
 
 /**
  * `npm run token:create`: the first admin token of an installation, or any token without the API.

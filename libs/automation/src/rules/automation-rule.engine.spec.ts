@@ -31,7 +31,7 @@ function setup(rules: AutomationRuleEntity[], vms: Partial<VmEntity>[]) {
   const where = (w: { ruleId: string; requestedAt: { value: Date } }) =>
     runs.filter((r) => r.ruleId === w.ruleId && r.requestedAt >= w.requestedAt.value);
   const engine = new AutomationRuleEngine(
-    { enabled: async () => rules } as unknown as AutomationRulesService,
+    { enabled: async () => rules, extraVarsForRun: (rule: { extraVars: Record<string, unknown> }) => rule.extraVars } as unknown as AutomationRulesService,
     {
       request: async (input: PlaybookRunRequest) => {
         const run = { ...input, id: `run-${runs.length + 1}`, requestedAt: new Date() };

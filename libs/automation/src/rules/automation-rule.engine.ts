@@ -80,7 +80,7 @@ export class AutomationRuleEngine {
               playbook: rule.playbook,
               targets: { vmIds: [vm.id] },
               credentialId: rule.credentialId,
-              extraVars: rule.extraVars,
+              extraVars: this.rules.extraVarsForRun(rule),
               trigger: 'rule',
               ruleId: rule.id,
               eventId: event.id,

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { ConflictError, NotFoundError, type OsFamily, type ProviderEventType } from '@hybridforms/core';
+import { BadInputError, ConflictError, NotFoundError, SECRET_BOX, type OsFamily, type ProviderEventType, type SecretBox } from '@hybridforms/core';
 import { AutomationRuleEntity } from '@hybridforms/persistence';
 import { PlaybookCatalog } from '../catalog/playbook.catalog.js';
 import { MachineCredentialsService } from '../credentials/machine-credentials.service.js';
+import { hasSealedMarker, sealSensitiveVars, unsealSensitiveVars } from '../runs/run-secrets.js';
 import { validateExtraVars } from '../validation/run-input.validator.js';
 
 export interface AutomationRuleInput {
@@ -29,6 +30,7 @@ export class AutomationRulesService {
     @InjectRepository(AutomationRuleEntity) private readonly rules: Repository<AutomationRuleEntity>,
     private readonly catalog: PlaybookCatalog,
     private readonly credentials: MachineCredentialsService,
+    @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
   ) {}
 
   list(): Promise<AutomationRuleEntity[]> {
@@ -48,7 +50,7 @@ export class AutomationRulesService {
   async create(input: AutomationRuleInput): Promise<AutomationRuleEntity> {
     if (await this.rules.existsBy({ name: input.name })) throw new ConflictError(`an automation rule named "${input.name}" already exists`);
     const now = new Date();
-    const rule = this.rules.create({ id: randomUUID(), createdAt: now, updatedAt: now, ...(await this.checked(input)) });
+    const rule = this.rules.create({ id: randomUUID(), createdAt: now, updatedAt: now, ...(await this.checked(input)), extraVars: this.sealedExtraVars(input.extraVars) });
     await this.rules.save(rule);
     return rule;
   }
@@ -58,17 +60,18 @@ export class AutomationRulesService {
     if (input.name && input.name !== rule.name && (await this.rules.existsBy({ name: input.name }))) {
       throw new ConflictError(`an automation rule named "${input.name}" already exists`);
     }
-    const merged: AutomationRuleInput = {
+    const merged: Omit<AutomationRuleInput, 'extraVars'> = {
       name: input.name ?? rule.name,
       on: input.on ?? { provider: rule.onProviderId, type: rule.onType, osFamily: rule.onOsFamily },
       playbook: input.playbook ?? rule.playbook,
-      extraVars: input.extraVars ?? rule.extraVars,
       credentialId: input.credentialId ?? rule.credentialId,
       enabled: input.enabled ?? rule.enabled,
       cooldownSeconds: input.cooldownSeconds ?? rule.cooldownSeconds,
       maxRunsPerHour: input.maxRunsPerHour ?? rule.maxRunsPerHour,
     };
-    Object.assign(rule, await this.checked(merged), { updatedAt: new Date() });
+    // Extra vars not given are kept as stored (already checked, their secrets already sealed).
+    const extraVars = input.extraVars === undefined ? rule.extraVars : this.sealedExtraVars(input.extraVars);
+    Object.assign(rule, await this.checked(merged), { extraVars, updatedAt: new Date() });
     await this.rules.save(rule);
     return rule;
   }
@@ -78,7 +81,19 @@ export class AutomationRulesService {
     await this.rules.delete({ id });
   }
 
-  private async checked(input: AutomationRuleInput) {
+  /** The rule's extra vars as a run takes them: sensitive values opened (a run seals them again). */
+  extraVarsForRun(rule: AutomationRuleEntity): Record<string, unknown> {
+    return unsealSensitiveVars(rule.extraVars, this.secretBox);
+  }
+
+  /** Checked like a run's, then values under secret-like names sealed at rest, as runs store them. */
+  private sealedExtraVars(input: unknown): Record<string, unknown> {
+    const valid = validateExtraVars(input ?? {});
+    if (hasSealedMarker(valid)) throw new BadInputError('extraVars: "$sealed" is not a name an extra var object may use');
+    return sealSensitiveVars(valid, this.secretBox);
+  }
+
+  private async checked(input: Omit<AutomationRuleInput, 'extraVars'>) {
     const playbook = await this.catalog.resolve(input.playbook);
     await this.credentials.get(input.credentialId);
     return {
@@ -88,7 +103,6 @@ export class AutomationRulesService {
       onType: input.on.type,
       onOsFamily: input.on.osFamily ?? null,
       playbook: playbook.id,
-      extraVars: validateExtraVars(input.extraVars ?? {}),
       credentialId: input.credentialId,
       cooldownSeconds: input.cooldownSeconds ?? DEFAULT_RULE_COOLDOWN_SECONDS,
       maxRunsPerHour: input.maxRunsPerHour ?? DEFAULT_RULE_MAX_RUNS_PER_HOUR,
