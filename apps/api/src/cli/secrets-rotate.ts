@@ -13,7 +13,7 @@ const USAGE = `usage: HYBRIDFORMS_NEW_SECRET_KEY=<32 bytes, base64 or hex> npm r
 Re-encrypts every sealed secret in the configured database (DATABASE_URL, or the SQLite file under
 DATA_DIR) from the current key (HYBRIDFORMS_SECRET_KEY, or outside production the development key
 file DATA_DIR/secret.key) to the new key, in one transaction: provider credentials, machine
-credentials, and the sensitive extra vars of playbook runs. Values already sealed with the new key
+credentials, and the sensitive extra vars of playbook runs and automation rules. Values already sealed with the new key
 are skipped, so running it again after a crash is safe. Stop every api and worker process first,
 then start them with HYBRIDFORMS_SECRET_KEY set to the new key.
   --update-key-file  (development installs without HYBRIDFORMS_SECRET_KEY) also write the new key
