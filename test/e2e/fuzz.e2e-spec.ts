@@ -15,7 +15,7 @@ import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.
  * Reproduce a failure with the seed it prints: FUZZ_SEED=<seed> (FUZZ_RUNS=<n> for more runs).
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
-const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 const REQUEST_TIMEOUT_MS = 10_000;
 const NOT_STORED = '00000000-0000-4000-8000-00000000dead';
 
