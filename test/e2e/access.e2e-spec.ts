@@ -180,10 +180,19 @@ describe.each([['sqlite'], ['postgresql']])('API access on %s: tokens, roles, au
     expect(tokenCreates.length).toBeGreaterThanOrEqual(4);
     for (const created of Object.values(tokens)) expect(JSON.stringify(tokenCreates)).not.toContain(created.token);
 
-    const page = await t.http().get('/api/v1/audit?limit=2').expect(200);
-    expect(page.body.items).toHaveLength(2);
-    const next = await t.http().get(`/api/v1/audit?limit=2&cursor=${page.body.nextCursor}`).expect(200);
-    expect(next.body.items[0].id).not.toBe(page.body.items[1].id);
+    // Cursor pages of 3 walk the whole log, newest first, each entry once.
+    const whole = (await t.http().get('/api/v1/audit?limit=500').expect(200)).body.items as { id: string; at: string }[];
+    expect(whole.length).toBeGreaterThan(10);
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await t.http().get(`/api/v1/audit?limit=3${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
+      walked.push(...res.body.items.map((e) => e.id));
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    expect(walked).toEqual(whole.map((e) => e.id));
+    const times = whole.map((e) => Date.parse(e.at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
     await t.http().get('/api/v1/audit?outcome=maybe').expect(400);
     await t.http().get('/api/v1/audit?since=yesterday').expect(400);
   });

@@ -52,7 +52,9 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   const op = sort.descending ? '<' : '>';
   if (cursor) {
     const position = decodeCursor(cursor);
-    const value = isDateProperty(sort.property) ? new Date(position.value as string) : position.value;
+    const value = isDateColumn(qb, sort.property) ? new Date(position.value as string) : position.value;
+    // A forged cursor is bad input, never a database error.
+    if (value === null || (value instanceof Date && Number.isNaN(value.getTime()))) throw new BadInputError('cursor: not a cursor this API returned');
     qb.andWhere(
       new Brackets((w) => {
         w.where(`${column} ${op} :cursorValue`, { cursorValue: value }).orWhere(
@@ -71,8 +73,9 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   return { items, nextCursor };
 }
 
-function isDateProperty(property: string): boolean {
-  return property.endsWith('At');
+/** Whether the sort property is a timestamp column (its cursor value goes back to the driver as a Date). */
+function isDateColumn(qb: SelectQueryBuilder<ObjectLiteral>, property: string): boolean {
+  return qb.expressionMap.mainAlias?.metadata.findColumnWithPropertyName(property)?.type === Date;
 }
 
 function cursorValue(value: unknown): string | number | null {
