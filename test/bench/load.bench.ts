@@ -174,9 +174,12 @@ afterAll(() => {
 
 describe(`load benchmark (${VM_COUNT} VMs, ${CONNECTIONS} connections, ${SECONDS} s)`, () => {
   let sim: AzureSimulator;
+  // One for the simulator, shared by both databases: its changes must stay changes on the second.
+  let changes: SimChanges;
 
   beforeAll(async () => {
     sim = await AzureSimulator.start({ vmCount: VM_COUNT, pageSize: PAGE_SIZE });
+    changes = new SimChanges(sim);
   }, TIMEOUT_MS);
   afterAll(() => sim?.stop());
 
@@ -202,7 +205,6 @@ describe(`load benchmark (${VM_COUNT} VMs, ${CONNECTIONS} connections, ${SECONDS
         expect({ status: initial.status, vms: initial.vms }).toEqual({ status: 'completed', vms: VM_COUNT });
 
         // Events for GET /events to read: the changes of one round, caught once.
-        const changes = new SimChanges(sim);
         changes.apply(CHANGES_PER_REFRESH);
         const polled = (await t.app.get(EventCatcher).poll(providerId)) as { stored?: number };
         // The targeted refresh those events ask for (no coalescing delay here) runs now, not in a window.
@@ -406,10 +408,17 @@ async function checkMix(t: TestApp, mix: MixCategory[], authorization: string): 
   }
 }
 
-/** Changes the simulated estate between refreshes: power toggles, retags and resizes, in rotation. */
+// Sizes the generated estate never uses, in rotation: every resize is a change.
+const RESIZES = ['Standard_D8s_v5', 'Standard_E8s_v3', 'Standard_D8s_v3'];
+
+/**
+ * Changes the simulated estate between refreshes: power toggles, retags (the round in a tag) and
+ * resizes, in rotation. It remembers what it did, so that every change is one (across databases too).
+ */
 class SimChanges {
   private readonly ids: string[];
   private readonly deallocated = new Set<string>();
+  private readonly resized = new Map<string, number>();
   private round = 0;
 
   constructor(private readonly sim: AzureSimulator) {
@@ -433,7 +442,11 @@ class SimChanges {
           this.sim.setTags(id, { env: 'load', owner: 'team-bench', round: String(round) });
           break;
         default:
-          this.sim.resizeVm(id, round % 2 === 0 ? 'Standard_D4s_v5' : 'Standard_E4s_v3');
+          {
+            const n = this.resized.get(id) ?? 0;
+            this.resized.set(id, n + 1);
+            this.sim.resizeVm(id, RESIZES[n % RESIZES.length]);
+          }
       }
     }
   }
