@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,17 +99,41 @@ export function buildService(): Promise<string> {
   return built;
 }
 
-/** A free TCP port on the loopback (the child listens on it; kept across restarts). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
+/**
+ * The TCP ports a process listens on, from its socket descriptors and the kernel's socket tables.
+ * The child is started with PORT=0 and its port read from here: no port is picked ahead and then
+ * lost to another process, and /health is asked of our child, never of whoever took the port.
+ */
+export function listeningPortsOf(pid: number): number[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+        if (inode) inodes.add(inode);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    return [];
+  }
+  const ports: number[] = [];
+  for (const table of [`/proc/${pid}/net/tcp`, `/proc/${pid}/net/tcp6`]) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // sl local_address rem_address st … inode (10th field); st 0A = LISTEN
+      if (fields.length > 9 && fields[3] === '0A' && inodes.has(fields[9])) ports.push(parseInt(fields[1].split(':')[1], 16));
+    }
+  }
+  return [...new Set(ports)];
 }
 
 export interface ApiResponse<T = unknown> {
@@ -163,14 +186,14 @@ export interface StartServiceOptions {
   dataDir?: string;
   /** HYBRIDFORMS_RUN_WORK_DIR; default a new short one under /tmp, removed by cleanup(). */
   workDir?: string;
-  /** Default a free loopback port, kept by restart(). */
+  /** A fixed port; default 0: the kernel picks one per start, read back from the child (the url changes with restart()). */
   port?: number;
   /** How long start and restart wait for GET /health to answer 200 (default 60 s). */
   readyTimeoutMs?: number;
 }
 
 export interface ServiceProcess {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port> of the current child. */
   readonly url: string;
   /** The pid of the current child (changes with restart()). */
   readonly pid: number;
@@ -192,7 +215,7 @@ export interface ServiceProcess {
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** A graceful stop (SIGTERM; SIGKILL after 15 s). */
   stop(): Promise<void>;
-  /** Starts a new child on the same data directory, work directory, port and environment (stopping a live one first). */
+  /** Starts a new child on the same data directory, work directory and environment (stopping a live one first). */
   restart(): Promise<void>;
   /** stop(), then removes the directories this handle created. */
   cleanup(): Promise<void>;
@@ -210,11 +233,11 @@ export async function startService(options: StartServiceOptions = {}): Promise<S
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'hf-faults-'));
   // Short: ssh control sockets of the runs live below it.
   const workDir = options.workDir ?? mkdtempSync('/tmp/hf-fk-');
-  const port = options.port ?? (await freePort());
+  let port = options.port ?? 0;
   const token = `hf_faults_${randomBytes(24).toString('base64url')}`;
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
-    PORT: String(port),
+    PORT: String(options.port ?? 0),
     DATA_DIR: dataDir,
     HYBRIDFORMS_RUN_WORK_DIR: workDir,
     HYBRIDFORMS_ADMIN_TOKEN: token,
@@ -222,7 +245,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<S
     LOG_LEVEL: 'log',
     ...options.env,
   };
-  const url = `http://127.0.0.1:${port}`;
+  const urlOf = () => `http://127.0.0.1:${port}`;
   const readyTimeoutMs = options.readyTimeoutMs ?? 60_000;
   let output = '';
   let child: ChildProcess | null = null;
@@ -251,11 +274,15 @@ export async function startService(options: StartServiceOptions = {}): Promise<S
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
       if (started.exitCode !== null || started.signalCode !== null) throw new Error(`the service exited before it was ready:\n${tail()}`);
-      try {
-        const res = await httpCall(`${url}/health`, { timeoutMs: 2_000 });
-        if (res.status === 200) return;
-      } catch {
-        // not listening yet
+      const listening = options.port ? [options.port] : listeningPortsOf(started.pid!);
+      if (listening.length > 0) {
+        port = listening[0];
+        try {
+          const res = await httpCall(`${urlOf()}/health`, { timeoutMs: 2_000 });
+          if (res.status === 200) return;
+        } catch {
+          // not answering yet
+        }
       }
       if (Date.now() > deadline) {
         started.kill('SIGKILL');
@@ -281,11 +308,15 @@ export async function startService(options: StartServiceOptions = {}): Promise<S
 
   await spawnChild();
   return {
-    url,
+    get url() {
+      return urlOf();
+    },
     get pid() {
       return child?.pid ?? -1;
     },
-    port,
+    get port() {
+      return port;
+    },
     dataDir,
     workDir,
     token,
@@ -293,7 +324,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<S
     env,
     alive: isAlive,
     output: () => output,
-    api: <T>(method: string, path: string, body?: unknown) => httpCall<T>(`${url}${path}`, { method, body, headers: { authorization: `Bearer ${token}` } }),
+    api: <T>(method: string, path: string, body?: unknown) => httpCall<T>(`${urlOf()}${path}`, { method, body, headers: { authorization: `Bearer ${token}` } }),
     kill,
     stop,
     restart: async () => {
