@@ -122,7 +122,9 @@ interface Row {
   inventory: Window;
   refreshes: RefreshRun[];
   joined: number;
+  /** Server side, per kind of request: in the inventory window under refresh, and in the one with no refresh. */
   routes: RouteStats[];
+  idleRoutes: RouteStats[];
 }
 
 interface RouteStats {
@@ -146,6 +148,8 @@ afterAll(() => {
     const inWindow = (w: Window) => r.refreshes.filter((run) => run.finishedAt >= w.startedAt && run.finishedAt <= w.endedAt);
     const during = inWindow(r.inventory);
     const duringFloor = inWindow(r.floor);
+    const overlapping = r.refreshes.filter((run) => run.finishedAt >= r.inventory.startedAt && run.requestedAt <= r.inventory.endedAt);
+    const idleByName = new Map(r.idleRoutes.map((s) => [s.name, s]));
     lines.push(
       `── ${r.driver}: initial inventory ${seconds(r.initialMs)}; one refresh with no load ${seconds(r.unloadedRefreshMs)} (${r.unloadedRowsWritten} rows written); ${r.events} events stored`,
       `   under refresh:`,
@@ -159,14 +163,14 @@ afterAll(() => {
       `   event-loop delay of the API process: inventory ${loopLine(r.inventory)}; floor ${loopLine(r.floor)}; no refresh ${loopLine(r.idle)}`,
       `   refreshes      ${during.length} completed during the inventory window: ${runsLine(during)}`,
       `                  ${duringFloor.length} completed during the floor window: ${runsLine(duringFloor)}`,
+      `                  ${overlapping.length} overlapped the inventory window (ramp excluded): ${runsLine(overlapping)}`,
       `                  ${r.refreshes.length} in the whole loop (${r.joined} joined another): mean ${seconds(mean(r.refreshes.map((run) => run.ms)))} ` +
         `(${(mean(r.refreshes.map((run) => run.ms)) / r.unloadedRefreshMs).toFixed(2)}x the unloaded one)`,
-      `   per request kind (server side, inventory window):`,
-      ...r.routes.map(
-        (s) =>
-          `     ${s.name.padEnd(22)} ${String(s.count).padStart(7)} req  p50 ${ms(s.p50).padStart(8)}  p99 ${ms(s.p99).padStart(8)}  max ${ms(s.max).padStart(8)}` +
-          (s.non2xx || s.unfinished ? `  non-2xx ${s.non2xx}, unfinished ${s.unfinished}` : ''),
-      ),
+      `   per request kind, server side ('request' event to response sent), inventory window under refresh | with no refresh:`,
+      ...r.routes.map((s) => {
+        const i = idleByName.get(s.name);
+        return `     ${s.name.padEnd(22)} ${routeLine(s)}  | ${i ? routeLine(i) : '—'}`;
+      }),
     );
   }
   console.log(lines.join('\n'));
@@ -190,7 +194,9 @@ describe(`load benchmark (${VM_COUNT} VMs, ${CONNECTIONS} connections, ${SECONDS
       const t = await startTestApp({ ...QUIET_SCHEDULES, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
       const server = t.app.getHttpServer() as Server;
       const observer = new RouteObserver();
+      const idleObserver = new RouteObserver();
       server.on('request', observer.listener);
+      server.on('request', idleObserver.listener);
       let loop: RefreshLoop | null = null;
       try {
         await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -224,12 +230,13 @@ describe(`load benchmark (${VM_COUNT} VMs, ${CONNECTIONS} connections, ${SECONDS
         const headers = { authorization: `Bearer ${viewer.body.token}` };
         const mix = await buildMix(t);
         observer.categorize(mix);
+        idleObserver.categorize(mix);
         await checkMix(t, mix, headers.authorization);
 
         // The health check probes ansible-runner once per process (two Python start-ups): done here, not in a window.
         await t.anonymous().get('/health').expect(200);
         // The mix with no refresh running, for reference (its ramp is the warm-up).
-        const idle = await runLoad(url, mix, headers);
+        const idle = await runLoad(url, mix, headers, idleObserver);
 
         loop = new RefreshLoop(t, providerId, changes);
         const floor = await runLoad(url, [HEALTH], headers);
@@ -249,6 +256,7 @@ describe(`load benchmark (${VM_COUNT} VMs, ${CONNECTIONS} connections, ${SECONDS
           refreshes: runs,
           joined,
           routes: observer.stats(),
+          idleRoutes: idleObserver.stats(),
         };
         rows.push(row);
 
@@ -277,6 +285,7 @@ describe(`load benchmark (${VM_COUNT} VMs, ${CONNECTIONS} connections, ${SECONDS
       } finally {
         await loop?.stop().catch(() => undefined);
         server.off('request', observer.listener);
+        server.off('request', idleObserver.listener);
         await t.close();
         await scratch?.drop();
       }
@@ -352,6 +361,11 @@ async function buildMix(t: TestApp): Promise<MixCategory[]> {
     if (cursor) cursors.push(cursor);
   } while (cursor);
   expect(vms.length).toBe(VM_COUNT);
+  // A small estate has fewer pages of 500 than cursors worth having: pages of 50 then.
+  if (cursors.length < 10) {
+    const small: { body: { nextCursor: string | null } } = await t.http().get(`${API}/vms`).query({ limit: 50 }).expect(200);
+    if (small.body.nextCursor) cursors.push(small.body.nextCursor);
+  }
 
   const locations = [...new Set(vms.map((vm) => vm.location))].sort();
   // Every 97th VM: its name's stem (many matches), its numeric tail (few) and an address of it.
@@ -394,7 +408,7 @@ async function buildMix(t: TestApp): Promise<MixCategory[]> {
     { name: 'images', weight: 4, paths: [`${API}/images`, `${API}/images?limit=200`] },
     { name: 'networks', weight: 4, paths: [`${API}/networks`, `${API}/networks?limit=200`] },
     { name: 'events', weight: 18, paths: [`${API}/events?limit=50`] },
-  ];
+  ].filter((category) => category.paths.length > 0);
 }
 
 /** Every path of the mix (a sample of the VM details) answers 200 with the viewer token, before any load. */
@@ -570,6 +584,13 @@ function seconds(value: number): string {
 
 function ms(value: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ms`;
+}
+
+function routeLine(s: RouteStats): string {
+  return (
+    `${String(s.count).padStart(5)} req p50 ${ms(s.p50).padStart(7)} p99 ${ms(s.p99).padStart(7)} max ${ms(s.max).padStart(7)}` +
+    (s.non2xx || s.unfinished ? ` (non-2xx ${s.non2xx}, cut off ${s.unfinished})` : '')
+  );
 }
 
 function rps(w: Window): number {
