@@ -282,15 +282,19 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
       stdout: masker.text(event.stdout),
       data: masker.json(event.data),
     }));
-    for (let i = 0; i < rows.length; i += EVENT_INSERT_CHUNK) {
-      await this.events
-        .createQueryBuilder()
-        .insert()
-        .values(rows.slice(i, i + EVENT_INSERT_CHUNK) as QueryDeepPartialEntity<PlaybookRunEventEntity>[])
-        .orIgnore()
-        .execute();
-    }
-    await this.runs.increment({ id: runId }, 'eventCount', rows.length);
+    // The batch and the run's count in one transaction: a crash never leaves them disagreeing.
+    await this.events.manager.transaction(async (manager) => {
+      for (let i = 0; i < rows.length; i += EVENT_INSERT_CHUNK) {
+        await manager
+          .createQueryBuilder()
+          .insert()
+          .into(PlaybookRunEventEntity)
+          .values(rows.slice(i, i + EVENT_INSERT_CHUNK) as QueryDeepPartialEntity<PlaybookRunEventEntity>[])
+          .orIgnore()
+          .execute();
+      }
+      await manager.increment(PlaybookRunEntity, { id: runId }, 'eventCount', rows.length);
+    });
     this.stream.publish(runId, rows);
   }
 
