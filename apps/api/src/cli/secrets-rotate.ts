@@ -2,12 +2,11 @@ import 'reflect-metadata';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DataSource, MoreThan, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { ConfigError, loadAppConfig, mapSealed, SEALED_MARKER, sealedKeyId, SecretBox } from '@hybridforms/core';
 import { AutomationRuleEntity, createDataSourceOptions, MachineCredentialEntity, PlaybookRunEntity, ProviderEntity } from '@hybridforms/persistence';
-import { processOutput, type CommandOutput } from './command-output.js';
+import { parseCommandArgs, processOutput, type CommandOutput } from './command-output.js';
 
 const USAGE = `usage: HYBRIDFORMS_NEW_SECRET_KEY=<32 bytes, base64 or hex> npm run secrets:rotate [-- --update-key-file]
 Re-encrypts every sealed secret in the configured database (DATABASE_URL, or the SQLite file under
@@ -120,17 +119,9 @@ export async function rotateSecrets(dataSource: DataSource, oldBox: SecretBox, n
 
 /** `npm run secrets:rotate`; returns the exit code. Prints key ids and counts, never a secret. */
 export async function rotateSecretsCommand(args: string[], env: NodeJS.ProcessEnv, io: CommandOutput = processOutput): Promise<number> {
-  let values: { 'update-key-file'?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args, options: { 'update-key-file': { type: 'boolean' }, help: { type: 'boolean' } }, strict: true }));
-  } catch (error) {
-    io.err(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs(args, { 'update-key-file': { type: 'boolean' } }, USAGE, io);
+  if ('exit' in parsed) return parsed.exit;
+  const values = parsed.values as { 'update-key-file'?: boolean };
   const config = loadAppConfig(env);
   if (!env.HYBRIDFORMS_NEW_SECRET_KEY?.trim()) {
     io.err(`HYBRIDFORMS_NEW_SECRET_KEY is not set: give the new 32-byte key (e.g. \`openssl rand -base64 32\`)\n${USAGE}`);

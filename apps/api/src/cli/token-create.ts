@@ -1,11 +1,10 @@
 import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { ConfigError, isRole, loadAppConfig, ROLES } from '@hybridforms/core';
 import { ApiTokenEntity, createDataSourceOptions } from '@hybridforms/persistence';
 import { ApiTokenService } from '../auth/api-token.service.js';
-import { processOutput, type CommandOutput } from './command-output.js';
+import { parseCommandArgs, processOutput, type CommandOutput } from './command-output.js';
 
 const USAGE = `usage: npm run token:create -- --name <name> [--role viewer|operator|admin] [--expires <ISO 8601>]
 Creates an API token in the configured database (DATABASE_URL, or the SQLite file under DATA_DIR)
@@ -16,21 +15,9 @@ and prints it once on stdout; only its hash is stored.`;
  * Returns the exit code; the token alone goes to `out` (so `$(npm run -s token:create …)` captures it).
  */
 export async function createTokenCommand(args: string[], env: NodeJS.ProcessEnv, io: CommandOutput = processOutput): Promise<number> {
-  let values: { name?: string; role?: string; expires?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { name: { type: 'string' }, role: { type: 'string', default: 'admin' }, expires: { type: 'string' }, help: { type: 'boolean' } },
-      strict: true,
-    }));
-  } catch (error) {
-    io.err(`${(error as Error).message}\n${USAGE}`);
-    return 2;
-  }
-  if (values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs(args, { name: { type: 'string' }, role: { type: 'string', default: 'admin' }, expires: { type: 'string' } }, USAGE, io);
+  if ('exit' in parsed) return parsed.exit;
+  const values = parsed.values as { name?: string; role?: string; expires?: string };
   const problems: string[] = [];
   const name = values.name?.trim() ?? '';
   if (!/^[\w.@:-][\w .@:-]{0,127}$/.test(name)) problems.push('--name: 1 to 128 letters, digits, spaces and . _ - @ : (required)');
