@@ -249,7 +249,7 @@ describe.each([['sqlite'], ['postgresql']])('Inventory API end to end on %s (Azu
 
   it('serves health and the OpenAPI document', async () => {
     const health = await t.http().get('/health').expect(200);
-    expect(health.body).toMatchObject({ status: 'ok', checks: { database: { status: 'up' } } });
+    expect(health.body).toMatchObject({ status: 'ok', checks: { database: { status: 'up' }, automation: { status: 'up', version: expect.stringMatching(/^ansible-runner .+, ansible-core .+/) } } });
     const doc = await t.http().get('/docs/openapi.json').expect(200);
     expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/v1/vms', '/api/v1/providers', '/api/v1/refreshes/{id}']));
   });
@@ -257,5 +257,21 @@ describe.each([['sqlite'], ['postgresql']])('Inventory API end to end on %s (Azu
   it('deletes a provider', async () => {
     await t.http().delete(`/api/v1/providers/${providerId}`).expect(204);
     await t.http().get(`/api/v1/providers/${providerId}`).expect(404);
+  });
+});
+
+describe('without ansible-runner', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ HYBRIDFORMS_ANSIBLE_RUNNER: '/nonexistent/bin/ansible-runner' });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('reports automation down on /health with the reason, while the inventory stays ready', async () => {
+    const health = await t.anonymous().get('/health').expect(200);
+    expect(health.body).toMatchObject({ status: 'ok', checks: { database: { status: 'up' }, automation: { status: 'down' } } });
+    expect(health.body.checks.automation.error).toMatch(/\/nonexistent\/bin\/ansible-runner is missing or not executable/);
   });
 });

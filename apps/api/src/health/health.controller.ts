@@ -1,10 +1,9 @@
-import { Controller, Get, HttpStatus, Inject, Res } from '@nestjs/common';
+import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Response } from 'express';
 import { DataSource } from 'typeorm';
-import { AnsibleRunner, type RunnerAvailability } from '@hybridforms/automation';
-import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
+import { PlaybookRunService } from '@hybridforms/automation';
 import { Public } from '../auth/access.decorators.js';
 
 /**
@@ -15,11 +14,9 @@ import { Public } from '../auth/access.decorators.js';
 @Public()
 @Controller('health')
 export class HealthController {
-  private automation: Promise<RunnerAvailability> | null = null;
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly runs: PlaybookRunService,
   ) {}
 
   @Get()
@@ -32,9 +29,8 @@ export class HealthController {
     } catch (error) {
       database = { status: 'down', driver: this.dataSource.options.type, error: (error as Error).message };
     }
-    // The runner's presence changes only with a package install: checked once per process.
-    this.automation ??= AnsibleRunner.check(this.config.automation.runnerPath);
-    const runner = await this.automation;
+    // Checked once, at start-up: the first probe does not wait for two Python processes.
+    const runner = await this.runs.runnerAvailability();
     const automation = runner.available ? { status: 'up', version: runner.version } : { status: 'down', error: runner.problem };
     const ok = database.status === 'up';
     response.status(ok ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE);

@@ -22,7 +22,7 @@ import { PlaybookCatalog } from '../catalog/playbook.catalog.js';
 import { MachineCredentialsService } from '../credentials/machine-credentials.service.js';
 import { buildInventory } from '../inventory/dynamic-inventory.builder.js';
 import { AnsibleRunner } from '../runner/ansible-runner.js';
-import type { AnsibleInventory, RunnerEvent, RunnerHandle } from '../runner/ansible-runner.types.js';
+import type { AnsibleInventory, RunnerAvailability, RunnerEvent, RunnerHandle } from '../runner/ansible-runner.types.js';
 import { validateExtraVars, validateLimit } from '../validation/run-input.validator.js';
 import { RunEventStream } from './run-event.stream.js';
 import { hasSealedMarker, runSecretsOf, sealSensitiveVars, unsealSensitiveVars } from './run-secrets.js';
@@ -59,6 +59,8 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
   private readonly canceled = new Set<string>();
   private stopping = false;
 
+  private availability: Promise<RunnerAvailability> | null = null;
+
   constructor(
     @InjectRepository(PlaybookRunEntity) private readonly runs: Repository<PlaybookRunEntity>,
     @InjectRepository(PlaybookRunEventEntity) private readonly events: Repository<PlaybookRunEventEntity>,
@@ -74,8 +76,14 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
   ) {}
 
+  /** Whether ansible-runner is usable, as checked at start-up (its presence changes only with a package install). */
+  runnerAvailability(): Promise<RunnerAvailability> {
+    this.availability ??= AnsibleRunner.check(this.config.automation.runnerPath);
+    return this.availability;
+  }
+
   async onApplicationBootstrap(): Promise<void> {
-    const runner = await AnsibleRunner.check(this.config.automation.runnerPath);
+    const runner = await this.runnerAvailability();
     if (!runner.available) this.logger.error(`playbook runs cannot run: ${runner.problem}`);
     // One process runs the runs it started: whatever was running died with the last process.
     const interrupted = await this.runs.find({ where: { status: 'running' } });
