@@ -138,6 +138,9 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('runs down cleanly', async () => {
     const vmColumns = async () => (await db.dataSource.createQueryRunner().getTable('vms'))?.columns.map((c) => c.name) ?? [];
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(SECURITY_TABLES));
+    await db.dataSource.undoLastMigration();
+    expect((await tableNames(db)).filter((table) => SECURITY_TABLES.includes(table))).toEqual([]);
     expect(await tableNames(db)).toEqual(expect.arrayContaining(RULE_TABLES));
     await db.dataSource.undoLastMigration();
     expect((await tableNames(db)).filter((table) => RULE_TABLES.includes(table))).toEqual([]);
