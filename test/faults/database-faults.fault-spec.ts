@@ -8,9 +8,9 @@ import { AzureSimulator } from '@hybridforms/testing';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { QUIET_TELEMETRY } from '../support/telemetry.js';
-import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
+import { requestRefresh, startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 import { DbProxy } from './support/db-proxy.js';
-import { apiFromTestApp, checkInvariants, dbFromDataSource, serviceAnswers, snapshotArchived, type DbAccess } from './support/invariants.js';
+import { apiFromTestApp, checkInvariants, dbFromDataSource, inventoryFingerprint, serviceAnswers, snapshotArchived, type DbAccess } from './support/invariants.js';
 
 /*
  * The database unavailable during a refresh: the SQLite file locked by another connection for
@@ -26,25 +26,6 @@ type Refresh = { id: string; status: string; errors: { code: string; message: st
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
 const counts = { scenarios: 0, invariants: 0 };
-
-async function startRefresh(t: TestApp, providerId: string): Promise<string> {
-  return (await t.http().post(`/api/v1/providers/${providerId}/refresh`).expect(202)).body.id;
-}
-
-/** Rows of every inventory table of a provider with their versions, and the change records: equal before and after = nothing written. */
-async function inventoryFingerprint(db: DbAccess, providerId: string): Promise<string> {
-  const parts: string[] = [];
-  for (const table of ['vms', 'nics', 'disks', 'images', 'hosts', 'networks', 'resource_groups']) {
-    const rows = await db.query<{ id: string; updated_at: unknown; archived_at: unknown }>(
-      `SELECT id, updated_at, archived_at FROM ${table} WHERE provider_id = $1 ORDER BY id`,
-      [providerId],
-    );
-    parts.push(`${table}:${rows.map((r) => `${r.id}@${String(r.updated_at)}/${String(r.archived_at)}`).join(',')}`);
-  }
-  const [changes] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM vm_changes WHERE provider_id = $1', [providerId]);
-  parts.push(`changes:${changes.n}`);
-  return parts.join('\n');
-}
 
 /** Gives a refresh something to write: one VM gone (archive), one powered off (update + change record). */
 function changeEstate(sim: AzureSimulator): void {
@@ -149,7 +130,7 @@ describe('database faults', () => {
         return save(...args);
       };
       const meter = stallMeter();
-      const id = await startRefresh(t, providerId);
+      const id = await requestRefresh(t, providerId);
       // /health probed throughout: how long does a read wait while the refresh waits on the lock?
       // Measured, not asserted: better-sqlite3's busy wait is synchronous, so while the service's
       // write waits for the lock (up to the 10 s busy timeout) the whole process stands still.
@@ -178,7 +159,7 @@ describe('database faults', () => {
       counts.invariants += await checkInvariants({ api: api(), db, archivedBefore: [{ providerId, snapshot: archived }], runGraceMs: 20_000 });
 
       await released;
-      const done = (await waitForRefresh(t, await startRefresh(t, providerId))) as unknown as Refresh;
+      const done = (await waitForRefresh(t, await requestRefresh(t, providerId))) as unknown as Refresh;
       expect(done.status).toBe('completed');
       counts.invariants += await checkInvariants({ api: api(), db, providers: [{ providerId, vmNativeIds: sim.vmIds() }] });
     }, 90_000);
@@ -255,14 +236,14 @@ describe('database faults', () => {
         // Cuts every connection now (this chunk is never forwarded), accepts again 3 s later.
         void proxy.restart(3_000);
       });
-      const id = await startRefresh(t, providerId);
+      const id = await requestRefresh(t, providerId);
       await eventually('the database goes down mid-write', async () => restarts > 0, 30_000);
       // While it is down, the service says so instead of hanging.
       const health = await t.http().get('/health');
       expect([200, 503]).toContain(health.status);
       await expectCleanFailure(id, before, archived);
 
-      expect(((await waitForRefresh(t, await startRefresh(t, providerId))) as unknown as Refresh).status).toBe('completed');
+      expect(((await waitForRefresh(t, await requestRefresh(t, providerId))) as unknown as Refresh).status).toBe('completed');
       counts.invariants += await checkInvariants({ api: api(), db, providers: truth() });
     }, 90_000);
 
@@ -273,14 +254,14 @@ describe('database faults', () => {
       // Page 2 waits 4 s, the database is down for 3 s of it.
       sim.injectFault({ route: 'virtualMachines', kind: 'slow', page: 2, delayMs: 4_000 });
       const accepted = proxy.accepted;
-      const id = await startRefresh(t, providerId);
+      const id = await requestRefresh(t, providerId);
       await eventually('page 1 served', async () => sim.requests.some((r) => r.path.toLowerCase().endsWith('/virtualmachines') && r.status === 200), 20_000);
       await proxy.restart(3_000);
       const done = (await waitForRefresh(t, id, 60_000)) as unknown as Refresh;
       expect(['completed', 'failed']).toContain(done.status);
       expect(proxy.accepted).toBeGreaterThan(accepted);
       console.log(`pg restart during collection: refresh ${done.status} (${JSON.stringify(done.errors)})`);
-      if (done.status === 'failed') expect(((await waitForRefresh(t, await startRefresh(t, providerId))) as unknown as Refresh).status).toBe('completed');
+      if (done.status === 'failed') expect(((await waitForRefresh(t, await requestRefresh(t, providerId))) as unknown as Refresh).status).toBe('completed');
       counts.invariants += await checkInvariants({ api: api(), db, providers: truth() });
     }, 90_000);
 
@@ -304,11 +285,11 @@ describe('database faults', () => {
         terminated = res.rows.length;
         await admin.end();
       });
-      const id = await startRefresh(t, providerId);
+      const id = await requestRefresh(t, providerId);
       await expectCleanFailure(id, before, archived);
       expect(terminated).toBeGreaterThan(0);
 
-      expect(((await waitForRefresh(t, await startRefresh(t, providerId))) as unknown as Refresh).status).toBe('completed');
+      expect(((await waitForRefresh(t, await requestRefresh(t, providerId))) as unknown as Refresh).status).toBe('completed');
       counts.invariants += await checkInvariants({ api: api(), db, providers: truth() });
     }, 90_000);
   });

@@ -5,12 +5,13 @@ import { AzureSimulator, HyperVHostSimulator, type FaultSpec, type SimRequest } 
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest, hypervProviderRequest } from '../support/provider-requests.js';
 import { QUIET_TELEMETRY, refreshFromEvents } from '../support/telemetry.js';
-import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
+import { requestRefresh, startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 import {
   apiFromTestApp,
   azureSimEventIds,
   checkInvariants,
   dbFromDataSource,
+  inventoryFingerprint,
   serviceAnswers,
   snapshotArchived,
   type DbAccess,
@@ -37,27 +38,8 @@ const HYPERV_COMMAND_TIMEOUT_SECONDS = 5;
 
 const counts = { scenarios: 0, invariants: 0 };
 
-async function startRefresh(t: TestApp, providerId: string): Promise<string> {
-  return (await t.http().post(`/api/v1/providers/${providerId}/refresh`).expect(202)).body.id;
-}
-
 async function refresh(t: TestApp, providerId: string): Promise<Refresh> {
-  return (await waitForRefresh(t, await startRefresh(t, providerId), 60_000)) as unknown as Refresh;
-}
-
-/** What a failed refresh must leave alone: every inventory row's version and archive mark, and the change records. */
-async function inventoryFingerprint(db: DbAccess, providerId: string): Promise<string> {
-  const parts: string[] = [];
-  for (const table of ['vms', 'nics', 'disks', 'images', 'hosts', 'networks', 'resource_groups']) {
-    const rows = await db.query<{ id: string; updated_at: unknown; archived_at: unknown }>(
-      `SELECT id, updated_at, archived_at FROM ${table} WHERE provider_id = $1 ORDER BY id`,
-      [providerId],
-    );
-    parts.push(`${table}:${rows.map((r) => `${r.id}@${String(r.updated_at)}/${String(r.archived_at)}`).join(',')}`);
-  }
-  const [changes] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM vm_changes WHERE provider_id = $1', [providerId]);
-  parts.push(`changes:${changes.n}`);
-  return parts.join('\n');
+  return (await waitForRefresh(t, await requestRefresh(t, providerId), 60_000)) as unknown as Refresh;
 }
 
 /** Arrival time of every simulator request (SimRequest has none): wraps the requests array's push. */
@@ -215,7 +197,7 @@ describe.each([['sqlite'], ['postgresql']])('provider faults on %s', (driver) =>
       const archived = await snapshotArchived(db, providerId);
       const before = await inventoryFingerprint(db, providerId);
       sim.injectFault({ route: 'virtualMachines', kind: 'slow', page: 2, delayMs: 60_000 });
-      const id = await startRefresh(t, providerId);
+      const id = await requestRefresh(t, providerId);
       // The service answers while the refresh hangs.
       await new Promise((resolve) => setTimeout(resolve, 1000));
       counts.invariants += await serviceAnswers(api());
@@ -316,7 +298,7 @@ describe.each([['sqlite'], ['postgresql']])('provider faults on %s', (driver) =>
       const archived = await snapshotArchived(db, providerId);
       const before = await inventoryFingerprint(db, providerId);
       host.injectFault({ kind, marker: 'inventory' });
-      const id = await startRefresh(t, providerId);
+      const id = await requestRefresh(t, providerId);
       if (kind === 'hang') {
         await new Promise((resolve) => setTimeout(resolve, 1000));
         counts.invariants += await serviceAnswers(api());

@@ -53,6 +53,11 @@ export async function startTestApp(env: Record<string, string> = {}, options: Te
   };
 }
 
+/** Asks for a full refresh of a provider through the API; its id. */
+export async function requestRefresh(testApp: TestApp, providerId: string): Promise<string> {
+  return (await testApp.http().post(`/api/v1/providers/${providerId}/refresh`).expect(202)).body.id;
+}
+
 /** Polls a refresh until it leaves queued/running. */
 export async function waitForRefresh(testApp: TestApp, id: string, timeoutMs = 30_000): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;

@@ -208,6 +208,21 @@ export async function snapshotArchived(db: DbAccess, providerId: string): Promis
   return snapshot;
 }
 
+/** Every inventory row of a provider with its version and archive mark, and its change records: equal before and after = nothing written. */
+export async function inventoryFingerprint(db: DbAccess, providerId: string): Promise<string> {
+  const parts: string[] = [];
+  for (const table of INVENTORY_TABLES) {
+    const rows = await db.query<{ id: string; updated_at: unknown; archived_at: unknown }>(
+      `SELECT id, updated_at, archived_at FROM ${table} WHERE provider_id = $1 ORDER BY id`,
+      [providerId],
+    );
+    parts.push(`${table}:${rows.map((r) => `${r.id}@${String(r.updated_at)}/${String(r.archived_at)}`).join(',')}`);
+  }
+  const [changes] = await db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM vm_changes WHERE provider_id = $1', [providerId]);
+  parts.push(`changes:${changes.n}`);
+  return parts.join('\n');
+}
+
 /** nothingArchivedByFailedRefresh: the provider's archived rows (which, and since when) are those of the snapshot taken before. */
 export async function nothingArchivedByFailedRefresh(input: { db: DbAccess; providerId: string; before: ArchivedSnapshot }): Promise<number> {
   const name = 'nothingArchivedByFailedRefresh';
