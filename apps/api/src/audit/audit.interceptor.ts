@@ -2,8 +2,8 @@ import { CallHandler, ExecutionContext, HttpException, Injectable, NestIntercept
 import { Reflector } from '@nestjs/core';
 import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
 import { BadInputError, ConflictError, NotFoundError } from '@hybridforms/core';
-import { clientAddress, isRead, requestPath, type AuthenticatedRequest } from '../auth/request-context.js';
-import { auditActionOf } from './audit-action.js';
+import { isRead, type AuthenticatedRequest } from '../auth/request-context.js';
+import { auditBaseOf } from './audit-action.js';
 import { AuditLogService } from './audit-log.service.js';
 
 // What of a response is worth keeping with its audit entry: names and states, never secrets
@@ -24,23 +24,14 @@ export class AuditInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     if (isRead(request.method)) return next.handle();
-    const { action, targetType } = auditActionOf(this.reflector, context);
-    const base = {
-      principal: request.principal ?? null,
-      action,
-      targetType,
-      method: request.method,
-      path: requestPath(request),
-      clientIp: clientAddress(request),
-    };
-    const paramId = typeof request.params?.id === 'string' ? request.params.id : null;
+    const base = auditBaseOf(this.reflector, context, request);
     return next.handle().pipe(
       mergeMap((body: unknown) =>
         from(
           this.audit
             .record({
               ...base,
-              targetId: paramId ?? idOf(body),
+              targetId: base.targetId ?? idOf(body),
               outcome: 'success',
               statusCode: context.switchToHttp().getResponse<{ statusCode: number }>().statusCode,
               detail: detailOf(body),
@@ -49,7 +40,7 @@ export class AuditInterceptor implements NestInterceptor {
         ),
       ),
       catchError((error: unknown) =>
-        from(this.audit.record({ ...base, targetId: paramId, outcome: 'failure', statusCode: statusOf(error), message: messageOf(error) })).pipe(
+        from(this.audit.record({ ...base, outcome: 'failure', statusCode: statusOf(error), message: messageOf(error) })).pipe(
           mergeMap(() => throwError(() => error)),
         ),
       ),

@@ -3,11 +3,11 @@ import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { APP_CONFIG, roleAtLeast, type AppConfig, type Role } from '@hybridforms/core';
 import { AuditLogService } from '../audit/audit-log.service.js';
-import { auditActionOf } from '../audit/audit-action.js';
+import { auditBaseOf } from '../audit/audit-action.js';
 import { PUBLIC_ROUTE, REQUIRED_ROLE } from './access.decorators.js';
 import { ApiTokenService } from './api-token.service.js';
 import { AuthFailureLimiter } from './auth-failure.limiter.js';
-import { clientAddress, isRead, requestPath, type AuthenticatedRequest } from './request-context.js';
+import { clientAddress, isRead, type AuthenticatedRequest } from './request-context.js';
 
 // RFC 6750 token68: what a Bearer credential may be made of; anything else is not worth a lookup.
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]{16,512}=*)$/;
@@ -47,7 +47,7 @@ export class AuthGuard implements CanActivate {
     const principal = match ? await this.tokens.authenticate(match[1]) : null;
     if (!principal) {
       this.limiter.recordFailure(client);
-      await this.refuse(context, request, null, 401, header ? 'invalid, expired or revoked token' : 'missing bearer token');
+      await this.refuse(context, request, 401, header ? 'invalid, expired or revoked token' : 'missing bearer token');
       context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="hybridforms"');
       throw new UnauthorizedException(header ? 'invalid, expired or revoked token' : 'a Bearer API token is required (Authorization: Bearer <token>)');
     }
@@ -56,27 +56,15 @@ export class AuthGuard implements CanActivate {
     const required = this.reflector.getAllAndOverride<Role>(REQUIRED_ROLE, targets) ?? (isRead(request.method) ? 'viewer' : 'admin');
     if (!roleAtLeast(principal.role, required)) {
       const message = `role ${principal.role} may not do this: it needs ${required}`;
-      await this.refuse(context, request, principal, 403, message);
+      await this.refuse(context, request, 403, message);
       throw new ForbiddenException(message);
     }
     return true;
   }
 
   /** Reads refused are not worth a row each; refused changes are. */
-  private async refuse(context: ExecutionContext, request: AuthenticatedRequest, principal: AuthenticatedRequest['principal'] | null, statusCode: number, message: string) {
+  private async refuse(context: ExecutionContext, request: AuthenticatedRequest, statusCode: number, message: string) {
     if (isRead(request.method)) return;
-    const { action, targetType } = auditActionOf(this.reflector, context);
-    await this.audit.record({
-      principal: principal ?? null,
-      action,
-      targetType,
-      targetId: typeof request.params?.id === 'string' ? request.params.id : null,
-      method: request.method,
-      path: requestPath(request),
-      clientIp: clientAddress(request),
-      outcome: 'denied',
-      statusCode,
-      message,
-    });
+    await this.audit.record({ ...auditBaseOf(this.reflector, context, request), outcome: 'denied', statusCode, message });
   }
 }
