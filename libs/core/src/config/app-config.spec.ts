@@ -83,4 +83,27 @@ describe('loadAppConfig', () => {
     expect((error as Error).message).toMatch(/HYBRIDFORMS_ADMIN_TOKEN: must be 32/);
     expect((error as Error).message).not.toContain('too-short-secret');
   });
+
+  it('is embedded by default, and refuses distributed mode (REDIS_URL) on SQLite without repeating the URL', () => {
+    expect(loadAppConfig({}).queue).toMatchObject({ redisUrl: null, prefix: 'hybridforms', lockSeconds: 30 });
+    const distributed = loadAppConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://127.0.0.1/test' });
+    expect(distributed.queue.redisUrl).toBe('redis://127.0.0.1:6379');
+
+    const refused = (env: Record<string, string>) => {
+      try {
+        loadAppConfig(env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    const onSqlite = refused({ REDIS_URL: 'redis://:hunter2-redis-pass@127.0.0.1:6379' });
+    expect(onSqlite).toMatch(/REDIS_URL\): distributed mode needs PostgreSQL: set DATABASE_URL/);
+    expect(onSqlite).not.toContain('hunter2-redis-pass');
+    const notRedis = refused({ REDIS_URL: 'http://:hunter2-redis-pass@x', DATABASE_URL: 'postgres://127.0.0.1/test' });
+    expect(notRedis).toMatch(/must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(notRedis).not.toContain('hunter2-redis-pass');
+    expect(refused({ HYBRIDFORMS_JOB_LOCK_SECONDS: '5', HYBRIDFORMS_JOB_STALLED_CHECK_SECONDS: '10' })).toMatch(/stalledCheckSeconds: must not exceed/);
+  });
 });

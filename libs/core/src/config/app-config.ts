@@ -13,6 +13,16 @@ export interface AppConfig {
     corsOrigins: string[];
   };
   database: { url: string | null; dataDir: string };
+  /** The job queue: in-process (embedded) or BullMQ on Redis (distributed mode). */
+  queue: {
+    /** REDIS_URL; null = embedded mode. */
+    redisUrl: string | null;
+    prefix: string;
+    lockSeconds: number;
+    stalledCheckSeconds: number;
+    shutdownGraceSeconds: number;
+    workerPort: number;
+  };
   refresh: {
     defaultIntervalSeconds: number;
     schedulerTickSeconds: number;
@@ -84,6 +94,12 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_CORS_ORIGINS: 'http.corsOrigins',
   DATABASE_URL: 'database.url',
   DATA_DIR: 'database.dataDir',
+  REDIS_URL: 'queue.redisUrl',
+  HYBRIDFORMS_QUEUE_PREFIX: 'queue.prefix',
+  HYBRIDFORMS_JOB_LOCK_SECONDS: 'queue.lockSeconds',
+  HYBRIDFORMS_JOB_STALLED_CHECK_SECONDS: 'queue.stalledCheckSeconds',
+  HYBRIDFORMS_SHUTDOWN_GRACE_SECONDS: 'queue.shutdownGraceSeconds',
+  HYBRIDFORMS_WORKER_PORT: 'queue.workerPort',
   HYBRIDFORMS_REFRESH_INTERVAL_SECONDS: 'refresh.defaultIntervalSeconds',
   HYBRIDFORMS_SCHEDULER_TICK_SECONDS: 'refresh.schedulerTickSeconds',
   HYBRIDFORMS_REFRESH_CONCURRENCY: 'refresh.concurrency',
@@ -163,6 +179,14 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       url: read.optionalString('database.url'),
       dataDir: read.string('database.dataDir'),
     },
+    queue: {
+      redisUrl: read.optionalString('queue.redisUrl'),
+      prefix: read.string('queue.prefix'),
+      lockSeconds: read.int('queue.lockSeconds', 2, 3600),
+      stalledCheckSeconds: read.int('queue.stalledCheckSeconds', 1, 3600),
+      shutdownGraceSeconds: read.int('queue.shutdownGraceSeconds', 0, 24 * 3600),
+      workerPort: read.int('queue.workerPort', 0, 65535),
+    },
     refresh: {
       defaultIntervalSeconds: read.int('refresh.defaultIntervalSeconds', 60, 7 * 24 * 3600),
       schedulerTickSeconds: read.int('refresh.schedulerTickSeconds', 1, 3600),
@@ -211,6 +235,15 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
   if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {
     problems.push('database.url (DATABASE_URL): must be a postgres:// URL, or empty for embedded SQLite');
   }
+  if (config.queue.redisUrl !== null) {
+    // The URL may hold a password: problems name the variable, never repeat the value.
+    if (!/^rediss?:\/\/[^\s]+$/.test(config.queue.redisUrl)) problems.push('queue.redisUrl (REDIS_URL): must be a redis:// or rediss:// URL');
+    else if (!config.database.url) {
+      problems.push('queue.redisUrl (REDIS_URL): distributed mode needs PostgreSQL: set DATABASE_URL too (the embedded SQLite file cannot be shared by several processes)');
+    }
+  }
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(config.queue.prefix)) problems.push('queue.prefix (HYBRIDFORMS_QUEUE_PREFIX): 1 to 64 letters, digits, dots, dashes or underscores');
+  if (config.queue.stalledCheckSeconds > config.queue.lockSeconds) problems.push('queue.stalledCheckSeconds: must not exceed queue.lockSeconds');
   if (config.metrics.hourlyRetentionDays * 24 < config.metrics.realtimeRetentionHours) {
     problems.push('metrics.hourlyRetentionDays: hourly rollups must be kept at least as long as the realtime samples');
   }
