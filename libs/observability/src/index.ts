@@ -1,0 +1,4 @@
+export * from './hybridforms.metrics.js';
+export * from './prometheus.controller.js';
+export * from './observability.module.js';
+export * from './queue-health.js';
