@@ -91,6 +91,12 @@ export interface VmRecord extends OsClassification {
   details: Record<string, JsonValue>;
   /** When the provider says the machine was created. */
   createdAtProvider: Date | null;
+  /**
+   * The machine's addresses (every private then every public address of its NICs, primary NIC
+   * first), for a plugin that streams a VM in another chunk than its NICs. Omitted: the persister
+   * derives them from the NICs in the same graph or chunk.
+   */
+  ipAddresses?: string[];
 }
 
 export interface NicRecord {
@@ -169,6 +175,36 @@ export interface InventoryGraph {
    * exist (these, and only these, are archived).
    */
   notFound: string[];
+}
+
+/**
+ * A piece of a full refresh's inventory, as {@link ProviderPlugin.streamInventory} yields it: any
+ * subset of the graph's collections, a bounded number of records (a page or so, never the estate).
+ * A record may reference (by native id) only what an earlier chunk or this one holds, or what is
+ * already stored: chunks are saved in order, each on its own, and what one saves is never undone.
+ * A native id seen again later in the same refresh is ignored (the first record wins).
+ */
+export interface InventoryChunk {
+  hosts?: HostRecord[];
+  vms?: VmRecord[];
+  nics?: NicRecord[];
+  disks?: DiskRecord[];
+  images?: ImageRecord[];
+  networks?: NetworkRecord[];
+  resourceGroups?: ResourceGroupRecord[];
+  /**
+   * Parts that failed, reported on any chunk (typically one of their own at the point of
+   * failure); they accumulate. A refresh whose stream reported any archives nothing.
+   */
+  partErrors?: PartError[];
+  /** Parts collected to their end (e.g. 'subscription <id>'); informative, for logs and progress. */
+  completedParts?: string[];
+}
+
+/** The chunk holding a whole graph: what the host makes of a plugin that does not stream. */
+export function chunkOfGraph(graph: InventoryGraph): InventoryChunk {
+  const { hosts, vms, nics, disks, images, networks, resourceGroups, partErrors } = graph;
+  return { hosts, vms, nics, disks, images, networks, resourceGroups, partErrors };
 }
 
 export function emptyInventoryGraph(): InventoryGraph {

@@ -1,4 +1,4 @@
-import type { InventoryGraph } from './inventory-graph.js';
+import type { InventoryChunk, InventoryGraph } from './inventory-graph.js';
 
 /** Structured logging a plugin may use; the host adds provider and refresh context. */
 export interface ProviderLogger {
@@ -151,6 +151,29 @@ export interface ProviderPlugin<TConfig = Record<string, unknown>, TCredentials 
    * a failure of one part (one subscription, one host) is reported in `partErrors` instead.
    */
   collectInventory(ctx: ProviderContext<TConfig, TCredentials>, scope: InventoryScope): Promise<InventoryGraph>;
+
+  /**
+   * Optional: a full refresh as a stream of {@link InventoryChunk}s, for estates too large to hold
+   * as one graph. The host saves each chunk as it arrives (in its own transaction) while the
+   * plugin goes on collecting, and reads the next chunk only once it has room for it: a plugin
+   * should produce lazily (page by page) so that a slow database slows collection down rather than
+   * filling memory. Without it the host calls {@link collectInventory} with a full scope and saves
+   * the graph as one chunk; targeted refreshes always use collectInventory.
+   *
+   * - Each chunk holds a bounded number of records (about a page of the provider's API), and what
+   *   a record references must be in that chunk or an earlier one (or already stored): emit
+   *   resource groups, images and networks before the VMs, and VMs before their NICs and disks.
+   *   A VM emitted without its NICs should carry `ipAddresses`.
+   * - The stream ends normally when collection is over, whether or not parts failed. A failed
+   *   part (one subscription, one host) is reported as a `partErrors` entry on a chunk; whatever
+   *   of that part was already yielded stays saved (it is true, current data), and the refresh
+   *   then archives nothing. A failure of the whole collection throws a ProviderError from the
+   *   iterator (the host records it; what earlier chunks saved stays, nothing is archived).
+   * - Stop promptly when `ctx.signal` aborts, and release everything in a `finally`: the host
+   *   also ends the iteration early (`return()`) on timeout or failure.
+   * - Like every duty of a plugin, it never touches the database.
+   */
+  streamInventory?(ctx: ProviderContext<TConfig, TCredentials>): AsyncIterable<InventoryChunk>;
 
   /**
    * Collects the events that happened after `since` (the checkpoint of the previous batch; null on

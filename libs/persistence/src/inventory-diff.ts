@@ -173,7 +173,8 @@ export function diffInventory(input: DiffInput): InventoryDiff {
       r.rhelLicenseModel,
     );
     // A partial graph may lack the NICs of a VM it holds: keep what we knew rather than erase it.
-    const ipAddresses = ipsByVm.get(r.nativeId) ?? (partial && stored ? stored.ipAddresses : []);
+    // A streamed VM may come without its NICs: it then says its addresses itself.
+    const ipAddresses = ipsByVm.get(r.nativeId) ?? r.ipAddresses ?? (partial && stored ? stored.ipAddresses : []);
     return {
       uid: r.uid ?? null,
       name: r.name,

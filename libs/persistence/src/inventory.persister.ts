@@ -1,6 +1,7 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import { NotFoundError, type InventoryGraph, type InventoryScope } from '@hybridforms/core';
+import { NotFoundError, emptyInventoryGraph, type InventoryChunk, type InventoryGraph, type InventoryScope, type PartError } from '@hybridforms/core';
 import {
   DiskEntity,
   HostEntity,
@@ -15,10 +16,39 @@ import {
 } from './entities/index.js';
 import { EntityTable } from './entity-table.js';
 import { fitToColumns } from './fit-to-columns.js';
-import { diffInventory, INVENTORY_COLLECTIONS, type InventoryCollection, type InventoryRows, type PersistStats } from './inventory-diff.js';
+import {
+  diffInventory,
+  INVENTORY_COLLECTIONS,
+  type CollectionStats,
+  type InventoryCollection,
+  type InventoryRows,
+  type PersistStats,
+} from './inventory-diff.js';
 
 // An overwrite keeps who owns the row, its key and when it was first seen.
 const NEVER_OVERWRITTEN = new Set(['id', 'provider_id', 'native_id', 'created_at']);
+// Stored ids read per query when a streamed refresh looks for what it did not see.
+const ARCHIVE_PAGE_SIZE = 2000;
+// A chunk is saved as a targeted save that may archive nothing.
+const NO_ARCHIVE_SCOPE: InventoryScope = { kind: 'targeted', nativeIds: [] };
+
+/**
+ * The save of one streamed full refresh: chunks saved one by one, each in its own transaction,
+ * then one `finish` that archives what the refresh did not see (only when it is complete). A
+ * refresh that stops before `finish` archives nothing; what its chunks committed is current data.
+ */
+export interface FullRefreshSession {
+  /** Upserts the chunk's records (those not already seen in this refresh) in one transaction. */
+  saveChunk(chunk: InventoryChunk): Promise<PersistStats>;
+  /**
+   * Ends the refresh: without part errors, archives (in one transaction) every stored,
+   * non-archived row of the provider that no chunk held; with any, archives nothing. Returns the
+   * stats of the whole refresh (every chunk's, summed, plus the archives).
+   */
+  finish(partErrors: readonly PartError[]): Promise<PersistStats>;
+  /** The stats so far. */
+  readonly stats: PersistStats;
+}
 
 /**
  * Saves an inventory graph of one provider: upsert by native id, archive what a complete full
@@ -33,7 +63,21 @@ export class InventoryPersister {
   constructor(private readonly dataSource: DataSource) {}
 
   save(providerId: string, refreshId: string | null, graph: InventoryGraph, scope: InventoryScope): Promise<PersistStats> {
-    const work = () => this.dataSource.transaction((manager) => this.saveIn(manager, providerId, refreshId, graph, scope));
+    return this.inTransaction((manager) => this.saveIn(manager, providerId, refreshId, graph, scope));
+  }
+
+  /**
+   * Opens the save of a streamed full refresh. The session keeps, per collection, a short hash of
+   * every native id it saved (no rows), so memory grows by a few dozen bytes per record; each
+   * chunk loads only the stored rows its own records name.
+   */
+  openFullRefresh(providerId: string, refreshId: string | null): FullRefreshSession {
+    return new StreamedFullSave(this, providerId, refreshId);
+  }
+
+  /** Runs work in a transaction; on SQLite, one at a time per process. */
+  inTransaction<T>(run: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const work = () => this.dataSource.transaction(run);
     if (!this.isPostgres) {
       // TypeORM runs every SQLite query of the process on one connection: a second save started
       // meanwhile would nest in this transaction (as a savepoint) instead of waiting its turn.
@@ -42,6 +86,54 @@ export class InventoryPersister {
       return run;
     }
     return work();
+  }
+
+  /** One chunk of a streamed full refresh: a targeted-style load and diff, archiving nothing. */
+  async saveChunkIn(manager: EntityManager, providerId: string, refreshId: string | null, chunk: InventoryGraph): Promise<PersistStats> {
+    return this.saveIn(manager, providerId, refreshId, chunk, NO_ARCHIVE_SCOPE);
+  }
+
+  /**
+   * The archives of a complete streamed full refresh: stored non-archived rows whose native id
+   * the refresh did not see, read in keyset pages of ids, marked archived page by page (with a
+   * change record per VM), all in the caller's one transaction.
+   */
+  async archiveUnseenIn(
+    manager: EntityManager,
+    providerId: string,
+    refreshId: string | null,
+    seen: (collection: InventoryCollection, nativeId: string) => boolean,
+  ): Promise<Record<InventoryCollection, number>> {
+    await this.lockProvider(manager, providerId);
+    const tables = tablesOf(manager);
+    const writable: Record<InventoryCollection, EntityTable<InventoryRow>> = tables;
+    const changes = new EntityTable(manager, VmChangeEntity);
+    const now = new Date();
+    const archived = Object.fromEntries(INVENTORY_COLLECTIONS.map((name) => [name, 0])) as Record<InventoryCollection, number>;
+    for (const name of INVENTORY_COLLECTIONS) {
+      const table = manager.connection.getMetadata(ENTITIES[name]).tablePath;
+      const escape = (id: string) => manager.connection.driver.escape(id);
+      const parameter = (i: number) => manager.connection.driver.createParameter(`p${i}`, i);
+      let after = '';
+      for (;;) {
+        const rows: { id: string; native_id: string }[] = await manager.query(
+          `SELECT id, native_id FROM ${escape(table)} WHERE provider_id = ${parameter(0)} AND archived_at IS NULL AND id > ${parameter(1)} ORDER BY id LIMIT ${ARCHIVE_PAGE_SIZE}`,
+          [providerId, after],
+        );
+        if (rows.length === 0) break;
+        after = rows[rows.length - 1].id;
+        const unseen = rows.filter((row) => !seen(name, row.native_id)).map((row) => row.id);
+        if (unseen.length === 0) continue;
+        await writable[name].updateByIds(unseen, { archivedAt: now, updatedAt: now });
+        if (name === 'vms') {
+          await changes.insert(
+            unseen.map((vmId) => ({ id: randomUUID(), vmId, providerId, refreshId, field: 'archived', fromValue: false, toValue: true, changedAt: now })),
+          );
+        }
+        archived[name] += unseen.length;
+      }
+    }
+    return archived;
   }
 
   private get isPostgres(): boolean {
@@ -82,7 +174,7 @@ export class InventoryPersister {
    * across processes (a refresh declared stale may still be saving). NO KEY UPDATE does not block
    * inserts that merely reference the provider.
    */
-  private async lockProvider(manager: EntityManager, providerId: string): Promise<void> {
+  async lockProvider(manager: EntityManager, providerId: string): Promise<void> {
     const query = manager.createQueryBuilder(ProviderEntity, 'provider').select('provider.id').where('provider.id = :providerId', { providerId });
     if (this.isPostgres) query.setLock('for_no_key_update');
     if (!(await query.getRawOne())) throw new NotFoundError(`provider ${providerId} not found`);
@@ -132,6 +224,97 @@ export class InventoryPersister {
 }
 
 type Tables = { [K in InventoryCollection]: EntityTable<InventoryRows[K][number]> };
+
+const ENTITIES: Record<InventoryCollection, EntityTarget<ObjectLiteral>> = {
+  resourceGroups: ResourceGroupEntity,
+  networks: NetworkEntity,
+  hosts: HostEntity,
+  images: ImageEntity,
+  vms: VmEntity,
+  nics: NicEntity,
+  disks: DiskEntity,
+};
+
+/** See {@link FullRefreshSession}. */
+class StreamedFullSave implements FullRefreshSession {
+  readonly stats: PersistStats = emptyStats();
+  // 16 bytes of SHA-1 per native id, as a latin1 string: ~40 bytes each in V8, whatever the id's length.
+  private readonly seen = Object.fromEntries(INVENTORY_COLLECTIONS.map((name) => [name, new Set<string>()])) as Record<InventoryCollection, Set<string>>;
+  private finished = false;
+
+  constructor(
+    private readonly persister: InventoryPersister,
+    private readonly providerId: string,
+    private readonly refreshId: string | null,
+  ) {}
+
+  async saveChunk(chunk: InventoryChunk): Promise<PersistStats> {
+    if (this.finished) throw new Error('this refresh has finished saving');
+    const graph = emptyInventoryGraph();
+    const fresh: Record<InventoryCollection, string[]> = { resourceGroups: [], networks: [], hosts: [], images: [], vms: [], nics: [], disks: [] };
+    for (const name of INVENTORY_COLLECTIONS) {
+      const records: { nativeId: string }[] = chunk[name] ?? [];
+      const kept = new Map<string, { nativeId: string }>();
+      for (const record of records) {
+        const hash = digest(record.nativeId);
+        if (this.seen[name].has(hash) || kept.has(hash)) continue;
+        kept.set(hash, record);
+      }
+      (graph[name] as { nativeId: string }[]) = [...kept.values()];
+      fresh[name] = [...kept.keys()];
+    }
+    if (INVENTORY_COLLECTIONS.every((name) => graph[name].length === 0)) return emptyStats();
+    const stats = await this.persister.inTransaction((manager) => this.persister.saveChunkIn(manager, this.providerId, this.refreshId, graph));
+    // Marked seen once committed: a chunk that failed is not seen, and the refresh then fails too.
+    for (const name of INVENTORY_COLLECTIONS) for (const hash of fresh[name]) this.seen[name].add(hash);
+    addStats(this.stats, stats);
+    return stats;
+  }
+
+  async finish(partErrors: readonly PartError[]): Promise<PersistStats> {
+    if (this.finished) throw new Error('this refresh has finished saving');
+    this.finished = true;
+    if (partErrors.length > 0) {
+      const parts = partErrors.map((e) => `${e.scope} (${e.code})`).join(', ');
+      this.stats.archivedNothingBecause = `partial refresh: ${partErrors.length} part(s) could not be collected: ${parts}`;
+      return this.stats;
+    }
+    const archived = await this.persister.inTransaction((manager) =>
+      this.persister.archiveUnseenIn(manager, this.providerId, this.refreshId, (name, nativeId) => this.seen[name].has(digest(nativeId))),
+    );
+    for (const name of INVENTORY_COLLECTIONS) {
+      this.stats.collections[name].archived += archived[name];
+      this.stats.rowsWritten += archived[name];
+    }
+    this.stats.changes += archived.vms;
+    this.stats.rowsWritten += archived.vms;
+    return this.stats;
+  }
+}
+
+function digest(nativeId: string): string {
+  return createHash('sha1').update(nativeId).digest().subarray(0, 16).toString('latin1');
+}
+
+function emptyStats(): PersistStats {
+  const collections = {} as Record<InventoryCollection, CollectionStats>;
+  for (const name of INVENTORY_COLLECTIONS) collections[name] = { created: 0, updated: 0, unchanged: 0, archived: 0, restored: 0 };
+  return { collections, changes: 0, rowsWritten: 0 };
+}
+
+function addStats(total: PersistStats, add: PersistStats): void {
+  for (const name of INVENTORY_COLLECTIONS) {
+    const into = total.collections[name];
+    const from = add.collections[name];
+    into.created += from.created;
+    into.updated += from.updated;
+    into.unchanged += from.unchanged;
+    into.archived += from.archived;
+    into.restored += from.restored;
+  }
+  total.changes += add.changes;
+  total.rowsWritten += add.rowsWritten;
+}
 
 function tablesOf(manager: EntityManager): Tables {
   return {

@@ -11,14 +11,19 @@ import {
   ProviderErrorCode,
   redactSecrets,
   redactingLogger,
+  chunkOfGraph,
   type AppConfig,
+  type InventoryChunk,
   type InventoryScope,
+  type PartError,
   type ProviderContext,
+  type ProviderPlugin,
 } from '@hybridforms/core';
 import {
   ACTIVE_REFRESH_STATUSES,
   InventoryPersister,
   ProviderEntity,
+  type PersistStats,
   RefreshEntity,
   VmEntity,
   type RefreshStatus,
@@ -49,6 +54,26 @@ export const REFRESH_DISPATCHER = Symbol('REFRESH_DISPATCHER');
 export type RefreshFinishedListener = (refresh: RefreshEntity) => void | Promise<void>;
 
 const OWNER = `${hostname()}:${process.pid}`;
+
+// Chunks collected ahead of the database: the bound on what a slow save lets pile up.
+const CHUNK_BUFFER = 4;
+
+export interface RunOptions {
+  /**
+   * Also claim a refresh that is `running`: its process died and the job queue delivers the job
+   * again. It is run again from the start under this process (owner, heartbeat). A streamed full
+   * refresh is safe to re-run: chunks are idempotent upserts and only a completed run archives.
+   */
+  takeOver?: boolean;
+}
+
+/** What a refresh collected and saved, whatever way its plugin delivered it. */
+interface Collected {
+  counts: Record<'vms' | 'nics' | 'disks' | 'images' | 'hosts' | 'networks', number>;
+  partErrors: PartError[];
+  stats: PersistStats;
+  collectMs: number;
+}
 
 /**
  * Refresh orchestration: one active refresh per provider (the database's partial unique index
@@ -120,9 +145,16 @@ export class RefreshService {
     return this.refreshes.findOneBy({ providerId, status: In([...ACTIVE_REFRESH_STATUSES]) });
   }
 
-  /** Runs a queued refresh to its end; never throws (the outcome is recorded on the row). */
-  async run(refreshId: string): Promise<RefreshEntity> {
-    const claimed = await this.refreshes.update({ id: refreshId, status: 'queued' }, { status: 'running', startedAt: new Date(), heartbeatAt: new Date(), owner: OWNER });
+  /**
+   * Runs a queued refresh (or, with `takeOver`, one left running by a dead process) to its end;
+   * never throws (the outcome is recorded on the row).
+   */
+  async run(refreshId: string, options: RunOptions = {}): Promise<RefreshEntity> {
+    const claimable: RefreshStatus[] = options.takeOver ? ['queued', 'running'] : ['queued'];
+    const claimed = await this.refreshes.update(
+      { id: refreshId, status: In(claimable) },
+      { status: 'running', startedAt: new Date(), heartbeatAt: new Date(), owner: OWNER },
+    );
     const refresh = await this.get(refreshId);
     if (!claimed.affected) return refresh; // someone else took it, or it was already finished
 
@@ -151,18 +183,14 @@ export class RefreshService {
         progress: (counts) => progress.report(counts),
       };
       const started = Date.now();
-      const graph = await abortable(plugin.collectInventory(ctx, scope), abort.signal);
-      const collectedMs = Date.now() - started;
-      await progress.flush();
-      const stats = await this.persister.save(provider.id, refreshId, graph, scope);
-      const status: RefreshStatus = graph.partErrors.length > 0 ? 'partial' : 'completed';
+      const collected =
+        scope.kind === 'full'
+          ? await this.collectAndSaveFull(provider.id, refreshId, plugin, ctx, abort.signal, progress)
+          : await this.collectAndSaveTargeted(provider.id, refreshId, plugin, ctx, scope, abort.signal, progress);
+      const status: RefreshStatus = collected.partErrors.length > 0 ? 'partial' : 'completed';
+      const { stats } = collected;
       const counts: Record<string, number> = {
-        vms: graph.vms.length,
-        nics: graph.nics.length,
-        disks: graph.disks.length,
-        images: graph.images.length,
-        hosts: graph.hosts.length,
-        networks: graph.networks.length,
+        ...collected.counts,
         vmsCreated: stats.collections.vms.created,
         vmsUpdated: stats.collections.vms.updated,
         vmsUnchanged: stats.collections.vms.unchanged,
@@ -170,11 +198,12 @@ export class RefreshService {
         vmsRestored: stats.collections.vms.restored,
         changes: stats.changes,
         rowsWritten: stats.rowsWritten,
-        collectMs: collectedMs,
-        saveMs: Date.now() - started - collectedMs,
+        collectMs: collected.collectMs,
+        saveMs: Date.now() - started - collected.collectMs,
       };
-      await this.finish(refreshId, status, counts, graph.partErrors.map((e) => ({ ...e, message: redactSecrets(e.message, secrets) })));
-      this.logger.log(`refresh ${refreshId} of ${provider.name} ${status}: ${graph.vms.length} vms, ${stats.changes} changes, ${stats.rowsWritten} rows written`);
+      await progress.flush();
+      await this.finish(refreshId, status, counts, collected.partErrors.map((e) => ({ ...e, message: redactSecrets(e.message, secrets) })));
+      this.logger.log(`refresh ${refreshId} of ${provider.name} ${status}: ${collected.counts.vms} vms, ${stats.changes} changes, ${stats.rowsWritten} rows written`);
     } catch (error) {
       const code = ProviderError.is(error) ? error.code : 'internal';
       const message = redactSecrets(error instanceof Error ? error.message : String(error), secrets);
@@ -185,6 +214,7 @@ export class RefreshService {
         this.logger.error(`could not record the failure of refresh ${refreshId}: ${e.message}`),
       );
     } finally {
+      abort.abort(); // stops whatever of the collection still runs (a stream left early)
       clearInterval(heartbeat);
       clearTimeout(timeout);
     }
@@ -197,6 +227,82 @@ export class RefreshService {
       }
     }
     return finished;
+  }
+
+  private async collectAndSaveTargeted(
+    providerId: string,
+    refreshId: string,
+    plugin: ProviderPlugin,
+    ctx: ProviderContext,
+    scope: InventoryScope,
+    signal: AbortSignal,
+    progress: ProgressReporter,
+  ): Promise<Collected> {
+    const started = Date.now();
+    const graph = await abortable(plugin.collectInventory(ctx, scope), signal);
+    const collectMs = Date.now() - started;
+    await progress.flush();
+    const stats = await this.persister.save(providerId, refreshId, graph, scope);
+    const counts = { vms: graph.vms.length, nics: graph.nics.length, disks: graph.disks.length, images: graph.images.length, hosts: graph.hosts.length, networks: graph.networks.length };
+    return { counts, partErrors: graph.partErrors, stats, collectMs };
+  }
+
+  /**
+   * A full refresh: the plugin's chunks (or its whole graph as one) saved as they arrive, each in
+   * its own transaction, collection running ahead by at most CHUNK_BUFFER chunks; then the
+   * archives, only when no part failed. A failure or an abort before the end archives nothing.
+   */
+  private async collectAndSaveFull(
+    providerId: string,
+    refreshId: string,
+    plugin: ProviderPlugin,
+    ctx: ProviderContext,
+    signal: AbortSignal,
+    progress: ProgressReporter,
+  ): Promise<Collected> {
+    const started = Date.now();
+    const stream: AsyncIterable<InventoryChunk> = plugin.streamInventory
+      ? plugin.streamInventory(ctx)
+      : (async function* () {
+          yield chunkOfGraph(await abortable(plugin.collectInventory(ctx, { kind: 'full' }), signal));
+        })();
+    const session = this.persister.openFullRefresh(providerId, refreshId);
+    const counts = { vms: 0, nics: 0, disks: 0, images: 0, hosts: 0, networks: 0 };
+    const partErrors: PartError[] = [];
+    let collectMs = 0;
+    let chunks = 0;
+    const buffer = new ChunkBuffer<InventoryChunk>(CHUNK_BUFFER);
+    const pump = (async () => {
+      try {
+        for await (const chunk of stream) {
+          if (signal.aborted) break;
+          if (!(await buffer.push(chunk))) break; // the saving side stopped
+        }
+        collectMs = Date.now() - started;
+        buffer.close();
+      } catch (error) {
+        buffer.fail(error);
+      }
+    })();
+    try {
+      for (;;) {
+        const chunk = await abortable(buffer.pull(), signal);
+        if (chunk === undefined) break;
+        for (const name of Object.keys(counts) as (keyof typeof counts)[]) counts[name] += chunk[name]?.length ?? 0;
+        partErrors.push(...(chunk.partErrors ?? []));
+        await session.saveChunk(chunk);
+        const saved = session.stats.collections.vms;
+        progress.report({ savedVms: saved.created + saved.updated + saved.unchanged + saved.restored, savedChunks: ++chunks });
+      }
+      throwIfAborted(signal);
+    } catch (error) {
+      // Releases a push waiting for room; the run's abort (in its finally) stops the plugin.
+      buffer.stop();
+      throw error;
+    }
+    await pump;
+    const stats = await session.finish(partErrors);
+    return { counts, partErrors, stats, collectMs };
   }
 
   /**
@@ -260,13 +366,16 @@ export class RefreshService {
 /** Coalesces progress reports into at most one database write a second. */
 class ProgressReporter {
   private latest: Record<string, number> | null = null;
+  private current: Record<string, number> = {};
   private lastWrite = 0;
   private pending: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly write: (counts: Record<string, number>) => Promise<unknown>) {}
 
+  /** Counts reported by the plugin and by the saving side: each key keeps its latest value. */
   report(counts: Record<string, number>): void {
-    this.latest = counts;
+    this.current = { ...this.current, ...counts };
+    this.latest = this.current;
     if (Date.now() - this.lastWrite >= 1000) void this.flush();
   }
 
@@ -278,6 +387,70 @@ class ProgressReporter {
     this.pending = this.pending.then(() => this.write(counts)).catch(() => undefined);
     return this.pending;
   }
+}
+
+/**
+ * A bounded FIFO between the collecting side (push waits while full) and the saving side (pull
+ * waits while empty). close() ends it after what is buffered; fail() makes the next pull throw;
+ * stop() (the saving side gave up) drops everything and releases a waiting push with false.
+ */
+class ChunkBuffer<T> {
+  private readonly items: T[] = [];
+  private closed = false;
+  private stopped = false;
+  private failure: { error: unknown } | null = null;
+  private wakePull: (() => void) | null = null;
+  private wakePush: (() => void) | null = null;
+
+  constructor(private readonly capacity: number) {}
+
+  async push(item: T): Promise<boolean> {
+    while (!this.stopped && this.items.length >= this.capacity) await new Promise<void>((resolve) => (this.wakePush = resolve));
+    if (this.stopped) return false;
+    this.items.push(item);
+    this.wake('pull');
+    return true;
+  }
+
+  async pull(): Promise<T | undefined> {
+    for (;;) {
+      if (this.items.length > 0) {
+        const item = this.items.shift() as T;
+        this.wake('push');
+        return item;
+      }
+      if (this.failure) throw this.failure.error;
+      if (this.closed) return undefined;
+      await new Promise<void>((resolve) => (this.wakePull = resolve));
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake('pull');
+  }
+
+  fail(error: unknown): void {
+    this.failure = { error };
+    this.wake('pull');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.items.length = 0;
+    this.wake('push');
+  }
+
+  private wake(side: 'pull' | 'push'): void {
+    const wake = side === 'pull' ? this.wakePull : this.wakePush;
+    if (side === 'pull') this.wakePull = null;
+    else this.wakePush = null;
+    wake?.();
+  }
+}
+
+function throwIfAborted(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new Error('aborted');
 }
 
 function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
