@@ -1,1 +1,5 @@
 export * from './job-queue.js';
+export { INTERRUPTED_BY_CRASH, INTERRUPTED_BY_SHUTDOWN } from './job-queue.helpers.js';
+export * from './in-process.job-queue.js';
+export * from './bullmq.job-queue.js';
+export * from './jobs.module.js';

@@ -1,0 +1,46 @@
+import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { BullMqJobQueue } from './bullmq.job-queue.js';
+import { InProcessJobQueue } from './in-process.job-queue.js';
+import { JOB_QUEUE, type JobQueue } from './job-queue.js';
+
+export interface JobsModuleOptions {
+  /** null = embedded mode (in-process queue); else the Redis of the scaled-out BullMQ queue. */
+  redisUrl: string | null;
+  prefix: string;
+  lockMs: number;
+  stalledCheckMs: number;
+}
+
+/** Grace of the shutdown hook, for a queue nobody closed (apps close theirs with their own grace first). */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+class JobQueueCloser implements OnApplicationShutdown {
+  constructor(@Inject(JOB_QUEUE) private readonly queue: JobQueue) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    // close() is idempotent in both implementations: a second call returns the first one's outcome.
+    await this.queue.close(SHUTDOWN_GRACE_MS);
+  }
+}
+
+/** Provides JOB_QUEUE (global): in-process when `redisUrl` is null, BullMQ on Redis otherwise. */
+@Global()
+@Module({})
+export class JobsModule {
+  static forRoot(options: JobsModuleOptions): DynamicModule {
+    return {
+      module: JobsModule,
+      providers: [
+        {
+          provide: JOB_QUEUE,
+          useFactory: (): JobQueue =>
+            options.redisUrl === null
+              ? new InProcessJobQueue()
+              : new BullMqJobQueue({ redisUrl: options.redisUrl, prefix: options.prefix, lockMs: options.lockMs, stalledCheckMs: options.stalledCheckMs }),
+        },
+        JobQueueCloser,
+      ],
+      exports: [JOB_QUEUE],
+    };
+  }
+}
