@@ -42,6 +42,7 @@ export class HybridformsMetrics implements OnModuleInit, OnModuleDestroy {
   private readonly lastCaught = new Map<string, number>();
   private countsInFlight: Promise<Record<string, JobCounts>> | undefined;
   private scrape: Promise<QueueSample> | undefined;
+  private queueWasUp = true;
   private subscription: Subscription | undefined;
 
   constructor(
@@ -192,9 +193,14 @@ export class HybridformsMetrics implements OnModuleInit, OnModuleDestroy {
         this.countsInFlight ??= Promise.resolve()
           .then(() => this.queue.counts())
           .finally(() => (this.countsInFlight = undefined));
-        return { up: true, counts: await withTimeout(this.countsInFlight, QUEUE_COUNTS_TIMEOUT_MS, 'the job queue') };
+        const counts = await withTimeout(this.countsInFlight, QUEUE_COUNTS_TIMEOUT_MS, 'the job queue');
+        if (!this.queueWasUp) this.logger.log('job queue counts available for metrics again');
+        this.queueWasUp = true;
+        return { up: true, counts };
       } catch (error) {
-        this.logger.warn(`job queue counts not available for metrics: ${(error as Error).message}`);
+        // Once per outage, not once per scrape.
+        if (this.queueWasUp) this.logger.warn(`job queue counts not available for metrics: ${(error as Error).message}`);
+        this.queueWasUp = false;
         return { up: false };
       } finally {
         this.scrape = undefined;
