@@ -177,7 +177,8 @@ export class InProcessJobQueue implements JobQueue {
   async failed(kind?: string, limit = 50): Promise<JobInfo[]> {
     const states = kind === undefined ? [...this.kinds.values()] : [this.kindOf(kind)];
     return states
-      .flatMap((state) => state.failed)
+      .flatMap((state) => [...state.failed].reverse())
+      // Stable: jobs failed in the same millisecond stay newest first.
       .sort((a, b) => b.finishedAt!.getTime() - a.finishedAt!.getTime())
       .slice(0, limit)
       .map(infoOf);

@@ -3,3 +3,4 @@ export { INTERRUPTED_BY_CRASH, INTERRUPTED_BY_SHUTDOWN } from './job-queue.helpe
 export * from './in-process.job-queue.js';
 export * from './bullmq.job-queue.js';
 export * from './jobs.module.js';
+export * from './job-queue.lifecycle.js';
