@@ -15,6 +15,8 @@ export interface CreateAppOptions {
   secretBox?: SecretBox;
   /** false silences Nest's logger (tests). */
   logger?: false;
+  /** Whether this process runs background jobs; default: in embedded mode only (no REDIS_URL). */
+  runsJobs?: boolean;
 }
 
 /** Builds the configured HTTP application, initialised (ready to listen); `main` and the end-to-end tests share it. */
@@ -27,7 +29,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
       production: config.production,
       warn: (message) => new Logger('Secrets').warn(message),
     });
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, secretBox), {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, secretBox, options.runsJobs ?? config.queue.redisUrl === null), {
     bodyParser: false,
     logger: options.logger === false ? false : levelsUpTo(config.log.level),
   });

@@ -1,8 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { CoreModule, type AppConfig, type SecretBox } from '@hybridforms/core';
+import { AppConfigModule, CoreModule, type AppConfig, type SecretBox } from '@hybridforms/core';
 import { AutomationModule } from '@hybridforms/automation';
 import { InventoryDiscoveryModule } from '@hybridforms/discovery';
+import { JobQueueLifecycle, JobsModule, jobsOptionsOf } from '@hybridforms/jobs';
 import {
   DiskEntity,
   HostEntity,
@@ -18,7 +19,6 @@ import {
 } from '@hybridforms/persistence';
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
-import { AppConfigModule } from './app-config.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AccessModule } from './auth/access.module.js';
 import { AutomationRulesController } from './automation/automation-rules.controller.js';
@@ -36,13 +36,15 @@ import { MetricsController } from './telemetry/metrics.controller.js';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, secretBox: SecretBox): DynamicModule {
+  /** `runsJobs`: this process also runs the background jobs (embedded mode); a cluster's API process only enqueues. */
+  static forRoot(config: AppConfig, secretBox: SecretBox, runsJobs: boolean): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        AppConfigModule.forRoot(config, secretBox),
+        AppConfigModule.forRoot(config, secretBox, runsJobs),
         CoreModule,
         PersistenceModule.forRoot({ databaseUrl: config.database.url, dataDir: config.database.dataDir }),
+        JobsModule.forRoot(jobsOptionsOf(config)),
         TypeOrmModule.forFeature([VmEntity, NicEntity, DiskEntity, HostEntity, ImageEntity, NetworkEntity, RefreshEntity, VmChangeEntity]),
         AccessModule,
         AuditModule,
@@ -53,7 +55,7 @@ export class AppModule {
         HyperVProviderModule,
       ],
       controllers: [HealthController, ProvidersController, RefreshesController, VmsController, InventoryController, EventsController, MetricsController, PlaybooksController, MachineCredentialsController, PlaybookRunsController, AutomationRulesController],
-      providers: [VmQueryRepository, InventoryQueryRepository, RuleTriggerBridge],
+      providers: [VmQueryRepository, InventoryQueryRepository, RuleTriggerBridge, JobQueueLifecycle],
     };
   }
 }

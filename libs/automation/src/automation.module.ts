@@ -18,6 +18,7 @@ import {
 import { PlaybookCatalog } from './catalog/playbook.catalog.js';
 import { MachineCredentialsService } from './credentials/machine-credentials.service.js';
 import { AnsibleRunner } from './runner/ansible-runner.js';
+import { runnerWorkDir } from './runner/worker-dirs.js';
 import { PlaybookRunService } from './runs/playbook-run.service.js';
 import { AutomationRuleEngine } from './rules/automation-rule.engine.js';
 import { AutomationRulesService } from './rules/automation-rules.service.js';
@@ -46,7 +47,7 @@ import { RunEventStream } from './runs/run-event.stream.js';
       provide: AnsibleRunner,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        new AnsibleRunner({ baseDir: config.automation.workDir, binary: config.automation.runnerPath, cancelGraceMs: config.automation.cancelGraceSeconds * 1000 }),
+        new AnsibleRunner({ baseDir: runnerWorkDir(config.automation.workDir, config.queue.redisUrl !== null), binary: config.automation.runnerPath, cancelGraceMs: config.automation.cancelGraceSeconds * 1000 }),
     },
     MachineCredentialsService,
     PlaybookRunService,

@@ -6,6 +6,7 @@ export * from './provider-registry.service.js';
 export * from './os-classification.js';
 export * from './core.module.js';
 export * from './config/app-config.js';
+export * from './config/app-config.module.js';
 export * from './secrets/secret-box.js';
 export * from './secrets/secret-key.loader.js';
 export * from './secrets/redact.js';

@@ -1,47 +1,50 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
-import { APP_CONFIG, scheduleEvery, type AppConfig } from '@hybridforms/core';
+import { Inject, Injectable } from '@nestjs/common';
+import { JOB_QUEUE, type JobQueue } from '@hybridforms/jobs';
 import { MetricCapture } from './metrics/metric.capture.js';
 import { ProvidersService } from './providers/providers.service.js';
 import { EventCatcher } from './events/event.catcher.js';
 import { TargetedRefreshQueue } from './events/targeted-refresh.queue.js';
 
-const EVENT_TICK = 'discovery:event-poll-tick';
-const METRIC_TICK = 'discovery:metric-capture-tick';
+/** Job kinds of event catching and metric capture (see DiscoveryJobs). */
+export const EVENT_POLL_JOB = 'event-poll';
+export const METRIC_CAPTURE_JOB = 'metric-capture';
 
 /**
- * Scheduled event catching and metric capture. Each tick only fans out: one poll (or capture)
- * per provider, each with its own error handling, so one failing provider never stops the others.
+ * Event catching and metric capture across providers. The scheduled ticks only fan out: one job
+ * per provider, keyed by it, so a provider is polled (or captured) by one process at a time and
+ * the providers spread over the workers; one failing provider never stops the others.
  */
 @Injectable()
-export class TelemetryScheduler implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(TelemetryScheduler.name);
-
+export class TelemetryScheduler {
   constructor(
     private readonly providers: ProvidersService,
     private readonly catcher: EventCatcher,
     private readonly capture: MetricCapture,
     private readonly targeted: TargetedRefreshQueue,
-    private readonly scheduler: SchedulerRegistry,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
   ) {}
 
-  onApplicationBootstrap(): void {
-    scheduleEvery(this.scheduler, EVENT_TICK, this.config.events.pollIntervalSeconds, () => this.pollEvents(), this.logger);
-    scheduleEvery(this.scheduler, METRIC_TICK, this.config.metrics.captureIntervalSeconds, () => this.captureMetrics(), this.logger);
+  /** The event tick: a poll job per provider, then refresh targets left from earlier (a restart) are drained. */
+  async fanOutEventPolls(): Promise<void> {
+    for (const provider of await this.providers.list()) await this.queue.enqueue(EVENT_POLL_JOB, { providerId: provider.id }, { key: provider.id });
+    await this.targeted.drainAll();
   }
 
-  onModuleDestroy(): void {
-    for (const name of [EVENT_TICK, METRIC_TICK]) if (this.scheduler.doesExist('interval', name)) this.scheduler.deleteInterval(name);
+  /** The metric tick: a capture job per provider, all for the same moment. */
+  async fanOutMetricCaptures(now = new Date()): Promise<void> {
+    for (const provider of await this.providers.list()) {
+      await this.queue.enqueue(METRIC_CAPTURE_JOB, { providerId: provider.id, at: now.toISOString() }, { key: provider.id });
+    }
   }
 
-  /** Polls every provider's events, then drains refresh targets left from earlier (a restart). */
+  /** Polls every provider's events here and now (the demo's first catch), then drains refresh targets. */
   async pollEvents(): Promise<void> {
     const providers = await this.providers.list();
     await Promise.all(providers.map((provider) => this.catcher.poll(provider.id)));
     await this.targeted.drainAll();
   }
 
+  /** Captures every provider's metrics here and now (the demo's first capture). */
   async captureMetrics(now = new Date()): Promise<void> {
     const providers = await this.providers.list();
     await Promise.all(providers.map((provider) => this.capture.capture(provider.id, now)));

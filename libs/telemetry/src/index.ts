@@ -7,4 +7,4 @@ export * from './metric-rollup.service.js';
 export * from './metric.store.js';
 export * from './metric-time.js';
 export * from './telemetry.module.js';
-export * from './metric-maintenance.scheduler.js';
+export * from './metric-maintenance.jobs.js';

@@ -14,7 +14,7 @@ import {
 import { EventQueryRepository } from './event-query.repository.js';
 import { EventStream } from './event-stream.js';
 import { EventStore } from './event.store.js';
-import { MetricMaintenanceScheduler } from './metric-maintenance.scheduler.js';
+import { MetricMaintenanceJobs } from './metric-maintenance.jobs.js';
 import { MetricQueryRepository } from './metric-query.repository.js';
 import { MetricRetentionService } from './metric-retention.service.js';
 import { MetricRollupService } from './metric-rollup.service.js';
@@ -23,7 +23,7 @@ import { MetricStore } from './metric.store.js';
 /** The event store, metric samples, rollups, retention and their queries. */
 @Module({
   imports: [TypeOrmModule.forFeature([EventEntity, EventCheckpointEntity, VmEntity, NicEntity, DiskEntity, HostEntity, ImageEntity, VmChangeEntity])],
-  providers: [MetricMaintenanceScheduler, EventStore, EventStream, EventQueryRepository, MetricStore, MetricRollupService, MetricRetentionService, MetricQueryRepository, VmQueryRepository],
+  providers: [MetricMaintenanceJobs, EventStore, EventStream, EventQueryRepository, MetricStore, MetricRollupService, MetricRetentionService, MetricQueryRepository, VmQueryRepository],
   exports: [EventStore, EventStream, EventQueryRepository, MetricStore, MetricRollupService, MetricRetentionService, MetricQueryRepository],
 })
 export class TelemetryModule {}

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, MoreThan, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { APP_CONFIG, BadInputError, ConflictError, NotFoundError, SECRET_BOX, SecretMasker, type AppConfig, type SecretBox } from '@hybridforms/core';
+import { APP_CONFIG, BadInputError, ConflictError, NotFoundError, RUNS_JOBS, SECRET_BOX, SecretMasker, type AppConfig, type SecretBox } from '@hybridforms/core';
+import { JOB_QUEUE, type JobQueue } from '@hybridforms/jobs';
 import {
   FINISHED_RUN_STATUSES,
   NicEntity,
@@ -22,6 +23,7 @@ import { PlaybookCatalog } from '../catalog/playbook.catalog.js';
 import { MachineCredentialsService } from '../credentials/machine-credentials.service.js';
 import { buildInventory } from '../inventory/dynamic-inventory.builder.js';
 import { AnsibleRunner } from '../runner/ansible-runner.js';
+import { sweepDeadWorkerDirs } from '../runner/worker-dirs.js';
 import type { AnsibleInventory, RunnerAvailability, RunnerEvent, RunnerHandle } from '../runner/ansible-runner.types.js';
 import { validateExtraVars, validateLimit } from '../validation/run-input.validator.js';
 import { RunEventStream } from './run-event.stream.js';
@@ -44,6 +46,9 @@ export interface PlaybookRunRequest {
 const OWNER = `${hostname()}:${process.pid}`;
 const EVENT_INSERT_CHUNK = 100;
 
+/** The job kind that runs one playbook run (payload: its id). */
+export const PLAYBOOK_RUN_JOB = 'playbook-run';
+
 /**
  * Playbook runs: a request is checked (catalog playbook, credential, targets, extra vars, limit)
  * and stored queued with the inventory generated from the database; at most
@@ -53,7 +58,6 @@ const EVENT_INSERT_CHUNK = 100;
 @Injectable()
 export class PlaybookRunService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PlaybookRunService.name);
-  private readonly waiting: string[] = [];
   private readonly handles = new Map<string, RunnerHandle>();
   private readonly work = new Map<string, Promise<void>>();
   private readonly canceled = new Set<string>();
@@ -74,7 +78,25 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
     private readonly stream: RunEventStream,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
+    @Inject(RUNS_JOBS) private readonly runsJobs: boolean,
   ) {}
+
+  onModuleInit(): void {
+    this.queue.define<{ runId: string }>({
+      kind: PLAYBOOK_RUN_JOB,
+      // A playbook is not idempotent: a run whose worker died is failed, never started again.
+      options: { concurrency: this.config.automation.concurrency, attempts: 1, backoffMs: 0, interrupted: 'fail' },
+      handle: (job) => this.runTracked(job.payload.runId),
+      onInterrupted: async (job, reason) => {
+        const run = await this.runs.findOneBy({ id: job.payload.runId });
+        if (!run || FINISHED_RUN_STATUSES.includes(run.status)) return;
+        await this.finish(run.id, 'error', { reason: `the worker running this run (${run.owner ?? 'unknown process'}) stopped (${reason}); it was not run again` });
+        this.logger.warn(`playbook run ${run.id} interrupted: its worker ${run.owner ?? ''} stopped`);
+        await this.sweepDeadWorkers();
+      },
+    });
+  }
 
   /** Whether ansible-runner is usable, as checked at start-up (its presence changes only with a package install). */
   runnerAvailability(): Promise<RunnerAvailability> {
@@ -84,23 +106,41 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
 
   async onApplicationBootstrap(): Promise<void> {
     const runner = await this.runnerAvailability();
+    if (!this.runsJobs) return;
     if (!runner.available) this.logger.error(`playbook runs cannot run: ${runner.problem}`);
-    // One process runs the runs it started: whatever was running died with the last process.
-    const interrupted = await this.runs.find({ where: { status: 'running' } });
-    for (const run of interrupted) {
-      await this.finish(run.id, 'error', { reason: `the service stopped while this run was running (${run.owner ?? 'unknown process'}); it was not run again` });
+    if (this.queue.implementation === 'in-process') {
+      // Embedded mode: one process runs every run, so whatever was running died with the last one
+      // (and the in-process queue with it).
+      const interrupted = await this.runs.find({ where: { status: 'running' } });
+      for (const run of interrupted) {
+        await this.finish(run.id, 'error', { reason: `the service stopped while this run was running (${run.owner ?? 'unknown process'}); it was not run again` });
+      }
+      if (interrupted.length > 0) this.logger.warn(`marked ${interrupted.length} interrupted playbook run(s) as error`);
+      await AnsibleRunner.sweepOrphans(this.config.automation.workDir).catch((error: Error) => this.logger.warn(`orphan sweep failed: ${error.message}`));
+    } else {
+      await this.sweepDeadWorkers();
     }
-    if (interrupted.length > 0) this.logger.warn(`marked ${interrupted.length} interrupted playbook run(s) as error`);
-    await AnsibleRunner.sweepOrphans(this.config.automation.workDir).catch((error: Error) => this.logger.warn(`orphan sweep failed: ${error.message}`));
     const queued = await this.runs.find({ where: { status: 'queued' }, order: { requestedAt: 'ASC' } });
     for (const run of queued) this.dispatch(run.id);
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    this.waiting.length = 0;
     await Promise.allSettled([...this.handles.values()].map((handle) => handle.cancel()));
     await Promise.allSettled([...this.work.values()]);
+  }
+
+  /**
+   * Distributed mode: each worker runs ansible under its own directory (`runnerWorkDir`); those of
+   * workers on this host that are gone are swept (their ansible processes killed, their keys removed).
+   */
+  private async sweepDeadWorkers(): Promise<void> {
+    if (this.queue.implementation === 'in-process') return;
+    const swept = await sweepDeadWorkerDirs(this.config.automation.workDir).catch((error: Error) => {
+      this.logger.warn(`orphan sweep failed: ${error.message}`);
+      return 0;
+    });
+    if (swept > 0) this.logger.warn(`swept the run directories of ${swept} stopped worker(s) on this host`);
   }
 
   async request(input: PlaybookRunRequest): Promise<PlaybookRunEntity> {
@@ -195,8 +235,6 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
     const run = await this.get(id);
     if (FINISHED_RUN_STATUSES.includes(run.status)) throw new ConflictError(`playbook run ${id} has already ended (${run.status})`);
     this.canceled.add(id);
-    const index = this.waiting.indexOf(id);
-    if (index >= 0) this.waiting.splice(index, 1);
     const dequeued = await this.runs.update({ id, status: 'queued' }, { status: 'canceled', finishedAt: new Date(), reason: 'canceled before it started' });
     if (dequeued.affected) {
       this.stream.end(id);
@@ -207,27 +245,30 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
     return this.get(id);
   }
 
-  /** Resolves when nothing is waiting or running (tests, the demo). */
+  /** Resolves when no run is queued or running, in the database or the queue (tests, the demo). */
   async idle(): Promise<void> {
-    while (this.work.size > 0 || this.waiting.length > 0) await Promise.race([...this.work.values()]);
+    for (;;) {
+      const counts = (await this.queue.counts())[PLAYBOOK_RUN_JOB];
+      const jobs = counts ? counts.waiting + counts.delayed + counts.active : 0;
+      if (jobs === 0 && this.work.size === 0 && (await this.runs.countBy({ status: In(['queued', 'running']) })) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   private dispatch(id: string): void {
-    if (this.stopping || this.work.has(id) || this.waiting.includes(id)) return;
-    this.waiting.push(id);
-    this.pump();
+    if (this.stopping) return;
+    this.queue
+      .enqueue(PLAYBOOK_RUN_JOB, { runId: id }, { key: id })
+      .catch((error: Error) => this.logger.error(`playbook run ${id} could not be queued: ${error.message}`));
   }
 
-  private pump(): void {
-    while (!this.stopping && this.work.size < this.config.automation.concurrency && this.waiting.length > 0) {
-      const id = this.waiting.shift()!;
-      const work = this.run(id)
-        .catch((error: Error) => this.logger.error(`playbook run ${id} crashed: ${error.message}`))
-        .finally(() => {
-          this.work.delete(id);
-          this.pump();
-        });
-      this.work.set(id, work);
+  private async runTracked(id: string): Promise<void> {
+    const work = this.run(id).catch((error: Error) => this.logger.error(`playbook run ${id} crashed: ${error.message}`));
+    this.work.set(id, work);
+    try {
+      await work;
+    } finally {
+      this.work.delete(id);
     }
   }
 

@@ -1,24 +1,29 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
+import { JOB_QUEUE, type JobQueue } from '@hybridforms/jobs';
 import type { RefreshEntity } from '@hybridforms/persistence';
 import { EventStore } from '@hybridforms/telemetry';
 import { RefreshService } from '../refresh/refresh.service.js';
+
+/** The job kind that drains one provider's refresh targets (payload: its id). */
+export const TARGETED_REFRESH_JOB = 'targeted-refresh';
 
 /**
  * Turns the refresh targets that events leave (table refresh_targets, written with the events)
  * into targeted refreshes. A burst of events about the same VMs waits `refreshCoalesceSeconds`
  * and then becomes one refresh of all of them; while a provider has a refresh queued or running
- * the targets wait for it to finish. Targets live in the database, so a restart loses none.
+ * the targets wait for it to finish. Targets live in the database, so a restart loses none; the
+ * delay is a `targeted-refresh` job keyed by the provider, so it is one per cluster.
  */
 @Injectable()
-export class TargetedRefreshQueue implements OnModuleInit, OnApplicationShutdown {
+export class TargetedRefreshQueue implements OnModuleInit {
   private readonly logger = new Logger(TargetedRefreshQueue.name);
-  private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly draining = new Map<string, Promise<string | null>>();
 
   constructor(
     private readonly refreshes: RefreshService,
     private readonly events: EventStore,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -26,20 +31,11 @@ export class TargetedRefreshQueue implements OnModuleInit, OnApplicationShutdown
     this.refreshes.onFinished((refresh) => this.afterRefresh(refresh));
   }
 
-  onApplicationShutdown(): void {
-    for (const timer of this.timers.values()) clearTimeout(timer);
-    this.timers.clear();
-  }
-
   /** Drains the provider's targets after the coalescing delay (a pending delay is not extended). */
   schedule(providerId: string): void {
-    if (this.timers.has(providerId)) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(providerId);
-      void this.drain(providerId).catch((error: Error) => this.logger.error(`targeted refresh of provider ${providerId} could not start: ${error.message}`));
-    }, this.config.events.refreshCoalesceSeconds * 1000);
-    timer.unref();
-    this.timers.set(providerId, timer);
+    this.queue
+      .enqueue(TARGETED_REFRESH_JOB, { providerId }, { key: providerId, delayMs: this.config.events.refreshCoalesceSeconds * 1000 })
+      .catch((error: Error) => this.logger.error(`targeted refresh of provider ${providerId} could not be queued (${error.message}); the next event tick drains it`));
   }
 
   /** Drains every provider with targets waiting (the scheduler's tick: after a restart, after a refresh elsewhere). */

@@ -1,4 +1,3 @@
-import type { SchedulerRegistry } from '@nestjs/schedule';
 import type { Repository } from 'typeorm';
 import { loadAppConfig } from '@hybridforms/core';
 import type { ProviderEntity } from '@hybridforms/persistence';
@@ -7,7 +6,7 @@ import type { RefreshService } from './refresh.service.js';
 
 describe('RefreshScheduler.isDue', () => {
   const config = loadAppConfig({ HYBRIDFORMS_REFRESH_INTERVAL_SECONDS: '900' });
-  const scheduler = new RefreshScheduler({} as Repository<ProviderEntity>, {} as RefreshService, {} as SchedulerRegistry, config);
+  const scheduler = new RefreshScheduler({} as Repository<ProviderEntity>, {} as RefreshService, config);
   const now = new Date('2026-11-25T12:00:00Z');
   const provider = (lastFullRefreshAt: Date | null, refreshIntervalSeconds: number | null) =>
     ({ lastFullRefreshAt, refreshIntervalSeconds }) as ProviderEntity;

@@ -1,50 +1,37 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
 import { ProviderEntity } from '@hybridforms/persistence';
 import { RefreshService } from './refresh.service.js';
 
-const TICK = 'discovery:full-refresh-tick';
-
 /**
- * Scheduled discovery. The tick only fans out: it lists the providers whose interval has run out
- * and asks for one full refresh each, each with its own error handling, so one failing provider
- * never stops the others.
+ * Scheduled discovery: the body of the `refresh-tick` job (fired once per cluster per tick). The
+ * tick only fans out: it lists the providers whose interval has run out and asks for one full
+ * refresh each, each with its own error handling, so one failing provider never stops the others.
  */
 @Injectable()
-export class RefreshScheduler implements OnApplicationBootstrap, OnModuleDestroy {
+export class RefreshScheduler {
   private readonly logger = new Logger(RefreshScheduler.name);
   private ticking = false;
 
   constructor(
     @InjectRepository(ProviderEntity) private readonly providers: Repository<ProviderEntity>,
     private readonly refreshes: RefreshService,
-    private readonly scheduler: SchedulerRegistry,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    // Embedded mode: this process is the only one, so whatever was running died with the last one.
-    await this.refreshes.failAbandoned(true);
-    await this.refreshes.redispatchQueued();
-    const interval = setInterval(() => void this.tick(), this.config.refresh.schedulerTickSeconds * 1000);
-    interval.unref();
-    this.scheduler.addInterval(TICK, interval);
-  }
-
-  onModuleDestroy(): void {
-    if (this.scheduler.doesExist('interval', TICK)) this.scheduler.deleteInterval(TICK);
-  }
-
-  /** One pass: fail abandoned refreshes, then request a full refresh of every provider that is due. */
+  /**
+   * One pass: fail abandoned refreshes, hand queued ones whose job was lost to the queue again,
+   * then request a full refresh of every provider that is due.
+   */
   async tick(now = new Date()): Promise<string[]> {
     if (this.ticking) return [];
     this.ticking = true;
     const started: string[] = [];
     try {
       await this.refreshes.failAbandoned(false);
+      await this.refreshes.redispatchQueued();
       for (const provider of await this.providers.find()) {
         if (!this.isDue(provider, now)) continue;
         try {
