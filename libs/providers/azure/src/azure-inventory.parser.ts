@@ -98,7 +98,7 @@ function parseSubscription(
   for (const group of raw.resourceGroups.filter(hasId)) graph.resourceGroups.push(resourceGroupRecord(group));
 }
 
-function vmRecord(
+export function vmRecord(
   vm: VirtualMachine & { id: string },
   instanceView: VirtualMachineInstanceView | undefined,
   imageNativeId: string | null,
@@ -159,7 +159,7 @@ function agentVersionOf(instanceView: VirtualMachineInstanceView | undefined): s
   return version && version.toLowerCase() !== 'unknown' ? version : null;
 }
 
-function imageRecordOf(reference: ImageReference | undefined, plan: VirtualMachine['plan']): ImageRecord | null {
+export function imageRecordOf(reference: ImageReference | undefined, plan: VirtualMachine['plan']): ImageRecord | null {
   if (!reference) return null;
   const os = classifyImage(reference, plan);
   if (reference.publisher && reference.offer && reference.sku) {
@@ -190,19 +190,20 @@ function imageRecordOf(reference: ImageReference | undefined, plan: VirtualMachi
   };
 }
 
-function nicRecord(
+export function nicRecord(
   nic: NetworkInterface & { id: string },
   owner: { vmId: string; primary: boolean | undefined; only: boolean } | undefined,
   vmIds: Set<string>,
-  publicIps: Map<string, PublicIPAddress>,
+  publicIps: Map<string, PublicIPAddress> | ((id: string) => string | undefined),
 ): NicRecord {
+  const addressOf = typeof publicIps === 'function' ? publicIps : (id: string) => publicIps.get(id)?.ipAddress;
   const backLink = nic.virtualMachine?.id ? key(nic.virtualMachine.id) : null;
   const vmNativeId = owner?.vmId ?? (backLink && vmIds.has(backLink) ? backLink : null);
   const configurations = nic.ipConfigurations ?? [];
   const privateIps = configurations.map((c) => c.privateIPAddress).filter(isNonEmpty);
   // A Dynamic public IP has no address until it is allocated: nothing to record then.
   const publicIpAddresses = configurations
-    .map((c) => (c.publicIPAddress?.id ? publicIps.get(key(c.publicIPAddress.id))?.ipAddress : undefined))
+    .map((c) => (c.publicIPAddress?.id ? addressOf(key(c.publicIPAddress.id)) : undefined))
     .filter(isNonEmpty);
   const subnetId = primaryIpConfiguration(nic)?.subnet?.id;
   return {
@@ -222,7 +223,7 @@ function primaryIpConfiguration(nic: NetworkInterface): NonNullable<NetworkInter
   return configurations.find((c) => c.primary) ?? configurations[0];
 }
 
-function subnetRecord(subnetId: string, location: string | undefined): NetworkRecord {
+export function subnetRecord(subnetId: string, location: string | undefined): NetworkRecord {
   const segments = subnetId.split('/');
   const vnetIndex = segments.findIndex((s) => s.toLowerCase() === 'virtualnetworks');
   const vnet = vnetIndex >= 0 ? segments[vnetIndex + 1] : undefined;
@@ -230,7 +231,7 @@ function subnetRecord(subnetId: string, location: string | undefined): NetworkRe
   return { nativeId: key(subnetId), name: vnet ? `${vnet}/${subnet}` : subnet, kind: 'subnet', location: location ?? null };
 }
 
-function diskRecord(disk: Disk & { id: string }, owner: { vmId: string; role: 'os' | 'data' } | undefined, vmIds: Set<string>): DiskRecord {
+export function diskRecord(disk: Disk & { id: string }, owner: { vmId: string; role: 'os' | 'data' } | undefined, vmIds: Set<string>): DiskRecord {
   const managedBy = disk.managedBy ? key(disk.managedBy) : null;
   return {
     nativeId: key(disk.id),
@@ -243,7 +244,7 @@ function diskRecord(disk: Disk & { id: string }, owner: { vmId: string; role: 'o
   };
 }
 
-function disksFromVm(vm: VirtualMachine & { id: string }): DiskRecord[] {
+export function disksFromVm(vm: VirtualMachine & { id: string }): DiskRecord[] {
   const records: DiskRecord[] = [];
   const profile = vm.storageProfile;
   const add = (
@@ -268,14 +269,14 @@ function disksFromVm(vm: VirtualMachine & { id: string }): DiskRecord[] {
   return records;
 }
 
-function resourceGroupRecord(group: ResourceGroup & { id: string }): ResourceGroupRecord {
+export function resourceGroupRecord(group: ResourceGroup & { id: string }): ResourceGroupRecord {
   return { nativeId: key(group.id), name: group.name ?? lastSegment(group.id), location: group.location ?? null, tags: { ...(group.tags ?? {}) } };
 }
 
-type SizeIndex = (location: string | undefined, sizeName: string) => VirtualMachineSize | undefined;
+export type SizeIndex = (location: string | undefined, sizeName: string) => VirtualMachineSize | undefined;
 
 /** Sizes by location and name; a size missing from its location's list is looked up anywhere. */
-function sizeIndex(locations: AzureLocationSizes[]): SizeIndex {
+export function sizeIndex(locations: AzureLocationSizes[]): SizeIndex {
   const byLocation = new Map<string, VirtualMachineSize>();
   const byName = new Map<string, VirtualMachineSize>();
   for (const { location, sizes } of locations) {
@@ -305,7 +306,7 @@ function customImageName(id: string): string {
   return match ? `${match[1]}/${match[2]}` : lastSegment(id);
 }
 
-function indexById<T extends { id?: string }>(items: T[]): Map<string, T> {
+export function indexById<T extends { id?: string }>(items: T[]): Map<string, T> {
   const map = new Map<string, T>();
   for (const item of items) if (item.id) map.set(key(item.id), item);
   return map;
@@ -317,15 +318,15 @@ function toDate(value: Date | string | undefined): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-function hasId<T extends { id?: string }>(item: T): item is T & { id: string } {
+export function hasId<T extends { id?: string }>(item: T): item is T & { id: string } {
   return typeof item?.id === 'string' && item.id.length > 0;
 }
 
-function isNonEmpty(value: string | undefined | null): value is string {
+export function isNonEmpty(value: string | undefined | null): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
-function key(id: string): string {
+export function key(id: string): string {
   return nativeIdOf(id);
 }
 

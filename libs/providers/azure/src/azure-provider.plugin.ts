@@ -5,6 +5,7 @@ import {
   ProviderPluginImpl,
   emptyInventoryGraph,
   type EventBatch,
+  type InventoryChunk,
   type InventoryGraph,
   type MetricSample,
   type MetricTarget,
@@ -63,6 +64,15 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
     const collected = await collector.collectFull();
     const graph = parseAzureInventory(collected.inventories);
     return { ...graph, partErrors: collected.partErrors };
+  }
+
+  /**
+   * A full refresh page by page: per subscription (several at once, up to subscriptionConcurrency)
+   * resource groups, then VM pages, then NIC and disk pages; a failed subscription is a part error.
+   */
+  streamInventory(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): AsyncIterable<InventoryChunk> {
+    const collector = this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal, progress: ctx.progress });
+    return collector.streamFull();
   }
 
   /**

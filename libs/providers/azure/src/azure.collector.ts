@@ -1,10 +1,12 @@
 import type { Disk, VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
-import { ProviderError, ProviderErrorCode, settleWithConcurrency, type PartError, type ProviderLogger } from '@hybridforms/core';
+import { ProviderError, ProviderErrorCode, settleWithConcurrency, type InventoryChunk, type PartError, type ProviderLogger } from '@hybridforms/core';
 import type { AzureClientSource, AzureSubscriptionClients } from './azure-client.factory.js';
 import { toProviderError } from './azure-error.mapper.js';
 import { normalizeLocation } from './azure-inventory.parser.js';
+import { AzureSubscriptionStreamParser } from './azure-inventory.stream-parser.js';
 import type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
+import { ChunkChannel } from './chunk.channel.js';
 
 /** How the collector runs; the clients come from an {@link AzureClientSource}. */
 export interface AzureCollectorOptions {
@@ -41,6 +43,8 @@ interface VmRef {
 const VM_ID = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines\/([^/]+)$/i;
 const RESOURCE_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/([^/]+)\/providers\/[^/]+\/[^/]+\/([^/]+)$/i;
 const DEFAULT_TARGETED_CONCURRENCY = 8;
+// Records per chunk of what no page bounds (the disks only a VM names).
+const FALLBACK_CHUNK_SIZE = 1000;
 
 /**
  * Talks to ARM through the SDKs, and only that: lists (full refresh) or single GETs (targeted
@@ -111,6 +115,103 @@ export class AzureCollector {
     return { inventories, partErrors };
   }
 
+  /**
+   * A full refresh as a stream of chunks, each at most one ARM page of records: subscriptions in
+   * parallel up to `subscriptionConcurrency` (a subscription holds its slot until every request
+   * of it has settled), each emitting as it pages. A failed subscription yields a part error
+   * chunk (what it had emitted stays valid); the stream throws only when every subscription
+   * failed. Producers wait while the reader is behind: the channel holds a couple of chunks per
+   * running subscription, no more.
+   */
+  async *streamFull(): AsyncGenerator<InventoryChunk> {
+    await this.authenticate();
+    const { subscriptionIds, subscriptionConcurrency, logger, progress } = this.options;
+    const channel = new ChunkChannel<InventoryChunk>(2 * Math.max(1, subscriptionConcurrency));
+    const stop = new AbortController();
+    const parent = this.options.signal;
+    const onAbort = () => stop.abort(parent?.reason);
+    if (parent?.aborted) onAbort();
+    parent?.addEventListener('abort', onAbort, { once: true });
+    const errors: ProviderError[] = [];
+    let vms = 0;
+    let done = 0;
+    const emit = async (chunk: InventoryChunk) => {
+      if (!(await channel.push(chunk))) throw abortError();
+    };
+    const work = settleWithConcurrency(subscriptionIds, subscriptionConcurrency, async (subscriptionId) => {
+      const started = Date.now();
+      try {
+        let own = 0;
+        await this.streamSubscription(this.clients.forSubscription(subscriptionId), stop.signal, async (chunk) => {
+          own += chunk.vms?.length ?? 0;
+          vms += chunk.vms?.length ?? 0;
+          await emit(chunk);
+          progress?.({ subscriptions: done, vms });
+        });
+        progress?.({ subscriptions: ++done, vms });
+        logger?.debug(`subscription ${subscriptionId}: ${own} vms streamed in ${Date.now() - started} ms`);
+        await emit({ completedParts: [`subscription ${subscriptionId}`] });
+      } catch (reason) {
+        if (stop.signal.aborted) return; // the reader left or the refresh was aborted: not this part's failure
+        const error = toProviderError(reason, { operation: 'collecting', subscriptionId, secrets: this.options.secrets });
+        errors.push(error);
+        logger?.warn(`subscription ${subscriptionId} skipped (${error.code}): ${error.message}`);
+        await channel.push({ partErrors: [partError(`subscription ${subscriptionId}`, error)] });
+      }
+    }).finally(() => channel.close());
+    try {
+      for (let chunk = await channel.pull(); chunk !== undefined; chunk = await channel.pull()) yield chunk;
+      await work;
+      throwIfAborted(stop.signal);
+      if (errors.length > 0 && errors.length === subscriptionIds.length) throw combine(errors, subscriptionIds.length);
+    } finally {
+      stop.abort();
+      channel.stop();
+      parent?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * One subscription, page by page: first the compact lookups (statuses, public IPs, NIC
+   * addresses; resource groups are emitted as they come), then VM pages (with sizes per new
+   * location), then NIC and disk pages (a second NIC pass: the first only kept addresses), so
+   * that whatever a record references is emitted before it.
+   */
+  private async streamSubscription(clients: AzureSubscriptionClients, signal: AbortSignal, emit: (chunk: InventoryChunk) => Promise<void>): Promise<void> {
+    const { subscriptionId, compute, network, resources } = clients;
+    const parser = new AzureSubscriptionStreamParser(subscriptionId);
+    await this.withSubscriptionAbort(signal, async (abortSignal, fail) => {
+      await settleAllOrThrow(fail, [
+        this.pages('listing resource groups', subscriptionId, () => resources.resourceGroups.list({ abortSignal }), abortSignal, (page) => emit(parser.resourceGroups(page))),
+        this.pages(
+          'listing virtual machine statuses',
+          subscriptionId,
+          () => compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal }),
+          abortSignal,
+          (page) => parser.addStatuses(page),
+        ),
+        this.pages('listing public IP addresses', subscriptionId, () => network.publicIPAddresses.listAll({ abortSignal }), abortSignal, (page) => parser.addPublicIps(page)),
+        this.pages('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal }), abortSignal, (page) => parser.addNicAddresses(page)),
+      ]);
+      await this.pages('listing virtual machines', subscriptionId, () => compute.virtualMachines.listAll({ abortSignal }), abortSignal, async (page) => {
+        const locations = parser.missingSizeLocations(page);
+        const sizes = await settleAllOrThrow(
+          fail,
+          locations.map((location) =>
+            this.list(`listing VM sizes in ${location}`, subscriptionId, () => compute.virtualMachineSizes.list(location, { abortSignal }), abortSignal, 'name'),
+          ),
+        );
+        locations.forEach((location, i) => parser.addSizes(location, sizes[i]));
+        await emit(parser.vms(page));
+      });
+      await settleAllOrThrow(fail, [
+        this.pages('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal }), abortSignal, (page) => emit(parser.nics(page))),
+        this.pages('listing disks', subscriptionId, () => compute.disks.list({ abortSignal }), abortSignal, (page) => emit(parser.disks(page))),
+      ]);
+      for (const chunk of parser.remainingDisks(FALLBACK_CHUNK_SIZE)) await emit(chunk);
+    });
+  }
+
   /** Reads the given VMs (lower-cased resource ids) and what hangs off them, by single GETs. */
   async collectTargeted(nativeIds: string[]): Promise<AzureTargetedCollection> {
     const partErrors: PartError[] = [];
@@ -163,7 +264,7 @@ export class AzureCollector {
 
   private async collectSubscription(clients: AzureSubscriptionClients): Promise<AzureSubscriptionInventory> {
     const { subscriptionId, compute, network, resources } = clients;
-    return this.withSubscriptionAbort(async (abortSignal) => {
+    return this.withSubscriptionAbort(this.options.signal, async (abortSignal) => {
       const [virtualMachines, vmStatuses, networkInterfaces, publicIPAddresses, disks, resourceGroups] = await Promise.all([
         this.list('listing virtual machines', subscriptionId, () => compute.virtualMachines.listAll({ abortSignal }), abortSignal),
         this.list('listing virtual machine statuses', subscriptionId, () => compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal }), abortSignal),
@@ -299,15 +400,34 @@ export class AzureCollector {
     }
   }
 
+  /**
+   * Pages through a list, handing each page (checked) to `onPage` before the next is asked for;
+   * any failure, on any page, fails the whole list. The signal is checked between pages (see list()).
+   */
+  private async pages<T extends object>(
+    operation: string,
+    subscriptionId: string,
+    start: () => { byPage(): AsyncIterable<T[]> },
+    abortSignal: AbortSignal,
+    onPage: (page: T[]) => unknown,
+  ): Promise<void> {
+    await this.call(operation, subscriptionId, async () => {
+      for await (const page of start().byPage()) {
+        throwIfAborted(abortSignal);
+        assertShape(page, 'id', operation, subscriptionId);
+        await onPage(page);
+      }
+    });
+  }
+
   /** Runs a subscription's lists under one signal, so the first failure stops its siblings. */
-  private async withSubscriptionAbort<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async withSubscriptionAbort<T>(parent: AbortSignal | undefined, run: (signal: AbortSignal, fail: () => void) => Promise<T>): Promise<T> {
     const controller = new AbortController();
-    const parent = this.options.signal;
     const onAbort = () => controller.abort(parent?.reason);
     if (parent?.aborted) onAbort();
     parent?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await run(controller.signal);
+      return await run(controller.signal, () => controller.abort());
     } catch (error) {
       controller.abort();
       throw error;
@@ -318,12 +438,34 @@ export class AzureCollector {
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (!signal?.aborted) return;
-  const error = new Error('The operation was aborted.');
-  error.name = 'AbortError';
-  throw error;
+  if (signal?.aborted) throw abortError();
 }
 
+function abortError(): Error {
+  const error = new Error('The operation was aborted.');
+  error.name = 'AbortError';
+  return error;
+}
+
+/**
+ * Awaits every one of the promises, then throws the first failure (the first in time: the others
+ * may be the aborts it caused). A subscription's lists end together: a failure aborts the others
+ * at once, and the subscription frees its slot only once no request of it is left in flight.
+ */
+async function settleAllOrThrow<T>(fail: () => void, work: Promise<T>[]): Promise<T[]> {
+  let first: { error: unknown } | null = null;
+  const results = await Promise.allSettled(
+    work.map((p) =>
+      p.catch((error: unknown) => {
+        first ??= { error };
+        fail();
+        throw error;
+      }),
+    ),
+  );
+  if (first) throw (first as { error: unknown }).error;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
 function assertShape(items: unknown[], key: 'id' | 'name', operation: string, subscriptionId: string): void {
   const bad = items.findIndex((item) => typeof item !== 'object' || item === null || typeof (item as Record<string, unknown>)[key] !== 'string');
   if (bad >= 0) {
