@@ -23,6 +23,16 @@ const KEEP_COMPLETED = 100;
 const KEEP_FAILED = 1000;
 const PING_TIMEOUT_MS = 1_000;
 const IDLE_POLL_MS = 100;
+/**
+ * Whether a BullMQ queue has a job waiting, running or delayed. A job scheduler always has its
+ * next firing delayed (ids `repeat:<name>:<tick>`): those do not count.
+ */
+const PENDING_SCRIPT = `
+if redis.call('LLEN', KEYS[1]) + redis.call('ZCARD', KEYS[2]) + redis.call('LLEN', KEYS[3]) > 0 then return 1 end
+for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
+  if string.sub(id, 1, 7) ~= 'repeat:' then return 1 end
+end
+return 0`;
 /** The same Redis error repeats on every reconnect attempt: logged at most this often. */
 const ERROR_LOG_INTERVAL_MS = 10_000;
 
@@ -216,10 +226,9 @@ export class BullMqJobQueue implements JobQueue {
   async idle(): Promise<void> {
     for (;;) {
       let busy = false;
-      for (const [kind, count] of Object.entries(await this.counts())) {
-        if (count.waiting > 0 || count.active > 0) busy = true;
-        // A schedule always has its next firing delayed: that one does not count.
-        else if (count.delayed > 0 && (await this.queueOf(kind).getDelayed(0, -1)).some((job) => !job.repeatJobKey)) busy = true;
+      for (const queue of this.queues.values()) {
+        // One atomic read per kind: two reads could both miss a job moving between states.
+        busy = (await this.redis.eval(PENDING_SCRIPT, 4, queue.keys.wait, queue.keys.prioritized, queue.keys.active, queue.keys.delayed)) !== 0;
         if (busy) break;
       }
       if (!busy) return;
