@@ -50,7 +50,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useBodyParser('json', { limit: config.http.maxBodyBytes, type: ['application/json', 'application/*+json'] });
   app.use(bodyParserErrors(config.http.maxBodyBytes));
   app.use(checkParsedInput);
-  app.setGlobalPrefix('api/v1', { exclude: ['health', 'docs'] });
+  app.setGlobalPrefix('api/v1', { exclude: ['health', 'metrics', 'docs'] });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, transform: true, stopAtFirstError: false }));
   app.useGlobalInterceptors(new DeclaredInputInterceptor());
   app.useGlobalFilters(new DomainExceptionFilter());

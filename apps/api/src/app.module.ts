@@ -4,6 +4,7 @@ import { AppConfigModule, CoreModule, type AppConfig, type SecretBox } from '@hy
 import { AutomationModule } from '@hybridforms/automation';
 import { InventoryDiscoveryModule } from '@hybridforms/discovery';
 import { JobQueueLifecycle, JobsModule, jobsOptionsOf } from '@hybridforms/jobs';
+import { ObservabilityModule } from '@hybridforms/observability';
 import {
   DiskEntity,
   HostEntity,
@@ -27,6 +28,8 @@ import { PlaybookRunsController } from './automation/playbook-runs.controller.js
 import { PlaybooksController } from './automation/playbooks.controller.js';
 import { RuleTriggerBridge } from './automation/rule-trigger.bridge.js';
 import { HealthController } from './health/health.controller.js';
+import { JobsController } from './jobs/jobs.controller.js';
+import { MetricsEndpointController } from './observability/metrics-endpoint.controller.js';
 import { InventoryController } from './inventory/inventory.controller.js';
 import { VmsController } from './inventory/vms.controller.js';
 import { ProvidersController } from './providers/providers.controller.js';
@@ -45,6 +48,7 @@ export class AppModule {
         CoreModule,
         PersistenceModule.forRoot({ databaseUrl: config.database.url, dataDir: config.database.dataDir }),
         JobsModule.forRoot(jobsOptionsOf(config)),
+        ObservabilityModule.forRoot(),
         TypeOrmModule.forFeature([VmEntity, NicEntity, DiskEntity, HostEntity, ImageEntity, NetworkEntity, RefreshEntity, VmChangeEntity]),
         AccessModule,
         AuditModule,
@@ -54,7 +58,7 @@ export class AppModule {
         AzureProviderModule,
         HyperVProviderModule,
       ],
-      controllers: [HealthController, ProvidersController, RefreshesController, VmsController, InventoryController, EventsController, MetricsController, PlaybooksController, MachineCredentialsController, PlaybookRunsController, AutomationRulesController],
+      controllers: [HealthController, MetricsEndpointController, JobsController, ProvidersController, RefreshesController, VmsController, InventoryController, EventsController, MetricsController, PlaybooksController, MachineCredentialsController, PlaybookRunsController, AutomationRulesController],
       providers: [VmQueryRepository, InventoryQueryRepository, RuleTriggerBridge, JobQueueLifecycle],
     };
   }

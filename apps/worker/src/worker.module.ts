@@ -3,9 +3,12 @@ import { AppConfigModule, CoreModule, type AppConfig, type SecretBox } from '@hy
 import { AutomationModule } from '@hybridforms/automation';
 import { InventoryDiscoveryModule } from '@hybridforms/discovery';
 import { JobQueueLifecycle, JobsModule, jobsOptionsOf } from '@hybridforms/jobs';
+import { ObservabilityModule, PrometheusController } from '@hybridforms/observability';
 import { PersistenceModule } from '@hybridforms/persistence';
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
+// The API's readiness probe, the same checks (its @Public mark matters to the API's guard only).
+import { HealthController } from '../../api/src/health/health.controller.js';
 
 /**
  * A worker process: the same modules as the API's, without its routes — it runs the jobs of every
@@ -21,12 +24,13 @@ export class WorkerModule {
         CoreModule,
         PersistenceModule.forRoot({ databaseUrl: config.database.url, dataDir: config.database.dataDir }),
         JobsModule.forRoot(jobsOptionsOf(config)),
+        ObservabilityModule.forRoot(),
         InventoryDiscoveryModule,
         AutomationModule,
         AzureProviderModule,
         HyperVProviderModule,
       ],
-      controllers: [],
+      controllers: [HealthController, PrometheusController],
       providers: [JobQueueLifecycle],
     };
   }

@@ -1,5 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { createDataSourceOptions, type DatabaseConfig } from './data-source.factory.js';
 import { InventoryPersister } from './inventory.persister.js';
 
@@ -15,7 +16,9 @@ export class PersistenceModule {
       global: true,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => ({ ...createDataSourceOptions(config), migrationsRun: true }),
+          useFactory: () => createDataSourceOptions(config),
+          // Migrated at start-up, one process at a time: a cluster's processes start together.
+          dataSourceFactory: async (options) => migrateExclusively(await new DataSource(options!).initialize()),
         }),
       ],
       providers: [InventoryPersister],
@@ -23,3 +26,26 @@ export class PersistenceModule {
     };
   }
 }
+
+/** PostgreSQL: an advisory lock of our own around the pending migrations (SQLite has one process). */
+const MIGRATION_LOCK = 7_360_211_001;
+
+async function migrateExclusively(dataSource: DataSource): Promise<DataSource> {
+  if (dataSource.options.type !== 'postgres') {
+    await dataSource.runMigrations();
+    return dataSource;
+  }
+  const runner = dataSource.createQueryRunner();
+  try {
+    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await dataSource.runMigrations();
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    await runner.release();
+  }
+  return dataSource;
+}
+
