@@ -18,6 +18,17 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..
 const CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache');
 const CACHE_PREFIX = 'hf-service-';
 const MAIN_JS = join('apps', 'api', 'src', 'main.js');
+/** The entry point of each app in the build (`nest build api` compiles all of apps/ and libs/). */
+const APP_MAIN_JS = { api: MAIN_JS, worker: join('apps', 'worker', 'src', 'main.js') } as const;
+export type ServiceApp = keyof typeof APP_MAIN_JS;
+
+/** The built main.js of `app` (building first if needed). */
+export async function builtMainOf(app: ServiceApp): Promise<string> {
+  const apiMain = await buildService();
+  const main = join(apiMain.slice(0, apiMain.length - MAIN_JS.length), APP_MAIN_JS[app]);
+  if (!existsSync(main)) throw new Error(`the build has no ${APP_MAIN_JS[app]} (${main})`);
+  return main;
+}
 
 /** What the build depends on: every non-test source of apps/ and libs/, the compiler and Nest settings. */
 function sourceHash(): string {
@@ -180,6 +191,12 @@ export function httpCall<T = unknown>(
 }
 
 export interface StartServiceOptions {
+  /**
+   * Which process: 'api' (default; apps/api/src/main.js, ready when /health answers 200) or
+   * 'worker' (apps/worker/src/main.js, HYBRIDFORMS_WORKER_PORT=0 unless given; ready when its
+   * /health answers 200 or it has logged "worker <pid> running jobs").
+   */
+  app?: ServiceApp;
   /** More environment for the child (DATABASE_URL, HYBRIDFORMS_PLAYBOOK_DIRS, schedules…). */
   env?: Record<string, string>;
   /** The data directory (the SQLite file, the development key); default a new temporary one, removed by cleanup(). */
@@ -227,14 +244,16 @@ export interface ServiceProcess {
  * secret key and admin token are generated here and kept across restarts.
  */
 export async function startService(options: StartServiceOptions = {}): Promise<ServiceProcess> {
-  const mainJs = await buildService();
+  const app: ServiceApp = options.app ?? 'api';
+  const mainJs = await builtMainOf(app);
   const ownDataDir = options.dataDir === undefined;
   const ownWorkDir = options.workDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'hf-faults-'));
   // Short: ssh control sockets of the runs live below it.
   const workDir = options.workDir ?? mkdtempSync('/tmp/hf-fk-');
   let port = options.port ?? 0;
-  const token = `hf_faults_${randomBytes(24).toString('base64url')}`;
+  // (An HYBRIDFORMS_ADMIN_TOKEN given in env is the child's: several processes of one cluster share one.)
+  const token = options.env?.HYBRIDFORMS_ADMIN_TOKEN ?? `hf_faults_${randomBytes(24).toString('base64url')}`;
   const env: Record<string, string> = {
     HOST: '127.0.0.1',
     PORT: String(options.port ?? 0),
@@ -243,6 +262,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<S
     HYBRIDFORMS_ADMIN_TOKEN: token,
     HYBRIDFORMS_SECRET_KEY: randomBytes(32).toString('base64'),
     LOG_LEVEL: 'log',
+    ...(app === 'worker' ? { HYBRIDFORMS_WORKER_PORT: String(options.port ?? 0) } : {}),
     ...options.env,
   };
   const urlOf = () => `http://127.0.0.1:${port}`;
@@ -255,6 +275,7 @@ export async function startService(options: StartServiceOptions = {}): Promise<S
   const spawnChild = async (): Promise<void> => {
     lives += 1;
     output += `\n----- service life ${lives} (${new Date().toISOString()}) -----\n`;
+    const lifeStart = output.length;
     const started = spawn(process.execPath, [mainJs], {
       cwd: REPO_ROOT,
       // PATH and HOME only from the parent: the child's configuration is what the test gives it.
@@ -274,6 +295,11 @@ export async function startService(options: StartServiceOptions = {}): Promise<S
     const deadline = Date.now() + readyTimeoutMs;
     for (;;) {
       if (started.exitCode !== null || started.signalCode !== null) throw new Error(`the service exited before it was ready:\n${tail()}`);
+      // A worker says so once its port is open (its /health may not exist in every version).
+      if (app === 'worker' && output.slice(lifeStart).includes(`worker ${started.pid} running jobs`)) {
+        port = listeningPortsOf(started.pid!)[0] ?? port;
+        return;
+      }
       const listening = options.port ? [options.port] : listeningPortsOf(started.pid!);
       if (listening.length > 0) {
         port = listening[0];
@@ -396,4 +422,40 @@ export function filesBelow(dir: string): string[] {
   };
   walk(dir);
   return out;
+}
+
+/**
+ * Runs the built `app` with `env` (and PATH, HOME) until it exits, for start-up errors: its exit
+ * code, signal and everything it wrote. Killed (SIGKILL) after `timeoutMs`, which is then reported
+ * as `timedOut`.
+ */
+export async function runServiceToExit(
+  app: ServiceApp,
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; output: string; timedOut: boolean }> {
+  const mainJs = await builtMainOf(app);
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [mainJs], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let timedOut = false;
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolveRun({ code, signal, output: output.replace(NEST_START_NOISE, ''), timedOut });
+    });
+  });
 }
