@@ -44,6 +44,15 @@ export class EntityTable<E extends ObjectLiteral> {
     return rows;
   }
 
+  /** A keyset page of the non-archived rows matching `where`: up to `limit` ids and native ids after `afterId`, by id. */
+  async liveKeysAfter(where: { column: string; value: unknown }, afterId: string, limit: number): Promise<{ id: string; nativeId: string }[]> {
+    const sql =
+      `SELECT ${this.escape('id')}, ${this.escape('native_id')} FROM ${this.table} WHERE ${this.escape(where.column)} = ${this.parameter(0)}` +
+      ` AND ${this.escape('archived_at')} IS NULL AND ${this.escape('id')} > ${this.parameter(1)} ORDER BY ${this.escape('id')} LIMIT ${Math.max(1, Math.floor(limit))}`;
+    const raw: { id: string; native_id: string }[] = await this.manager.query(sql, [where.value, afterId]);
+    return raw.map((row) => ({ id: row.id, nativeId: row.native_id }));
+  }
+
   /** INSERT of whole rows, many per statement. */
   insert(rows: readonly E[]): Promise<void> {
     return this.write(rows, '');

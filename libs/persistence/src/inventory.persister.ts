@@ -71,8 +71,8 @@ export class InventoryPersister {
    * every native id it saved (no rows), so memory grows by a few dozen bytes per record; each
    * chunk loads only the stored rows its own records name.
    */
-  openFullRefresh(providerId: string, refreshId: string | null): FullRefreshSession {
-    return new StreamedFullSave(this, providerId, refreshId);
+  openFullRefresh(providerId: string, refreshId: string | null, options: { archivePageSize?: number } = {}): FullRefreshSession {
+    return new StreamedFullSave(this, providerId, refreshId, options.archivePageSize ?? ARCHIVE_PAGE_SIZE);
   }
 
   /** Runs work in a transaction; on SQLite, one at a time per process. */
@@ -103,6 +103,7 @@ export class InventoryPersister {
     providerId: string,
     refreshId: string | null,
     seen: (collection: InventoryCollection, nativeId: string) => boolean,
+    pageSize = ARCHIVE_PAGE_SIZE,
   ): Promise<Record<InventoryCollection, number>> {
     await this.lockProvider(manager, providerId);
     const tables = tablesOf(manager);
@@ -111,18 +112,12 @@ export class InventoryPersister {
     const now = new Date();
     const archived = Object.fromEntries(INVENTORY_COLLECTIONS.map((name) => [name, 0])) as Record<InventoryCollection, number>;
     for (const name of INVENTORY_COLLECTIONS) {
-      const table = manager.connection.getMetadata(ENTITIES[name]).tablePath;
-      const escape = (id: string) => manager.connection.driver.escape(id);
-      const parameter = (i: number) => manager.connection.driver.createParameter(`p${i}`, i);
       let after = '';
       for (;;) {
-        const rows: { id: string; native_id: string }[] = await manager.query(
-          `SELECT id, native_id FROM ${escape(table)} WHERE provider_id = ${parameter(0)} AND archived_at IS NULL AND id > ${parameter(1)} ORDER BY id LIMIT ${ARCHIVE_PAGE_SIZE}`,
-          [providerId, after],
-        );
+        const rows = await writable[name].liveKeysAfter({ column: 'provider_id', value: providerId }, after, pageSize);
         if (rows.length === 0) break;
         after = rows[rows.length - 1].id;
-        const unseen = rows.filter((row) => !seen(name, row.native_id)).map((row) => row.id);
+        const unseen = rows.filter((row) => !seen(name, row.nativeId)).map((row) => row.id);
         if (unseen.length === 0) continue;
         await writable[name].updateByIds(unseen, { archivedAt: now, updatedAt: now });
         if (name === 'vms') {
@@ -225,16 +220,6 @@ export class InventoryPersister {
 
 type Tables = { [K in InventoryCollection]: EntityTable<InventoryRows[K][number]> };
 
-const ENTITIES: Record<InventoryCollection, EntityTarget<ObjectLiteral>> = {
-  resourceGroups: ResourceGroupEntity,
-  networks: NetworkEntity,
-  hosts: HostEntity,
-  images: ImageEntity,
-  vms: VmEntity,
-  nics: NicEntity,
-  disks: DiskEntity,
-};
-
 /** See {@link FullRefreshSession}. */
 class StreamedFullSave implements FullRefreshSession {
   readonly stats: PersistStats = emptyStats();
@@ -246,6 +231,7 @@ class StreamedFullSave implements FullRefreshSession {
     private readonly persister: InventoryPersister,
     private readonly providerId: string,
     private readonly refreshId: string | null,
+    private readonly archivePageSize: number,
   ) {}
 
   async saveChunk(chunk: InventoryChunk): Promise<PersistStats> {
@@ -280,7 +266,7 @@ class StreamedFullSave implements FullRefreshSession {
       return this.stats;
     }
     const archived = await this.persister.inTransaction((manager) =>
-      this.persister.archiveUnseenIn(manager, this.providerId, this.refreshId, (name, nativeId) => this.seen[name].has(digest(nativeId))),
+      this.persister.archiveUnseenIn(manager, this.providerId, this.refreshId, (name, nativeId) => this.seen[name].has(digest(nativeId)), this.archivePageSize),
     );
     for (const name of INVENTORY_COLLECTIONS) {
       this.stats.collections[name].archived += archived[name];
