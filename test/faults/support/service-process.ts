@@ -69,6 +69,12 @@ const NEST_START_NOISE = /^.*\[(InstanceLoader|RoutesResolver|RouterExplorer)\].
  */
 export function buildService(): Promise<string> {
   built ??= (async () => {
+    // A build of one's own choosing (e.g. an earlier cache directory while the tree does not compile mid-edit).
+    const pinned = process.env.HF_FAULTS_SERVICE_BUILD;
+    if (pinned) {
+      if (!existsSync(join(pinned, MAIN_JS))) throw new Error(`HF_FAULTS_SERVICE_BUILD=${pinned} has no ${MAIN_JS}`);
+      return join(resolve(pinned), MAIN_JS);
+    }
     const key = sourceHash();
     const target = join(CACHE_DIR, `${CACHE_PREFIX}${key}`);
     if (existsSync(join(target, MAIN_JS))) return join(target, MAIN_JS);
