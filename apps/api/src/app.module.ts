@@ -26,7 +26,7 @@ import { AutomationRulesController } from './automation/automation-rules.control
 import { MachineCredentialsController } from './automation/machine-credentials.controller.js';
 import { PlaybookRunsController } from './automation/playbook-runs.controller.js';
 import { PlaybooksController } from './automation/playbooks.controller.js';
-import { RuleTriggerBridge } from './automation/rule-trigger.bridge.js';
+import { RuleTriggerModule } from './automation/rule-trigger.module.js';
 import { HealthController } from './health/health.controller.js';
 import { JobsController } from './jobs/jobs.controller.js';
 import { MetricsEndpointController } from './observability/metrics-endpoint.controller.js';
@@ -54,12 +54,13 @@ export class AppModule {
         AuditModule,
         InventoryDiscoveryModule,
         AutomationModule,
+        RuleTriggerModule,
         // Provider plugins: one import each; the registry discovers them.
         AzureProviderModule,
         HyperVProviderModule,
       ],
       controllers: [HealthController, MetricsEndpointController, JobsController, ProvidersController, RefreshesController, VmsController, InventoryController, EventsController, MetricsController, PlaybooksController, MachineCredentialsController, PlaybookRunsController, AutomationRulesController],
-      providers: [VmQueryRepository, InventoryQueryRepository, RuleTriggerBridge, JobQueueLifecycle],
+      providers: [VmQueryRepository, InventoryQueryRepository, JobQueueLifecycle],
     };
   }
 }

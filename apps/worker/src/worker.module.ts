@@ -7,7 +7,9 @@ import { ObservabilityModule, PrometheusController } from '@hybridforms/observab
 import { PersistenceModule } from '@hybridforms/persistence';
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
-// The API's readiness probe, the same checks (its @Public mark matters to the API's guard only).
+// From the API app: its readiness probe (the same checks; the @Public mark matters to the API's
+// guard only), and the automation rules fired by the events a process catches.
+import { RuleTriggerModule } from '../../api/src/automation/rule-trigger.module.js';
 import { HealthController } from '../../api/src/health/health.controller.js';
 
 /**
@@ -27,6 +29,7 @@ export class WorkerModule {
         ObservabilityModule.forRoot(),
         InventoryDiscoveryModule,
         AutomationModule,
+        RuleTriggerModule,
         AzureProviderModule,
         HyperVProviderModule,
       ],

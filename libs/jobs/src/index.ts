@@ -4,3 +4,4 @@ export * from './in-process.job-queue.js';
 export * from './bullmq.job-queue.js';
 export * from './jobs.module.js';
 export * from './job-queue.lifecycle.js';
+export * from './cluster-bus.js';

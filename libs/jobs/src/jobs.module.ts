@@ -1,5 +1,6 @@
 import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { BullMqJobQueue } from './bullmq.job-queue.js';
+import { CLUSTER_BUS, LocalClusterBus, RedisClusterBus, type ClusterBus } from './cluster-bus.js';
 import { InProcessJobQueue } from './in-process.job-queue.js';
 import { JOB_QUEUE, type JobQueue } from './job-queue.js';
 
@@ -15,15 +16,19 @@ export interface JobsModuleOptions {
 const SHUTDOWN_GRACE_MS = 5_000;
 
 class JobQueueCloser implements OnApplicationShutdown {
-  constructor(@Inject(JOB_QUEUE) private readonly queue: JobQueue) {}
+  constructor(
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
+    @Inject(CLUSTER_BUS) private readonly bus: ClusterBus,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
     // close() is idempotent in both implementations: a second call returns the first one's outcome.
     await this.queue.close(SHUTDOWN_GRACE_MS);
+    await this.bus.close();
   }
 }
 
-/** Provides JOB_QUEUE (global): in-process when `redisUrl` is null, BullMQ on Redis otherwise. */
+/** Provides JOB_QUEUE and CLUSTER_BUS (global): in-process when `redisUrl` is null, on Redis otherwise. */
 @Global()
 @Module({})
 export class JobsModule {
@@ -38,9 +43,13 @@ export class JobsModule {
               ? new InProcessJobQueue()
               : new BullMqJobQueue({ redisUrl: options.redisUrl, prefix: options.prefix, lockMs: options.lockMs, stalledCheckMs: options.stalledCheckMs }),
         },
+        {
+          provide: CLUSTER_BUS,
+          useFactory: (): ClusterBus => (options.redisUrl === null ? new LocalClusterBus() : new RedisClusterBus(options.redisUrl, options.prefix)),
+        },
         JobQueueCloser,
       ],
-      exports: [JOB_QUEUE],
+      exports: [JOB_QUEUE, CLUSTER_BUS],
     };
   }
 }

@@ -1,4 +1,5 @@
 import { emptyInventoryGraph, loadAppConfig, type AppConfig, type MetricName, type ProviderEvent } from '@hybridforms/core';
+import { LocalClusterBus } from '@hybridforms/jobs';
 import {
   DiskEntity,
   EventCheckpointEntity,
@@ -71,7 +72,7 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
     await new InventoryPersister(ds).save(providerId, null, graph, { kind: 'full' });
     const rows = await ds.getRepository(VmEntity).find({ order: { name: 'ASC' } });
     vmIds = rows.map((row) => row.id);
-    stream = new EventStream();
+    stream = new EventStream(new LocalClusterBus(), ds.getRepository(EventEntity));
     events = new EventStore(ds, ds.getRepository(EventCheckpointEntity), stream);
     eventQueries = new EventQueryRepository(ds.getRepository(EventEntity));
     metrics = new MetricStore(ds, config);

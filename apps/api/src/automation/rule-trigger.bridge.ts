@@ -5,7 +5,8 @@ import { EventStream } from '@hybridforms/telemetry';
 import { AuditLogService } from '../audit/audit-log.service.js';
 
 /**
- * Hands stored events to the automation rules. The wiring lives in the app so that neither
+ * Hands the events this process stored to the automation rules (once per event in a cluster: the
+ * process that caught it fires them). The wiring lives in the app so that neither
  * library imports the other: telemetry stores events, automation fires rules.
  */
 @Injectable()
@@ -20,7 +21,7 @@ export class RuleTriggerBridge implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    this.subscription = this.events.events$
+    this.subscription = this.events.stored$
       .pipe(
         bufferTime(200),
         filter((batch) => batch.length > 0),

@@ -5,7 +5,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, MoreThan, Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { APP_CONFIG, BadInputError, ConflictError, NotFoundError, RUNS_JOBS, SECRET_BOX, SecretMasker, type AppConfig, type SecretBox } from '@hybridforms/core';
-import { JOB_QUEUE, type JobQueue } from '@hybridforms/jobs';
+import { CLUSTER_BUS, JOB_QUEUE, type ClusterBus, type JobQueue } from '@hybridforms/jobs';
 import {
   FINISHED_RUN_STATUSES,
   NicEntity,
@@ -45,6 +45,8 @@ export interface PlaybookRunRequest {
 
 const OWNER = `${hostname()}:${process.pid}`;
 const EVENT_INSERT_CHUNK = 100;
+/** Cluster bus channel: "cancel this run", served by the process running it. */
+const CANCEL_CHANNEL = 'runs.cancel';
 
 /** The job kind that runs one playbook run (payload: its id). */
 export const PLAYBOOK_RUN_JOB = 'playbook-run';
@@ -80,9 +82,15 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
     @Inject(RUNS_JOBS) private readonly runsJobs: boolean,
+    @Inject(CLUSTER_BUS) private readonly bus: ClusterBus,
   ) {}
 
   onModuleInit(): void {
+    this.bus.subscribe<{ runId: string }>(CANCEL_CHANNEL, (message) => {
+      if (typeof message?.runId === 'string' && this.work.has(message.runId)) {
+        void this.cancelHere(message.runId).catch((error: Error) => this.logger.error(`cancel of playbook run ${message.runId} failed: ${error.message}`));
+      }
+    });
     this.queue.define<{ runId: string }>({
       kind: PLAYBOOK_RUN_JOB,
       // A playbook is not idempotent: a run whose worker died is failed, never started again.
@@ -234,15 +242,30 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
   async cancel(id: string): Promise<PlaybookRunEntity> {
     const run = await this.get(id);
     if (FINISHED_RUN_STATUSES.includes(run.status)) throw new ConflictError(`playbook run ${id} has already ended (${run.status})`);
-    this.canceled.add(id);
     const dequeued = await this.runs.update({ id, status: 'queued' }, { status: 'canceled', finishedAt: new Date(), reason: 'canceled before it started' });
     if (dequeued.affected) {
       this.stream.end(id);
       return this.get(id);
     }
+    if (this.work.has(id)) {
+      await this.cancelHere(id);
+      return this.get(id);
+    }
+    // It runs in another process (a worker): ask it, then wait a while for the outcome.
+    await this.bus.publish(CANCEL_CHANNEL, { runId: id });
+    const deadline = Date.now() + (this.config.automation.cancelGraceSeconds + 10) * 1000;
+    for (;;) {
+      const current = await this.get(id);
+      if (FINISHED_RUN_STATUSES.includes(current.status) || Date.now() > deadline) return current;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Cancels a run of this process: through its process group once ansible-runner is up, or as soon as it is. */
+  private async cancelHere(id: string): Promise<void> {
+    this.canceled.add(id);
     await this.handles.get(id)?.cancel();
     await this.work.get(id);
-    return this.get(id);
   }
 
   /** Resolves when no run is queued or running, in the database or the queue (tests, the demo). */
