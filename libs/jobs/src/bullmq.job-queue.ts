@@ -378,11 +378,14 @@ export class BullMqJobQueue implements JobQueue {
       for (const job of this.running.values()) job.abandon();
     }
     await settledWithin([workersClosed], DISCONNECT_WAIT_MS);
+    const queues = [...this.queues.values()];
     await settledWithin(
-      [...this.queues.values()].map((queue) => queue.close()),
+      queues.map((queue) => queue.close()),
       DISCONNECT_WAIT_MS,
     );
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    // Without Redis, quit() would wait for a connection that never comes.
+    if (this.redis.status === 'ready') await this.redis.quit().catch(() => undefined);
+    this.redis.disconnect();
   }
 
   private queueOf(kind: string): Queue {
