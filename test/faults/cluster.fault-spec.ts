@@ -499,7 +499,7 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
   );
 
   it(
-    'a worker SIGTERMed mid-refresh finishes the refresh within its grace, then exits 0; nothing is handed over',
+    'a worker SIGTERMed mid-refresh finishes the refresh within its grace, then exits by itself; nothing is handed over',
     withOutput(async () => {
       slowNics(2_500);
       const mark = sim.requests.length;
