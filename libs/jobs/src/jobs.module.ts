@@ -1,4 +1,4 @@
-import { Global, Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { BullMqJobQueue } from './bullmq.job-queue.js';
 import { CLUSTER_BUS, LocalClusterBus, RedisClusterBus, type ClusterBus } from './cluster-bus.js';
 import { InProcessJobQueue } from './in-process.job-queue.js';
@@ -15,6 +15,7 @@ export interface JobsModuleOptions {
 /** Grace of the shutdown hook, for a queue nobody closed (apps close theirs with their own grace first). */
 const SHUTDOWN_GRACE_MS = 5_000;
 
+@Injectable()
 class JobQueueCloser implements OnApplicationShutdown {
   constructor(
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
