@@ -87,6 +87,21 @@ describe('BullMqJobQueue across processes (several queue instances on one Redis)
     expect(ranBy).toEqual(['leaving', 'staying:1:{"provider":"azure-1"}']);
   });
 
+  it('hands a job back at shutdown even when its handler ignores the abort signal', async () => {
+    const [leaving, staying] = [instance(), instance()];
+    const started = gate();
+    let completedBy = '';
+    leaving.define({ kind: 'refresh', options: kindOptions(), handle: () => (started.open(), new Promise<void>(() => undefined)) });
+    staying.define({ kind: 'refresh', options: kindOptions(), handle: async () => void (completedBy = 'staying') });
+    await leaving.start();
+    const { id } = await leaving.enqueue('refresh', {});
+    await started.opened;
+    await staying.start();
+    await leaving.close(100);
+    await waitFor(async () => (await staying.get(id))?.state === 'completed', 'the other process to complete it');
+    expect(completedBy).toBe('staying');
+  });
+
   it('records a `fail` job running past the grace period as interrupted at shutdown, and never runs it again', async () => {
     const [leaving, staying] = [instance(), instance()];
     const interrupted: string[] = [];

@@ -83,6 +83,11 @@ type Outcome = { type: 'completed' } | { type: 'failed'; error: unknown } | { ty
  *   active, so a late firing is never duplicated but may overlap the previous one still running.
  * - `Job.moveToWait(token)` puts an active job back at the head of wait (lock released, no attempt
  *   counted); throwing `WaitingError` afterwards tells the worker it was moved.
+ *
+ * Ours on top: schedules are upserted by `start()` (a process that only enqueues declares none);
+ * a firing that finds the schedule's previous firing still running (a marker key) completes
+ * without running. `waitMs` counts from enqueue (plus its delay): for a retry that includes the
+ * earlier tries, BullMQ keeps no time of the backoff's end.
  */
 export class BullMqJobQueue implements JobQueue {
   readonly implementation = 'bullmq' as const;
