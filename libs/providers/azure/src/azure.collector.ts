@@ -139,6 +139,7 @@ export class AzureCollector {
       if (!(await channel.push(chunk))) throw abortError();
     };
     const work = settleWithConcurrency(subscriptionIds, subscriptionConcurrency, async (subscriptionId) => {
+      if (stop.signal.aborted) return;
       const started = Date.now();
       try {
         let own = 0;
@@ -175,38 +176,41 @@ export class AzureCollector {
    * One subscription, page by page: first the compact lookups (statuses, public IPs, NIC
    * addresses; resource groups are emitted as they come), then VM pages (with sizes per new
    * location), then NIC and disk pages (a second NIC pass: the first only kept addresses), so
-   * that whatever a record references is emitted before it.
+   * that whatever a record references is emitted before it. A failed list stops its siblings at
+   * their next page, not mid-request (the SDK would drop a request ARM still serves): the
+   * subscription's slot is free only once ARM has answered all of its requests. Only the
+   * stream's own end (`signal`) cuts requests short.
    */
   private async streamSubscription(clients: AzureSubscriptionClients, signal: AbortSignal, emit: (chunk: InventoryChunk) => Promise<void>): Promise<void> {
     const { subscriptionId, compute, network, resources } = clients;
     const parser = new AzureSubscriptionStreamParser(subscriptionId);
     await this.withSubscriptionAbort(signal, async (abortSignal, fail) => {
       await settleAllOrThrow(fail, [
-        this.pages('listing resource groups', subscriptionId, () => resources.resourceGroups.list({ abortSignal }), abortSignal, (page) => emit(parser.resourceGroups(page))),
+        this.pages('listing resource groups', subscriptionId, () => resources.resourceGroups.list({ abortSignal: signal }), abortSignal, (page) => emit(parser.resourceGroups(page))),
         this.pages(
           'listing virtual machine statuses',
           subscriptionId,
-          () => compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal }),
+          () => compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal: signal }),
           abortSignal,
           (page) => parser.addStatuses(page),
         ),
-        this.pages('listing public IP addresses', subscriptionId, () => network.publicIPAddresses.listAll({ abortSignal }), abortSignal, (page) => parser.addPublicIps(page)),
-        this.pages('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal }), abortSignal, (page) => parser.addNicAddresses(page)),
+        this.pages('listing public IP addresses', subscriptionId, () => network.publicIPAddresses.listAll({ abortSignal: signal }), abortSignal, (page) => parser.addPublicIps(page)),
+        this.pages('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal: signal }), abortSignal, (page) => parser.addNicAddresses(page)),
       ]);
-      await this.pages('listing virtual machines', subscriptionId, () => compute.virtualMachines.listAll({ abortSignal }), abortSignal, async (page) => {
+      await this.pages('listing virtual machines', subscriptionId, () => compute.virtualMachines.listAll({ abortSignal: signal }), abortSignal, async (page) => {
         const locations = parser.missingSizeLocations(page);
         const sizes = await settleAllOrThrow(
           fail,
           locations.map((location) =>
-            this.list(`listing VM sizes in ${location}`, subscriptionId, () => compute.virtualMachineSizes.list(location, { abortSignal }), abortSignal, 'name'),
+            this.list(`listing VM sizes in ${location}`, subscriptionId, () => compute.virtualMachineSizes.list(location, { abortSignal: signal }), abortSignal, 'name'),
           ),
         );
         locations.forEach((location, i) => parser.addSizes(location, sizes[i]));
         await emit(parser.vms(page));
       });
       await settleAllOrThrow(fail, [
-        this.pages('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal }), abortSignal, (page) => emit(parser.nics(page))),
-        this.pages('listing disks', subscriptionId, () => compute.disks.list({ abortSignal }), abortSignal, (page) => emit(parser.disks(page))),
+        this.pages('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal: signal }), abortSignal, (page) => emit(parser.nics(page))),
+        this.pages('listing disks', subscriptionId, () => compute.disks.list({ abortSignal: signal }), abortSignal, (page) => emit(parser.disks(page))),
       ]);
       for (const chunk of parser.remainingDisks(FALLBACK_CHUNK_SIZE)) await emit(chunk);
     });

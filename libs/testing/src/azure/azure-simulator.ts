@@ -41,6 +41,9 @@ export class AzureSimulator {
   readonly requests: SimRequest[] = [];
 
   private readonly faults = new FaultInjector();
+  private readonly inFlight = new Map<string, number>();
+  private peakSubscriptions = 0;
+  private latencyMs = 0;
   private readonly pendingDelays = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
   private stopped = false;
 
@@ -126,6 +129,7 @@ export class AzureSimulator {
       clientSecret,
       subscriptionIds,
     });
+    simulator.latencyMs = Math.max(0, options.latencyMs ?? 0);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => void simulator.handle(req, res));
     return simulator;
   }
@@ -137,6 +141,19 @@ export class AzureSimulator {
 
   clearRequests(): void {
     this.requests.length = 0;
+  }
+
+  /**
+   * The most subscriptions that had an ARM request in flight at the same time (received, not yet
+   * answered) since the start or the last resetConcurrency(): what a client's subscription
+   * concurrency bound looks like from ARM's side. Give the simulator a latencyMs to make it show.
+   */
+  get peakConcurrentSubscriptions(): number {
+    return this.peakSubscriptions;
+  }
+
+  resetConcurrency(): void {
+    this.peakSubscriptions = this.inFlight.size;
   }
 
   /** Returns an id for the fault; see FaultSpec for which requests match. */
@@ -261,7 +278,30 @@ export class AzureSimulator {
     const incoming = parseIncoming(req.method ?? 'GET', req.url ?? '/', req.headers, body);
     const record: SimRequest = { method: incoming.method, path: incoming.rawPath, query: incoming.query, status: 0 };
     this.requests.push(record);
+    const subscription = /^\/+subscriptions\/+([^/]+)/i.exec(incoming.rawPath)?.[1]?.toLowerCase();
+    if (!subscription) return this.serve(req, res, incoming, record);
+    this.inFlight.set(subscription, (this.inFlight.get(subscription) ?? 0) + 1);
+    this.peakSubscriptions = Math.max(this.peakSubscriptions, this.inFlight.size);
+    let done = false;
+    // A request ends when it is answered, or when its client gives up on it (closes the connection).
+    const leave = () => {
+      if (done) return;
+      done = true;
+      const left = (this.inFlight.get(subscription) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(subscription, left);
+      else this.inFlight.delete(subscription);
+    };
+    res.once('close', leave);
+    try {
+      if (this.latencyMs > 0) await this.delay(this.latencyMs);
+      if (this.stopped) return;
+      await this.serve(req, res, incoming, record);
+    } finally {
+      leave();
+    }
+  }
 
+  private async serve(req: IncomingMessage, res: ServerResponse, incoming: SimIncoming, record: SimRequest): Promise<void> {
     const entraMatch = this.entra.match(incoming);
     const match = entraMatch ?? this.monitor.matchBatch(incoming) ?? this.arm.match(incoming);
     const fault = match ? this.faults.take(match.faultRoute, match.page) : this.faults.take('*', undefined);

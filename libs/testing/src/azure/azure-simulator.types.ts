@@ -25,6 +25,12 @@ export interface AzureSimulatorOptions {
    * Default `false` (no limit) so that the demo and large benchmarks are never throttled.
    */
   rateLimit?: { bucket: number; refillPerSecond: number } | false;
+  /**
+   * A network round trip: every ARM request waits this long before it is served (default 0), so
+   * that concurrent requests overlap at the simulator as they would at ARM (see
+   * `peakConcurrentSubscriptions`).
+   */
+  latencyMs?: number;
 }
 
 export interface SimVmSpec {
