@@ -1,6 +1,7 @@
 /**
- * `npm run bench:refresh`: a full refresh of a simulated subscription of 10,000 VMs (a NIC and a
- * disk each) through the whole product path (Azure simulator → real SDK → plugin → persister →
+ * `npm run bench:refresh`: a full refresh of 10,000 simulated VMs (a NIC and a disk each; spread
+ * over BENCH_SUBSCRIPTIONS subscriptions, default 1, refreshed in parallel up to the provider's
+ * subscription concurrency) through the whole product path (Azure simulator → real SDK → plugin → persister →
  * database), on SQLite and on PostgreSQL, against a floor measured in the same run: the same
  * pages fetched and parsed by the SDK alone, with nothing persisted. Reports figures; asserts
  * only correctness (VM counts, zero rows written by the unchanged second refresh). A second part
@@ -17,6 +18,9 @@ import { createScratchDatabase } from '../support/postgres.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 
 const VM_COUNT = Number(process.env.BENCH_VM_COUNT ?? 10_000);
+const SUBSCRIPTIONS = Math.max(1, Number(process.env.BENCH_SUBSCRIPTIONS ?? 1));
+const VMS_PER_SUBSCRIPTION = Math.ceil(VM_COUNT / SUBSCRIPTIONS);
+const TOTAL_VMS = VMS_PER_SUBSCRIPTION * SUBSCRIPTIONS;
 const HYPERV_VM_COUNT = Number(process.env.BENCH_HYPERV_VM_COUNT ?? 1_000);
 const PAGE_SIZE = 1000;
 const TIMEOUT_MS = 30 * 60 * 1000;
@@ -28,26 +32,30 @@ interface Row {
   secondRowsWritten: number;
   vms: number;
   peakRssMb: number;
+  /** The process's RSS just before the refreshes (the simulator's estate and the app included). */
+  baseRssMb: number;
+  peakHeapMb: number;
 }
 
-describe(`refresh benchmark (${VM_COUNT} VMs)`, () => {
+describe(`refresh benchmark (${TOTAL_VMS} VMs)`, () => {
   let sim: AzureSimulator;
   const rows: Row[] = [];
   let floorMs = 0;
 
   beforeAll(async () => {
-    sim = await AzureSimulator.start({ vmCount: VM_COUNT, pageSize: PAGE_SIZE });
+    const subscriptionIds = Array.from({ length: SUBSCRIPTIONS }, (_, i) => `b0000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}`);
+    sim = await AzureSimulator.start({ vmCount: VMS_PER_SUBSCRIPTION, pageSize: PAGE_SIZE, subscriptionIds });
   }, TIMEOUT_MS);
   afterAll(async () => {
     await sim?.stop();
     const lines = [
-      `refresh benchmark: ${VM_COUNT} VMs (1 NIC + 1 OS disk each), pages of ${PAGE_SIZE}`,
+      `refresh benchmark: ${TOTAL_VMS} VMs (1 NIC + 1 OS disk each) in ${SUBSCRIPTIONS} subscription(s), pages of ${PAGE_SIZE}`,
       `floor (SDK fetch + parse of the same pages, no persistence): ${floorMs.toFixed(0)} ms`,
       ...rows.map(
         (r) =>
           `${r.driver.padEnd(10)} first refresh ${r.firstMs.toFixed(0)} ms (${(r.firstMs / floorMs).toFixed(2)}x floor), ` +
           `second (unchanged) ${r.secondMs.toFixed(0)} ms (${(r.secondMs / floorMs).toFixed(2)}x floor), rows written by the second: ${r.secondRowsWritten}, ` +
-          `peak RSS ${r.peakRssMb.toFixed(0)} MB`,
+          `peak RSS ${r.peakRssMb.toFixed(0)} MB (${(r.peakRssMb - r.baseRssMb).toFixed(0)} MB above the ${r.baseRssMb.toFixed(0)} MB before), peak heap ${r.peakHeapMb.toFixed(0)} MB`,
       ),
     ];
     console.log(lines.join('\n'));
@@ -59,21 +67,37 @@ describe(`refresh benchmark (${VM_COUNT} VMs)`, () => {
     const started = performance.now();
     const count = await sdkPass(sim);
     floorMs = performance.now() - started;
-    expect(count).toBe(VM_COUNT);
+    expect(count).toBe(TOTAL_VMS);
   }, TIMEOUT_MS);
 
   it.each([['sqlite'], ['postgresql']])('refreshes through the product on %s', async (driver) => {
     const scratch = driver === 'postgresql' ? await createScratchDatabase('hf_bench') : null;
     const t = await startTestApp(scratch ? { DATABASE_URL: scratch.url } : {});
     try {
-      let peak = process.memoryUsage().rss;
-      const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+      (globalThis as { gc?: () => void }).gc?.();
+      const base = process.memoryUsage().rss;
+      let peak = base;
+      let peakHeap = process.memoryUsage().heapUsed;
+      const sampler = setInterval(() => {
+        const usage = process.memoryUsage();
+        peak = Math.max(peak, usage.rss);
+        peakHeap = Math.max(peakHeap, usage.heapUsed);
+      }, 50);
       const first = await timedRefresh(t, sim, true);
       const second = await timedRefresh(t, sim, false);
       clearInterval(sampler);
-      expect(first.vms).toBe(VM_COUNT);
+      expect(first.vms).toBe(TOTAL_VMS);
       expect(second.rowsWritten).toBe(0);
-      rows.push({ driver, firstMs: first.ms, secondMs: second.ms, secondRowsWritten: second.rowsWritten, vms: first.vms, peakRssMb: peak / 2 ** 20 });
+      rows.push({
+        driver,
+        firstMs: first.ms,
+        secondMs: second.ms,
+        secondRowsWritten: second.rowsWritten,
+        vms: first.vms,
+        peakRssMb: peak / 2 ** 20,
+        baseRssMb: base / 2 ** 20,
+        peakHeapMb: peakHeap / 2 ** 20,
+      });
     } finally {
       await t.close();
       await scratch?.drop();
@@ -142,7 +166,7 @@ describe(`Hyper-V refresh benchmark (${HYPERV_VM_COUNT} VMs on one host)`, () =>
       expect((first.progress as Record<string, number>).vms).toBe(HYPERV_VM_COUNT);
       const rowsWritten = (second.progress as Record<string, number>).rowsWritten;
       expect(rowsWritten).toBe(0);
-      rows.push({ driver, firstMs, secondMs, secondRowsWritten: rowsWritten, vms: HYPERV_VM_COUNT, peakRssMb: 0 });
+      rows.push({ driver, firstMs, secondMs, secondRowsWritten: rowsWritten, vms: HYPERV_VM_COUNT, peakRssMb: 0, baseRssMb: 0, peakHeapMb: 0 });
     } finally {
       await t.close();
       await scratch?.drop();
