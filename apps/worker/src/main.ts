@@ -11,7 +11,26 @@ async function main(): Promise<void> {
   }
   const worker = await createWorker(config);
   await worker.listen(config.queue.workerPort, config.http.host);
-  new Logger('Hybridforms').log(`worker ${process.pid} running jobs; /health and /metrics on port ${config.queue.workerPort}`);
+  const logger = new Logger('Hybridforms');
+  logger.log(`worker ${process.pid} running jobs; /health and /metrics on port ${config.queue.workerPort}`);
+  // SIGTERM/SIGINT: stop taking jobs, let running ones finish within the grace, hand back the rest
+  // (the app's shutdown hooks), then exit 0. Nest's own signal hooks would end the process by the
+  // signal re-raised, which a supervisor reads as a crash.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: worker ${process.pid} stops taking jobs (grace ${config.queue.shutdownGraceSeconds} s)`);
+    worker.close().then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error(`worker shutdown failed: ${error.message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
 }
 
 main().catch((error: unknown) => {

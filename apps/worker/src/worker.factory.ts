@@ -4,7 +4,10 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { LOG_LEVELS, loadSecretBox, type AppConfig, type SecretBox } from '@hybridforms/core';
 import { WorkerModule } from './worker.module.js';
 
-/** Builds a worker process, initialised (its jobs start at once; `listen` opens its health port). */
+/**
+ * Builds a worker process, initialised (its jobs start at once; `listen` opens its health port).
+ * Signals are main's business: see `stopOnSignals`.
+ */
 export async function createWorker(config: AppConfig, options: { secretBox?: SecretBox; logger?: false } = {}): Promise<NestExpressApplication> {
   const secretBox =
     options.secretBox ??
@@ -18,8 +21,6 @@ export async function createWorker(config: AppConfig, options: { secretBox?: Sec
     logger: options.logger === false ? false : (LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(config.log.level) + 1) as NestLogLevel[]),
   });
   app.disable('x-powered-by');
-  // SIGTERM: stop taking jobs, let running ones finish within the grace, hand back the rest.
-  app.enableShutdownHooks();
   await app.init();
   return app;
 }

@@ -95,7 +95,16 @@ export class PlaybookRunService implements OnApplicationBootstrap, OnApplication
       kind: PLAYBOOK_RUN_JOB,
       // A playbook is not idempotent: a run whose worker died is failed, never started again.
       options: { concurrency: this.config.automation.concurrency, attempts: 1, backoffMs: 0, interrupted: 'fail' },
-      handle: (job) => this.runTracked(job.payload.runId),
+      handle: async (job) => {
+        // Shutdown out of grace: the run is canceled (TERM to its process group), not left behind.
+        const onAbort = () => void this.cancelHere(job.payload.runId).catch(() => undefined);
+        job.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+          await this.runTracked(job.payload.runId);
+        } finally {
+          job.signal.removeEventListener('abort', onAbort);
+        }
+      },
       onInterrupted: async (job, reason) => {
         const run = await this.runs.findOneBy({ id: job.payload.runId });
         if (!run || FINISHED_RUN_STATUSES.includes(run.status)) return;

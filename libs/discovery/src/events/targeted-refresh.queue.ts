@@ -35,7 +35,7 @@ export class TargetedRefreshQueue implements OnModuleInit {
   schedule(providerId: string): void {
     this.queue
       .enqueue(TARGETED_REFRESH_JOB, { providerId }, { key: providerId, delayMs: this.config.events.refreshCoalesceSeconds * 1000 })
-      .catch((error: Error) => this.logger.error(`targeted refresh of provider ${providerId} could not be queued (${error.message}); the next event tick drains it`));
+      .catch((error: Error) => this.logger.warn(`targeted refresh of provider ${providerId} could not be queued (${error.message}); the next event tick drains it`));
   }
 
   /** Drains every provider with targets waiting (the scheduler's tick: after a restart, after a refresh elsewhere). */
