@@ -250,6 +250,8 @@ class StreamedFullSave implements FullRefreshSession {
       fresh[name] = [...kept.keys()];
     }
     if (INVENTORY_COLLECTIONS.every((name) => graph[name].length === 0)) return emptyStats();
+    // A chunk that reports failed parts is saved as a partial graph is (a VM without its NICs keeps its addresses).
+    graph.partErrors = chunk.partErrors ?? [];
     const stats = await this.persister.inTransaction((manager) => this.persister.saveChunkIn(manager, this.providerId, this.refreshId, graph));
     // Marked seen once committed: a chunk that failed is not seen, and the refresh then fails too.
     for (const name of INVENTORY_COLLECTIONS) for (const hash of fresh[name]) this.seen[name].add(hash);
