@@ -1,9 +1,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { loadAppConfig, SecretBox } from '@hybridforms/core';
+import { RefreshService } from '@hybridforms/discovery';
 import { SQLITE_FILE_NAME } from '@hybridforms/persistence';
 import { AzureSimulator, startLoopbackSshd, type AzureSimulatorOptions, type LoopbackSshd } from '@hybridforms/testing';
+import { createApp } from '../../apps/api/src/app.factory.js';
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import {
@@ -349,6 +352,78 @@ describe.each(drivers)('the service SIGKILLed and started again on the same data
         expect(await liveInventory(db, providerId)).toEqual(await liveInventory(db, clean.body.id));
         scenarios += 1;
       })(),
+    SCENARIO_MS,
+  );
+
+  it(
+    'mid-refresh with chunks committed, then taken over (the job queue re-delivers it): claimed only with takeOver, run again from the start, nothing lost or duplicated',
+    withOutput(async () => {
+      const f = await setUp({ vmCount: 16, pageSize: 6 }, QUIET);
+      const { sim, svc, db, providerId } = f;
+      const archivedBefore = await snapshotArchived(db, providerId);
+      const [resized, gone] = [sim.vmIds()[2], sim.vmIds()[5]];
+      sim.resizeVm(resized, 'Standard_E8s_v5');
+      sim.removeVm(gone);
+      const added = sim.addVm(sim.subscriptionIds[0], { name: 'added-before-takeover' });
+
+      // The disk list (the last of a subscription) hangs: VMs and NICs are committed by then.
+      const mark = sim.requests.length;
+      sim.injectFault({ route: 'disks', kind: 'slow', delayMs: 300_000, times: Infinity });
+      const requested = await svc.api<{ id: string }>('POST', `/api/v1/providers/${providerId}/refresh`);
+      expect(requested.status).toBe(202);
+      const refreshId = requested.body.id;
+      await waitFor('the refresh to be running with a disk request pending, the new VM saved', async () => {
+        const pending = sim.requests.slice(mark).some((r) => /disks/i.test(r.path) && r.status === 0);
+        const saved = await db.query('SELECT 1 FROM vms WHERE provider_id = $1 AND native_id = $2', [providerId, added.toLowerCase()]);
+        return pending && saved.length === 1;
+      });
+      await svc.kill('SIGKILL');
+      sim.clearFaults();
+      const [killedRow] = await db.query<{ status: string; owner: string }>('SELECT status, owner FROM refreshes WHERE id = $1', [refreshId]);
+      expect(killedRow.status).toBe('running');
+      checks += await nothingArchivedByFailedRefresh({ db, providerId, before: archivedBefore });
+
+      // Another process (a worker the queue re-delivers the job to), not running jobs of its own.
+      const workDir = mkdtempSync('/tmp/hf-fk-takeover-');
+      cleanups.push(() => rmSync(workDir, { recursive: true, force: true }));
+      const config = loadAppConfig({
+        DATA_DIR: svc.dataDir,
+        ...(f.databaseUrl ? { DATABASE_URL: f.databaseUrl } : {}),
+        LOG_LEVEL: 'error',
+        HYBRIDFORMS_RUN_WORK_DIR: workDir,
+        HYBRIDFORMS_ADMIN_TOKEN: svc.token,
+      });
+      const worker = await createApp(config, { secretBox: SecretBox.fromEncoded(svc.env.HYBRIDFORMS_SECRET_KEY), logger: false, runsJobs: false });
+      await worker.init();
+      try {
+        const refreshes = worker.get(RefreshService);
+        // Without takeOver a running refresh is someone else's: left as it is.
+        expect(await refreshes.run(refreshId)).toMatchObject({ status: 'running' });
+        const taken = await refreshes.run(refreshId, { takeOver: true });
+        expect(taken).toMatchObject({ status: 'completed', errors: [] });
+        expect(taken.owner).toBe(`${hostname()}:${process.pid}`);
+        expect(taken.owner).not.toBe(killedRow.owner);
+      } finally {
+        await worker.close();
+      }
+
+      await svc.restart();
+      checks += await checkInvariants({ api: f.api, db, providers: [{ providerId, vmNativeIds: sim.vmIds() }] });
+      // The committed chunks of the killed run and the re-run: one row per VM, one record per change.
+      const archived = await db.query<{ native_id: string }>('SELECT native_id FROM vms WHERE provider_id = $1 AND archived_at IS NOT NULL', [providerId]);
+      expect(archived.map((r) => r.native_id)).toEqual([gone.toLowerCase()]);
+      const changes = await db.query<{ native_id: string; field: string }>(
+        'SELECT v.native_id, c.field FROM vm_changes c JOIN vms v ON v.id = c.vm_id WHERE c.refresh_id = $1 ORDER BY v.native_id, c.field',
+        [refreshId],
+      );
+      expect(changes.filter((c) => c.field === 'size').map((c) => c.native_id)).toEqual([resized.toLowerCase()]);
+      expect(changes.filter((c) => c.field === 'archived').map((c) => c.native_id)).toEqual([gone.toLowerCase()]);
+      const clean = await svc.api<{ id: string; refreshId: string }>('POST', '/api/v1/providers', azureProviderRequest(sim, `fk-clean-takeover-${driver}`));
+      expect(clean.status).toBe(201);
+      expect(await waitForRefresh(svc, clean.body.refreshId)).toMatchObject({ status: 'completed' });
+      expect(await liveInventory(db, providerId)).toEqual(await liveInventory(db, clean.body.id));
+      scenarios += 1;
+    }),
     SCENARIO_MS,
   );
 
