@@ -55,6 +55,9 @@ export interface FullRefreshSession {
  * refresh no longer saw, keep a change record per changed VM field. One transaction per save;
  * the stored rows are loaded with one query per collection, the diff is computed in memory, and
  * only rows that differ are written, in multi-row statements.
+ *
+ * A streamed full refresh saves chunk by chunk instead (openFullRefresh): each chunk loads only
+ * the stored rows its records name, and the archives come last, in a transaction of their own.
  */
 @Injectable()
 export class InventoryPersister {
