@@ -5,7 +5,7 @@ const MAX_TRACKED = 10_000;
 /**
  * Counts failed authentications per client address in fixed one-minute windows; past the limit a
  * client is refused (429) until its window ends, so a token cannot be guessed at line speed.
- * Per process: in a scaled-out deployment each API process keeps its own count.
+ * One process's count: embedded mode, and the fallback of the cluster-wide count (RedisAuthFailureCounter).
  */
 export class AuthFailureLimiter {
   private readonly windows = new Map<string, { startedAt: number; failures: number }>();

@@ -1,12 +1,12 @@
 import { CanActivate, ExecutionContext, ForbiddenException, HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
-import { APP_CONFIG, roleAtLeast, type AppConfig, type Role } from '@hybridforms/core';
+import { roleAtLeast, type Role } from '@hybridforms/core';
 import { AuditLogService } from '../audit/audit-log.service.js';
 import { auditBaseOf } from '../audit/audit-action.js';
 import { PUBLIC_ROUTE, REQUIRED_ROLE } from './access.decorators.js';
 import { ApiTokenService } from './api-token.service.js';
-import { AuthFailureLimiter } from './auth-failure.limiter.js';
+import { AUTH_FAILURE_COUNTER, type AuthFailureCounter } from './cluster-auth-failure.limiter.js';
 import { clientAddress, isRead, type AuthenticatedRequest } from './request-context.js';
 
 // RFC 6750 token68: what a Bearer credential may be made of; anything else is not worth a lookup.
@@ -19,16 +19,12 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]{16,512}=*)$/;
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
-  private readonly limiter: AuthFailureLimiter;
-
   constructor(
     private readonly reflector: Reflector,
     private readonly tokens: ApiTokenService,
     private readonly audit: AuditLogService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    this.limiter = new AuthFailureLimiter(config.auth.maxFailuresPerMinute);
-  }
+    @Inject(AUTH_FAILURE_COUNTER) private readonly limiter: AuthFailureCounter,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -36,7 +32,7 @@ export class AuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const client = clientAddress(request);
 
-    const wait = this.limiter.retryAfterSeconds(client);
+    const wait = await this.limiter.retryAfterSeconds(client);
     if (wait > 0) {
       context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));
       throw new HttpException('too many failed authentications from this address; retry later', HttpStatus.TOO_MANY_REQUESTS);
@@ -46,7 +42,7 @@ export class AuthGuard implements CanActivate {
     const match = typeof header === 'string' ? BEARER.exec(header) : null;
     const principal = match ? await this.tokens.authenticate(match[1]) : null;
     if (!principal) {
-      this.limiter.recordFailure(client);
+      await this.limiter.recordFailure(client);
       await this.refuse(context, request, 401, header ? 'invalid, expired or revoked token' : 'missing bearer token');
       context.switchToHttp().getResponse<Response>().setHeader('WWW-Authenticate', 'Bearer realm="hybridforms"');
       throw new UnauthorizedException(header ? 'invalid, expired or revoked token' : 'a Bearer API token is required (Authorization: Bearer <token>)');
