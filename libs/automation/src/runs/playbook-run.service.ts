@@ -53,12 +53,13 @@ export const PLAYBOOK_RUN_JOB = 'playbook-run';
 
 /**
  * Playbook runs: a request is checked (catalog playbook, credential, targets, extra vars, limit)
- * and stored queued with the inventory generated from the database; at most
- * `automation.concurrency` run at once in this process, the rest wait in order; each run's job
- * events are stored in batches as they come and published live; the outcome is recorded.
+ * and stored queued with the inventory generated from the database, then run as a `playbook-run`
+ * job (at most `automation.concurrency` at once per process, the rest wait in the queue); each
+ * run's job events are stored in batches as they come and published live; the outcome is recorded.
+ * A run whose process died is never run again: it ends `error` with the reason.
  */
 @Injectable()
-export class PlaybookRunService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(PlaybookRunService.name);
   private readonly handles = new Map<string, RunnerHandle>();
   private readonly work = new Map<string, Promise<void>>();
