@@ -4,7 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { LOG_LEVELS, loadSecretBox, type AppConfig, type SecretBox } from '@hybridforms/core';
+import { LOG_LEVELS, loadConfiguredSecretBox, type AppConfig, type SecretBox } from '@hybridforms/core';
 import { AppModule } from './app.module.js';
 import { DeclaredInputInterceptor } from './common/declared-input.interceptor.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
@@ -21,14 +21,7 @@ export interface CreateAppOptions {
 
 /** Builds the configured HTTP application, initialised (ready to listen); `main` and the end-to-end tests share it. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
-  const secretBox =
-    options.secretBox ??
-    loadSecretBox({
-      encodedKey: process.env.HYBRIDFORMS_SECRET_KEY,
-      dataDir: config.database.dataDir,
-      production: config.production,
-      warn: (message) => new Logger('Secrets').warn(message),
-    });
+  const secretBox = options.secretBox ?? loadConfiguredSecretBox(config, (message) => new Logger('Secrets').warn(message));
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, secretBox, options.runsJobs ?? config.queue.redisUrl === null), {
     bodyParser: false,
     logger: options.logger === false ? false : levelsUpTo(config.log.level),

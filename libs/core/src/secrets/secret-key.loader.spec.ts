@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretBox } from './secret-box.js';
@@ -28,5 +28,12 @@ describe('loadSecretBox', () => {
     expect(warnings).toHaveLength(1);
     expect(statSync(join(dataDir, 'secret.key')).mode & 0o777).toBe(0o600);
     expect(warnings[0]).not.toContain(readFileSync(join(dataDir, 'secret.key'), 'utf8').trim());
+  });
+
+  it('refuses to make a key of its own in distributed mode: every process must use the same one', () => {
+    expect(() => loadSecretBox({ encodedKey: undefined, dataDir, production: false, distributed: true, warn: () => undefined })).toThrow(
+      /HYBRIDFORMS_SECRET_KEY is not set: distributed mode \(REDIS_URL\) needs the same 32-byte key in every process/,
+    );
+    expect(existsSync(join(dataDir, 'secret.key'))).toBe(false);
   });
 });
