@@ -49,7 +49,7 @@ describe('Azure stream parser (recorded subscription, page by page)', () => {
   it.each([1, 3, 100])('yields, in pages of %i, exactly the records parseAzureInventory does, none twice, none larger than a page', (size) => {
     const chunks = streamed(raw, size);
     for (const name of COLLECTIONS) {
-      const records: { nativeId: string }[] = chunks.flatMap((c) => c[name] ?? []);
+      const records = chunks.flatMap((c): { nativeId: string }[] => c[name] ?? []);
       expect(new Set(records.map((r) => r.nativeId)).size).toBe(records.length);
       const sorted = (list: { nativeId: string }[]) => [...list].sort((a, b) => (a.nativeId < b.nativeId ? -1 : 1)).map((r) => ({ ...r, ipAddresses: undefined }));
       expect(sorted(records)).toEqual(sorted(graph[name]));
