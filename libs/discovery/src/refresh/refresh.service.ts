@@ -302,6 +302,12 @@ export class RefreshService {
     }
     await pump;
     const stats = await session.finish(partErrors);
+    // Distinct records, as a single graph would count them (a stream may repeat an image or a subnet).
+    const distinct = (name: 'vms' | 'nics' | 'disks' | 'images' | 'hosts' | 'networks') => {
+      const c = stats.collections[name];
+      return c.created + c.updated + c.unchanged + c.restored;
+    };
+    for (const name of Object.keys(counts) as (keyof typeof counts)[]) counts[name] = distinct(name);
     return { counts, partErrors, stats, collectMs };
   }
 
