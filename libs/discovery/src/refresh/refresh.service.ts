@@ -288,7 +288,6 @@ export class RefreshService {
       for (;;) {
         const chunk = await abortable(buffer.pull(), signal);
         if (chunk === undefined) break;
-        for (const name of Object.keys(counts) as (keyof typeof counts)[]) counts[name] += chunk[name]?.length ?? 0;
         partErrors.push(...(chunk.partErrors ?? []));
         await session.saveChunk(chunk);
         const saved = session.stats.collections.vms;
