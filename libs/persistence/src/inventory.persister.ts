@@ -91,11 +91,6 @@ export class InventoryPersister {
     return work();
   }
 
-  /** One chunk of a streamed full refresh: a targeted-style load and diff, archiving nothing. */
-  async saveChunkIn(manager: EntityManager, providerId: string, refreshId: string | null, chunk: InventoryGraph): Promise<PersistStats> {
-    return this.saveIn(manager, providerId, refreshId, chunk, NO_ARCHIVE_SCOPE);
-  }
-
   /**
    * The archives of a complete streamed full refresh: stored non-archived rows whose native id
    * the refresh did not see, read in keyset pages of ids, marked archived page by page (with a
@@ -255,7 +250,8 @@ class StreamedFullSave implements FullRefreshSession {
     if (INVENTORY_COLLECTIONS.every((name) => graph[name].length === 0)) return emptyStats();
     // A chunk that reports failed parts is saved as a partial graph is (a VM without its NICs keeps its addresses).
     graph.partErrors = chunk.partErrors ?? [];
-    const stats = await this.persister.inTransaction((manager) => this.persister.saveChunkIn(manager, this.providerId, this.refreshId, graph));
+    // A chunk is a save that archives nothing: it goes through save() like any other.
+    const stats = await this.persister.save(this.providerId, this.refreshId, graph, NO_ARCHIVE_SCOPE);
     // Marked seen once committed: a chunk that failed is not seen, and the refresh then fails too.
     for (const name of INVENTORY_COLLECTIONS) for (const hash of fresh[name]) this.seen[name].add(hash);
     addStats(this.stats, stats);
