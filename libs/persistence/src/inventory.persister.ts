@@ -80,7 +80,7 @@ export class InventoryPersister {
 
   /** Runs work in a transaction; on SQLite, one at a time per process. */
   inTransaction<T>(run: (manager: EntityManager) => Promise<T>): Promise<T> {
-    const work = () => this.dataSource.transaction(run);
+    const work = () => (this.isPostgres ? this.dataSource.transaction(run) : this.sqliteImmediate(run));
     if (!this.isPostgres) {
       // TypeORM runs every SQLite query of the process on one connection: a second save started
       // meanwhile would nest in this transaction (as a savepoint) instead of waiting its turn.
@@ -89,6 +89,29 @@ export class InventoryPersister {
       return run;
     }
     return work();
+  }
+
+  /**
+   * A SQLite transaction that takes the write lock as it begins (BEGIN IMMEDIATE): a save waits
+   * for another writer (up to the busy timeout) before it reads, never half-way, and fails clearly
+   * when the lock does not come, even when it turns out to have nothing to write.
+   */
+  private async sqliteImmediate<T>(run: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query('BEGIN IMMEDIATE');
+      try {
+        const result = await run(runner.manager);
+        await runner.query('COMMIT');
+        return result;
+      } catch (error) {
+        await runner.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   /**
