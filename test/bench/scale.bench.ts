@@ -22,7 +22,7 @@
  *
  * Knobs: BENCH_SCALE_VMS (total, default 100000), BENCH_SCALE_SUBSCRIPTIONS (10),
  * BENCH_SCALE_WORKERS ("1,3"), BENCH_SCALE_LAYOUTS ("A,B"), BENCH_SCALE_CPU_PROF (a directory:
- * the workers run with --cpu-prof into it), BENCH_SCALE_WORKER_NODE_OPTIONS (more node flags for
+ * each worker writes a CPU profile into it, support/cpu-profile-preload.mjs), BENCH_SCALE_WORKER_NODE_OPTIONS (more node flags for
  * the workers, e.g. --max-old-space-size=384). The figures go to the console and to
  * node_modules/.cache/bench-scale/<time>.json (the processes' logs beside it). Asserts
  * correctness only (every refresh completed with every VM, the unchanged refresh wrote nothing),
@@ -33,7 +33,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { createScratchDatabase } from '../support/postgres.js';
@@ -57,6 +57,7 @@ const REFRESH_TIMEOUT_MS = 60 * 60 * 1000;
 const TEST_TIMEOUT_MS = 3 * 60 * 60 * 1000;
 const SIM_SCRIPT = fileURLToPath(new URL('./support/azure-sim-process.mjs', import.meta.url));
 const FLOOR_SCRIPT = fileURLToPath(new URL('./support/sdk-floor.mjs', import.meta.url));
+const CPU_PROF_PRELOAD = fileURLToPath(new URL('./support/cpu-profile-preload.mjs', import.meta.url));
 const OUT_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'bench-scale');
 const STAMP = new Date().toISOString().replace(/[:.]/g, '-');
 
@@ -395,8 +396,9 @@ describe(`scale benchmark: ${TOTAL_VMS} VMs over ${SUBSCRIPTIONS} subscriptions,
       };
       // The api migrates the empty database alone; then the workers start together.
       processes.push({ role: 'api', svc: await startService({ app: 'api', env, readyTimeoutMs: 180_000 }) });
-      const nodeOptions = [CPU_PROF_DIR ? `--cpu-prof --cpu-prof-dir=${CPU_PROF_DIR}` : '', WORKER_NODE_OPTIONS].filter(Boolean).join(' ');
-      const workerEnv = nodeOptions ? { ...env, NODE_OPTIONS: nodeOptions } : env;
+      // (Node refuses --cpu-prof in NODE_OPTIONS: the profile is taken by a preloaded module.)
+      const nodeOptions = [CPU_PROF_DIR ? `--import=${pathToFileURL(CPU_PROF_PRELOAD).href}` : '', WORKER_NODE_OPTIONS].filter(Boolean).join(' ');
+      const workerEnv = { ...env, ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}), ...(CPU_PROF_DIR ? { BENCH_CPU_PROF_DIR: CPU_PROF_DIR } : {}) };
       const started = await Promise.all(Array.from({ length: workers }, () => startService({ app: 'worker', env: workerEnv, readyTimeoutMs: 180_000 })));
       started.forEach((svc, i) => processes.push({ role: `worker ${i + 1}`, svc }));
       const api = processes[0].svc;
