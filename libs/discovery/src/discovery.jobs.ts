@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, RUNS_JOBS, type AppConfig } from '@hybridforms/core';
 import { JOB_QUEUE, type JobKindOptions, type JobQueue } from '@hybridforms/jobs';
-import { EventCatcher } from './events/event.catcher.js';
 import { TARGETED_REFRESH_JOB, TargetedRefreshQueue } from './events/targeted-refresh.queue.js';
 import { MetricCapture } from './metrics/metric.capture.js';
 import { REFRESH_JOB } from './refresh/job-queue-refresh.dispatcher.js';
@@ -35,7 +34,6 @@ export class DiscoveryJobs implements OnModuleInit, OnApplicationBootstrap {
     private readonly refreshes: RefreshService,
     private readonly refreshScheduler: RefreshScheduler,
     private readonly telemetry: TelemetryScheduler,
-    private readonly catcher: EventCatcher,
     private readonly capture: MetricCapture,
     private readonly targeted: TargetedRefreshQueue,
   ) {}
@@ -56,9 +54,7 @@ export class DiscoveryJobs implements OnModuleInit, OnApplicationBootstrap {
     this.queue.define<ProviderJob>({
       kind: EVENT_POLL_JOB,
       options: { ...ONCE, concurrency: 4 },
-      handle: async (job) => {
-        await this.catcher.poll(job.payload.providerId);
-      },
+      handle: (job) => this.telemetry.pollAndDrain(job.payload.providerId),
     });
     this.queue.define<ProviderJob & { at: string }>({
       kind: METRIC_CAPTURE_JOB,
@@ -69,7 +65,8 @@ export class DiscoveryJobs implements OnModuleInit, OnApplicationBootstrap {
     });
     this.queue.define<ProviderJob>({
       kind: TARGETED_REFRESH_JOB,
-      options: { attempts: 3, backoffMs: 1000, interrupted: 'retry', concurrency: 2 },
+      // No retries of its own: the targets stay in the database and every event tick drains them again.
+      options: { ...ONCE, concurrency: 2 },
       handle: async (job) => {
         await this.targeted.drain(job.payload.providerId);
       },

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { JOB_QUEUE, type JobQueue } from '@hybridforms/jobs';
 import { MetricCapture } from './metrics/metric.capture.js';
 import { ProvidersService } from './providers/providers.service.js';
@@ -16,6 +16,8 @@ export const METRIC_CAPTURE_JOB = 'metric-capture';
  */
 @Injectable()
 export class TelemetryScheduler {
+  private readonly logger = new Logger(TelemetryScheduler.name);
+
   constructor(
     private readonly providers: ProvidersService,
     private readonly catcher: EventCatcher,
@@ -24,10 +26,18 @@ export class TelemetryScheduler {
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
   ) {}
 
-  /** The event tick: a poll job per provider, then refresh targets left from earlier (a restart) are drained. */
+  /** The event tick: a poll job per provider (each drains its provider's refresh targets after it). */
   async fanOutEventPolls(): Promise<void> {
     for (const provider of await this.providers.list()) await this.queue.enqueue(EVENT_POLL_JOB, { providerId: provider.id }, { key: provider.id });
-    await this.targeted.drainAll();
+  }
+
+  /**
+   * One provider's event poll, then its refresh targets, new or left from earlier (a restart, a
+   * failed drain), become a targeted refresh — after the poll, never beside it.
+   */
+  async pollAndDrain(providerId: string): Promise<void> {
+    await this.catcher.poll(providerId);
+    await this.targeted.drain(providerId).catch((error: Error) => this.logger.warn(`targeted refresh of provider ${providerId} could not start: ${error.message}`));
   }
 
   /** The metric tick: a capture job per provider, all for the same moment. */
