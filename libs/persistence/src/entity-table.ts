@@ -44,12 +44,17 @@ export class EntityTable<E extends ObjectLiteral> {
     return rows;
   }
 
-  /** A keyset page of the non-archived rows matching `where`: up to `limit` ids and native ids after `afterId`, by id. */
-  async liveKeysAfter(where: { column: string; value: unknown }, afterId: string, limit: number): Promise<{ id: string; nativeId: string }[]> {
+  /**
+   * A keyset page of the non-archived rows matching `where`: up to `limit` ids and native ids after
+   * `afterNativeId`, by native id — the order of the (provider_id, native_id) unique index, so each
+   * page is an index range read, not a scan and sort of the provider's every row.
+   */
+  async liveKeysAfter(where: { column: string; value: unknown }, afterNativeId: string, limit: number): Promise<{ id: string; nativeId: string }[]> {
     const sql =
       `SELECT ${this.escape('id')}, ${this.escape('native_id')} FROM ${this.table} WHERE ${this.escape(where.column)} = ${this.parameter(0)}` +
-      ` AND ${this.escape('archived_at')} IS NULL AND ${this.escape('id')} > ${this.parameter(1)} ORDER BY ${this.escape('id')} LIMIT ${Math.max(1, Math.floor(limit))}`;
-    const raw: { id: string; native_id: string }[] = await this.manager.query(sql, [where.value, afterId]);
+      ` AND ${this.escape('native_id')} > ${this.parameter(1)} AND ${this.escape('archived_at')} IS NULL` +
+      ` ORDER BY ${this.escape('native_id')} LIMIT ${Math.max(1, Math.floor(limit))}`;
+    const raw: { id: string; native_id: string }[] = await this.manager.query(sql, [where.value, afterNativeId]);
     return raw.map((row) => ({ id: row.id, nativeId: row.native_id }));
   }
 

@@ -116,7 +116,7 @@ export class InventoryPersister {
 
   /**
    * The archives of a complete streamed full refresh: stored non-archived rows whose native id
-   * the refresh did not see, read in keyset pages of ids, marked archived page by page (with a
+   * the refresh did not see, read in keyset pages of native ids, marked archived page by page (with a
    * change record per VM), all in the caller's one transaction.
    */
   async archiveUnseenIn(
@@ -137,7 +137,7 @@ export class InventoryPersister {
       for (;;) {
         const rows = await writable[name].liveKeysAfter({ column: 'provider_id', value: providerId }, after, pageSize);
         if (rows.length === 0) break;
-        after = rows[rows.length - 1].id;
+        after = rows[rows.length - 1].nativeId;
         const unseen = rows.filter((row) => !seen(name, row.nativeId)).map((row) => row.id);
         if (unseen.length === 0) continue;
         await writable[name].updateByIds(unseen, { archivedAt: now, updatedAt: now });
