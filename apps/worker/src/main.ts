@@ -12,7 +12,9 @@ async function main(): Promise<void> {
   const worker = await createWorker(config);
   await worker.listen(config.queue.workerPort, config.http.host);
   const logger = new Logger('Hybridforms');
-  logger.log(`worker ${process.pid} running jobs; /health and /metrics on port ${config.queue.workerPort}`);
+  const address = worker.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.queue.workerPort;
+  logger.log(`worker ${process.pid} running jobs; /health and /metrics on port ${port}`);
   // SIGTERM/SIGINT: stop taking jobs, let running ones finish within the grace, hand back the rest
   // (the app's shutdown hooks), then exit 0. Nest's own signal hooks would end the process by the
   // signal re-raised, which a supervisor reads as a crash.

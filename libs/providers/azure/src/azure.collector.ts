@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Disk, VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
 import { ProviderError, ProviderErrorCode, settleWithConcurrency, type InventoryChunk, type PartError, type ProviderLogger } from '@hybridforms/core';
@@ -128,6 +129,8 @@ export class AzureCollector {
     const { subscriptionIds, subscriptionConcurrency, logger, progress } = this.options;
     const channel = new ChunkChannel<InventoryChunk>(2 * Math.max(1, subscriptionConcurrency));
     const stop = new AbortController();
+    // Every subscription and every SDK call of the stream listens to it.
+    setMaxListeners(256, stop.signal);
     const parent = this.options.signal;
     const onAbort = () => stop.abort(parent?.reason);
     if (parent?.aborted) onAbort();
@@ -427,6 +430,7 @@ export class AzureCollector {
   /** Runs a subscription's lists under one signal, so the first failure stops its siblings. */
   private async withSubscriptionAbort<T>(parent: AbortSignal | undefined, run: (signal: AbortSignal, fail: () => void) => Promise<T>): Promise<T> {
     const controller = new AbortController();
+    setMaxListeners(256, controller.signal); // every list and page request of the subscription
     const onAbort = () => controller.abort(parent?.reason);
     if (parent?.aborted) onAbort();
     parent?.addEventListener('abort', onAbort, { once: true });
