@@ -40,7 +40,7 @@ function setUp() {
     queue as unknown as JobQueue,
     refreshes as unknown as RefreshService,
     providers as unknown as ProvidersService,
-    { events$: stream.asObservable() } as unknown as EventStream,
+    { stored$: stream.asObservable() } as unknown as EventStream,
   );
   metrics.onModuleInit();
   const finish = async (refresh: Partial<RefreshEntity>) => {

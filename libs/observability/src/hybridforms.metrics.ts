@@ -129,7 +129,8 @@ export class HybridformsMetrics implements OnModuleInit, OnModuleDestroy {
     this.queue.onEvent((event) => this.recordJob(event));
     // Not awaited: a refresh's end never waits for a provider-name lookup.
     this.refreshes.onFinished((refresh) => void this.recordRefresh(refresh));
-    this.subscription = this.events.events$.subscribe((event) => void this.recordEvent(event));
+    // The events this process stored: in a cluster each event is counted by one process.
+    this.subscription = this.events.stored$.subscribe((event) => void this.recordEvent(event));
   }
 
   onModuleDestroy(): void {
