@@ -538,6 +538,44 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
     SCENARIO_MS,
   );
 
+  it(
+    'a worker SIGTERMed mid-refresh that outlasts its grace hands the refresh back: another worker takes it over and completes it',
+    withOutput(async () => {
+      // The NIC list hangs longer than the 30 s grace of the worker that holds the refresh.
+      sim.injectFault({ route: 'networkInterfaces', kind: 'slow', delayMs: 120_000, times: 1 });
+      const mark = sim.requests.length;
+      const requested = await apis[0].api<Refresh>('POST', `/api/v1/providers/${providerId}/refresh`);
+      expect(requested.status).toBe(202);
+      const refreshId = requested.body.id;
+      const row = await waitFor(
+        'the refresh running on a worker with its NIC request hanging',
+        async () => {
+          const current = await refreshRow(refreshId);
+          const pending = sim.requests.slice(mark).some((r) => /networkInterfaces/i.test(r.path) && r.status === 0);
+          return current.status === 'running' && pending ? current : null;
+        },
+        30_000,
+      );
+      const worker = workerOfPid(pidOfOwner(row.owner));
+      if (!worker) throw new Error(`the refresh's owner ${row.owner} is none of the workers`);
+      const outputBefore = worker.output().length;
+      const exited = await worker.kill('SIGTERM');
+      expect(exited).toEqual({ code: 0, signal: null });
+      expect(worker.output().slice(outputBefore)).toMatch(new RegExp(`refresh ${refreshId} handed back unfinished`));
+      // Not recorded as failed by the worker that let go of it; another worker completes it.
+      const ended = await waitForRefresh(refreshId, 60_000);
+      expect(ended.status).toBe('completed');
+      const after = await refreshRow(refreshId);
+      expect(after.owner).not.toBe(row.owner);
+      expect(workers.some((w) => w !== worker && w.alive() && pidOfOwner(after.owner) === w.pid)).toBe(true);
+      const [{ count }] = await db.query<{ count: string }>("SELECT count(*) AS count FROM refreshes WHERE provider_id = $1 AND status IN ('queued', 'running')", [providerId]);
+      expect(Number(count)).toBe(0);
+      checks += await checkInvariants({ api, db, providers: [{ providerId, vmNativeIds: sim.vmIds() }] });
+      scenarios += 1;
+    }),
+    SCENARIO_MS,
+  );
+
   // A clean stop is exit code 0 (not the signal re-raised, which supervisors read as a crash).
   it(
     'a SIGTERMed idle worker shuts down and exits with code 0',

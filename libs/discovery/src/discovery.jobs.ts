@@ -45,7 +45,9 @@ export class DiscoveryJobs implements OnModuleInit, OnApplicationBootstrap {
       options: { ...ONCE, concurrency: this.config.refresh.concurrency },
       // A job the queue hands over again (its worker died) finds the refresh still `running`: take it over.
       handle: async (job) => {
-        await this.refreshes.run(job.payload.refreshId, { takeOver: true });
+        const refresh = await this.refreshes.run(job.payload.refreshId, { takeOver: true, signal: job.signal });
+        // Let go of at shutdown: the job must not count as done, so the queue gives it to another process.
+        if (job.signal.aborted && refresh.status === 'running') throw new Error(`refresh ${refresh.id} handed back unfinished`);
       },
     });
     this.queue.define({ kind: REFRESH_TICK_JOB, options: { ...ONCE, concurrency: 1 }, handle: () => this.refreshScheduler.tick().then(() => undefined) });

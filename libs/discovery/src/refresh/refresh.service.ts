@@ -65,6 +65,11 @@ export interface RunOptions {
    * refresh is safe to re-run: chunks are idempotent upserts and only a completed run archives.
    */
   takeOver?: boolean;
+  /**
+   * Aborted when this process hands the refresh back (a worker shutting down past its grace): the
+   * collection stops and the row stays `running`, for the process the job goes to next to take over.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a refresh collected and saved, whatever way its plugin delivered it. */
@@ -168,6 +173,9 @@ export class RefreshService {
       this.config.refresh.timeoutSeconds * 1000,
     );
     timeout.unref();
+    const handBack = () => abort.abort(new Error('handed back: this process is shutting down'));
+    if (options.signal?.aborted) handBack();
+    options.signal?.addEventListener('abort', handBack, { once: true });
     let secrets: unknown[] = [];
     try {
       const { provider, plugin, credentials } = await this.providers.withSecrets(refresh.providerId);
@@ -205,6 +213,11 @@ export class RefreshService {
       await this.finish(refreshId, status, counts, collected.partErrors.map((e) => ({ ...e, message: redactSecrets(e.message, secrets) })));
       this.logger.log(`refresh ${refreshId} of ${provider.name} ${status}: ${collected.counts.vms} vms, ${stats.changes} changes, ${stats.rowsWritten} rows written`);
     } catch (error) {
+      if (options.signal?.aborted) {
+        // Not a failure: the job queue gives the refresh to another process, which takes it over.
+        this.logger.warn(`refresh ${refreshId} handed back unfinished (this process is shutting down)`);
+        return this.get(refreshId);
+      }
       const code = ProviderError.is(error) ? error.code : 'internal';
       const message = redactSecrets(error instanceof Error ? error.message : String(error), secrets);
       this.logger.warn(`refresh ${refreshId} failed (${code}): ${message}`);
@@ -215,6 +228,7 @@ export class RefreshService {
       );
     } finally {
       abort.abort(); // stops whatever of the collection still runs (a stream left early)
+      options.signal?.removeEventListener('abort', handBack);
       clearInterval(heartbeat);
       clearTimeout(timeout);
     }
