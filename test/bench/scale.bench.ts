@@ -35,9 +35,9 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { createScratchDatabase } from '../support/postgres.js';
 import { buildService, httpCall, REPO_ROOT, startService, waitFor, type ServiceProcess } from '../faults/support/service-process.js';
+import { deleteRedisKeys, TEST_REDIS_URL } from '../support/redis.js';
 
 const TOTAL_VMS = Number(process.env.BENCH_SCALE_VMS ?? 100_000);
 const SUBSCRIPTIONS = Number(process.env.BENCH_SCALE_SUBSCRIPTIONS ?? 10);
@@ -52,7 +52,6 @@ const PAGE_SIZE = 1000;
 const SUBSCRIPTION_CONCURRENCY = 4;
 const REFRESH_CONCURRENCY = 2;
 const RSS_TARGET_MB = 512;
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REFRESH_TIMEOUT_MS = 60 * 60 * 1000;
 const TEST_TIMEOUT_MS = 3 * 60 * 60 * 1000;
 const SIM_SCRIPT = fileURLToPath(new URL('./support/azure-sim-process.mjs', import.meta.url));
@@ -227,20 +226,6 @@ function providerRequest(sim: SimInfo, name: string, subscriptions: string[]) {
   };
 }
 
-async function deleteRedisKeys(prefix: string): Promise<void> {
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
-
 /** Polls the refreshes table until none of `ids` is queued or running; returns their rows. */
 async function waitForRefreshes(db: pg.Client, ids: string[], what: string): Promise<RefreshRow[]> {
   const deadline = Date.now() + REFRESH_TIMEOUT_MS;
@@ -382,7 +367,7 @@ describe(`scale benchmark: ${TOTAL_VMS} VMs over ${SUBSCRIPTIONS} subscriptions,
     mkdirSync(logDir, { recursive: true });
     try {
       const env: Record<string, string> = {
-        REDIS_URL,
+        REDIS_URL: TEST_REDIS_URL,
         DATABASE_URL: scratch.url,
         HYBRIDFORMS_QUEUE_PREFIX: prefix,
         HYBRIDFORMS_SECRET_KEY: randomBytes(32).toString('base64'),

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { AzureSimulator, startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { apiFromUrl, checkInvariants, inventoryFingerprint, noRunLeftRunning, openDb, type ApiAccess, type DbAccess } from './support/invariants.js';
 import { buildService, processesMentioning, runServiceToExit, startService, waitFor, type ServiceProcess } from './support/service-process.js';
+import { deleteRedisKeys, TEST_REDIS_URL } from '../support/redis.js';
 
 /*
  * A cluster on the local PostgreSQL and Redis: two api processes (they only enqueue) and three
@@ -20,7 +20,6 @@ import { buildService, processesMentioning, runServiceToExit, startService, wait
  * start-up errors of a misconfigured cluster. Each ends with the shared invariants.
  */
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LOCK_SECONDS = 5;
 const STALLED_CHECK_SECONDS = 2;
 const EVENT_POLL_SECONDS = 2;
@@ -164,22 +163,10 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
     const scratch = await createScratchDatabase('hf_cluster');
     cleanups.push(() => scratch.drop());
     databaseUrl = scratch.url;
-    cleanups.push(async () => {
-      const redis = new Redis(REDIS_URL);
-      try {
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
-          cursor = next;
-          if (keys.length > 0) await redis.del(...keys);
-        } while (cursor !== '0');
-      } finally {
-        redis.disconnect();
-      }
-    });
+    cleanups.push(() => deleteRedisKeys(prefix));
 
     const env: Record<string, string> = {
-      REDIS_URL,
+      REDIS_URL: TEST_REDIS_URL,
       DATABASE_URL: databaseUrl,
       HYBRIDFORMS_QUEUE_PREFIX: prefix,
       HYBRIDFORMS_JOB_LOCK_SECONDS: String(LOCK_SECONDS),
@@ -263,9 +250,32 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
 
   const workerOfPid = (pid: number | null) => workers.find((w) => w.alive() && w.pid === pid);
 
+  /**
+   * Asks an api for a full refresh and waits until a worker runs it with a NIC request pending at
+   * the simulator (slow the NIC list first); returns the refresh, its row and that worker.
+   */
+  async function refreshHeldByAWorker(via: ServiceProcess, what: string): Promise<{ refreshId: string; row: Awaited<ReturnType<typeof refreshRow>>; worker: ServiceProcess; mark: number }> {
+    const mark = sim.requests.length;
+    const requested = await via.api<Refresh>('POST', `/api/v1/providers/${providerId}/refresh`);
+    expect(requested.status).toBe(202);
+    const refreshId = requested.body.id;
+    const row = await waitFor(
+      what,
+      async () => {
+        const current = await refreshRow(refreshId);
+        const pending = sim.requests.slice(mark).some((r) => /networkInterfaces/i.test(r.path) && r.status === 0);
+        return current.status === 'running' && pending ? current : null;
+      },
+      30_000,
+    );
+    const worker = workerOfPid(pidOfOwner(row.owner));
+    if (!worker) throw new Error(`the refresh's owner ${row.owner} is none of the workers (${workers.map((w) => w.pid).join(', ')})`);
+    return { refreshId, row, worker, mark };
+  }
+
   /** How many firings of a scheduled kind the queue ran since `sinceMs` (its completed and failed jobs). */
   async function firingsSince(kind: string, sinceMs: number): Promise<number> {
-    const queue = new Queue(kind, { connection: { url: REDIS_URL }, prefix });
+    const queue = new Queue(kind, { connection: { url: TEST_REDIS_URL }, prefix });
     try {
       const jobs = await queue.getJobs(['completed', 'failed', 'active'], 0, 500);
       return jobs.filter((job) => job.repeatJobKey && (job.processedOn ?? 0) >= sinceMs).length;
@@ -377,22 +387,8 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
       sim.removeVm(gone);
       sim.addVm(sim.subscriptionIds[0], { name: 'added-before-kill', imageReference: { publisher: 'RedHat', offer: 'RHEL', sku: '9-lvm-gen2', version: 'latest' } });
       slowNics(3_000);
-      const mark = sim.requests.length;
-      const requested = await apis[1].api<Refresh>('POST', `/api/v1/providers/${providerId}/refresh`);
-      expect(requested.status).toBe(202);
-      const refreshId = requested.body.id;
-      const row = await waitFor(
-        'the refresh running on a worker with a NIC request pending',
-        async () => {
-          const current = await refreshRow(refreshId);
-          const pending = sim.requests.slice(mark).some((r) => /networkInterfaces/i.test(r.path) && r.status === 0);
-          return current.status === 'running' && pending ? current : null;
-        },
-        30_000,
-      );
+      const { refreshId, row, worker: victim } = await refreshHeldByAWorker(apis[1], 'the refresh running on a worker with a NIC request pending');
       expect(row.owner).toMatch(new RegExp(`^${hostname()}:\\d+$`));
-      const victim = workerOfPid(pidOfOwner(row.owner));
-      if (!victim) throw new Error(`the refresh's owner ${row.owner} is none of the workers (${workers.map((w) => w.pid).join(', ')})`);
       const killedAt = Date.now();
       expect((await victim.kill('SIGKILL')).signal).toBe('SIGKILL');
       // The takeover's own run is quicker (the NIC lists wait 1 s, not 3).
@@ -502,21 +498,7 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
     'a worker SIGTERMed mid-refresh finishes the refresh within its grace, then exits by itself; nothing is handed over',
     withOutput(async () => {
       slowNics(2_500);
-      const mark = sim.requests.length;
-      const requested = await apis[0].api<Refresh>('POST', `/api/v1/providers/${providerId}/refresh`);
-      expect(requested.status).toBe(202);
-      const refreshId = requested.body.id;
-      const row = await waitFor(
-        'the refresh running on a worker with a NIC request pending',
-        async () => {
-          const current = await refreshRow(refreshId);
-          const pending = sim.requests.slice(mark).some((r) => /networkInterfaces/i.test(r.path) && r.status === 0);
-          return current.status === 'running' && pending ? current : null;
-        },
-        30_000,
-      );
-      const worker = workerOfPid(pidOfOwner(row.owner));
-      if (!worker) throw new Error(`the refresh's owner ${row.owner} is none of the workers (${workers.map((w) => w.pid).join(', ')})`);
+      const { refreshId, row, worker, mark } = await refreshHeldByAWorker(apis[0], 'the refresh running on a worker with a NIC request pending');
       const outputBefore = worker.output().length;
       // (kill() sends only SIGTERM: whatever ends the process is its own doing, within the 30 s grace.)
       const exited = await worker.kill('SIGTERM');
@@ -543,21 +525,7 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
     withOutput(async () => {
       // The NIC list hangs longer than the 30 s grace of the worker that holds the refresh.
       sim.injectFault({ route: 'networkInterfaces', kind: 'slow', delayMs: 120_000, times: 1 });
-      const mark = sim.requests.length;
-      const requested = await apis[0].api<Refresh>('POST', `/api/v1/providers/${providerId}/refresh`);
-      expect(requested.status).toBe(202);
-      const refreshId = requested.body.id;
-      const row = await waitFor(
-        'the refresh running on a worker with its NIC request hanging',
-        async () => {
-          const current = await refreshRow(refreshId);
-          const pending = sim.requests.slice(mark).some((r) => /networkInterfaces/i.test(r.path) && r.status === 0);
-          return current.status === 'running' && pending ? current : null;
-        },
-        30_000,
-      );
-      const worker = workerOfPid(pidOfOwner(row.owner));
-      if (!worker) throw new Error(`the refresh's owner ${row.owner} is none of the workers`);
+      const { refreshId, row, worker } = await refreshHeldByAWorker(apis[0], 'the refresh running on a worker with its NIC request hanging');
       const outputBefore = worker.output().length;
       const exited = await worker.kill('SIGTERM');
       expect(exited).toEqual({ code: 0, signal: null });

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { BullMqJobQueue, type BullMqJobQueueOptions, type JobQueueLogger } from '../bullmq.job-queue.js';
 
 /** The Redis the integration specs share; each test keeps to keys under a prefix of its own. */
-export const TEST_REDIS_URL = process.env.HYBRIDFORMS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export function uniquePrefix(): string {
   return `hf-jobs-test-${randomBytes(5).toString('hex')}`;
