@@ -241,6 +241,11 @@ describe('database faults', () => {
       // While it is down, the service says so instead of hanging.
       const health = await t.http().get('/health');
       expect([200, 503]).toContain(health.status);
+      // A read that finds the database away is a 503 the client may retry, not a 500.
+      const read = await t.http().get('/api/v1/vms?limit=1');
+      expect([200, 503]).toContain(read.status);
+      if (read.status === 503) expect(read.headers['retry-after']).toBe('5');
+      console.log(`pg restart: while down, /health answered ${health.status} and /vms ${read.status} (${JSON.stringify(read.body.message)})`);
       await expectCleanFailure(id, before, archived);
 
       expect(((await waitForRefresh(t, await requestRefresh(t, providerId))) as unknown as Refresh).status).toBe('completed');
@@ -286,6 +291,8 @@ describe('database faults', () => {
         await admin.end();
       });
       const id = await requestRefresh(t, providerId);
+      // The service must be judged after the cut, not while the refresh is still collecting.
+      await eventually('the backends are terminated mid-write', async () => terminated >= 0, 30_000);
       await expectCleanFailure(id, before, archived);
       expect(terminated).toBeGreaterThan(0);
 

@@ -2,10 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { BadInputError, ConflictError, NotFoundError } from '@hybridforms/core';
+import { isDatabaseUnavailable } from '@hybridforms/persistence';
+
+/** Seconds a client is asked to wait when the database is away (a restart takes a few). */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The one place domain errors become HTTP answers: `{ statusCode, error, message }`. A 500 gets
- * an error id that the log carries too, and never the internals of the failure.
+ * an error id that the log carries too, and never the internals of the failure. A database that
+ * is away (restarting, connection cut, SQLite lock held) is a 503 with Retry-After, not a 500.
  */
 @Catch()
 export class DomainExceptionFilter implements ExceptionFilter {
@@ -25,6 +30,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
       response.end();
       return;
     }
+    if (status === HttpStatus.SERVICE_UNAVAILABLE && isDatabaseUnavailable(exception)) response.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
     // Explicitly JSON: a route may have set another type (text/plain for stdout) before it failed.
     response.status(status).type('application/json').json(body);
   }
@@ -38,6 +44,7 @@ export class DomainExceptionFilter implements ExceptionFilter {
       const message = typeof response === 'object' && response && 'message' in response ? (response as { message: string | string[] }).message : exception.message;
       return [exception.getStatus(), message];
     }
+    if (isDatabaseUnavailable(exception)) return [HttpStatus.SERVICE_UNAVAILABLE, 'the database is unavailable; retry shortly'];
     return [HttpStatus.INTERNAL_SERVER_ERROR, 'internal error'];
   }
 }
