@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadAppConfig } from '@hybridforms/core';
+import { applyHeapGrowth, ConfigError, loadAppConfig } from '@hybridforms/core';
 import { createApp } from './app.factory.js';
 import { prepareDemoConfig, startDemo } from './demo/demo.bootstrap.js';
 
 async function main(): Promise<void> {
   const demo = process.argv.includes('--demo');
   const loaded = loadAppConfig();
+  applyHeapGrowth(loaded);
   const { config, sshd } = demo ? await prepareDemoConfig(loaded) : { config: loaded, sshd: null };
   const app = await createApp(config);
   const logger = new Logger('Hybridforms');

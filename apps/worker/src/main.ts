@@ -1,11 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { ConfigError, loadAppConfig } from '@hybridforms/core';
+import { applyHeapGrowth, ConfigError, loadAppConfig } from '@hybridforms/core';
 import { createWorker } from './worker.factory.js';
 
 /** `npm run start:worker`: one worker of a cluster (REDIS_URL and DATABASE_URL required). */
 async function main(): Promise<void> {
   const config = loadAppConfig();
+  applyHeapGrowth(config);
   if (config.queue.redisUrl === null) {
     throw new ConfigError(['queue.redisUrl (REDIS_URL): a worker process serves a cluster: set REDIS_URL (and DATABASE_URL); for one process run `npm start` instead']);
   }

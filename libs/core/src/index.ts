@@ -7,6 +7,7 @@ export * from './os-classification.js';
 export * from './core.module.js';
 export * from './config/app-config.js';
 export * from './config/app-config.module.js';
+export * from './config/heap-growth.js';
 export * from './secrets/secret-box.js';
 export * from './secrets/secret-key.loader.js';
 export * from './secrets/redact.js';

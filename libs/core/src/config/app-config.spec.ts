@@ -44,6 +44,14 @@ describe('loadAppConfig', () => {
     }
   });
 
+  it('reads the heap growth (25 by default, 0 = V8 decides) and refuses one out of range', () => {
+    expect(loadAppConfig({}).memory.heapGrowthPercent).toBe(25);
+    expect(loadAppConfig({ HYBRIDFORMS_HEAP_GROWTH_PERCENT: '0' }).memory.heapGrowthPercent).toBe(0);
+    for (const bad of ['-1', '301', 'lots', '12.5']) {
+      expect(() => loadAppConfig({ HYBRIDFORMS_HEAP_GROWTH_PERCENT: bad })).toThrow(/memory\.heapGrowthPercent \(HYBRIDFORMS_HEAP_GROWTH_PERCENT\)/);
+    }
+  });
+
   it('merges a HYBRIDFORMS_CONFIG file under the environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hf-config-'));
     const file = join(dir, 'site.jsonc');

@@ -23,6 +23,10 @@ export interface AppConfig {
     shutdownGraceSeconds: number;
     workerPort: number;
   };
+  memory: {
+    /** V8's heap growing factor, as 1 + percent/100 of what a full collection kept; 0 = V8's default. */
+    heapGrowthPercent: number;
+  };
   refresh: {
     defaultIntervalSeconds: number;
     schedulerTickSeconds: number;
@@ -100,6 +104,7 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_JOB_STALLED_CHECK_SECONDS: 'queue.stalledCheckSeconds',
   HYBRIDFORMS_SHUTDOWN_GRACE_SECONDS: 'queue.shutdownGraceSeconds',
   HYBRIDFORMS_WORKER_PORT: 'queue.workerPort',
+  HYBRIDFORMS_HEAP_GROWTH_PERCENT: 'memory.heapGrowthPercent',
   HYBRIDFORMS_REFRESH_INTERVAL_SECONDS: 'refresh.defaultIntervalSeconds',
   HYBRIDFORMS_SCHEDULER_TICK_SECONDS: 'refresh.schedulerTickSeconds',
   HYBRIDFORMS_REFRESH_CONCURRENCY: 'refresh.concurrency',
@@ -187,6 +192,7 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       shutdownGraceSeconds: read.int('queue.shutdownGraceSeconds', 0, 24 * 3600),
       workerPort: read.int('queue.workerPort', 0, 65535),
     },
+    memory: { heapGrowthPercent: read.int('memory.heapGrowthPercent', 0, 300) },
     refresh: {
       defaultIntervalSeconds: read.int('refresh.defaultIntervalSeconds', 60, 7 * 24 * 3600),
       schedulerTickSeconds: read.int('refresh.schedulerTickSeconds', 1, 3600),

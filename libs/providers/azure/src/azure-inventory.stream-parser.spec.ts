@@ -30,6 +30,8 @@ function streamed(raw: AzureSubscriptionInventory, size: number): InventoryChunk
     for (const location of parser.missingSizeLocations(page)) parser.addSizes(location, raw.vmSizes.find((s) => s.location === location)?.sizes ?? []);
     chunks.push(parser.vms(page));
   }
+  // As the collector does: NIC and disk records must not need the lookups dropped here.
+  parser.vmsDone();
   for (const page of pages(raw.networkInterfaces, size)) chunks.push(parser.nics(page));
   for (const page of pages(raw.disks, size)) chunks.push(parser.disks(page));
   chunks.push(...parser.remainingDisks(size));

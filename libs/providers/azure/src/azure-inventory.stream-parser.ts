@@ -34,8 +34,8 @@ type NamedDisk = DiskRecord & { vmNativeId: string };
  * sizes per location, which VM owns each NIC and disk, and the native ids already emitted of
  * images and subnets. No SDK object outlives its page.
  *
- * Order of use: the lookups (statuses, public IPs, NIC addresses, sizes), then VM pages, then
- * NIC and disk pages, then {@link remainingDisks}.
+ * Order of use: the lookups (statuses, public IPs, NIC addresses, sizes), then VM pages and
+ * {@link vmsDone}, then NIC and disk pages, then {@link remainingDisks}.
  */
 export class AzureSubscriptionStreamParser {
   private readonly instanceViews = new Map<string, VirtualMachineInstanceView>();
@@ -159,6 +159,16 @@ export class AzureSubscriptionStreamParser {
     nics.sort((a, b) => Number(b.primary) - Number(a.primary) || (a.nicId < b.nicId ? -1 : a.nicId > b.nicId ? 1 : 0));
     const publicIps = nics.flatMap((nic) => nic.publicIpIds.map((id) => this.publicIps.get(id)).filter(isNonEmpty));
     return [...new Set([...nics.flatMap((nic) => nic.privateIps), ...publicIps])];
+  }
+
+  /**
+   * Every VM page is in: the lookups only VMs used (instance views, NIC addresses) are dropped,
+   * so four subscriptions in their NIC and disk pages do not hold them as well.
+   */
+  vmsDone(): void {
+    this.instanceViews.clear();
+    this.nicAddresses.clear();
+    this.nicsByBackLink.clear();
   }
 
   /** A page of NICs (second pass, after every VM): their records and the subnets first seen on it. */

@@ -1,6 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Disk, VirtualMachine } from '@azure/arm-compute';
-import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
+import { getContinuationToken as networkContinuationToken, type NetworkInterface, type PublicIPAddress } from '@azure/arm-network';
+import { getContinuationToken as resourcesContinuationToken } from '@azure/arm-resources';
 import { ProviderError, ProviderErrorCode, settleWithConcurrency, type InventoryChunk, type PartError, type ProviderLogger } from '@hybridforms/core';
 import type { AzureClientSource, AzureSubscriptionClients } from './azure-client.factory.js';
 import { toProviderError } from './azure-error.mapper.js';
@@ -189,7 +190,7 @@ export class AzureCollector {
     const parser = new AzureSubscriptionStreamParser(subscriptionId);
     await this.withSubscriptionAbort(signal, async (abortSignal, fail) => {
       await settleAllOrThrow(fail, [
-        this.pages('listing resource groups', subscriptionId, () => resources.resourceGroups.list({ abortSignal: signal }), abortSignal, (page) => emit(parser.resourceGroups(page))),
+        this.pages('listing resource groups', subscriptionId, () => resources.resourceGroups.list({ abortSignal: signal }), abortSignal, (page) => parser.resourceGroups(page), emit),
         this.pages(
           'listing virtual machine statuses',
           subscriptionId,
@@ -209,11 +210,12 @@ export class AzureCollector {
           ),
         );
         locations.forEach((location, i) => parser.addSizes(location, sizes[i]));
-        await emit(parser.vms(page));
-      });
+        return parser.vms(page);
+      }, emit);
+      parser.vmsDone();
       await settleAllOrThrow(fail, [
-        this.pages('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal: signal }), abortSignal, (page) => emit(parser.nics(page))),
-        this.pages('listing disks', subscriptionId, () => compute.disks.list({ abortSignal: signal }), abortSignal, (page) => emit(parser.disks(page))),
+        this.pages('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal: signal }), abortSignal, (page) => parser.nics(page), emit),
+        this.pages('listing disks', subscriptionId, () => compute.disks.list({ abortSignal: signal }), abortSignal, (page) => parser.disks(page), emit),
       ]);
       for (const chunk of parser.remainingDisks(FALLBACK_CHUNK_SIZE)) await emit(chunk);
     });
@@ -408,22 +410,33 @@ export class AzureCollector {
   }
 
   /**
-   * Pages through a list, handing each page (checked) to `onPage` before the next is asked for;
-   * any failure, on any page, fails the whole list. The signal is checked between pages (see list()).
+   * Pages through a list, handing each page (checked) to `onPage` before the next is asked for,
+   * and the chunk it makes, if any, to `emit`; any failure, on any page, fails the whole list. The
+   * signal is checked between pages (see list()). Each page is read through an iterator of its
+   * own, closed at once: the SDK's iterator keeps its last page while suspended, and a list
+   * waiting for room in the stream must hold only its chunk, not the raw page (a page of 1,000
+   * NICs is several MB; eight lists waiting held over 100 MB).
    */
   private async pages<T extends object>(
     operation: string,
     subscriptionId: string,
-    start: () => { byPage(): AsyncIterable<T[]> },
+    start: () => PagedList<T>,
     abortSignal: AbortSignal,
-    onPage: (page: T[]) => unknown,
+    onPage: (page: T[]) => InventoryChunk | void | Promise<InventoryChunk | void>,
+    emit?: (chunk: InventoryChunk) => Promise<void>,
   ): Promise<void> {
     await this.call(operation, subscriptionId, async () => {
-      for await (const page of start().byPage()) {
+      let token: string | undefined;
+      do {
+        let page: T[] | undefined = await onePage(start().byPage(token === undefined ? undefined : { continuationToken: token }));
+        if (page === undefined) return;
         throwIfAborted(abortSignal);
         assertShape(page, 'id', operation, subscriptionId);
-        await onPage(page);
-      }
+        token = continuationTokenOf(page);
+        const chunk = await onPage(page);
+        page = undefined; // not held while emit waits
+        if (chunk && emit) await emit(chunk);
+      } while (token);
     });
   }
 
@@ -443,6 +456,29 @@ export class AzureCollector {
       parent?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** What an SDK list call returns, as far as paging goes: byPage resumes at a continuation token. */
+interface PagedList<T> {
+  byPage(settings?: { continuationToken?: string }): AsyncIterableIterator<T[]>;
+}
+
+/** The first page of a page iterator, which is then closed (its generator lets go of the page). */
+async function onePage<T>(pages: AsyncIterableIterator<T[]>): Promise<T[] | undefined> {
+  try {
+    const step = await pages.next();
+    return step.done ? undefined : step.value;
+  } finally {
+    await pages.return?.();
+  }
+}
+
+/**
+ * Where the list goes on after this page: arm-compute puts the token on the page, arm-network and
+ * arm-resources keep it in a table of their own.
+ */
+function continuationTokenOf(page: object): string | undefined {
+  return (page as { continuationToken?: string }).continuationToken ?? networkContinuationToken(page) ?? resourcesContinuationToken(page);
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
