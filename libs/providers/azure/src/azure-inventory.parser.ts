@@ -193,7 +193,7 @@ export function imageRecordOf(reference: ImageReference | undefined, plan: Virtu
 export function nicRecord(
   nic: NetworkInterface & { id: string },
   owner: { vmId: string; primary: boolean | undefined; only: boolean } | undefined,
-  vmIds: Set<string>,
+  vmIds: VmIdSet,
   publicIps: Map<string, PublicIPAddress> | ((id: string) => string | undefined),
 ): NicRecord {
   const addressOf = typeof publicIps === 'function' ? publicIps : (id: string) => publicIps.get(id)?.ipAddress;
@@ -231,7 +231,10 @@ export function subnetRecord(subnetId: string, location: string | undefined): Ne
   return { nativeId: key(subnetId), name: vnet ? `${vnet}/${subnet}` : subnet, kind: 'subnet', location: location ?? null };
 }
 
-export function diskRecord(disk: Disk & { id: string }, owner: { vmId: string; role: 'os' | 'data' } | undefined, vmIds: Set<string>): DiskRecord {
+/** The VMs of the subscription, asked by native id (a Set, or the stream parser's compact index). */
+export type VmIdSet = Pick<ReadonlySet<string>, 'has'>;
+
+export function diskRecord(disk: Disk & { id: string }, owner: { vmId: string; role: 'os' | 'data' } | undefined, vmIds: VmIdSet): DiskRecord {
   const managedBy = disk.managedBy ? key(disk.managedBy) : null;
   return {
     nativeId: key(disk.id),

@@ -414,8 +414,8 @@ export class AzureCollector {
    * and the chunk it makes, if any, to `emit`; any failure, on any page, fails the whole list. The
    * signal is checked between pages (see list()). Each page is read through an iterator of its
    * own, closed at once: the SDK's iterator keeps its last page while suspended, and a list
-   * waiting for room in the stream must hold only its chunk, not the raw page (a page of 1,000
-   * NICs is several MB; eight lists waiting held over 100 MB).
+   * waiting for room in the stream must hold only its chunk, not the raw page (a heap snapshot
+   * of a 100,000-VM refresh showed about 7.5 MB per waiting list of NICs or disks).
    */
   private async pages<T extends object>(
     operation: string,
