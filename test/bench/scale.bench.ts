@@ -37,7 +37,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { createScratchDatabase } from '../support/postgres.js';
 import { buildService, httpCall, REPO_ROOT, startService, waitFor, type ServiceProcess } from '../faults/support/service-process.js';
-import { deleteRedisKeys, TEST_REDIS_URL } from '../support/redis.js';
+import { deleteKeys as deleteRedisKeys, TEST_REDIS_URL } from '../../libs/jobs/src/testing/redis-test-queue.js';
 
 const TOTAL_VMS = Number(process.env.BENCH_SCALE_VMS ?? 100_000);
 const SUBSCRIPTIONS = Number(process.env.BENCH_SCALE_SUBSCRIPTIONS ?? 10);

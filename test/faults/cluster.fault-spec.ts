@@ -8,7 +8,7 @@ import { createScratchDatabase, TEST_DATABASE_URL } from '../support/postgres.js
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { apiFromUrl, checkInvariants, inventoryFingerprint, noRunLeftRunning, openDb, type ApiAccess, type DbAccess } from './support/invariants.js';
 import { buildService, processesMentioning, runServiceToExit, startService, waitFor, type ServiceProcess } from './support/service-process.js';
-import { deleteRedisKeys, TEST_REDIS_URL } from '../support/redis.js';
+import { deleteKeys as deleteRedisKeys, TEST_REDIS_URL } from '../../libs/jobs/src/testing/redis-test-queue.js';
 
 /*
  * A cluster on the local PostgreSQL and Redis: two api processes (they only enqueue) and three

@@ -19,7 +19,7 @@ export function quietLogger(lines: string[] = []): JobQueueLogger {
   return { log: () => undefined, warn: (message) => void lines.push(`warn ${message}`), error: (message) => void lines.push(`error ${message}`) };
 }
 
-/** Removes every key under the prefix. */
+/** Removes every key under the prefix (a queue's, or a whole test cluster's: queues, bus, counters). */
 export async function deleteKeys(prefix: string): Promise<void> {
   const redis = new Redis(TEST_REDIS_URL);
   try {
