@@ -1,23 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfigModule, CoreModule, type AppConfig, type SecretBox } from '@hybridforms/core';
 import { AutomationModule } from '@hybridforms/automation';
 import { InventoryDiscoveryModule } from '@hybridforms/discovery';
 import { JobQueueLifecycle, JobsModule, jobsOptionsOf } from '@hybridforms/jobs';
 import { ObservabilityModule } from '@hybridforms/observability';
-import {
-  DiskEntity,
-  HostEntity,
-  ImageEntity,
-  InventoryQueryRepository,
-  NetworkEntity,
-  NicEntity,
-  PersistenceModule,
-  RefreshEntity,
-  VmChangeEntity,
-  VmEntity,
-  VmQueryRepository,
-} from '@hybridforms/persistence';
+import { PersistenceModule } from '@hybridforms/persistence';
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
 import { AuditModule } from './audit/audit.module.js';
@@ -49,7 +36,6 @@ export class AppModule {
         PersistenceModule.forRoot({ databaseUrl: config.database.url, dataDir: config.database.dataDir }),
         JobsModule.forRoot(jobsOptionsOf(config)),
         ObservabilityModule.forRoot(),
-        TypeOrmModule.forFeature([VmEntity, NicEntity, DiskEntity, HostEntity, ImageEntity, NetworkEntity, RefreshEntity, VmChangeEntity]),
         AccessModule,
         AuditModule,
         InventoryDiscoveryModule,
@@ -60,7 +46,7 @@ export class AppModule {
         HyperVProviderModule,
       ],
       controllers: [HealthController, MetricsEndpointController, JobsController, ProvidersController, RefreshesController, VmsController, InventoryController, EventsController, MetricsController, PlaybooksController, MachineCredentialsController, PlaybookRunsController, AutomationRulesController],
-      providers: [VmQueryRepository, InventoryQueryRepository, JobQueueLifecycle],
+      providers: [JobQueueLifecycle],
     };
   }
 }

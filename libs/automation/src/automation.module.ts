@@ -13,7 +13,6 @@ import {
   ProviderEntity,
   VmChangeEntity,
   VmEntity,
-  VmQueryRepository,
 } from '@hybridforms/persistence';
 import { PlaybookCatalog } from './catalog/playbook.catalog.js';
 import { MachineCredentialsService } from './credentials/machine-credentials.service.js';
@@ -54,7 +53,6 @@ import { RunEventStream } from './runs/run-event.stream.js';
     RunEventStream,
     AutomationRulesService,
     AutomationRuleEngine,
-    VmQueryRepository,
   ],
   exports: [PlaybookCatalog, AnsibleRunner, MachineCredentialsService, PlaybookRunService, RunEventStream, AutomationRulesService, AutomationRuleEngine],
 })

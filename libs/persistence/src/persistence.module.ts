@@ -2,11 +2,14 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { createDataSourceOptions, type DatabaseConfig } from './data-source.factory.js';
+import { ENTITIES } from './entities/index.js';
 import { InventoryPersister } from './inventory.persister.js';
+import { REPOSITORIES } from './repositories/index.js';
 
 /**
  * The database of the process: TypeORM on the configured driver, migrated to the latest schema
- * at start-up, and the shared inventory persister. Global, imported once by each app.
+ * at start-up, the shared inventory persister and the repositories, which own every query (no
+ * module outside this lib injects a TypeORM repository). Global, imported once by each app.
  */
 @Module({})
 export class PersistenceModule {
@@ -20,9 +23,10 @@ export class PersistenceModule {
           // Migrated at start-up, one process at a time: a cluster's processes start together.
           dataSourceFactory: async (options) => migrateExclusively(await new DataSource(options!).initialize()),
         }),
+        TypeOrmModule.forFeature(ENTITIES),
       ],
-      providers: [InventoryPersister],
-      exports: [InventoryPersister],
+      providers: [InventoryPersister, ...REPOSITORIES],
+      exports: [InventoryPersister, ...REPOSITORIES],
     };
   }
 }

@@ -9,7 +9,6 @@ import {
   NicEntity,
   VmChangeEntity,
   VmEntity,
-  VmQueryRepository,
 } from '@hybridforms/persistence';
 import { EventQueryRepository } from './event-query.repository.js';
 import { EventStream } from './event-stream.js';
@@ -23,7 +22,7 @@ import { MetricStore } from './metric.store.js';
 /** The event store, metric samples, rollups, retention and their queries. */
 @Module({
   imports: [TypeOrmModule.forFeature([EventEntity, EventCheckpointEntity, VmEntity, NicEntity, DiskEntity, HostEntity, ImageEntity, VmChangeEntity])],
-  providers: [MetricMaintenanceJobs, EventStore, EventStream, EventQueryRepository, MetricStore, MetricRollupService, MetricRetentionService, MetricQueryRepository, VmQueryRepository],
+  providers: [MetricMaintenanceJobs, EventStore, EventStream, EventQueryRepository, MetricStore, MetricRollupService, MetricRetentionService, MetricQueryRepository],
   exports: [EventStore, EventStream, EventQueryRepository, MetricStore, MetricRollupService, MetricRetentionService, MetricQueryRepository],
 })
 export class TelemetryModule {}
