@@ -11,3 +11,4 @@ export * from './inventory/dynamic-inventory.builder.js';
 export * from './validation/run-input.validator.js';
 export * from './rules/automation-rules.service.js';
 export * from './rules/automation-rule.engine.js';
+export * from './rules/rule-trigger.module.js';

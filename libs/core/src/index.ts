@@ -16,3 +16,4 @@ export * from './tokens.js';
 export * from './bounded-concurrency.js';
 export * from './non-overlapping.js';
 export * from './roles.js';
+export * from './stored-events.port.js';

@@ -5,3 +5,5 @@ export * from './bullmq.job-queue.js';
 export * from './jobs.module.js';
 export * from './job-queue.lifecycle.js';
 export * from './cluster-bus.js';
+export * from './handles-job.decorator.js';
+export * from './job-handler.explorer.js';

@@ -1,10 +1,12 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { APP_CONFIG, RUNS_JOBS, type AppConfig } from '@hybridforms/core';
+import { JOB_SCHEDULES, type JobSchedule } from './handles-job.decorator.js';
 import { JOB_QUEUE, type JobQueue } from './job-queue.js';
 
 /**
- * Starts running jobs once every module has defined its kinds (a process that runs jobs only), and
- * on shutdown stops taking jobs and gives running ones the configured grace before handing them back.
+ * In a process that runs jobs: declares the cluster's schedules (JOB_SCHEDULES) and starts running
+ * jobs once every module has defined its kinds. On shutdown it stops taking jobs and gives running
+ * ones the configured grace before handing them back.
  */
 @Injectable()
 export class JobQueueLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -14,10 +16,12 @@ export class JobQueueLifecycle implements OnApplicationBootstrap, BeforeApplicat
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
     @Inject(RUNS_JOBS) private readonly runsJobs: boolean,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(JOB_SCHEDULES) private readonly schedules: readonly JobSchedule[] | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.runsJobs) return;
+    for (const schedule of this.schedules ?? []) await this.queue.schedule(schedule.kind, schedule.everyMs(this.config), schedule.kind, schedule.payload ?? {});
     await this.queue.start();
     this.logger.log(`running jobs (${this.queue.implementation} queue)`);
   }

@@ -1,7 +1,9 @@
 import { Global, Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { BullMqJobQueue } from './bullmq.job-queue.js';
 import { CLUSTER_BUS, LocalClusterBus, RedisClusterBus, type ClusterBus } from './cluster-bus.js';
 import { InProcessJobQueue } from './in-process.job-queue.js';
+import { JobHandlerExplorer } from './job-handler.explorer.js';
 import { JOB_QUEUE, type JobQueue } from './job-queue.js';
 
 export interface JobsModuleOptions {
@@ -29,13 +31,17 @@ class JobQueueCloser implements OnApplicationShutdown {
   }
 }
 
-/** Provides JOB_QUEUE and CLUSTER_BUS (global): in-process when `redisUrl` is null, on Redis otherwise. */
+/**
+ * Provides JOB_QUEUE and CLUSTER_BUS (global): in-process when `redisUrl` is null, on Redis
+ * otherwise; defines the kind of every @HandlesJob method found among the process's providers.
+ */
 @Global()
 @Module({})
 export class JobsModule {
   static forRoot(options: JobsModuleOptions): DynamicModule {
     return {
       module: JobsModule,
+      imports: [DiscoveryModule],
       providers: [
         {
           provide: JOB_QUEUE,
@@ -49,6 +55,7 @@ export class JobsModule {
           useFactory: (): ClusterBus => (options.redisUrl === null ? new LocalClusterBus() : new RedisClusterBus(options.redisUrl, options.prefix)),
         },
         JobQueueCloser,
+        JobHandlerExplorer,
       ],
       exports: [JOB_QUEUE, CLUSTER_BUS],
     };

@@ -1,5 +1,7 @@
 import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import { AutomationModule } from '@hybridforms/automation';
 import { InventoryDiscoveryModule } from '@hybridforms/discovery';
+import { HealthService } from './health.service.js';
 import { HybridformsMetrics } from './hybridforms.metrics.js';
 
 export interface ObservabilityModuleOptions {
@@ -8,17 +10,18 @@ export interface ObservabilityModuleOptions {
 }
 
 /**
- * The process's metrics (HybridformsMetrics). Registers no route: an app adds PrometheusController,
- * or a subclass of it carrying its own access metadata, to its controllers.
+ * The process's metrics (HybridformsMetrics) and health checks (HealthService). Registers no
+ * route: an app adds PrometheusController and HealthController, or subclasses of them carrying
+ * its own access metadata, to its controllers.
  */
 @Module({})
 export class ObservabilityModule {
   static forRoot(options: ObservabilityModuleOptions = {}): DynamicModule {
     return {
       module: ObservabilityModule,
-      imports: [InventoryDiscoveryModule, ...(options.imports ?? [])],
-      providers: [HybridformsMetrics],
-      exports: [HybridformsMetrics],
+      imports: [InventoryDiscoveryModule, AutomationModule, ...(options.imports ?? [])],
+      providers: [HybridformsMetrics, HealthService],
+      exports: [HybridformsMetrics, HealthService],
     };
   }
 }

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { createDataSourceOptions, type DatabaseConfig } from './data-source.factory.js';
+import { DatabaseProbe } from './database.probe.js';
 import { ENTITIES } from './entities/index.js';
 import { InventoryPersister } from './inventory.persister.js';
 import { REPOSITORIES } from './repositories/index.js';
@@ -25,8 +26,8 @@ export class PersistenceModule {
         }),
         TypeOrmModule.forFeature(ENTITIES),
       ],
-      providers: [InventoryPersister, ...REPOSITORIES],
-      exports: [InventoryPersister, ...REPOSITORIES],
+      providers: [InventoryPersister, DatabaseProbe, ...REPOSITORIES],
+      exports: [InventoryPersister, DatabaseProbe, ...REPOSITORIES],
     };
   }
 }

@@ -2,7 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import type { Reflector } from '@nestjs/core';
 import { AUDIT_ACTION } from '../auth/access.decorators.js';
 import { clientAddress, requestPath, type AuthenticatedRequest } from '../auth/request-context.js';
-import type { AuditRecord } from './audit-log.service.js';
+import type { AuditRecord } from '@hybridforms/access';
 
 /** The audit name of a route: its @Audited action, else `<controller>.<handler>`. */
 export function auditActionOf(reflector: Reflector, context: ExecutionContext): { action: string; targetType: string | null } {

@@ -5,7 +5,7 @@ import type { AuditEntryEntity } from '@hybridforms/persistence';
 import { RequireRole } from '../auth/access.decorators.js';
 import { pageLimit } from '../common/paging.js';
 import { AuditQueryDto } from './audit.dto.js';
-import { AuditLogService } from './audit-log.service.js';
+import { AuditLogService } from '@hybridforms/access';
 
 function presentAuditEntry(entry: AuditEntryEntity) {
   return {

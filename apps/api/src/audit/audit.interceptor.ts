@@ -4,7 +4,7 @@ import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
 import { BadInputError, ConflictError, NotFoundError } from '@hybridforms/core';
 import { isRead, type AuthenticatedRequest } from '../auth/request-context.js';
 import { auditBaseOf } from './audit-action.js';
-import { AuditLogService } from './audit-log.service.js';
+import { AuditLogService } from '@hybridforms/access';
 
 // What of a response is worth keeping with its audit entry: names and states, never secrets
 // (responses carry none; the one-time token of POST /tokens is deliberately not among these).

@@ -1,12 +1,10 @@
 import { CanActivate, ExecutionContext, ForbiddenException, HttpException, HttpStatus, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
+import { ApiTokenService, AuditLogService, AUTH_FAILURE_COUNTER, type AuthFailureCounter } from '@hybridforms/access';
 import { roleAtLeast, type Role } from '@hybridforms/core';
-import { AuditLogService } from '../audit/audit-log.service.js';
 import { auditBaseOf } from '../audit/audit-action.js';
 import { PUBLIC_ROUTE, REQUIRED_ROLE } from './access.decorators.js';
-import { ApiTokenService } from './api-token.service.js';
-import { AUTH_FAILURE_COUNTER, type AuthFailureCounter } from './cluster-auth-failure.limiter.js';
 import { clientAddress, isRead, type AuthenticatedRequest } from './request-context.js';
 
 // RFC 6750 token68: what a Bearer credential may be made of; anything else is not worth a lookup.

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { Principal } from './api-token.service.js';
+import type { Principal } from '@hybridforms/access';
 
 /** What the guard learns about a request and the audit trail reads back. */
 export interface AuthenticatedRequest extends Request {

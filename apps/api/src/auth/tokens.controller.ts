@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Audited, RequireRole } from './access.decorators.js';
-import { ApiTokenService, presentToken } from './api-token.service.js';
+import { ApiTokenService } from '@hybridforms/access';
 import type { AuthenticatedRequest } from './request-context.js';
 import { CreateTokenDto } from './token.dto.js';
+import { presentToken } from './token.presenter.js';
 
 /** Admin only, reads included. */
 @ApiTags('tokens')

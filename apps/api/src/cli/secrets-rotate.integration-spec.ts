@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { SEALED_MARKER, SecretBox, mapSealed } from '@hybridforms/core';
-import { AutomationRuleEntity, createDataSourceOptions, MachineCredentialEntity, PlaybookRunEntity, ProviderEntity } from '@hybridforms/persistence';
+import { AutomationRuleEntity, createDataSourceOptions, MachineCredentialEntity, PlaybookRunEntity, ProviderEntity, SealedSecretsRepository } from '@hybridforms/persistence';
 import { createScratchDatabase } from '../../../../test/support/postgres.js';
-import { rotateSecrets, rotateSecretsCommand } from './secrets-rotate.js';
+import { rotateSecrets } from '@hybridforms/access';
+import { rotateSecretsCommand } from './secrets-rotate.js';
 
 const DRIVERS = ['sqlite', 'postgres'] as const;
 
@@ -141,7 +142,7 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
 
   it('re-encrypts every sealed value with the new key in one transaction, and a second run skips them all', async () => {
     await seed(oldBox);
-    const first = await rotateSecrets(dataSource, oldBox, newBox);
+    const first = await rotateSecrets(new SealedSecretsRepository(dataSource), oldBox, newBox);
     expect(first).toEqual({
       oldKeyId: oldBox.keyId,
       newKeyId: newBox.keyId,
@@ -151,7 +152,7 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
       automationRuleExtraVars: { rotated: 2, skipped: 0 },
     });
     await expectAllSealedWith(newBox, oldBox);
-    const again = await rotateSecrets(dataSource, oldBox, newBox);
+    const again = await rotateSecrets(new SealedSecretsRepository(dataSource), oldBox, newBox);
     expect(again).toMatchObject({ providers: { rotated: 0, skipped: 2 }, machineCredentials: { rotated: 0, skipped: 2 }, playbookRunExtraVars: { rotated: 0, skipped: 2 }, automationRuleExtraVars: { rotated: 0, skipped: 2 } });
     await expectAllSealedWith(newBox, oldBox);
   });
@@ -159,7 +160,7 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
   it('finishes a rotation that stopped half-way (some values already on the new key)', async () => {
     const { providerIds } = await seed(oldBox);
     await dataSource.getRepository(ProviderEntity).update({ id: providerIds[0] }, { credentialsCiphertext: newBox.seal(plain.provider) });
-    const result = await rotateSecrets(dataSource, oldBox, newBox);
+    const result = await rotateSecrets(new SealedSecretsRepository(dataSource), oldBox, newBox);
     expect(result.providers).toEqual({ rotated: 1, skipped: 1 });
     await expectAllSealedWith(newBox, oldBox);
   });
@@ -168,7 +169,7 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
     await seed(oldBox);
     const before = await snapshot();
     const wrong = SecretBox.fromEncoded(SecretBox.generateEncodedKey());
-    await expect(rotateSecrets(dataSource, wrong, newBox)).rejects.toThrow(new RegExp(`sealed with key ${oldBox.keyId}, which is neither the current key ${wrong.keyId}.*nothing was changed`));
+    await expect(rotateSecrets(new SealedSecretsRepository(dataSource), wrong, newBox)).rejects.toThrow(new RegExp(`sealed with key ${oldBox.keyId}, which is neither the current key ${wrong.keyId}.*nothing was changed`));
     expect(await snapshot()).toEqual(before);
   });
 
@@ -179,7 +180,7 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
       .getRepository(PlaybookRunEntity)
       .update({ id: runIds[1] }, { extraVars: { token: { [SEALED_MARKER]: stranger.seal('x') } } } as QueryDeepPartialEntity<PlaybookRunEntity>);
     const before = await snapshot();
-    await expect(rotateSecrets(dataSource, oldBox, newBox)).rejects.toThrow(new RegExp(`playbook run ${runIds[1]} \\(extra vars\\) is sealed with key ${stranger.keyId}`));
+    await expect(rotateSecrets(new SealedSecretsRepository(dataSource), oldBox, newBox)).rejects.toThrow(new RegExp(`playbook run ${runIds[1]} \\(extra vars\\) is sealed with key ${stranger.keyId}`));
     expect(await snapshot()).toEqual(before);
   });
 

@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DataSource, MoreThan, type EntityManager } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { ConfigError, loadAppConfig, mapSealed, SEALED_MARKER, sealedKeyId, SecretBox } from '@hybridforms/core';
-import { AutomationRuleEntity, createDataSourceOptions, MachineCredentialEntity, PlaybookRunEntity, ProviderEntity } from '@hybridforms/persistence';
+import { DataSource } from 'typeorm';
+import { rotateSecrets, RotationError, type RotationCount, type RotationResult } from '@hybridforms/access';
+import { ConfigError, loadAppConfig, SecretBox } from '@hybridforms/core';
+import { createDataSourceOptions, SealedSecretsRepository } from '@hybridforms/persistence';
 import { parseCommandArgs, processOutput, type CommandOutput } from './command-output.js';
 
 const USAGE = `usage: HYBRIDFORMS_NEW_SECRET_KEY=<32 bytes, base64 or hex> npm run secrets:rotate [-- --update-key-file]
@@ -17,105 +17,6 @@ are skipped, so running it again after a crash is safe. Stop every api and worke
 then start them with HYBRIDFORMS_SECRET_KEY set to the new key.
   --update-key-file  (development installs without HYBRIDFORMS_SECRET_KEY) also write the new key
                      into DATA_DIR/secret.key after a successful rotation`;
-
-/** What one kind of sealed value went through: re-sealed with the new key, or already new. */
-export interface RotationCount {
-  rotated: number;
-  skipped: number;
-}
-
-export interface RotationResult {
-  oldKeyId: string;
-  newKeyId: string;
-  providers: RotationCount;
-  machineCredentials: RotationCount;
-  /** Sealed extra var values (several per run possible). */
-  playbookRunExtraVars: RotationCount;
-  automationRuleExtraVars: RotationCount;
-}
-
-/** A sealed value that the old key cannot open: nothing was changed. */
-export class RotationError extends Error {}
-
-const PAGE = 500;
-
-/**
- * Re-seals every sealed value of the database from `oldBox` to `newBox` in one transaction. A
- * value sealed with `newBox` already is skipped; one sealed with any other key (or that the old
- * key fails to open) aborts the whole rotation, naming the key id, and nothing is changed.
- * Secrets never leave this function: errors name tables, row ids and key ids only.
- */
-export async function rotateSecrets(dataSource: DataSource, oldBox: SecretBox, newBox: SecretBox): Promise<RotationResult> {
-  if (oldBox.keyId === newBox.keyId) throw new RotationError(`the new key is the current key (${newBox.keyId}): nothing to rotate`);
-  const reseal = (where: string, sealed: string, count: RotationCount): string | null => {
-    const keyId = sealedKeyId(sealed);
-    if (keyId === newBox.keyId) {
-      count.skipped += 1;
-      return null;
-    }
-    if (keyId !== oldBox.keyId) {
-      throw new RotationError(
-        `${where} is sealed with key ${keyId ?? '(not a sealed value)'}, which is neither the current key ${oldBox.keyId} (HYBRIDFORMS_SECRET_KEY or the development key file) nor the new key ${newBox.keyId}; nothing was changed`,
-      );
-    }
-    let plain: unknown;
-    try {
-      plain = oldBox.open(sealed);
-    } catch (error) {
-      throw new RotationError(`${where}: the current key ${oldBox.keyId} failed to open it (${(error as Error).message}); nothing was changed`);
-    }
-    const next = newBox.seal(plain);
-    count.rotated += 1;
-    return next;
-  };
-
-  return dataSource.transaction(async (manager: EntityManager) => {
-    const result: RotationResult = {
-      oldKeyId: oldBox.keyId,
-      newKeyId: newBox.keyId,
-      providers: { rotated: 0, skipped: 0 },
-      machineCredentials: { rotated: 0, skipped: 0 },
-      playbookRunExtraVars: { rotated: 0, skipped: 0 },
-      automationRuleExtraVars: { rotated: 0, skipped: 0 },
-    };
-    for (const provider of await manager.find(ProviderEntity, { select: { id: true, credentialsCiphertext: true }, order: { id: 'ASC' } })) {
-      const next = reseal(`provider ${provider.id}`, provider.credentialsCiphertext, result.providers);
-      if (next) await manager.update(ProviderEntity, { id: provider.id }, { credentialsCiphertext: next });
-    }
-    for (const credential of await manager.find(MachineCredentialEntity, { select: { id: true, secretCiphertext: true }, order: { id: 'ASC' } })) {
-      const next = reseal(`machine credential ${credential.id}`, credential.secretCiphertext, result.machineCredentials);
-      if (next) await manager.update(MachineCredentialEntity, { id: credential.id }, { secretCiphertext: next });
-    }
-    /** Extra vars with every sealed value re-sealed, or null when none needed it. */
-    const resealVars = (where: string, vars: unknown, count: RotationCount): Record<string, unknown> | null => {
-      if (!JSON.stringify(vars ?? {}).includes(`"${SEALED_MARKER}"`)) return null;
-      let changed = false;
-      const next = mapSealed(vars, (sealed) => {
-        const resealed = reseal(where, sealed, count);
-        if (resealed === null) return { [SEALED_MARKER]: sealed };
-        changed = true;
-        return { [SEALED_MARKER]: resealed };
-      }) as Record<string, unknown>;
-      return changed ? next : null;
-    };
-    // Runs can be many: keyset pages by id; only rows with a sealed value are rewritten.
-    let after = '';
-    for (;;) {
-      const page = await manager.find(PlaybookRunEntity, { select: { id: true, extraVars: true }, where: after ? { id: MoreThan(after) } : {}, order: { id: 'ASC' }, take: PAGE });
-      for (const run of page) {
-        const extraVars = resealVars(`playbook run ${run.id} (extra vars)`, run.extraVars, result.playbookRunExtraVars);
-        if (extraVars) await manager.update(PlaybookRunEntity, { id: run.id }, { extraVars } as QueryDeepPartialEntity<PlaybookRunEntity>);
-      }
-      if (page.length < PAGE) break;
-      after = page[page.length - 1].id;
-    }
-    for (const rule of await manager.find(AutomationRuleEntity, { select: { id: true, extraVars: true }, order: { id: 'ASC' } })) {
-      const extraVars = resealVars(`automation rule ${rule.id} (extra vars)`, rule.extraVars, result.automationRuleExtraVars);
-      if (extraVars) await manager.update(AutomationRuleEntity, { id: rule.id }, { extraVars } as QueryDeepPartialEntity<AutomationRuleEntity>);
-    }
-    return result;
-  });
-}
 
 /** `npm run secrets:rotate`; returns the exit code. Prints key ids and counts, never a secret. */
 export async function rotateSecretsCommand(args: string[], env: NodeJS.ProcessEnv, io: CommandOutput = processOutput): Promise<number> {
@@ -164,7 +65,7 @@ export async function rotateSecretsCommand(args: string[], env: NodeJS.ProcessEn
   let result: RotationResult;
   try {
     await dataSource.runMigrations();
-    result = await rotateSecrets(dataSource, oldBox, newBox);
+    result = await rotateSecrets(new SealedSecretsRepository(dataSource), oldBox, newBox);
   } catch (error) {
     if (error instanceof RotationError) {
       io.err(`secrets:rotate failed: ${error.message}`);

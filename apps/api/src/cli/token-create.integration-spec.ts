@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { loadAppConfig } from '@hybridforms/core';
-import { ApiTokenEntity, createDataSourceOptions } from '@hybridforms/persistence';
-import { ApiTokenService, hashToken } from '../auth/api-token.service.js';
+import { ApiTokenService, hashToken } from '@hybridforms/access';
+import { ApiTokenEntity, ApiTokenRepository, createDataSourceOptions } from '@hybridforms/persistence';
 import { createTokenCommand } from './token-create.js';
 
 describe('npm run token:create', () => {
@@ -37,7 +37,7 @@ describe('npm run token:create', () => {
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ name: 'first admin', role: 'admin', createdBy: 'cli', tokenHash: hashToken(token) });
       expect(JSON.stringify(rows)).not.toContain(token);
-      const principal = await new ApiTokenService(dataSource.getRepository(ApiTokenEntity), config).authenticate(token);
+      const principal = await new ApiTokenService(ApiTokenRepository.of(dataSource.manager), config).authenticate(token);
       expect(principal).toEqual({ tokenId: rows[0].id, name: 'first admin', role: 'admin' });
     } finally {
       await dataSource.destroy();

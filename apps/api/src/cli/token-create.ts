@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
 import { DataSource } from 'typeorm';
 import { ConfigError, isRole, loadAppConfig, ROLES } from '@hybridforms/core';
-import { ApiTokenEntity, createDataSourceOptions } from '@hybridforms/persistence';
-import { ApiTokenService } from '../auth/api-token.service.js';
+import { ApiTokenService } from '@hybridforms/access';
+import { ApiTokenRepository, createDataSourceOptions } from '@hybridforms/persistence';
 import { parseCommandArgs, processOutput, type CommandOutput } from './command-output.js';
 
 const USAGE = `usage: npm run token:create -- --name <name> [--role viewer|operator|admin] [--expires <ISO 8601>]
@@ -34,7 +34,7 @@ export async function createTokenCommand(args: string[], env: NodeJS.ProcessEnv,
   await dataSource.initialize();
   try {
     await dataSource.runMigrations();
-    const service = new ApiTokenService(dataSource.getRepository(ApiTokenEntity), config);
+    const service = new ApiTokenService(ApiTokenRepository.of(dataSource.manager), config);
     const { entity, token } = await service.create({ name, role: values.role as (typeof ROLES)[number], expiresAt, createdBy: 'cli' });
     io.err(`created ${entity.role} token "${entity.name}" (${entity.id})${entity.expiresAt ? `, expires ${entity.expiresAt.toISOString()}` : ''}; it is shown only now:`);
     io.out(token);

@@ -5,11 +5,12 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
 import { PlaybookRunService } from '@hybridforms/automation';
 import { JOB_QUEUE, type JobCounts, type JobInfo, type JobQueue } from '@hybridforms/jobs';
-import { HybridformsMetrics } from '@hybridforms/observability';
+import { HealthService, HybridformsMetrics } from '@hybridforms/observability';
+import { DatabaseProbe } from '@hybridforms/persistence';
 import { PUBLIC_ROUTE } from '../auth/access.decorators.js';
 import { DeclaredInputInterceptor } from '../common/declared-input.interceptor.js';
 import { DomainExceptionFilter } from '../common/domain-exception.filter.js';
-import { HealthController } from '../health/health.controller.js';
+import { HealthEndpointController } from '../observability/health-endpoint.controller.js';
 import { MetricsEndpointController } from '../observability/metrics-endpoint.controller.js';
 import { JobsController } from './jobs.controller.js';
 import { JOB_ERROR_MAX_LENGTH, maskJobError } from './job.presenter.js';
@@ -54,8 +55,10 @@ describe('jobs API, /health queue check and /metrics', () => {
 
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      controllers: [JobsController, HealthController, MetricsEndpointController],
+      controllers: [JobsController, HealthEndpointController, MetricsEndpointController],
       providers: [
+        HealthService,
+        DatabaseProbe,
         { provide: JOB_QUEUE, useValue: queue as unknown as JobQueue },
         { provide: getDataSourceToken(), useValue: database },
         { provide: PlaybookRunService, useValue: { runnerAvailability: async () => ({ available: true, version: '2.4.0' }) } },
@@ -240,6 +243,11 @@ describe('jobs API, /health queue check and /metrics', () => {
       expect(reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)).toBe(true);
       // The jobs API is not: its reads take the guard's default (viewer).
       expect(reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [JobsController.prototype.summary, JobsController])).toBeUndefined();
+    });
+
+    it('/health is public as well: probes carry no token', () => {
+      const reflector = new Reflector();
+      expect(reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [HealthEndpointController.prototype.health, HealthEndpointController])).toBe(true);
     });
   });
 });

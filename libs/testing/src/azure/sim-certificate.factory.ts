@@ -27,9 +27,10 @@ function keyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki
 }
 
 function serial(): string {
-  // Positive (high bit clear) 16-byte serial, as RFC 5280 requires.
+  // Positive (high bit clear) 16-byte serial, as RFC 5280 requires, and never a zero first byte:
+  // forge would encode it as a non-minimal DER INTEGER, which OpenSSL 3 refuses ("illegal padding").
   const bytes = randomBytes(16);
-  bytes[0] &= 0x7f;
+  bytes[0] = (bytes[0] & 0x7f) | 0x01;
   return bytes.toString('hex');
 }
 

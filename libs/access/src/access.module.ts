@@ -1,13 +1,8 @@
 import { Inject, Injectable, Module, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
-import { ApiTokenEntity } from '@hybridforms/persistence';
-import { AuditModule } from '../audit/audit.module.js';
 import { ApiTokenService } from './api-token.service.js';
-import { AuthGuard } from './auth.guard.js';
+import { AuditLogService } from './audit-log.service.js';
 import { AUTH_FAILURE_COUNTER, LocalAuthFailureCounter, RedisAuthFailureCounter, type AuthFailureCounter } from './cluster-auth-failure.limiter.js';
-import { TokensController } from './tokens.controller.js';
 
 @Injectable()
 class AuthFailureCounterCloser implements OnApplicationShutdown {
@@ -18,12 +13,14 @@ class AuthFailureCounterCloser implements OnApplicationShutdown {
   }
 }
 
-/** API tokens and the global guard every route passes through (failed attempts counted cluster-wide in distributed mode). */
+/**
+ * Who may do what, and what was done: API tokens, failed authentications (counted cluster-wide in
+ * distributed mode) and the audit log. No routes: the API app puts its guard and controllers on it.
+ */
 @Module({
-  imports: [TypeOrmModule.forFeature([ApiTokenEntity]), AuditModule],
-  controllers: [TokensController],
   providers: [
     ApiTokenService,
+    AuditLogService,
     {
       provide: AUTH_FAILURE_COUNTER,
       inject: [APP_CONFIG],
@@ -33,8 +30,7 @@ class AuthFailureCounterCloser implements OnApplicationShutdown {
           : new RedisAuthFailureCounter(config.queue.redisUrl, config.queue.prefix, config.auth.maxFailuresPerMinute),
     },
     AuthFailureCounterCloser,
-    { provide: APP_GUARD, useClass: AuthGuard },
   ],
-  exports: [ApiTokenService],
+  exports: [ApiTokenService, AuditLogService, AUTH_FAILURE_COUNTER],
 })
 export class AccessModule {}

@@ -1,9 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, type Repository } from 'typeorm';
 import { APP_CONFIG, BadInputError, NotFoundError, type AppConfig, type Role } from '@hybridforms/core';
-import { ApiTokenEntity } from '@hybridforms/persistence';
+import { ApiTokenRepository, type ApiTokenEntity } from '@hybridforms/persistence';
 
 /** Who a request acts as: a stored token, or the bootstrap token from the environment. */
 export interface Principal {
@@ -37,8 +35,8 @@ export class ApiTokenService {
   private readonly lastUsedWritten = new Map<string, number>();
 
   constructor(
-    @InjectRepository(ApiTokenEntity) private readonly tokens: Repository<ApiTokenEntity>,
-    @Inject(APP_CONFIG) config: AppConfig,
+    private readonly tokens: ApiTokenRepository,
+    @Inject(APP_CONFIG) config: Pick<AppConfig, 'auth'>,
   ) {
     this.envAdminHash = config.auth.adminToken ? Buffer.from(hashToken(config.auth.adminToken), 'hex') : null;
   }
@@ -46,7 +44,7 @@ export class ApiTokenService {
   async create(input: CreateTokenInput): Promise<{ entity: ApiTokenEntity; token: string }> {
     if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) throw new BadInputError('expiresAt: must be in the future');
     const token = TOKEN_PREFIX + randomBytes(TOKEN_BYTES).toString('base64url');
-    const entity = this.tokens.create({
+    const entity: ApiTokenEntity = {
       id: randomUUID(),
       name: input.name,
       role: input.role,
@@ -57,7 +55,7 @@ export class ApiTokenService {
       expiresAt: input.expiresAt ?? null,
       lastUsedAt: null,
       revokedAt: null,
-    });
+    };
     await this.tokens.insert(entity);
     return { entity, token };
   }
@@ -68,7 +66,7 @@ export class ApiTokenService {
     if (this.envAdminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.envAdminHash)) {
       return { tokenId: null, name: ENV_ADMIN_NAME, role: 'admin' };
     }
-    const entity = await this.tokens.findOne({ where: { tokenHash: hash, revokedAt: IsNull() } });
+    const entity = await this.tokens.findUnrevokedByHash(hash);
     if (!entity) return null;
     const now = Date.now();
     if (entity.expiresAt && entity.expiresAt.getTime() <= now) return null;
@@ -76,12 +74,12 @@ export class ApiTokenService {
     return { tokenId: entity.id, name: entity.name, role: entity.role as Role };
   }
 
-  async list(): Promise<ApiTokenEntity[]> {
-    return this.tokens.find({ order: { createdAt: 'DESC', id: 'ASC' } });
+  list(): Promise<ApiTokenEntity[]> {
+    return this.tokens.list();
   }
 
   async get(id: string): Promise<ApiTokenEntity> {
-    const entity = await this.tokens.findOneBy({ id });
+    const entity = await this.tokens.get(id);
     if (!entity) throw new NotFoundError(`token ${id} not found`);
     return entity;
   }
@@ -91,7 +89,7 @@ export class ApiTokenService {
     const entity = await this.get(id);
     if (!entity.revokedAt) {
       entity.revokedAt = new Date();
-      await this.tokens.update({ id, revokedAt: IsNull() }, { revokedAt: entity.revokedAt });
+      await this.tokens.revoke(id, entity.revokedAt);
     }
     return entity;
   }
@@ -100,20 +98,6 @@ export class ApiTokenService {
     const last = this.lastUsedWritten.get(id);
     if (last !== undefined && now - last < LAST_USED_WRITE_MS) return;
     this.lastUsedWritten.set(id, now);
-    await this.tokens.update({ id }, { lastUsedAt: new Date(now) });
+    await this.tokens.touch(id, new Date(now));
   }
-}
-
-export function presentToken(entity: ApiTokenEntity) {
-  return {
-    id: entity.id,
-    name: entity.name,
-    role: entity.role,
-    prefix: entity.prefix,
-    createdBy: entity.createdBy,
-    createdAt: entity.createdAt,
-    expiresAt: entity.expiresAt,
-    lastUsedAt: entity.lastUsedAt,
-    revokedAt: entity.revokedAt,
-  };
 }

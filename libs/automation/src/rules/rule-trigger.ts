@@ -1,21 +1,20 @@
-import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { bufferTime, filter, type Subscription } from 'rxjs';
-import { AutomationRuleEngine, type RuleFiring } from '@hybridforms/automation';
-import { EventStream } from '@hybridforms/telemetry';
-import { AuditLogService } from '../audit/audit-log.service.js';
+import { AuditLogService } from '@hybridforms/access';
+import { STORED_EVENTS, type StoredEventSource } from '@hybridforms/core';
+import { AutomationRuleEngine, type RuleFiring } from './automation-rule.engine.js';
 
 /**
  * Hands the events this process stored to the automation rules (once per event in a cluster: the
- * process that caught it fires them). The wiring lives in the app so that neither
- * library imports the other: telemetry stores events, automation fires rules.
+ * process that caught it fires them), and puts the runs they start in the audit log.
  */
 @Injectable()
-export class RuleTriggerBridge implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(RuleTriggerBridge.name);
+export class RuleTrigger implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(RuleTrigger.name);
   private subscription: Subscription | null = null;
 
   constructor(
-    private readonly events: EventStream,
+    @Inject(STORED_EVENTS) private readonly events: StoredEventSource,
     private readonly engine: AutomationRuleEngine,
     private readonly audit: AuditLogService,
   ) {}

@@ -1,0 +1,52 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { AccessModule } from '@hybridforms/access';
+import { AutomationModule, RuleTriggerModule } from '@hybridforms/automation';
+import { AppConfigModule, CoreModule, STORED_EVENTS, type AppConfig, type SecretBox } from '@hybridforms/core';
+import { InventoryDiscoveryModule } from '@hybridforms/discovery';
+import { JobQueueLifecycle, JobsModule, jobsOptionsOf } from '@hybridforms/jobs';
+import { ObservabilityModule } from '@hybridforms/observability';
+import { PersistenceModule } from '@hybridforms/persistence';
+import { AzureProviderModule } from '@hybridforms/providers/azure';
+import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
+import { EventStream, TelemetryModule } from '@hybridforms/telemetry';
+
+/** Binds the ports of libs/core to the libraries that implement them. */
+@Global()
+@Module({
+  imports: [TelemetryModule],
+  providers: [{ provide: STORED_EVENTS, useExisting: EventStream }],
+  exports: [STORED_EVENTS],
+})
+class PortsModule {}
+
+/**
+ * Everything a Hybridforms process runs but its routes: configuration, the database, the job
+ * queue, discovery, telemetry, automation, access, observability and the provider plugins. The API
+ * and the worker each import it once and add only their controllers.
+ */
+@Module({})
+export class RuntimeModule {
+  /** `runsJobs`: this process runs the background jobs (embedded mode, workers); a cluster's API process only enqueues. */
+  static forRoot(config: AppConfig, secretBox: SecretBox, runsJobs: boolean): DynamicModule {
+    const shared = [AccessModule, InventoryDiscoveryModule, TelemetryModule, AutomationModule];
+    const observability = ObservabilityModule.forRoot();
+    return {
+      module: RuntimeModule,
+      imports: [
+        AppConfigModule.forRoot(config, secretBox, runsJobs),
+        CoreModule,
+        PersistenceModule.forRoot({ databaseUrl: config.database.url, dataDir: config.database.dataDir }),
+        JobsModule.forRoot(jobsOptionsOf(config)),
+        observability,
+        PortsModule,
+        ...shared,
+        RuleTriggerModule,
+        // Provider plugins: one import each; the registry discovers them.
+        AzureProviderModule,
+        HyperVProviderModule,
+      ],
+      providers: [JobQueueLifecycle],
+      exports: [...shared, observability],
+    };
+  }
+}
