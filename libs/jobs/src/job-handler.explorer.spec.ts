@@ -1,7 +1,7 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { AppConfigModule, SecretBox, type AppConfig } from '@hybridforms/core';
-import { HandlesJob, JOB_SCHEDULES, OnJobInterrupted, type JobSchedule } from './handles-job.decorator.js';
+import { HandlesJob, OnJobInterrupted, type JobSchedule } from './handles-job.decorator.js';
 import { JobQueueLifecycle } from './job-queue.lifecycle.js';
 import { JOB_QUEUE, type JobContext, type JobKindDefinition, type JobQueue } from './job-queue.js';
 import { JobHandlerExplorer } from './job-handler.explorer.js';
