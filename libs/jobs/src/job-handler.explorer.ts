@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
 import { JOB_HANDLER_METADATA, JOB_INTERRUPTED_METADATA, type JobHandlerMetadata } from './handles-job.decorator.js';
@@ -13,7 +13,8 @@ export class JobHandlerExplorer implements OnModuleInit {
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    // Absent where the queue runs without the application's configuration (the queue's own specs).
+    @Optional() @Inject(APP_CONFIG) private readonly config: AppConfig | null,
   ) {}
 
   onModuleInit(): void {
@@ -36,7 +37,8 @@ export class JobHandlerExplorer implements OnModuleInit {
         const handler = Reflect.getMetadata(JOB_HANDLER_METADATA, method) as JobHandlerMetadata | undefined;
         if (handler) {
           if (handlers.has(handler.kind)) throw new Error(`two job handlers for kind "${handler.kind}"`);
-          const options = typeof handler.options === 'function' ? handler.options(this.config) : handler.options;
+          if (typeof handler.options === 'function' && !this.config) throw new Error(`job kind "${handler.kind}" reads its options from APP_CONFIG, which this process lacks`);
+          const options = typeof handler.options === 'function' ? handler.options(this.config!) : handler.options;
           handlers.set(handler.kind, { kind: handler.kind, options, handle: (job: JobContext) => method.call(instance, job) });
         }
         const kind = Reflect.getMetadata(JOB_INTERRUPTED_METADATA, method) as string | undefined;

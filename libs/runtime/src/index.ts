@@ -1,1 +1,2 @@
 export * from './runtime.module.js';
+export * from './job-schedules.js';

@@ -3,12 +3,13 @@ import { AccessModule } from '@hybridforms/access';
 import { AutomationModule, RuleTriggerModule } from '@hybridforms/automation';
 import { AppConfigModule, CoreModule, STORED_EVENTS, type AppConfig, type SecretBox } from '@hybridforms/core';
 import { InventoryDiscoveryModule } from '@hybridforms/discovery';
-import { JobQueueLifecycle, JobsModule, jobsOptionsOf } from '@hybridforms/jobs';
+import { JOB_SCHEDULES, JobQueueLifecycle, JobsModule, jobsOptionsOf } from '@hybridforms/jobs';
 import { ObservabilityModule } from '@hybridforms/observability';
 import { PersistenceModule } from '@hybridforms/persistence';
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
 import { EventStream, TelemetryModule } from '@hybridforms/telemetry';
+import { JOB_SCHEDULE_TABLE } from './job-schedules.js';
 
 /** Binds the ports of libs/core to the libraries that implement them. */
 @Global()
@@ -45,7 +46,7 @@ export class RuntimeModule {
         AzureProviderModule,
         HyperVProviderModule,
       ],
-      providers: [JobQueueLifecycle],
+      providers: [{ provide: JOB_SCHEDULES, useValue: JOB_SCHEDULE_TABLE }, JobQueueLifecycle],
       exports: [...shared, observability],
     };
   }
