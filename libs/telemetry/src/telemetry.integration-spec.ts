@@ -4,23 +4,26 @@ import {
   DiskEntity,
   EventCheckpointEntity,
   EventEntity,
+  DAY,
+  EventRepository,
+  HOUR,
   HostEntity,
   ImageEntity,
   InventoryPersister,
+  MetricRepository,
   NicEntity,
   VmChangeEntity,
   VmEntity,
   VmQueryRepository,
+  type StoredSample,
 } from '@hybridforms/persistence';
 import { insertProvider, openTestDatabase, TEST_DRIVERS, vmRecordFixture, type TestDatabase } from '@hybridforms/persistence/testing';
-import { EventQueryRepository } from './event-query.repository.js';
 import { EventStream } from './event-stream.js';
 import { EventStore } from './event.store.js';
-import { MetricQueryRepository } from './metric-query.repository.js';
+import { MetricQueryService } from './metric-query.service.js';
 import { MetricRetentionService } from './metric-retention.service.js';
 import { MetricRollupService } from './metric-rollup.service.js';
-import { MetricStore, type StoredSample } from './metric.store.js';
-import { DAY, HOUR } from './metric-time.js';
+import { MetricStore } from './metric.store.js';
 
 const config: AppConfig = loadAppConfig({});
 // A fixed "now" on an hour boundary plus 30 minutes keeps every window below exact.
@@ -58,11 +61,11 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
   let vmIds: string[];
   let events: EventStore;
   let stream: EventStream;
-  let eventQueries: EventQueryRepository;
+  let eventQueries: EventRepository;
   let metrics: MetricStore;
   let rollups: MetricRollupService;
   let retention: MetricRetentionService;
-  let metricQueries: MetricQueryRepository;
+  let metricQueries: MetricQueryService;
 
   beforeEach(async () => {
     db = await openTestDatabase(driver);
@@ -72,12 +75,9 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
     await new InventoryPersister(ds).save(providerId, null, graph, { kind: 'full' });
     const rows = await ds.getRepository(VmEntity).find({ order: { name: 'ASC' } });
     vmIds = rows.map((row) => row.id);
-    stream = new EventStream(new LocalClusterBus(), ds.getRepository(EventEntity));
-    events = new EventStore(ds, ds.getRepository(EventCheckpointEntity), stream);
-    eventQueries = new EventQueryRepository(ds.getRepository(EventEntity));
-    metrics = new MetricStore(ds, config);
-    rollups = new MetricRollupService(ds);
-    retention = new MetricRetentionService(ds, rollups, events, config);
+    eventQueries = new EventRepository(ds, ds.getRepository(EventEntity), ds.getRepository(EventCheckpointEntity));
+    stream = new EventStream(new LocalClusterBus(), eventQueries);
+    events = new EventStore(eventQueries, stream);
     const vmQueries = new VmQueryRepository(
       ds.getRepository(VmEntity),
       ds.getRepository(NicEntity),
@@ -86,7 +86,11 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
       ds.getRepository(ImageEntity),
       ds.getRepository(VmChangeEntity),
     );
-    metricQueries = new MetricQueryRepository(ds, vmQueries, config);
+    const metricRows = new MetricRepository(ds, vmQueries);
+    metrics = new MetricStore(metricRows, config);
+    rollups = new MetricRollupService(metricRows);
+    retention = new MetricRetentionService(metricRows, rollups, eventQueries, config);
+    metricQueries = new MetricQueryService(metricRows, config);
   });
 
   afterEach(() => db.close());
