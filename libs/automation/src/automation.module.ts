@@ -1,19 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
-import {
-  AutomationRuleEntity,
-  DiskEntity,
-  HostEntity,
-  ImageEntity,
-  MachineCredentialEntity,
-  NicEntity,
-  PlaybookRunEntity,
-  PlaybookRunEventEntity,
-  ProviderEntity,
-  VmChangeEntity,
-  VmEntity,
-} from '@hybridforms/persistence';
 import { PlaybookCatalog } from './catalog/playbook.catalog.js';
 import { MachineCredentialsService } from './credentials/machine-credentials.service.js';
 import { AnsibleRunner } from './runner/ansible-runner.js';
@@ -23,23 +9,8 @@ import { AutomationRuleEngine } from './rules/automation-rule.engine.js';
 import { AutomationRulesService } from './rules/automation-rules.service.js';
 import { RunEventStream } from './runs/run-event.stream.js';
 
-/** Playbook catalog, machine credentials, playbook runs through ansible-runner, and the rules that start runs on events. */
+/** Playbook catalog, machine credentials, playbook runs through ansible-runner, and the rules that start runs on events (their repositories come from the global PersistenceModule). */
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([
-      AutomationRuleEntity,
-      MachineCredentialEntity,
-      PlaybookRunEntity,
-      PlaybookRunEventEntity,
-      ProviderEntity,
-      VmEntity,
-      NicEntity,
-      DiskEntity,
-      HostEntity,
-      ImageEntity,
-      VmChangeEntity,
-    ]),
-  ],
   providers: [
     { provide: PlaybookCatalog, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new PlaybookCatalog(config.automation.playbookDirs) },
     {

@@ -1,22 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { In, MoreThan, Repository } from 'typeorm';
-import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { APP_CONFIG, BadInputError, ConflictError, NotFoundError, RUNS_JOBS, SECRET_BOX, SecretMasker, type AppConfig, type SecretBox } from '@hybridforms/core';
 import { CLUSTER_BUS, JOB_QUEUE, type ClusterBus, type JobQueue } from '@hybridforms/jobs';
 import {
   FINISHED_RUN_STATUSES,
-  NicEntity,
-  PlaybookRunEntity,
-  PlaybookRunEventEntity,
-  ProviderEntity,
-  VmEntity,
+  PlaybookRunRepository,
   VmQueryRepository,
-  paginate,
   type Page,
+  type PlaybookRunEntity,
+  type PlaybookRunEventEntity,
+  type PlaybookRunOutcome,
   type PlaybookRunStatus,
+  type VmEntity,
   type VmFilter,
 } from '@hybridforms/persistence';
 import { PlaybookCatalog } from '../catalog/playbook.catalog.js';
@@ -44,7 +40,6 @@ export interface PlaybookRunRequest {
 }
 
 const OWNER = `${hostname()}:${process.pid}`;
-const EVENT_INSERT_CHUNK = 100;
 /** Cluster bus channel: "cancel this run", served by the process running it. */
 const CANCEL_CHANNEL = 'runs.cancel';
 
@@ -69,11 +64,7 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
   private availability: Promise<RunnerAvailability> | null = null;
 
   constructor(
-    @InjectRepository(PlaybookRunEntity) private readonly runs: Repository<PlaybookRunEntity>,
-    @InjectRepository(PlaybookRunEventEntity) private readonly events: Repository<PlaybookRunEventEntity>,
-    @InjectRepository(VmEntity) private readonly vms: Repository<VmEntity>,
-    @InjectRepository(NicEntity) private readonly nics: Repository<NicEntity>,
-    @InjectRepository(ProviderEntity) private readonly providers: Repository<ProviderEntity>,
+    private readonly runs: PlaybookRunRepository,
     private readonly vmQueries: VmQueryRepository,
     private readonly catalog: PlaybookCatalog,
     private readonly credentials: MachineCredentialsService,
@@ -107,7 +98,7 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
         }
       },
       onInterrupted: async (job, reason) => {
-        const run = await this.runs.findOneBy({ id: job.payload.runId });
+        const run = await this.runs.findById(job.payload.runId);
         if (!run || FINISHED_RUN_STATUSES.includes(run.status)) return;
         await this.finish(run.id, 'error', { reason: `the worker running this run (${run.owner ?? 'unknown process'}) stopped (${reason}); it was not run again` });
         this.logger.warn(`playbook run ${run.id} interrupted: its worker ${run.owner ?? ''} stopped`);
@@ -129,7 +120,7 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
     if (this.queue.implementation === 'in-process') {
       // Embedded mode: one process runs every run, so whatever was running died with the last one
       // (and the in-process queue with it).
-      const interrupted = await this.runs.find({ where: { status: 'running' } });
+      const interrupted = await this.runs.running();
       for (const run of interrupted) {
         await this.finish(run.id, 'error', { reason: `the service stopped while this run was running (${run.owner ?? 'unknown process'}); it was not run again` });
       }
@@ -138,7 +129,7 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
     } else {
       await this.sweepDeadWorkers();
     }
-    const queued = await this.runs.find({ where: { status: 'queued' }, order: { requestedAt: 'ASC' } });
+    const queued = await this.runs.queued();
     for (const run of queued) this.dispatch(run.id);
   }
 
@@ -186,7 +177,7 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
       const reasons = built.skipped.map((s) => `${s.name}: ${s.reason}`).join(', ');
       throw new BadInputError(`targets: no VM of the selection can be reached${reasons ? ` (${reasons})` : ''}`);
     }
-    const run = this.runs.create({
+    const run = await this.runs.add({
       id: randomUUID(),
       playbook: playbook.id,
       status: 'queued',
@@ -211,7 +202,6 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
       stdout: null,
       owner: null,
     });
-    await this.runs.insert(run as QueryDeepPartialEntity<PlaybookRunEntity>);
     this.logger.log(`playbook run ${run.id} of ${playbook.id} queued for ${built.hosts.length} host(s), ${built.skipped.length} skipped`);
     this.dispatch(run.id);
     return run;
@@ -219,13 +209,11 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
 
   /** Newest first, keyset-paginated; optionally of one status. */
   list(page: { limit: number; cursor?: string; status?: PlaybookRunStatus }): Promise<Page<PlaybookRunEntity>> {
-    const qb = this.runs.createQueryBuilder('run');
-    if (page.status) qb.andWhere('run.status = :status', { status: page.status });
-    return paginate(qb, 'run', { property: 'requestedAt', descending: true }, page.limit, page.cursor);
+    return this.runs.list(page);
   }
 
   async get(id: string): Promise<PlaybookRunEntity> {
-    const run = await this.runs.findOneBy({ id });
+    const run = await this.runs.findById(id);
     if (!run) throw new NotFoundError(`playbook run ${id} not found`);
     return run;
   }
@@ -233,11 +221,7 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
   /** A page of the run's events in order; the cursor is the last counter seen. */
   async eventsOf(id: string, page: { limit: number; afterCounter?: number }): Promise<{ items: PlaybookRunEventEntity[]; nextCursor: string | null }> {
     await this.get(id);
-    const items = await this.events.find({
-      where: { runId: id, ...(page.afterCounter !== undefined ? { counter: MoreThan(page.afterCounter) } : {}) },
-      order: { counter: 'ASC' },
-      take: page.limit + 1,
-    });
+    const items = await this.runs.eventsAfter(id, page.afterCounter, page.limit + 1);
     const more = items.length > page.limit;
     const shown = items.slice(0, page.limit);
     return { items: shown, nextCursor: more ? String(shown[shown.length - 1].counter) : null };
@@ -245,15 +229,14 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
 
   /** Every stored event after a counter (a live watcher's replay), in order. */
   eventsAfter(id: string, afterCounter: number): Promise<PlaybookRunEventEntity[]> {
-    return this.events.find({ where: { runId: id, counter: MoreThan(afterCounter) }, order: { counter: 'ASC' } });
+    return this.runs.eventsAfter(id, afterCounter);
   }
 
   /** Stops a queued run at once, a running one through its process group; a finished one is a conflict. */
   async cancel(id: string): Promise<PlaybookRunEntity> {
     const run = await this.get(id);
     if (FINISHED_RUN_STATUSES.includes(run.status)) throw new ConflictError(`playbook run ${id} has already ended (${run.status})`);
-    const dequeued = await this.runs.update({ id, status: 'queued' }, { status: 'canceled', finishedAt: new Date(), reason: 'canceled before it started' });
-    if (dequeued.affected) {
+    if (await this.runs.cancelQueued(id, new Date(), 'canceled before it started')) {
       this.stream.end(id);
       return this.get(id);
     }
@@ -283,7 +266,7 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
     for (;;) {
       const counts = (await this.queue.counts())[PLAYBOOK_RUN_JOB];
       const jobs = counts ? counts.waiting + counts.delayed + counts.active : 0;
-      if (jobs === 0 && this.work.size === 0 && (await this.runs.countBy({ status: In(['queued', 'running']) })) === 0) return;
+      if (jobs === 0 && this.work.size === 0 && (await this.runs.countUnfinished()) === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -306,8 +289,7 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
   }
 
   private async run(id: string): Promise<void> {
-    const claimed = await this.runs.update({ id, status: 'queued' }, { status: 'running', startedAt: new Date(), owner: OWNER });
-    if (!claimed.affected) return;
+    if (!(await this.runs.claim(id, OWNER, new Date()))) return;
     const run = await this.get(id);
     // Everything of the run that is stored, published or logged goes through the masker: the
     // credential's key (and its lines), sensitive extra vars, and the values of secret-like names.
@@ -364,24 +346,12 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
       stdout: masker.text(event.stdout),
       data: masker.json(event.data),
     }));
-    // The batch and the run's count in one transaction: a crash never leaves them disagreeing.
-    await this.events.manager.transaction(async (manager) => {
-      for (let i = 0; i < rows.length; i += EVENT_INSERT_CHUNK) {
-        await manager
-          .createQueryBuilder()
-          .insert()
-          .into(PlaybookRunEventEntity)
-          .values(rows.slice(i, i + EVENT_INSERT_CHUNK) as QueryDeepPartialEntity<PlaybookRunEventEntity>[])
-          .orIgnore()
-          .execute();
-      }
-      await manager.increment(PlaybookRunEntity, { id: runId }, 'eventCount', rows.length);
-    });
+    await this.runs.addEvents(runId, rows);
     this.stream.publish(runId, rows);
   }
 
-  private async finish(id: string, status: PlaybookRunStatus, fields: Partial<Pick<PlaybookRunEntity, 'rc' | 'reason' | 'hostSummary' | 'stdout' | 'startedAt'>>): Promise<void> {
-    await this.runs.update({ id }, { ...fields, status, finishedAt: new Date(), reason: fields.reason?.slice(0, 1024) ?? null } as QueryDeepPartialEntity<PlaybookRunEntity>);
+  private async finish(id: string, status: PlaybookRunStatus, fields: PlaybookRunOutcome): Promise<void> {
+    await this.runs.finish(id, status, fields, new Date());
     this.stream.end(id);
   }
 
@@ -389,14 +359,14 @@ export class PlaybookRunService implements OnModuleInit, OnApplicationBootstrap,
   private async selectVms(targets: PlaybookRunRequest['targets']) {
     let rows: VmEntity[];
     if ('vmIds' in targets) {
-      rows = await this.vms.findBy({ id: In(targets.vmIds) });
+      rows = await this.runs.vmsByIds(targets.vmIds);
       const missing = targets.vmIds.filter((id) => !rows.some((vm) => vm.id === id));
       if (missing.length > 0) throw new BadInputError(`targets.vmIds: no such VM: ${missing.join(', ')}`);
     } else {
       rows = await this.vmQueries.select(targets.selector);
     }
-    const nics = rows.length > 0 ? await this.nics.findBy({ vmId: In(rows.map((vm) => vm.id)) }) : [];
-    const providerNames = new Map((await this.providers.find({ select: { id: true, name: true } })).map((p) => [p.id, p.name]));
+    const nics = await this.runs.nicsOf(rows.map((vm) => vm.id));
+    const providerNames = await this.runs.providerNames();
     return rows.map((vm) => {
       const own = nics.filter((nic) => nic.vmId === vm.id).sort((a, b) => Number(b.primary) - Number(a.primary));
       return {
