@@ -4,10 +4,13 @@ import { PlaybookCatalog } from './catalog/playbook.catalog.js';
 import { MachineCredentialsService } from './credentials/machine-credentials.service.js';
 import { AnsibleRunner } from './runner/ansible-runner.js';
 import { runnerWorkDir } from './runner/worker-dirs.js';
-import { PlaybookRunService } from './runs/playbook-run.service.js';
 import { AutomationRuleEngine } from './rules/automation-rule.engine.js';
 import { AutomationRulesService } from './rules/automation-rules.service.js';
+import { CancelPlaybookRun } from './runs/cancel-playbook-run.usecase.js';
+import { ExecutePlaybookRun } from './runs/execute-playbook-run.usecase.js';
+import { PlaybookRunQueries } from './runs/playbook-run.queries.js';
 import { RunEventStream } from './runs/run-event.stream.js';
+import { StartPlaybookRun } from './runs/start-playbook-run.usecase.js';
 
 /** Playbook catalog, machine credentials, playbook runs through ansible-runner, and the rules that start runs on events (their repositories come from the global PersistenceModule). */
 @Module({
@@ -20,11 +23,22 @@ import { RunEventStream } from './runs/run-event.stream.js';
         new AnsibleRunner({ baseDir: runnerWorkDir(config.automation.workDir, config.queue.redisUrl !== null), binary: config.automation.runnerPath, cancelGraceMs: config.automation.cancelGraceSeconds * 1000 }),
     },
     MachineCredentialsService,
-    PlaybookRunService,
+    StartPlaybookRun,
+    ExecutePlaybookRun,
+    CancelPlaybookRun,
+    PlaybookRunQueries,
     RunEventStream,
     AutomationRulesService,
     AutomationRuleEngine,
   ],
-  exports: [PlaybookCatalog, AnsibleRunner, MachineCredentialsService, PlaybookRunService, RunEventStream, AutomationRulesService, AutomationRuleEngine],
+  exports: [
+    PlaybookCatalog,
+    AnsibleRunner,
+    MachineCredentialsService,
+    StartPlaybookRun,
+    ExecutePlaybookRun,
+    CancelPlaybookRun,
+    PlaybookRunQueries,
+    RunEventStream, AutomationRulesService, AutomationRuleEngine],
 })
 export class AutomationModule {}

@@ -1,5 +1,5 @@
 import type { AutomationRuleEntity, AutomationRuleRepository, PlaybookRunEntity, PlaybookRunRepository, VmEntity } from '@hybridforms/persistence';
-import type { PlaybookRunRequest, PlaybookRunService } from '../runs/playbook-run.service.js';
+import type { PlaybookRunRequest, StartPlaybookRun } from '../runs/start-playbook-run.usecase.js';
 import { AutomationRuleEngine, type RuleEvent } from './automation-rule.engine.js';
 import type { AutomationRulesService } from './automation-rules.service.js';
 
@@ -36,7 +36,7 @@ function setup(rules: AutomationRuleEntity[], vms: Partial<VmEntity>[]) {
         runs.push(run);
         return run as unknown as PlaybookRunEntity;
       },
-    } as unknown as PlaybookRunService,
+    } as unknown as StartPlaybookRun,
     {
       ofRuleSince: async (ruleId: string, from: Date) => since(ruleId, from),
       countOfRuleSince: async (ruleId: string, from: Date) => since(ruleId, from).length,

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ProviderEventType } from '@hybridforms/core';
 import { AutomationRuleRepository, PlaybookRunRepository } from '@hybridforms/persistence';
-import { PlaybookRunService } from '../runs/playbook-run.service.js';
+import { StartPlaybookRun } from '../runs/start-playbook-run.usecase.js';
 import { AutomationRulesService } from './automation-rules.service.js';
 
 /** What a rule looks at in a stored event. */
@@ -35,7 +35,7 @@ export class AutomationRuleEngine {
 
   constructor(
     private readonly rules: AutomationRulesService,
-    private readonly runs: PlaybookRunService,
+    private readonly runs: StartPlaybookRun,
     private readonly runRows: PlaybookRunRepository,
     private readonly ruleRows: AutomationRuleRepository,
   ) {}
