@@ -61,7 +61,6 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
   let vmIds: string[];
   let events: EventStore;
   let stream: EventStream;
-  let eventQueries: EventRepository;
   let metrics: MetricStore;
   let rollups: MetricRollupService;
   let retention: MetricRetentionService;
@@ -75,9 +74,9 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
     await new InventoryPersister(ds).save(providerId, null, graph, { kind: 'full' });
     const rows = await ds.getRepository(VmEntity).find({ order: { name: 'ASC' } });
     vmIds = rows.map((row) => row.id);
-    eventQueries = new EventRepository(ds, ds.getRepository(EventEntity), ds.getRepository(EventCheckpointEntity));
-    stream = new EventStream(new LocalClusterBus(), eventQueries);
-    events = new EventStore(eventQueries, stream);
+    const eventRows = new EventRepository(ds, ds.getRepository(EventEntity), ds.getRepository(EventCheckpointEntity));
+    stream = new EventStream(new LocalClusterBus(), eventRows);
+    events = new EventStore(eventRows, stream);
     const vmQueries = new VmQueryRepository(
       ds.getRepository(VmEntity),
       ds.getRepository(NicEntity),
@@ -89,7 +88,7 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
     const metricRows = new MetricRepository(ds, vmQueries);
     metrics = new MetricStore(metricRows, config);
     rollups = new MetricRollupService(metricRows);
-    retention = new MetricRetentionService(metricRows, rollups, eventQueries, config);
+    retention = new MetricRetentionService(metricRows, rollups, eventRows, config);
     metricQueries = new MetricQueryService(metricRows, config);
   });
 
@@ -161,29 +160,6 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
       await events.store(providerId, { events: [event(2), event(3)], checkpoint: 'b' });
       subscription.unsubscribe();
       expect(seen).toEqual(['evt-1', 'evt-2', 'evt-3']);
-    });
-
-    it('links events to a VM inventoried after them, and lists by VM, type and time', async () => {
-      await events.store(providerId, {
-        events: [event(1, { vmNativeId: 'vm-native-9', type: 'vm.created' }), event(2, { vmNativeId: 'vm-native-9' }), event(3)],
-        checkpoint: null,
-      });
-      await new InventoryPersister(db.dataSource).save(providerId, null, { ...emptyInventoryGraph(), vms: [vmRecordFixture(9)] }, { kind: 'targeted', nativeIds: ['vm-native-9'] });
-      expect(await events.linkVms(providerId)).toBe(2);
-      const vm9 = await db.dataSource.getRepository(VmEntity).findOneByOrFail({ nativeId: 'vm-native-9' });
-      const forVm = await eventQueries.list({ vm: { providerId, nativeId: vm9.nativeId } }, { limit: 10 });
-      expect(forVm.items.map((e) => [e.nativeId, e.vmId])).toEqual([
-        ['evt-2', vm9.id],
-        ['evt-1', vm9.id],
-      ]);
-      const created = await eventQueries.list({ type: ['vm.created'] }, { limit: 10 });
-      expect(created.items.map((e) => e.nativeId)).toEqual(['evt-1']);
-      const window = await eventQueries.list({ since: new Date(NOW_MS - 98_500), until: new Date(NOW_MS - 97_000) }, { limit: 10 });
-      expect(window.items.map((e) => e.nativeId)).toEqual(['evt-2']);
-      const page1 = await eventQueries.list({}, { limit: 2 });
-      const page2 = await eventQueries.list({}, { limit: 2, cursor: page1.nextCursor! });
-      expect([...page1.items, ...page2.items].map((e) => e.nativeId)).toEqual(['evt-3', 'evt-2', 'evt-1']);
-      expect(page2.nextCursor).toBeNull();
     });
   });
 
