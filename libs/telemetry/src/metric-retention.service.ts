@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
-import { MetricRollupService } from './metric-rollup.service.js';
 import { realtimeCutoff } from './metric.store.js';
 import { bucketOf, DAY, EventRepository, HOUR, MetricRepository } from '@hybridforms/persistence';
 
@@ -28,14 +27,13 @@ export class MetricRetentionService {
   private readonly logger = new Logger(MetricRetentionService.name);
   constructor(
     private readonly metrics: MetricRepository,
-    private readonly rollups: MetricRollupService,
     private readonly events: EventRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async purge(nowMs = Date.now()): Promise<PurgeResult> {
     const now = Math.floor(nowMs / 1000);
-    const pending = await this.rollups.oldestPendingBucket();
+    const pending = await this.metrics.oldestPendingBucket();
     const samplesCutoff = Math.min(realtimeCutoff(this.config, nowMs), pending ?? Number.POSITIVE_INFINITY);
     const cutoffs = {
       samples: samplesCutoff,

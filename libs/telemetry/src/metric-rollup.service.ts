@@ -27,11 +27,6 @@ export class MetricRollupService {
     return this.running;
   }
 
-  /** The oldest pending hour (retention must not purge raw samples that are not rolled up yet). */
-  oldestPendingBucket(): Promise<number | null> {
-    return this.metrics.oldestPendingBucket();
-  }
-
   private async pass(): Promise<RollupResult> {
     const total: RollupResult = { vmHours: 0, hours: 0, days: 0 };
     const started = Date.now();
@@ -48,7 +43,7 @@ export class MetricRollupService {
   }
 
   private async oldestPendingDay(): Promise<number | null> {
-    const oldest = await this.oldestPendingBucket();
+    const oldest = await this.metrics.oldestPendingBucket();
     return oldest === null ? null : bucketOf(oldest, DAY);
   }
 }

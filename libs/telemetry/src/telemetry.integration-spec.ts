@@ -88,7 +88,7 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
     const metricRows = new MetricRepository(ds, vmQueries);
     metrics = new MetricStore(metricRows, config);
     rollups = new MetricRollupService(metricRows);
-    retention = new MetricRetentionService(metricRows, rollups, eventRows, config);
+    retention = new MetricRetentionService(metricRows, eventRows, config);
     metricQueries = new MetricQueryService(metricRows, config);
   });
 

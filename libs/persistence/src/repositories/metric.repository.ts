@@ -80,7 +80,7 @@ export class MetricRepository {
     }
   }
 
-  /** The oldest pending hour. */
+  /** The oldest pending hour (retention must not purge raw samples that are not rolled up yet). */
   async oldestPendingBucket(): Promise<number | null> {
     const [row] = await this.dialect.query<{ oldest: unknown }>(this.dataSource, `SELECT MIN("bucket") AS "oldest" FROM "metric_rollup_pending"`);
     return row?.oldest === null || row?.oldest === undefined ? null : toNumber(row.oldest);
