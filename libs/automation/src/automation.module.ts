@@ -39,6 +39,9 @@ import { StartPlaybookRun } from './runs/start-playbook-run.usecase.js';
     ExecutePlaybookRun,
     CancelPlaybookRun,
     PlaybookRunQueries,
-    RunEventStream, AutomationRulesService, AutomationRuleEngine],
+    RunEventStream,
+    AutomationRulesService,
+    AutomationRuleEngine,
+  ],
 })
 export class AutomationModule {}
