@@ -50,11 +50,7 @@ export class MetricStore {
     return { written: unique.length, tooOld, duplicates: samples.length - tooOld - unique.length };
   }
 
-  /**
-   * Removes every sample and rollup of a provider's VMs (the tables carry no foreign key), in one
-   * transaction with the caller's deletion of the provider.
-   */
-  /** In one transaction with the caller's deletion of the provider. */
+  /** Every sample and rollup of a provider's VMs, in one transaction with the caller's deletion of the provider (the providers service calls it here). */
   deleteForProvider(manager: EntityManager, providerId: string): Promise<void> {
     return this.metrics.deleteForProvider(manager, providerId);
   }
