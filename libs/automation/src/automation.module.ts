@@ -12,6 +12,9 @@ import { PlaybookRunQueries } from './runs/playbook-run.queries.js';
 import { RunEventStream } from './runs/run-event.stream.js';
 import { StartPlaybookRun } from './runs/start-playbook-run.usecase.js';
 
+/** A playbook run's use-cases: request, execute as a job, cancel, and the API's reads. */
+const RUN_USE_CASES = [StartPlaybookRun, ExecutePlaybookRun, CancelPlaybookRun, PlaybookRunQueries];
+
 /** Playbook catalog, machine credentials, playbook runs through ansible-runner, and the rules that start runs on events (their repositories come from the global PersistenceModule). */
 @Module({
   providers: [
@@ -23,25 +26,11 @@ import { StartPlaybookRun } from './runs/start-playbook-run.usecase.js';
         new AnsibleRunner({ baseDir: runnerWorkDir(config.automation.workDir, config.queue.redisUrl !== null), binary: config.automation.runnerPath, cancelGraceMs: config.automation.cancelGraceSeconds * 1000 }),
     },
     MachineCredentialsService,
-    StartPlaybookRun,
-    ExecutePlaybookRun,
-    CancelPlaybookRun,
-    PlaybookRunQueries,
+    ...RUN_USE_CASES,
     RunEventStream,
     AutomationRulesService,
     AutomationRuleEngine,
   ],
-  exports: [
-    PlaybookCatalog,
-    AnsibleRunner,
-    MachineCredentialsService,
-    StartPlaybookRun,
-    ExecutePlaybookRun,
-    CancelPlaybookRun,
-    PlaybookRunQueries,
-    RunEventStream,
-    AutomationRulesService,
-    AutomationRuleEngine,
-  ],
+  exports: [PlaybookCatalog, AnsibleRunner, MachineCredentialsService, ...RUN_USE_CASES, RunEventStream, AutomationRulesService, AutomationRuleEngine],
 })
 export class AutomationModule {}
