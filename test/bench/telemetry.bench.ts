@@ -9,18 +9,22 @@
  */
 import { emptyInventoryGraph, loadAppConfig, METRIC_NAMES, type AppConfig } from '@hybridforms/core';
 import {
+  bucketOf,
   DiskEntity,
   HostEntity,
+  HOUR,
   ImageEntity,
   InventoryPersister,
+  MetricRepository,
   NicEntity,
   SqlDialect,
   VmChangeEntity,
   VmEntity,
   VmQueryRepository,
+  type StoredSample,
 } from '@hybridforms/persistence';
 import { insertProvider, openTestDatabase, TEST_DRIVERS, vmRecordFixture, type TestDatabase } from '@hybridforms/persistence/testing';
-import { bucketOf, HOUR, MetricQueryRepository, MetricRollupService, MetricStore, type StoredSample } from '@hybridforms/telemetry';
+import { MetricQueryService, MetricRollupService, MetricStore } from '@hybridforms/telemetry';
 
 const VM_COUNT = Number(process.env.BENCH_TELEMETRY_VMS ?? 2_000);
 const MINUTES = Number(process.env.BENCH_TELEMETRY_MINUTES ?? 240);
@@ -106,7 +110,18 @@ describe.each(TEST_DRIVERS)(`telemetry benchmark on %s`, (driver) => {
     'ingests, rolls up and queries a fleet’s samples',
     async () => {
       const nowMs = Date.now();
-      const store = new MetricStore(db.dataSource, config);
+      const repository = new MetricRepository(
+        db.dataSource,
+        new VmQueryRepository(
+          db.dataSource.getRepository(VmEntity),
+          db.dataSource.getRepository(NicEntity),
+          db.dataSource.getRepository(DiskEntity),
+          db.dataSource.getRepository(HostEntity),
+          db.dataSource.getRepository(ImageEntity),
+          db.dataSource.getRepository(VmChangeEntity),
+        ),
+      );
+      const store = new MetricStore(repository, config);
       const firstTs = bucketOf(store.oldestAcceptedTs(nowMs), 60);
       const windows = Math.ceil(MINUTES / WINDOW_MINUTES);
       const dialect = SqlDialect.of(db.dataSource);
@@ -148,25 +163,14 @@ describe.each(TEST_DRIVERS)(`telemetry benchmark on %s`, (driver) => {
       const [{ n }] = (await db.dataSource.query(`SELECT COUNT(*) AS "n" FROM "metric_samples"`)) as { n: unknown }[];
       expect(Number(n)).toBe(samples);
 
-      const rollups = new MetricRollupService(db.dataSource);
+      const rollups = new MetricRollupService(repository);
       const rollupStarted = performance.now();
       const rolled = await rollups.rollupPending();
       const rollupMs = performance.now() - rollupStarted;
       const lastTs = firstTs + windows * WINDOW_MINUTES * 60;
       expect(rolled.vmHours).toBe(VM_COUNT * (bucketOf(lastTs - 60, HOUR) / HOUR - bucketOf(firstTs, HOUR) / HOUR + 1));
 
-      const queries = new MetricQueryRepository(
-        db.dataSource,
-        new VmQueryRepository(
-          db.dataSource.getRepository(VmEntity),
-          db.dataSource.getRepository(NicEntity),
-          db.dataSource.getRepository(DiskEntity),
-          db.dataSource.getRepository(HostEntity),
-          db.dataSource.getRepository(ImageEntity),
-          db.dataSource.getRepository(VmChangeEntity),
-        ),
-        config,
-      );
+      const queries = new MetricQueryService(repository, config);
       const lastHour = { from: new Date((lastTs - HOUR) * 1000), to: new Date(lastTs * 1000) };
       const all = { from: new Date(firstTs * 1000), to: new Date(lastTs * 1000) };
       const timed = async (work: () => Promise<unknown>): Promise<number> => {

@@ -1,45 +1,22 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
-import {
-  AutomationRuleEntity,
-  DiskEntity,
-  HostEntity,
-  ImageEntity,
-  MachineCredentialEntity,
-  NicEntity,
-  PlaybookRunEntity,
-  PlaybookRunEventEntity,
-  ProviderEntity,
-  VmChangeEntity,
-  VmEntity,
-} from '@hybridforms/persistence';
 import { PlaybookCatalog } from './catalog/playbook.catalog.js';
 import { MachineCredentialsService } from './credentials/machine-credentials.service.js';
 import { AnsibleRunner } from './runner/ansible-runner.js';
 import { runnerWorkDir } from './runner/worker-dirs.js';
-import { PlaybookRunService } from './runs/playbook-run.service.js';
 import { AutomationRuleEngine } from './rules/automation-rule.engine.js';
 import { AutomationRulesService } from './rules/automation-rules.service.js';
+import { CancelPlaybookRun } from './runs/cancel-playbook-run.usecase.js';
+import { ExecutePlaybookRun } from './runs/execute-playbook-run.usecase.js';
+import { PlaybookRunQueries } from './runs/playbook-run.queries.js';
 import { RunEventStream } from './runs/run-event.stream.js';
+import { StartPlaybookRun } from './runs/start-playbook-run.usecase.js';
 
-/** Playbook catalog, machine credentials, playbook runs through ansible-runner, and the rules that start runs on events. */
+/** A playbook run's use-cases: request, execute as a job, cancel, and the API's reads. */
+const RUN_USE_CASES = [StartPlaybookRun, ExecutePlaybookRun, CancelPlaybookRun, PlaybookRunQueries];
+
+/** Playbook catalog, machine credentials, playbook runs through ansible-runner, and the rules that start runs on events (their repositories come from the global PersistenceModule). */
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([
-      AutomationRuleEntity,
-      MachineCredentialEntity,
-      PlaybookRunEntity,
-      PlaybookRunEventEntity,
-      ProviderEntity,
-      VmEntity,
-      NicEntity,
-      DiskEntity,
-      HostEntity,
-      ImageEntity,
-      VmChangeEntity,
-    ]),
-  ],
   providers: [
     { provide: PlaybookCatalog, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new PlaybookCatalog(config.automation.playbookDirs) },
     {
@@ -49,11 +26,11 @@ import { RunEventStream } from './runs/run-event.stream.js';
         new AnsibleRunner({ baseDir: runnerWorkDir(config.automation.workDir, config.queue.redisUrl !== null), binary: config.automation.runnerPath, cancelGraceMs: config.automation.cancelGraceSeconds * 1000 }),
     },
     MachineCredentialsService,
-    PlaybookRunService,
+    ...RUN_USE_CASES,
     RunEventStream,
     AutomationRulesService,
     AutomationRuleEngine,
   ],
-  exports: [PlaybookCatalog, AnsibleRunner, MachineCredentialsService, PlaybookRunService, RunEventStream, AutomationRulesService, AutomationRuleEngine],
+  exports: [PlaybookCatalog, AnsibleRunner, MachineCredentialsService, ...RUN_USE_CASES, RunEventStream, AutomationRulesService, AutomationRuleEngine],
 })
 export class AutomationModule {}

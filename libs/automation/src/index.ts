@@ -3,7 +3,10 @@ export { AnsibleRunner, type AnsibleRunnerOptions } from './runner/ansible-runne
 export { wrapUnsafe, extraVarsFileText } from './runner/extravars.js';
 export * from './automation.module.js';
 export * from './credentials/machine-credentials.service.js';
-export * from './runs/playbook-run.service.js';
+export * from './runs/start-playbook-run.usecase.js';
+export * from './runs/execute-playbook-run.usecase.js';
+export * from './runs/cancel-playbook-run.usecase.js';
+export * from './runs/playbook-run.queries.js';
 export * from './runs/run-event.stream.js';
 export * from './catalog/playbook.catalog.js';
 export * from './catalog/playbook-yaml.inspector.js';

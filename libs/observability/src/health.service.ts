@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PlaybookRunService } from '@hybridforms/automation';
+import { ExecutePlaybookRun } from '@hybridforms/automation';
 import { JOB_QUEUE, type JobQueue } from '@hybridforms/jobs';
 import { DatabaseProbe, type DatabaseCheck } from '@hybridforms/persistence';
 import { checkQueueHealth, type QueueHealth } from './queue-health.js';
@@ -21,7 +21,7 @@ export class HealthService {
   constructor(
     private readonly database: DatabaseProbe,
     @Inject(JOB_QUEUE) private readonly jobs: JobQueue,
-    private readonly runs: PlaybookRunService,
+    private readonly runs: ExecutePlaybookRun,
   ) {}
 
   async check(): Promise<HealthReport> {

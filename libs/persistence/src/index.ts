@@ -1,5 +1,6 @@
 export * from './entities/index.js';
 export * from './queries/index.js';
+export * from './metric-time.js';
 export { MIGRATIONS } from './migrations/index.js';
 export { createDataSourceOptions, SQLITE_FILE_NAME, type DatabaseConfig, type DataSourceOverrides } from './data-source.factory.js';
 export { SnakeNamingStrategy } from './snake-naming.strategy.js';

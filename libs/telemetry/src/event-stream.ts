@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { Observable, Subject } from 'rxjs';
-import { In, Repository } from 'typeorm';
 import { CLUSTER_BUS, type ClusterBus } from '@hybridforms/jobs';
-import { EventEntity } from '@hybridforms/persistence';
+import { EventRepository, type EventEntity } from '@hybridforms/persistence';
 
 const STORED_CHANNEL = 'events.stored';
 
@@ -23,7 +21,7 @@ export class EventStream implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(CLUSTER_BUS) private readonly bus: ClusterBus,
-    @InjectRepository(EventEntity) private readonly events: Repository<EventEntity>,
+    private readonly events: EventRepository,
   ) {}
 
   onModuleInit(): void {
@@ -55,7 +53,7 @@ export class EventStream implements OnModuleInit, OnModuleDestroy {
   private async relay(ids: unknown): Promise<void> {
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > 10_000 || !ids.every((id) => typeof id === 'string')) return;
     try {
-      const rows = await this.events.findBy({ id: In(ids) });
+      const rows = await this.events.findByIds(ids);
       const order = new Map(ids.map((id, index) => [id, index]));
       rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
       for (const row of rows) this.all.next(row);

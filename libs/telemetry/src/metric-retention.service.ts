@@ -1,12 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
-import { EventStore } from './event.store.js';
-import { MetricRollupService } from './metric-rollup.service.js';
 import { realtimeCutoff } from './metric.store.js';
-import { bucketOf, DAY, HOUR } from './metric-time.js';
-import { SqlDialect, toNumber } from '@hybridforms/persistence';
+import { bucketOf, DAY, EventRepository, HOUR, MetricRepository } from '@hybridforms/persistence';
 
 export interface PurgeResult {
   samples: number;
@@ -30,20 +25,15 @@ const ROLLUP_SLICE_SECONDS = 7 * DAY;
 @Injectable()
 export class MetricRetentionService {
   private readonly logger = new Logger(MetricRetentionService.name);
-  private readonly dialect: SqlDialect;
-
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly rollups: MetricRollupService,
-    private readonly events: EventStore,
+    private readonly metrics: MetricRepository,
+    private readonly events: EventRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.dialect = SqlDialect.of(dataSource);
-  }
+  ) {}
 
   async purge(nowMs = Date.now()): Promise<PurgeResult> {
     const now = Math.floor(nowMs / 1000);
-    const pending = await this.rollups.oldestPendingBucket();
+    const pending = await this.metrics.oldestPendingBucket();
     const samplesCutoff = Math.min(realtimeCutoff(this.config, nowMs), pending ?? Number.POSITIVE_INFINITY);
     const cutoffs = {
       samples: samplesCutoff,
@@ -51,9 +41,9 @@ export class MetricRetentionService {
       daily: bucketOf(now - this.config.metrics.dailyRetentionDays * DAY, DAY),
     };
     const result: PurgeResult = {
-      samples: await this.purgeTable('metric_samples', 'ts', cutoffs.samples, SAMPLE_SLICE_SECONDS),
-      hourly: await this.purgeTable('metric_rollups_hourly', 'bucket', cutoffs.hourly, ROLLUP_SLICE_SECONDS),
-      daily: await this.purgeTable('metric_rollups_daily', 'bucket', cutoffs.daily, ROLLUP_SLICE_SECONDS),
+      samples: await this.metrics.purgeBefore('metric_samples', cutoffs.samples, SAMPLE_SLICE_SECONDS),
+      hourly: await this.metrics.purgeBefore('metric_rollups_hourly', cutoffs.hourly, ROLLUP_SLICE_SECONDS),
+      daily: await this.metrics.purgeBefore('metric_rollups_daily', cutoffs.daily, ROLLUP_SLICE_SECONDS),
       events: await this.events.purgeBefore(new Date(nowMs - this.config.events.retentionDays * DAY * 1000)),
       cutoffs,
     };
@@ -61,17 +51,5 @@ export class MetricRetentionService {
       this.logger.log(`purged ${result.samples} samples, ${result.hourly} hourly and ${result.daily} daily rollups, ${result.events} events`);
     }
     return result;
-  }
-
-  private async purgeTable(table: string, column: string, cutoff: number, slice: number): Promise<number> {
-    const [row] = await this.dialect.query<{ oldest: unknown }>(this.dataSource, `SELECT MIN("${column}") AS "oldest" FROM "${table}"`);
-    if (row?.oldest === null || row?.oldest === undefined) return 0;
-    let deleted = 0;
-    for (let from = toNumber(row.oldest); from < cutoff; from += slice) {
-      const to = Math.min(from + slice, cutoff);
-      deleted += await this.dialect.execute(this.dataSource, `DELETE FROM "${table}" WHERE "${column}" >= ? AND "${column}" < ?`, [from, to]);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return deleted;
   }
 }

@@ -4,23 +4,26 @@ import {
   DiskEntity,
   EventCheckpointEntity,
   EventEntity,
+  DAY,
+  EventRepository,
+  HOUR,
   HostEntity,
   ImageEntity,
   InventoryPersister,
+  MetricRepository,
   NicEntity,
   VmChangeEntity,
   VmEntity,
   VmQueryRepository,
+  type StoredSample,
 } from '@hybridforms/persistence';
 import { insertProvider, openTestDatabase, TEST_DRIVERS, vmRecordFixture, type TestDatabase } from '@hybridforms/persistence/testing';
-import { EventQueryRepository } from './event-query.repository.js';
 import { EventStream } from './event-stream.js';
 import { EventStore } from './event.store.js';
-import { MetricQueryRepository } from './metric-query.repository.js';
+import { MetricQueryService } from './metric-query.service.js';
 import { MetricRetentionService } from './metric-retention.service.js';
 import { MetricRollupService } from './metric-rollup.service.js';
-import { MetricStore, type StoredSample } from './metric.store.js';
-import { DAY, HOUR } from './metric-time.js';
+import { MetricStore } from './metric.store.js';
 
 const config: AppConfig = loadAppConfig({});
 // A fixed "now" on an hour boundary plus 30 minutes keeps every window below exact.
@@ -58,11 +61,10 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
   let vmIds: string[];
   let events: EventStore;
   let stream: EventStream;
-  let eventQueries: EventQueryRepository;
   let metrics: MetricStore;
   let rollups: MetricRollupService;
   let retention: MetricRetentionService;
-  let metricQueries: MetricQueryRepository;
+  let metricQueries: MetricQueryService;
 
   beforeEach(async () => {
     db = await openTestDatabase(driver);
@@ -72,12 +74,9 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
     await new InventoryPersister(ds).save(providerId, null, graph, { kind: 'full' });
     const rows = await ds.getRepository(VmEntity).find({ order: { name: 'ASC' } });
     vmIds = rows.map((row) => row.id);
-    stream = new EventStream(new LocalClusterBus(), ds.getRepository(EventEntity));
-    events = new EventStore(ds, ds.getRepository(EventCheckpointEntity), stream);
-    eventQueries = new EventQueryRepository(ds.getRepository(EventEntity));
-    metrics = new MetricStore(ds, config);
-    rollups = new MetricRollupService(ds);
-    retention = new MetricRetentionService(ds, rollups, events, config);
+    const eventRows = new EventRepository(ds, ds.getRepository(EventEntity), ds.getRepository(EventCheckpointEntity));
+    stream = new EventStream(new LocalClusterBus(), eventRows);
+    events = new EventStore(eventRows, stream);
     const vmQueries = new VmQueryRepository(
       ds.getRepository(VmEntity),
       ds.getRepository(NicEntity),
@@ -86,7 +85,11 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
       ds.getRepository(ImageEntity),
       ds.getRepository(VmChangeEntity),
     );
-    metricQueries = new MetricQueryRepository(ds, vmQueries, config);
+    const metricRows = new MetricRepository(ds, vmQueries);
+    metrics = new MetricStore(metricRows, config);
+    rollups = new MetricRollupService(metricRows);
+    retention = new MetricRetentionService(metricRows, eventRows, config);
+    metricQueries = new MetricQueryService(metricRows, config);
   });
 
   afterEach(() => db.close());
@@ -157,29 +160,6 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
       await events.store(providerId, { events: [event(2), event(3)], checkpoint: 'b' });
       subscription.unsubscribe();
       expect(seen).toEqual(['evt-1', 'evt-2', 'evt-3']);
-    });
-
-    it('links events to a VM inventoried after them, and lists by VM, type and time', async () => {
-      await events.store(providerId, {
-        events: [event(1, { vmNativeId: 'vm-native-9', type: 'vm.created' }), event(2, { vmNativeId: 'vm-native-9' }), event(3)],
-        checkpoint: null,
-      });
-      await new InventoryPersister(db.dataSource).save(providerId, null, { ...emptyInventoryGraph(), vms: [vmRecordFixture(9)] }, { kind: 'targeted', nativeIds: ['vm-native-9'] });
-      expect(await events.linkVms(providerId)).toBe(2);
-      const vm9 = await db.dataSource.getRepository(VmEntity).findOneByOrFail({ nativeId: 'vm-native-9' });
-      const forVm = await eventQueries.list({ vm: { providerId, nativeId: vm9.nativeId } }, { limit: 10 });
-      expect(forVm.items.map((e) => [e.nativeId, e.vmId])).toEqual([
-        ['evt-2', vm9.id],
-        ['evt-1', vm9.id],
-      ]);
-      const created = await eventQueries.list({ type: ['vm.created'] }, { limit: 10 });
-      expect(created.items.map((e) => e.nativeId)).toEqual(['evt-1']);
-      const window = await eventQueries.list({ since: new Date(NOW_MS - 98_500), until: new Date(NOW_MS - 97_000) }, { limit: 10 });
-      expect(window.items.map((e) => e.nativeId)).toEqual(['evt-2']);
-      const page1 = await eventQueries.list({}, { limit: 2 });
-      const page2 = await eventQueries.list({}, { limit: 2, cursor: page1.nextCursor! });
-      expect([...page1.items, ...page2.items].map((e) => e.nativeId)).toEqual(['evt-3', 'evt-2', 'evt-1']);
-      expect(page2.nextCursor).toBeNull();
     });
   });
 

@@ -3,7 +3,7 @@ import { ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { concat, defer, from, map, type Observable } from 'rxjs';
 import { APP_CONFIG, BadInputError, type AppConfig } from '@hybridforms/core';
-import { PlaybookRunService, RunEventStream } from '@hybridforms/automation';
+import { CancelPlaybookRun, PlaybookRunQueries, RunEventStream, StartPlaybookRun } from '@hybridforms/automation';
 import { FINISHED_RUN_STATUSES } from '@hybridforms/persistence';
 import { pageLimit } from '../common/paging.js';
 import { replayThenFollow } from '../common/replay-then-follow.js';
@@ -17,7 +17,9 @@ import { Audited, RequireRole } from '../auth/access.decorators.js';
 @Controller('playbook-runs')
 export class PlaybookRunsController {
   constructor(
-    private readonly runs: PlaybookRunService,
+    private readonly start: StartPlaybookRun,
+    private readonly runs: PlaybookRunQueries,
+    private readonly cancelRun: CancelPlaybookRun,
     private readonly stream: RunEventStream,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -30,7 +32,7 @@ export class PlaybookRunsController {
   async create(@Body() body: CreatePlaybookRunDto) {
     const { vmIds, selector } = body.targets;
     if (!vmIds === !selector) throw new BadInputError('targets: give exactly one of vmIds or selector');
-    const run = await this.runs.request({
+    const run = await this.start.request({
       playbook: body.playbook,
       targets: vmIds ? { vmIds } : { selector: vmFilterOf(selector!) },
       credentialId: body.credentialId,
@@ -91,7 +93,7 @@ export class PlaybookRunsController {
   @Audited('playbook-run.cancel', 'playbook-run')
   @HttpCode(202)
   async cancel(@Param('id', ParseUUIDPipe) id: string) {
-    return presentRun(await this.runs.cancel(id));
+    return presentRun(await this.cancelRun.cancel(id));
   }
 
   /** Stored events after `after`, then live ones until the run ends; an `end` frame closes it. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { Logger, type INestApplication } from '@nestjs/common';
 import ssh2 from 'ssh2';
-import { MachineCredentialsService, PlaybookRunService } from '@hybridforms/automation';
+import { MachineCredentialsService, StartPlaybookRun } from '@hybridforms/automation';
 import type { AppConfig } from '@hybridforms/core';
 import { VmQueryRepository } from '@hybridforms/persistence';
 import { JobQueueRefreshDispatcher, ProvidersService, RefreshService, TelemetryScheduler } from '@hybridforms/discovery';
@@ -103,7 +103,7 @@ async function startDemoRun(app: INestApplication, sshd: LoopbackSshd | null, lo
   const credential = existing ? await credentials.update(existing.id, input) : await credentials.create(input);
   const targets = (await app.get(VmQueryRepository).select({ osFamily: ['rhel'], powerState: ['running'] })).slice(0, 3);
   try {
-    const run = await app.get(PlaybookRunService).request({
+    const run = await app.get(StartPlaybookRun).request({
       playbook: 'playbooks/rhel/gather-facts.yml',
       targets: { vmIds: targets.map((vm) => vm.id) },
       credentialId: credential.id,

@@ -3,7 +3,7 @@ import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import request from 'supertest';
-import { PlaybookRunService } from '@hybridforms/automation';
+import { ExecutePlaybookRun } from '@hybridforms/automation';
 import { JOB_QUEUE, type JobCounts, type JobInfo, type JobQueue } from '@hybridforms/jobs';
 import { HealthService, HybridformsMetrics } from '@hybridforms/observability';
 import { DatabaseProbe } from '@hybridforms/persistence';
@@ -61,7 +61,7 @@ describe('jobs API, /health queue check and /metrics', () => {
         DatabaseProbe,
         { provide: JOB_QUEUE, useValue: queue as unknown as JobQueue },
         { provide: getDataSourceToken(), useValue: database },
-        { provide: PlaybookRunService, useValue: { runnerAvailability: async () => ({ available: true, version: '2.4.0' }) } },
+        { provide: ExecutePlaybookRun, useValue: { runnerAvailability: async () => ({ available: true, version: '2.4.0' }) } },
         { provide: HybridformsMetrics, useValue: metrics },
       ],
     }).compile();

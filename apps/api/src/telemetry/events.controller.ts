@@ -2,8 +2,8 @@ import { Controller, Get, Headers, Inject, MessageEvent, Param, ParseUUIDPipe, Q
 import { ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
 import { APP_CONFIG, NotFoundError, type AppConfig } from '@hybridforms/core';
-import { VmQueryRepository } from '@hybridforms/persistence';
-import { EventQueryRepository, EventStream, type EventFilter } from '@hybridforms/telemetry';
+import { EventRepository, matchesEventFilter, VmQueryRepository, type EventFilter } from '@hybridforms/persistence';
+import { EventStream } from '@hybridforms/telemetry';
 import { pageLimit } from '../common/paging.js';
 import { replayThenFollow } from '../common/replay-then-follow.js';
 import { EventFilterQueryDto, EventListQueryDto, eventTypesOf, timeOf, VmEventsQueryDto } from './telemetry-query.dto.js';
@@ -19,7 +19,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 @Controller()
 export class EventsController {
   constructor(
-    private readonly events: EventQueryRepository,
+    private readonly events: EventRepository,
     private readonly stream: EventStream,
     private readonly vms: VmQueryRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -43,7 +43,7 @@ export class EventsController {
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Replay the events stored since this one first' })
   async live(@Query() query: EventFilterQueryDto, @Headers('last-event-id') lastEventId?: string): Promise<Observable<MessageEvent>> {
     const eventFilter = await this.filterOf(query);
-    const live$ = this.stream.events$.pipe(filter((event) => EventQueryRepository.matches(event, eventFilter)));
+    const live$ = this.stream.events$.pipe(filter((event) => matchesEventFilter(event, eventFilter)));
     const replay = () => (lastEventId && UUID.test(lastEventId) ? this.events.storedSince(lastEventId, eventFilter, REPLAY_LIMIT) : Promise.resolve([]));
     const events = replayThenFollow(live$, replay, (event) => event.id).pipe(
       map((event): MessageEvent => ({ id: event.id, type: 'event', data: presentEvent(event) })),

@@ -2,7 +2,7 @@ import { Controller, Get, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { NotFoundError } from '@hybridforms/core';
 import { VmQueryRepository } from '@hybridforms/persistence';
-import { MetricQueryRepository } from '@hybridforms/telemetry';
+import { MetricQueryService } from '@hybridforms/telemetry';
 import { vmFilterOf } from '../inventory/vm-list-query.dto.js';
 import { MetricSummaryQueryDto, metricNamesOf, MetricWindowQueryDto, metricWindowOf } from './telemetry-query.dto.js';
 
@@ -10,7 +10,7 @@ import { MetricSummaryQueryDto, metricNamesOf, MetricWindowQueryDto, metricWindo
 @Controller()
 export class MetricsController {
   constructor(
-    private readonly metrics: MetricQueryRepository,
+    private readonly metrics: MetricQueryService,
     private readonly vms: VmQueryRepository,
   ) {}
 

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length } from 'class-validator';
 import { BadInputError, METRIC_NAMES, PROVIDER_EVENT_TYPES, type MetricName } from '@hybridforms/core';
-import { METRIC_INTERVALS, type MetricInterval } from '@hybridforms/telemetry';
+import { METRIC_INTERVALS, type MetricInterval } from '@hybridforms/persistence';
 import { PageQueryDto, type CursorKind } from '../common/list-query.dto.js';
 import { csvOf } from '../common/paging.js';
 import { VmFilterQueryDto } from '../inventory/vm-list-query.dto.js';

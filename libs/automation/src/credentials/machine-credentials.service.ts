@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 // ssh2 is CommonJS: its default export, not named ones, under Node's ESM loader.
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import ssh2 from 'ssh2';
-import { Repository } from 'typeorm';
 import { BadInputError, ConflictError, NotFoundError, SECRET_BOX, type SecretBox } from '@hybridforms/core';
-import { MachineCredentialEntity } from '@hybridforms/persistence';
+import { MachineCredentialRepository, type MachineCredentialEntity } from '@hybridforms/persistence';
 
 export interface MachineCredentialInput {
   name: string;
@@ -27,25 +25,25 @@ export class MachineCredentialsService {
   private readonly logger = new Logger(MachineCredentialsService.name);
 
   constructor(
-    @InjectRepository(MachineCredentialEntity) private readonly credentials: Repository<MachineCredentialEntity>,
+    private readonly credentials: MachineCredentialRepository,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
   ) {}
 
   list(): Promise<MachineCredentialEntity[]> {
-    return this.credentials.find({ order: { name: 'ASC' } });
+    return this.credentials.list();
   }
 
   async get(id: string): Promise<MachineCredentialEntity> {
-    const credential = await this.credentials.findOneBy({ id });
+    const credential = await this.credentials.findById(id);
     if (!credential) throw new NotFoundError(`machine credential ${id} not found`);
     return credential;
   }
 
   async create(input: MachineCredentialInput): Promise<MachineCredentialEntity> {
     checkPrivateKey(input.privateKey);
-    if (await this.credentials.existsBy({ name: input.name })) throw new ConflictError(`a machine credential named "${input.name}" already exists`);
+    if (await this.credentials.nameTaken(input.name)) throw new ConflictError(`a machine credential named "${input.name}" already exists`);
     const now = new Date();
-    const credential = this.credentials.create({
+    const credential = await this.credentials.add({
       id: randomUUID(),
       name: input.name,
       username: input.username,
@@ -54,7 +52,6 @@ export class MachineCredentialsService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.credentials.save(credential);
     this.logger.log(`machine credential ${credential.name} created as ${credential.id}`);
     return credential;
   }
@@ -65,7 +62,7 @@ export class MachineCredentialsService {
       checkPrivateKey(input.privateKey);
       credential.secretCiphertext = this.secrets.seal({ privateKey: normalizeKey(input.privateKey) } satisfies MachineSecret);
     }
-    if (input.name && input.name !== credential.name && (await this.credentials.existsBy({ name: input.name }))) {
+    if (input.name && input.name !== credential.name && (await this.credentials.nameTaken(input.name))) {
       throw new ConflictError(`a machine credential named "${input.name}" already exists`);
     }
     credential.name = input.name ?? credential.name;
@@ -78,7 +75,7 @@ export class MachineCredentialsService {
 
   async remove(id: string): Promise<void> {
     await this.get(id);
-    await this.credentials.delete({ id });
+    await this.credentials.delete(id);
   }
 
   /** The decrypted key, for the run that uses it only. */

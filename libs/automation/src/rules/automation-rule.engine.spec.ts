@@ -1,6 +1,5 @@
-import type { Repository } from 'typeorm';
-import type { AutomationRuleEntity, PlaybookRunEntity, VmEntity } from '@hybridforms/persistence';
-import type { PlaybookRunRequest, PlaybookRunService } from '../runs/playbook-run.service.js';
+import type { AutomationRuleEntity, AutomationRuleRepository, PlaybookRunEntity, PlaybookRunRepository, VmEntity } from '@hybridforms/persistence';
+import type { PlaybookRunRequest, StartPlaybookRun } from '../runs/start-playbook-run.usecase.js';
 import { AutomationRuleEngine, type RuleEvent } from './automation-rule.engine.js';
 import type { AutomationRulesService } from './automation-rules.service.js';
 
@@ -28,8 +27,7 @@ function rule(over: Partial<AutomationRuleEntity> = {}): AutomationRuleEntity {
 
 function setup(rules: AutomationRuleEntity[], vms: Partial<VmEntity>[]) {
   const runs: (PlaybookRunRequest & { id: string; requestedAt: Date })[] = [];
-  const where = (w: { ruleId: string; requestedAt: { value: Date } }) =>
-    runs.filter((r) => r.ruleId === w.ruleId && r.requestedAt >= w.requestedAt.value);
+  const since = (ruleId: string, from: Date) => runs.filter((r) => r.ruleId === ruleId && r.requestedAt >= from);
   const engine = new AutomationRuleEngine(
     { enabled: async () => rules, extraVarsForRun: (rule: { extraVars: Record<string, unknown> }) => rule.extraVars } as unknown as AutomationRulesService,
     {
@@ -38,14 +36,15 @@ function setup(rules: AutomationRuleEntity[], vms: Partial<VmEntity>[]) {
         runs.push(run);
         return run as unknown as PlaybookRunEntity;
       },
-    } as unknown as PlaybookRunService,
+    } as unknown as StartPlaybookRun,
     {
-      find: async ({ where: w }: { where: { ruleId: string; requestedAt: { value: Date } } }) => where(w),
-      countBy: async (w: { ruleId: string; requestedAt: { value: Date } }) => where(w).length,
-    } as unknown as Repository<PlaybookRunEntity>,
+      ofRuleSince: async (ruleId: string, from: Date) => since(ruleId, from),
+      countOfRuleSince: async (ruleId: string, from: Date) => since(ruleId, from).length,
+    } as unknown as PlaybookRunRepository,
     {
-      findOneBy: async (w: { id?: string; nativeId?: string }) => vms.find((vm) => (w.id ? vm.id === w.id : vm.nativeId === w.nativeId)) ?? null,
-    } as unknown as Repository<VmEntity>,
+      vmOfEvent: async (e: RuleEvent) =>
+        (e.vmId ? vms.find((vm) => vm.id === e.vmId) : e.vmNativeId ? vms.find((vm) => vm.nativeId === e.vmNativeId) : null) ?? null,
+    } as unknown as AutomationRuleRepository,
   );
   return { engine, runs };
 }

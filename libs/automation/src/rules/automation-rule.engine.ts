@@ -1,9 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { MoreThanOrEqual, Repository } from 'typeorm';
 import type { ProviderEventType } from '@hybridforms/core';
-import { PlaybookRunEntity, VmEntity } from '@hybridforms/persistence';
-import { PlaybookRunService } from '../runs/playbook-run.service.js';
+import { AutomationRuleRepository, PlaybookRunRepository } from '@hybridforms/persistence';
+import { StartPlaybookRun } from '../runs/start-playbook-run.usecase.js';
 import { AutomationRulesService } from './automation-rules.service.js';
 
 /** What a rule looks at in a stored event. */
@@ -37,9 +35,9 @@ export class AutomationRuleEngine {
 
   constructor(
     private readonly rules: AutomationRulesService,
-    private readonly runs: PlaybookRunService,
-    @InjectRepository(PlaybookRunEntity) private readonly runRows: Repository<PlaybookRunEntity>,
-    @InjectRepository(VmEntity) private readonly vms: Repository<VmEntity>,
+    private readonly runs: StartPlaybookRun,
+    private readonly runRows: PlaybookRunRepository,
+    private readonly ruleRows: AutomationRuleRepository,
   ) {}
 
   onEvents(events: RuleEvent[]): Promise<RuleFiring[]> {
@@ -55,23 +53,15 @@ export class AutomationRuleEngine {
     for (const event of events) {
       for (const rule of rules) {
         if (rule.onType !== event.type || (rule.onProviderId && rule.onProviderId !== event.providerId)) continue;
-        // An event that came before its VM was inventoried names it by native id only.
-        const vm = event.vmId
-          ? await this.vms.findOneBy({ id: event.vmId })
-          : event.vmNativeId
-            ? await this.vms.findOneBy({ providerId: event.providerId, nativeId: event.vmNativeId })
-            : null;
+        const vm = await this.ruleRows.vmOfEvent(event);
         if (!vm || (rule.onOsFamily && vm.osFamily !== rule.onOsFamily)) continue;
         const firing: RuleFiring = { ruleId: rule.id, eventId: event.id, vmId: vm.id, runId: null, skipped: null };
         const now = Date.now();
         // A rule's runs are few (capped per hour): its recent ones are read and matched by VM here.
-        const recent = await this.runRows.find({
-          select: { id: true, targets: true },
-          where: { ruleId: rule.id, requestedAt: MoreThanOrEqual(new Date(now - rule.cooldownSeconds * 1000)) },
-        });
+        const recent = await this.runRows.ofRuleSince(rule.id, new Date(now - rule.cooldownSeconds * 1000));
         if (recent.some((run) => (run.targets as { vmIds?: string[] }).vmIds?.includes(vm.id))) {
           firing.skipped = 'cooldown';
-        } else if ((await this.runRows.countBy({ ruleId: rule.id, requestedAt: MoreThanOrEqual(new Date(now - 3600_000)) })) >= rule.maxRunsPerHour) {
+        } else if ((await this.runRows.countOfRuleSince(rule.id, new Date(now - 3600_000))) >= rule.maxRunsPerHour) {
           firing.skipped = 'hourly cap';
           this.logger.warn(`rule ${rule.name} reached its ${rule.maxRunsPerHour} runs an hour; event ${event.id} fires nothing`);
         } else {

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { BadInputError, ConflictError, NotFoundError, SECRET_BOX, type OsFamily, type ProviderEventType, type SecretBox } from '@hybridforms/core';
-import { AutomationRuleEntity } from '@hybridforms/persistence';
+import { AutomationRuleRepository, type AutomationRuleEntity } from '@hybridforms/persistence';
 import { PlaybookCatalog } from '../catalog/playbook.catalog.js';
 import { MachineCredentialsService } from '../credentials/machine-credentials.service.js';
 import { hasSealedMarker, sealSensitiveVars, unsealSensitiveVars } from '../runs/run-secrets.js';
@@ -27,37 +25,35 @@ export const DEFAULT_RULE_MAX_RUNS_PER_HOUR = 20;
 @Injectable()
 export class AutomationRulesService {
   constructor(
-    @InjectRepository(AutomationRuleEntity) private readonly rules: Repository<AutomationRuleEntity>,
+    private readonly rules: AutomationRuleRepository,
     private readonly catalog: PlaybookCatalog,
     private readonly credentials: MachineCredentialsService,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
   ) {}
 
   list(): Promise<AutomationRuleEntity[]> {
-    return this.rules.find({ order: { name: 'ASC' } });
+    return this.rules.list();
   }
 
   enabled(): Promise<AutomationRuleEntity[]> {
-    return this.rules.findBy({ enabled: true });
+    return this.rules.enabled();
   }
 
   async get(id: string): Promise<AutomationRuleEntity> {
-    const rule = await this.rules.findOneBy({ id });
+    const rule = await this.rules.findById(id);
     if (!rule) throw new NotFoundError(`automation rule ${id} not found`);
     return rule;
   }
 
   async create(input: AutomationRuleInput): Promise<AutomationRuleEntity> {
-    if (await this.rules.existsBy({ name: input.name })) throw new ConflictError(`an automation rule named "${input.name}" already exists`);
+    if (await this.rules.nameTaken(input.name)) throw new ConflictError(`an automation rule named "${input.name}" already exists`);
     const now = new Date();
-    const rule = this.rules.create({ id: randomUUID(), createdAt: now, updatedAt: now, ...(await this.checked(input)), extraVars: this.sealedExtraVars(input.extraVars) });
-    await this.rules.save(rule);
-    return rule;
+    return this.rules.add({ id: randomUUID(), createdAt: now, updatedAt: now, ...(await this.checked(input)), extraVars: this.sealedExtraVars(input.extraVars) });
   }
 
   async update(id: string, input: Partial<AutomationRuleInput>): Promise<AutomationRuleEntity> {
     const rule = await this.get(id);
-    if (input.name && input.name !== rule.name && (await this.rules.existsBy({ name: input.name }))) {
+    if (input.name && input.name !== rule.name && (await this.rules.nameTaken(input.name))) {
       throw new ConflictError(`an automation rule named "${input.name}" already exists`);
     }
     const merged: Omit<AutomationRuleInput, 'extraVars'> = {
@@ -78,7 +74,7 @@ export class AutomationRulesService {
 
   async remove(id: string): Promise<void> {
     await this.get(id);
-    await this.rules.delete({ id });
+    await this.rules.delete(id);
   }
 
   /** The rule's extra vars as a run takes them: sensitive values opened (a run seals them again). */

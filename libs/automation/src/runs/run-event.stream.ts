@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { filter, map, Observable, Subject, takeUntil } from 'rxjs';
-import { Between, Repository } from 'typeorm';
 import { CLUSTER_BUS, type ClusterBus } from '@hybridforms/jobs';
-import { PlaybookRunEventEntity } from '@hybridforms/persistence';
+import { PlaybookRunRepository, type PlaybookRunEventEntity } from '@hybridforms/persistence';
 
 type RunSignal = { runId: string; event: PlaybookRunEventEntity } | { runId: string; ended: true };
 
@@ -25,7 +23,7 @@ export class RunEventStream implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     @Inject(CLUSTER_BUS) private readonly bus: ClusterBus,
-    @InjectRepository(PlaybookRunEventEntity) private readonly events: Repository<PlaybookRunEventEntity>,
+    private readonly runs: PlaybookRunRepository,
   ) {}
 
   onModuleInit(): void {
@@ -76,7 +74,7 @@ export class RunEventStream implements OnModuleInit, OnModuleDestroy {
   private async relay(message: { runId: string; from: number; to: number }): Promise<void> {
     if (typeof message?.runId !== 'string' || !Number.isInteger(message.from) || !Number.isInteger(message.to)) return;
     try {
-      const rows = await this.events.find({ where: { runId: message.runId, counter: Between(message.from, message.to) }, order: { counter: 'ASC' } });
+      const rows = await this.runs.eventsBetween(message.runId, message.from, message.to);
       for (const event of rows) this.signals.next({ runId: message.runId, event });
     } catch (error) {
       this.logger.warn(`run events stored elsewhere not relayed: ${(error as Error).message}`);

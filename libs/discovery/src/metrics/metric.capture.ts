@@ -1,9 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { IsNull, Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig, type MetricTarget } from '@hybridforms/core';
-import { MetricCaptureEntity, VmEntity } from '@hybridforms/persistence';
-import { MetricStore, type StoredSample } from '@hybridforms/telemetry';
+import { MetricCaptureRepository, type MetricCaptureEntity, type StoredSample } from '@hybridforms/persistence';
+import { MetricStore } from '@hybridforms/telemetry';
 import { ProvidersService } from '../providers/providers.service.js';
 import { ProviderTasks, type ProviderTaskSkipped } from '../providers/provider-tasks.js';
 
@@ -27,8 +25,7 @@ export class MetricCapture {
   constructor(
     providers: ProvidersService,
     private readonly store: MetricStore,
-    @InjectRepository(VmEntity) private readonly vms: Repository<VmEntity>,
-    @InjectRepository(MetricCaptureEntity) private readonly captures: Repository<MetricCaptureEntity>,
+    private readonly captures: MetricCaptureRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.tasks = new ProviderTasks(providers, 'metric capture', this.logger);
@@ -40,10 +37,7 @@ export class MetricCapture {
       (plugin) => typeof plugin.collectMetrics === 'function',
       async ({ plugin, ctx, bounded }): Promise<MetricCaptureOutcome> => {
         const window = await this.windowFor(providerId, now);
-        const running = await this.vms.find({
-          select: { id: true, nativeId: true, location: true },
-          where: { providerId, powerState: 'running', archivedAt: IsNull() },
-        });
+        const running = await this.captures.runningVms(providerId);
         const idByNative = new Map(running.map((vm) => [vm.nativeId, vm.id]));
         let stored = 0;
         for (let i = 0; i < running.length; i += TARGETS_PER_CALL) {
@@ -56,35 +50,23 @@ export class MetricCapture {
           }
           stored += (await this.store.ingest(rows, now.getTime())).written;
         }
-        const previous = (await this.captures.findOneBy({ providerId }))?.samplesStored ?? 0;
-        await this.captures.save({ providerId, capturedUntil: window.to, capturedAt: now, lastError: null, samplesStored: previous + stored });
+        await this.captures.recordCaptured(providerId, window.to, now, stored);
         return { status: 'stored', vms: running.length, samples: stored, window };
       },
-      (message) => this.recordFailure(providerId, message, now),
+      (message) => this.captures.recordFailure(providerId, message, now),
     );
   }
 
   state(providerId: string): Promise<MetricCaptureEntity | null> {
-    return this.captures.findOneBy({ providerId });
+    return this.captures.stateOf(providerId);
   }
 
   /** From the last capture's end (less the overlap), at most maxCaptureWindowMinutes back, to now. */
   private async windowFor(providerId: string, now: Date): Promise<{ from: Date; to: Date }> {
-    const last = (await this.captures.findOneBy({ providerId }))?.capturedUntil;
+    const last = (await this.captures.stateOf(providerId))?.capturedUntil;
     const earliest = now.getTime() - this.config.metrics.maxCaptureWindowMinutes * 60_000;
     const from = last ? Math.max(last.getTime() - OVERLAP_MS, earliest) : Math.max(now.getTime() - 10 * 60_000, earliest);
     return { from: new Date(floorToMinute(from)), to: new Date(floorToMinute(now.getTime()) + 60_000) };
-  }
-
-  private async recordFailure(providerId: string, message: string, now: Date): Promise<void> {
-    const existing = await this.captures.findOneBy({ providerId });
-    await this.captures.save({
-      providerId,
-      capturedUntil: existing?.capturedUntil ?? null,
-      capturedAt: now,
-      lastError: message.slice(0, 1024),
-      samplesStored: existing?.samplesStored ?? 0,
-    });
   }
 }
 
