@@ -6,6 +6,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, LessThan, QueryFailedError, Repository } from 'typeorm';
 import {
   APP_CONFIG,
+  BoundedChannel,
   NotFoundError,
   ProviderError,
   ProviderErrorCode,
@@ -285,7 +286,7 @@ export class RefreshService {
     const partErrors: PartError[] = [];
     let collectMs = 0;
     let chunks = 0;
-    const buffer = new ChunkBuffer<InventoryChunk>(CHUNK_BUFFER);
+    const buffer = new BoundedChannel<InventoryChunk>(CHUNK_BUFFER);
     const pump = (async () => {
       try {
         for await (const chunk of stream) {
@@ -405,66 +406,6 @@ class ProgressReporter {
     this.lastWrite = Date.now();
     this.pending = this.pending.then(() => this.write(counts)).catch(() => undefined);
     return this.pending;
-  }
-}
-
-/**
- * A bounded FIFO between the collecting side (push waits while full) and the saving side (pull
- * waits while empty). close() ends it after what is buffered; fail() makes the next pull throw;
- * stop() (the saving side gave up) drops everything and releases a waiting push with false.
- */
-class ChunkBuffer<T> {
-  private readonly items: T[] = [];
-  private closed = false;
-  private stopped = false;
-  private failure: { error: unknown } | null = null;
-  private wakePull: (() => void) | null = null;
-  private wakePush: (() => void) | null = null;
-
-  constructor(private readonly capacity: number) {}
-
-  async push(item: T): Promise<boolean> {
-    while (!this.stopped && this.items.length >= this.capacity) await new Promise<void>((resolve) => (this.wakePush = resolve));
-    if (this.stopped) return false;
-    this.items.push(item);
-    this.wake('pull');
-    return true;
-  }
-
-  async pull(): Promise<T | undefined> {
-    for (;;) {
-      if (this.items.length > 0) {
-        const item = this.items.shift() as T;
-        this.wake('push');
-        return item;
-      }
-      if (this.failure) throw this.failure.error;
-      if (this.closed) return undefined;
-      await new Promise<void>((resolve) => (this.wakePull = resolve));
-    }
-  }
-
-  close(): void {
-    this.closed = true;
-    this.wake('pull');
-  }
-
-  fail(error: unknown): void {
-    this.failure = { error };
-    this.wake('pull');
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.items.length = 0;
-    this.wake('push');
-  }
-
-  private wake(side: 'pull' | 'push'): void {
-    const wake = side === 'pull' ? this.wakePull : this.wakePush;
-    if (side === 'pull') this.wakePull = null;
-    else this.wakePush = null;
-    wake?.();
   }
 }
 
