@@ -71,11 +71,10 @@ export interface VmRecord extends OsClassification {
   cpuCount: number | null;
   memoryMb: number | null;
   powerState: PowerState;
-  /** RHEL only; null for other families. */
-  licenseModel: LicenseModel | null;
   /**
    * The license model this machine has if it runs RHEL, whatever this refresh could tell of its
-   * OS: applied when a stored, more trusted classification says rhel (see mergeOsClassification).
+   * OS. The persister decides the stored `licenseModel` from it and the merged classification
+   * (a stored, more trusted one may say rhel): see licenseModelFor and mergeOsClassification.
    */
   rhelLicenseModel: LicenseModel;
   /** The provider's raw license field (Azure licenseType), null when absent. */

@@ -30,7 +30,6 @@ function vm(n: number, over: Partial<VmRecord> = {}): VmRecord {
     osName: 'redhat',
     osVersion: '9.4',
     osSource: 'guest-agent',
-    licenseModel: 'payg',
     rhelLicenseModel: 'payg',
     licenseType: null,
     guestAgentVersion: '2.9.1.1',

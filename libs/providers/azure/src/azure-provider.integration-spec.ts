@@ -1,4 +1,4 @@
-import { ProviderError, ProviderErrorCode, type InventoryGraph, type ProviderContext, type ProviderLogger, type VmRecord } from '@hybridforms/core';
+import { ProviderError, ProviderErrorCode, licenseModelFor, type InventoryGraph, type LicenseModel, type ProviderContext, type ProviderLogger, type VmRecord } from '@hybridforms/core';
 import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
 import type { AzureCredentials, AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
@@ -104,7 +104,8 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
 
   describe('classification of every RHEL case', () => {
     let sim: AzureSimulator;
-    let byName: (name: string) => VmRecord;
+    // With the license model the persister decides for a VM seen for the first time.
+    let byName: (name: string) => VmRecord & { licenseModel: LicenseModel | null };
     let graph: InventoryGraph;
     const RG = 'rg-Classify';
 
@@ -158,7 +159,7 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
       byName = (name) => {
         const vm = graph.vms.find((v) => v.name === name);
         if (!vm) throw new Error(`no VM ${name}`);
-        return vm;
+        return { ...vm, licenseModel: licenseModelFor(vm.osFamily, vm.rhelLicenseModel) };
       };
     }, SETUP_MS);
     afterAll(() => sim?.stop());

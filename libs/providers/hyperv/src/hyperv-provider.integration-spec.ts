@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { ProviderError, ProviderErrorCode, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
+import { ProviderError, ProviderErrorCode, licenseModelFor, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
 import { HyperVHostSimulator } from '@hybridforms/testing';
 import type { HyperVCredentials, HyperVProviderConfig } from './hyperv-provider.config.js';
 import { HyperVProviderPlugin } from './hyperv-provider.plugin.js';
@@ -54,7 +54,7 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V plugin over real SSH 
     const families = new Set(graph.vms.map((vm) => vm.osFamily));
     expect([...families]).toEqual(expect.arrayContaining(['rhel', 'windows', 'linux-other', 'unknown']));
     const rhel = graph.vms.filter((vm) => vm.osFamily === 'rhel');
-    expect(rhel.every((vm) => vm.osSource === 'kvp' && vm.licenseModel === 'byos' && /^\d+(\.\d+)?$/.test(vm.osVersion ?? ''))).toBe(true);
+    expect(rhel.every((vm) => vm.osSource === 'kvp' && licenseModelFor(vm.osFamily, vm.rhelLicenseModel) === 'byos' && /^\d+(\.\d+)?$/.test(vm.osVersion ?? ''))).toBe(true);
     expect(graph.vms.filter((vm) => vm.osFamily === 'unknown').every((vm) => vm.osSource === null)).toBe(true);
     expect([...new Set(graph.vms.map((vm) => vm.powerState))]).toEqual(expect.arrayContaining(['running', 'stopped', 'suspended']));
     expect(graph.nics.length).toBeGreaterThan(0);
