@@ -36,7 +36,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { EventCatcher, JobQueueRefreshDispatcher } from '@hybridforms/discovery';
+import { EventCatcher, RefreshService } from '@hybridforms/discovery';
 import { AzureSimulator } from '@hybridforms/testing';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { createScratchDatabase } from '../support/postgres.js';
@@ -215,7 +215,7 @@ describe(`load benchmark (${VM_COUNT} VMs, ${CONNECTIONS} connections, ${SECONDS
         const polled = (await t.app.get(EventCatcher).poll(providerId)) as { stored?: number };
         // The targeted refresh those events ask for (no coalescing delay here) runs now, not in a window.
         await new Promise((r) => setTimeout(r, 1000));
-        await t.app.get(JobQueueRefreshDispatcher).idle();
+        await t.app.get(RefreshService).idle();
         await waitUntilIdle(t, providerId);
 
         // The reference: one full refresh with the same amount of change and no load.

@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { ProviderRegistry, type EventBatch, type ProviderContext } from '@hybridforms/core';
-import { EventCatcher, JobQueueRefreshDispatcher, MetricCapture } from '@hybridforms/discovery';
+import { EventCatcher, MetricCapture, RefreshService } from '@hybridforms/discovery';
 import { EventStore, MetricRollupService } from '@hybridforms/telemetry';
 import { AzureSimulator } from '@hybridforms/testing';
 import { createScratchDatabase } from '../support/postgres.js';
@@ -131,7 +131,7 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
     await refreshFromEvents();
     // The coalescing timer fires too, and finds nothing left to do.
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    await t.app.get(JobQueueRefreshDispatcher).idle();
+    await t.app.get(RefreshService).idle();
 
     const added = (await refreshes()).filter((r) => !before.some((old) => old.id === r.id));
     expect(added).toHaveLength(1);
@@ -346,6 +346,6 @@ describe.each([['sqlite'], ['postgresql']])('Event catching across a crash betwe
     expect(new Set(items.map((e) => e.nativeId)).size).toBe(items.length);
     const restarted = fetched!.events.filter((e) => e.type === 'vm.restarted').map((e) => e.nativeId);
     expect(restarted.every((id) => items.some((e) => e.nativeId === id))).toBe(true);
-    await t.app.get(JobQueueRefreshDispatcher).idle();
+    await t.app.get(RefreshService).idle();
   });
 });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
-import { JobQueueRefreshDispatcher } from '@hybridforms/discovery';
+import { RefreshService } from '@hybridforms/discovery';
 import { InventoryPersister, SQLITE_FILE_NAME } from '@hybridforms/persistence';
 import { AzureSimulator } from '@hybridforms/testing';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../support/postgres.js';
@@ -104,7 +104,7 @@ describe('database faults', () => {
     });
     afterAll(async () => {
       holder?.kill();
-      await t?.app.get(JobQueueRefreshDispatcher).idle();
+      await t?.app.get(RefreshService).idle();
       await t?.close();
       await sim?.stop();
     });
@@ -197,7 +197,7 @@ describe('database faults', () => {
     afterAll(async () => {
       proxy?.intercept(null);
       await proxy?.resume();
-      await t?.app.get(JobQueueRefreshDispatcher).idle();
+      await t?.app.get(RefreshService).idle();
       await t?.close();
       await db?.close();
       await proxy?.close();

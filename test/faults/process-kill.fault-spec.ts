@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadAppConfig, SecretBox } from '@hybridforms/core';
-import { RefreshService } from '@hybridforms/discovery';
+import { RefreshRunner } from '@hybridforms/discovery';
 import { SQLITE_FILE_NAME } from '@hybridforms/persistence';
 import { AzureSimulator, startLoopbackSshd, type AzureSimulatorOptions, type LoopbackSshd } from '@hybridforms/testing';
 import { createApp } from '../../apps/api/src/app.factory.js';
@@ -396,7 +396,7 @@ describe.each(drivers)('the service SIGKILLed and started again on the same data
       const worker = await createApp(config, { secretBox: SecretBox.fromEncoded(svc.env.HYBRIDFORMS_SECRET_KEY), logger: false, runsJobs: false });
       await worker.init();
       try {
-        const refreshes = worker.get(RefreshService);
+        const refreshes = worker.get(RefreshRunner);
         // Without takeOver a running refresh is someone else's: left as it is.
         expect(await refreshes.run(refreshId)).toMatchObject({ status: 'running' });
         const taken = await refreshes.run(refreshId, { takeOver: true });

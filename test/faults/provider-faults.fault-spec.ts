@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { EventCatcher, JobQueueRefreshDispatcher } from '@hybridforms/discovery';
+import { EventCatcher, RefreshService } from '@hybridforms/discovery';
 import { EventStore } from '@hybridforms/telemetry';
 import { AzureSimulator, HyperVHostSimulator, type FaultSpec, type SimRequest } from '@hybridforms/testing';
 import { createScratchDatabase } from '../support/postgres.js';
@@ -94,7 +94,7 @@ describe.each([['sqlite'], ['postgresql']])('provider faults on %s', (driver) =>
     }, 60_000);
 
     afterAll(async () => {
-      await t?.app.get(JobQueueRefreshDispatcher).idle();
+      await t?.app.get(RefreshService).idle();
       await t?.close();
       await scratch?.drop();
       await sim?.stop();
@@ -280,7 +280,7 @@ describe.each([['sqlite'], ['postgresql']])('provider faults on %s', (driver) =>
     }, 60_000);
 
     afterAll(async () => {
-      await t?.app.get(JobQueueRefreshDispatcher).idle();
+      await t?.app.get(RefreshService).idle();
       await t?.close();
       await scratch?.drop();
       await host?.stop();

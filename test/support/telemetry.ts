@@ -1,4 +1,4 @@
-import { JobQueueRefreshDispatcher, TargetedRefreshQueue } from '@hybridforms/discovery';
+import { RefreshService, TargetedRefreshQueue } from '@hybridforms/discovery';
 import type { TestApp } from './test-app.js';
 
 /**
@@ -15,6 +15,6 @@ export const QUIET_TELEMETRY = {
 /** Takes a provider's waiting refresh targets now (not after the coalescing delay) and waits for the refresh. */
 export async function refreshFromEvents(t: TestApp, providerId: string): Promise<string | null> {
   const id = await t.app.get(TargetedRefreshQueue).drain(providerId);
-  await t.app.get(JobQueueRefreshDispatcher).idle();
+  await t.app.get(RefreshService).idle();
   return id;
 }

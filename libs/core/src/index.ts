@@ -14,6 +14,7 @@ export * from './secrets/redact.js';
 export * from './domain.errors.js';
 export * from './tokens.js';
 export * from './bounded-concurrency.js';
+export * from './bounded-channel.js';
 export * from './non-overlapping.js';
 export * from './roles.js';
 export * from './stored-events.port.js';

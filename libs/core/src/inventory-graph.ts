@@ -71,11 +71,10 @@ export interface VmRecord extends OsClassification {
   cpuCount: number | null;
   memoryMb: number | null;
   powerState: PowerState;
-  /** RHEL only; null for other families. */
-  licenseModel: LicenseModel | null;
   /**
    * The license model this machine has if it runs RHEL, whatever this refresh could tell of its
-   * OS: applied when a stored, more trusted classification says rhel (see mergeOsClassification).
+   * OS. The persister decides the stored `licenseModel` from it and the merged classification
+   * (a stored, more trusted one may say rhel): see licenseModelFor and mergeOsClassification.
    */
   rhelLicenseModel: LicenseModel;
   /** The provider's raw license field (Azure licenseType), null when absent. */
@@ -157,14 +156,22 @@ export interface PartError {
   message: string;
 }
 
-export interface InventoryGraph {
+/** The inventory collections, in save order: whatever a record references comes before it. */
+export const INVENTORY_COLLECTIONS = ['resourceGroups', 'networks', 'hosts', 'images', 'vms', 'nics', 'disks'] as const;
+export type InventoryCollection = (typeof INVENTORY_COLLECTIONS)[number];
+
+/** The records of each collection. */
+export interface InventoryRecords {
+  resourceGroups: ResourceGroupRecord[];
+  networks: NetworkRecord[];
   hosts: HostRecord[];
+  images: ImageRecord[];
   vms: VmRecord[];
   nics: NicRecord[];
   disks: DiskRecord[];
-  images: ImageRecord[];
-  networks: NetworkRecord[];
-  resourceGroups: ResourceGroupRecord[];
+}
+
+export interface InventoryGraph extends InventoryRecords {
   /**
    * Parts that could not be collected. A graph with part errors is partial: the persister saves
    * what it holds and archives nothing.
@@ -178,20 +185,13 @@ export interface InventoryGraph {
 }
 
 /**
- * A piece of a full refresh's inventory, as {@link ProviderPlugin.streamInventory} yields it: any
+ * A piece of a refresh's inventory, as {@link ProviderPlugin.collectInventory} yields it: any
  * subset of the graph's collections, a bounded number of records (a page or so, never the estate).
  * A record may reference (by native id) only what an earlier chunk or this one holds, or what is
- * already stored: chunks are saved in order, each on its own, and what one saves is never undone.
- * A native id seen again later in the same refresh is ignored (the first record wins).
+ * already stored: chunks of a full refresh are saved in order, each on its own, and what one saves
+ * is never undone. A native id seen again later in the same refresh is ignored (the first record wins).
  */
-export interface InventoryChunk {
-  hosts?: HostRecord[];
-  vms?: VmRecord[];
-  nics?: NicRecord[];
-  disks?: DiskRecord[];
-  images?: ImageRecord[];
-  networks?: NetworkRecord[];
-  resourceGroups?: ResourceGroupRecord[];
+export interface InventoryChunk extends Partial<InventoryRecords> {
   /**
    * Parts that failed, reported on any chunk (typically one of their own at the point of
    * failure); they accumulate. A refresh whose stream reported any archives nothing.
@@ -199,14 +199,42 @@ export interface InventoryChunk {
   partErrors?: PartError[];
   /** Parts collected to their end (e.g. 'subscription <id>'); informative, for logs and progress. */
   completedParts?: string[];
+  /** Targeted refresh only: asked-for native ids the provider says no longer exist (see InventoryGraph). */
+  notFound?: string[];
 }
 
-/** The chunk holding a whole graph: what the host makes of a plugin that does not stream. */
+/** The chunk holding a whole graph: what a plugin that collects in one go yields, once. */
 export function chunkOfGraph(graph: InventoryGraph): InventoryChunk {
-  const { hosts, vms, nics, disks, images, networks, resourceGroups, partErrors } = graph;
-  return { hosts, vms, nics, disks, images, networks, resourceGroups, partErrors };
+  return { ...graph };
 }
 
 export function emptyInventoryGraph(): InventoryGraph {
-  return { hosts: [], vms: [], nics: [], disks: [], images: [], networks: [], resourceGroups: [], partErrors: [], notFound: [] };
+  const graph = { partErrors: [], notFound: [] } as unknown as InventoryGraph;
+  for (const name of INVENTORY_COLLECTIONS) graph[name] = [];
+  return graph;
+}
+
+/**
+ * The graph of a whole stream of chunks, in order (the first record of a native id wins, as when
+ * the chunks are saved): for a targeted refresh, which is saved whole, and for tests.
+ */
+export async function graphOfChunks(chunks: AsyncIterable<InventoryChunk>): Promise<InventoryGraph> {
+  const graph = emptyInventoryGraph();
+  const seen = Object.fromEntries(INVENTORY_COLLECTIONS.map((name) => [name, new Set<string>()])) as Record<InventoryCollection, Set<string>>;
+  for await (const chunk of chunks) addChunk(graph, chunk, seen);
+  return graph;
+}
+
+/** Appends a chunk's records (those not in `seen`, which it updates), part errors and not-found ids to a graph. */
+export function addChunk(graph: InventoryGraph, chunk: InventoryChunk, seen: Record<InventoryCollection, Set<string>>): void {
+  for (const name of INVENTORY_COLLECTIONS) {
+    const into = graph[name] as { nativeId: string }[];
+    for (const record of (chunk[name] ?? []) as { nativeId: string }[]) {
+      if (seen[name].has(record.nativeId)) continue;
+      seen[name].add(record.nativeId);
+      into.push(record);
+    }
+  }
+  graph.partErrors.push(...(chunk.partErrors ?? []));
+  graph.notFound.push(...(chunk.notFound ?? []));
 }

@@ -1,4 +1,4 @@
-import type { LicenseModel, OsClassification, OsSource } from './inventory-graph.js';
+import type { LicenseModel, OsClassification, OsFamily, OsSource } from './inventory-graph.js';
 
 // What the guest reports beats the image, which beats the OS disk type.
 const SOURCE_RANK: Record<OsSource, number> = { 'guest-agent': 3, kvp: 3, image: 2, disk: 1 };
@@ -11,6 +11,15 @@ export function osSourceRank(source: OsSource | null): number {
 export function versionPrecision(version: string | null): number {
   if (!version) return 0;
   return /^\d+\.\d+/.test(version) ? 2 : 1;
+}
+
+/**
+ * The license model of a VM: the one its data implies when it runs RHEL, none otherwise. The one
+ * place it is decided: parsers give only `rhelLicenseModel`, since the family that counts may be
+ * a stored, more trusted one (mergeOsClassification).
+ */
+export function licenseModelFor(osFamily: OsFamily, rhelLicenseModel: LicenseModel): LicenseModel | null {
+  return osFamily === 'rhel' ? rhelLicenseModel : null;
 }
 
 /** The classification columns a stored VM carries, with the license model derived from them. */
@@ -48,7 +57,7 @@ export function mergeOsClassification(
       os = { ...fresh, osVersion: stored.osVersion };
     }
   }
-  return { ...pick(os), licenseModel: os.osFamily === 'rhel' ? rhelLicenseModel : null };
+  return { ...pick(os), licenseModel: licenseModelFor(os.osFamily, rhelLicenseModel) };
 }
 
 function sameMajor(a: string | null, b: string | null): boolean {

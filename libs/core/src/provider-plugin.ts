@@ -1,4 +1,4 @@
-import type { InventoryChunk, InventoryGraph } from './inventory-graph.js';
+import type { InventoryChunk } from './inventory-graph.js';
 
 /** Structured logging a plugin may use; the host adds provider and refresh context. */
 export interface ProviderLogger {
@@ -147,18 +147,12 @@ export interface ProviderPlugin<TConfig = Record<string, unknown>, TCredentials 
   validate(config: TConfig, credentials: TCredentials, logger: ProviderLogger): Promise<void>;
 
   /**
-   * Collects the inventory in scope. A failure of the whole collection throws a ProviderError;
-   * a failure of one part (one subscription, one host) is reported in `partErrors` instead.
-   */
-  collectInventory(ctx: ProviderContext<TConfig, TCredentials>, scope: InventoryScope): Promise<InventoryGraph>;
-
-  /**
-   * Optional: a full refresh as a stream of {@link InventoryChunk}s, for estates too large to hold
-   * as one graph. The host saves each chunk as it arrives (in its own transaction) while the
-   * plugin goes on collecting, and reads the next chunk only once it has room for it: a plugin
-   * should produce lazily (page by page) so that a slow database slows collection down rather than
-   * filling memory. Without it the host calls {@link collectInventory} with a full scope and saves
-   * the graph as one chunk; targeted refreshes always use collectInventory.
+   * Collects the inventory in scope as a stream of {@link InventoryChunk}s. The host saves each
+   * chunk of a full refresh as it arrives (in its own transaction) while the plugin goes on
+   * collecting, and reads the next chunk only once it has room for it: a plugin with a large
+   * estate should produce lazily (page by page) so that a slow database slows collection down
+   * rather than filling memory. A plugin that collects in one go (and any targeted refresh, which
+   * the host saves whole at the end) yields a single chunk ({@link chunkOfGraph}).
    *
    * - Each chunk holds a bounded number of records (about a page of the provider's API), and what
    *   a record references must be in that chunk or an earlier one (or already stored): emit
@@ -169,11 +163,11 @@ export interface ProviderPlugin<TConfig = Record<string, unknown>, TCredentials 
    *   of that part was already yielded stays saved (it is true, current data), and the refresh
    *   then archives nothing. A failure of the whole collection throws a ProviderError from the
    *   iterator (the host records it; what earlier chunks saved stays, nothing is archived).
+   * - A targeted refresh reports the asked-for ids the provider says are gone in `notFound`.
    * - Stop promptly when `ctx.signal` aborts, and release everything in a `finally`: the host
    *   also ends the iteration early (`return()`) on timeout or failure.
-   * - Like every duty of a plugin, it never touches the database.
    */
-  streamInventory?(ctx: ProviderContext<TConfig, TCredentials>): AsyncIterable<InventoryChunk>;
+  collectInventory(ctx: ProviderContext<TConfig, TCredentials>, scope: InventoryScope): AsyncIterable<InventoryChunk>;
 
   /**
    * Collects the events that happened after `since` (the checkpoint of the previous batch; null on

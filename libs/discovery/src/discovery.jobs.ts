@@ -3,9 +3,9 @@ import { RUNS_JOBS, type AppConfig } from '@hybridforms/core';
 import { HandlesJob, JOB_QUEUE, type JobContext, type JobKindOptions, type JobQueue } from '@hybridforms/jobs';
 import { TARGETED_REFRESH_JOB, TargetedRefreshQueue } from './events/targeted-refresh.queue.js';
 import { MetricCapture } from './metrics/metric.capture.js';
-import { REFRESH_JOB } from './refresh/job-queue-refresh.dispatcher.js';
 import { RefreshScheduler } from './refresh/refresh.scheduler.js';
-import { RefreshService } from './refresh/refresh.service.js';
+import { RefreshRunner } from './refresh/refresh.runner.js';
+import { REFRESH_JOB, RefreshService } from './refresh/refresh.service.js';
 import { EVENT_POLL_JOB, METRIC_CAPTURE_JOB, TelemetryScheduler } from './telemetry.scheduler.js';
 
 export const REFRESH_TICK_JOB = 'refresh-tick';
@@ -33,6 +33,7 @@ export class DiscoveryJobs implements OnApplicationBootstrap {
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
     @Inject(RUNS_JOBS) private readonly runsJobs: boolean,
     private readonly refreshes: RefreshService,
+    private readonly runner: RefreshRunner,
     private readonly refreshScheduler: RefreshScheduler,
     private readonly telemetry: TelemetryScheduler,
     private readonly capture: MetricCapture,
@@ -42,7 +43,7 @@ export class DiscoveryJobs implements OnApplicationBootstrap {
   // A job the queue hands over again (its worker died) finds the refresh still `running`: take it over.
   @HandlesJob(REFRESH_JOB, (config: AppConfig) => ({ ...ONCE, concurrency: config.refresh.concurrency }))
   async refresh(job: JobContext<{ refreshId: string }>): Promise<void> {
-    const refresh = await this.refreshes.run(job.payload.refreshId, { takeOver: true, signal: job.signal });
+    const refresh = await this.runner.run(job.payload.refreshId, { takeOver: true, signal: job.signal });
     // Let go of at shutdown: the job must not count as done, so the queue gives it to another process.
     if (job.signal.aborted && refresh.status === 'running') throw new Error(`refresh ${refresh.id} handed back unfinished`);
   }
@@ -83,7 +84,7 @@ export class DiscoveryJobs implements OnApplicationBootstrap {
     if (this.queue.implementation === 'in-process') {
       // Embedded mode: this process is the only one, so whatever was running died with the last one,
       // and the queue it was in died with it.
-      const failed = await this.refreshes.failAbandoned(true);
+      const failed = await this.runner.failAbandoned(true);
       if (failed > 0) this.logger.warn(`${failed} refresh(es) interrupted by the last stop marked failed`);
     }
     await this.refreshes.redispatchQueued();

@@ -23,7 +23,6 @@ function vmRecord(n: number, over: Partial<VmRecord> = {}): VmRecord {
     osName: 'redhat',
     osVersion: '9.4',
     osSource: 'guest-agent',
-    licenseModel: 'payg',
     rhelLicenseModel: 'payg',
     licenseType: null,
     guestAgentVersion: null,
@@ -36,7 +35,7 @@ function vmRecord(n: number, over: Partial<VmRecord> = {}): VmRecord {
 
 function storedVm(n: number, over: Partial<VmEntity> = {}): VmEntity {
   const { rhelLicenseModel: _rhel, hostNativeId: _host, imageNativeId: _image, ...record } = vmRecord(n);
-  return { ...record, id: `id-${n}`, providerId: 'p', hostId: null, imageId: null, ipAddresses: [], archivedAt: null, createdAt: EARLIER, updatedAt: EARLIER, ...over };
+  return { ...record, licenseModel: 'payg', id: `id-${n}`, providerId: 'p', hostId: null, imageId: null, ipAddresses: [], archivedAt: null, createdAt: EARLIER, updatedAt: EARLIER, ...over };
 }
 
 const noRows = (): InventoryRows => ({ resourceGroups: [], networks: [], hosts: [], images: [], vms: [], nics: [], disks: [] });
@@ -116,7 +115,7 @@ describe('diffInventory', () => {
   it('keeps the more precise stored classification (sticky) and derives the license model from it', () => {
     const graph = {
       ...emptyInventoryGraph(),
-      vms: [vmRecord(1, { osFamily: 'unknown', osName: null, osVersion: null, osSource: null, licenseModel: null, rhelLicenseModel: 'byos' })],
+      vms: [vmRecord(1, { osFamily: 'unknown', osName: null, osVersion: null, osSource: null, rhelLicenseModel: 'byos' })],
     };
     const existing = { ...noRows(), vms: [storedVm(1)] };
     const diff = diffInventory({ ...base, graph, scope: { kind: 'full' }, existing });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
+  INVENTORY_COLLECTIONS,
   mergeOsClassification,
+  type InventoryCollection,
   type DiskRecord,
   type HostRecord,
   type ImageRecord,
@@ -23,9 +25,7 @@ import type {
   VmEntity,
 } from './entities/index.js';
 
-/** The inventory collections, in save order: whatever a row references is saved before it. */
-export const INVENTORY_COLLECTIONS = ['resourceGroups', 'networks', 'hosts', 'images', 'vms', 'nics', 'disks'] as const;
-export type InventoryCollection = (typeof INVENTORY_COLLECTIONS)[number];
+export { INVENTORY_COLLECTIONS, type InventoryCollection } from '@hybridforms/core';
 
 /**
  * What one save did to one collection. Every distinct record of the graph is counted once, as
@@ -235,15 +235,7 @@ export function diffInventory(input: DiffInput): InventoryDiff {
   }
   for (const id of archives.vms) change(id, 'archived', false, true);
 
-  const upserts: InventoryRows = {
-    resourceGroups: written(resourceGroups),
-    networks: written(networks),
-    hosts: written(hosts),
-    images: written(images),
-    vms: written(vms),
-    nics: written(nics),
-    disks: written(disks),
-  };
+  const upserts = Object.fromEntries(INVENTORY_COLLECTIONS.map((name) => [name, written<InventoryRow>(diffed[name])])) as unknown as InventoryRows;
   const collections = {} as Record<InventoryCollection, CollectionStats>;
   let rowsWritten = changes.length;
   for (const name of INVENTORY_COLLECTIONS) {
@@ -296,7 +288,7 @@ function archivable(
   vmIds: Map<string, string>,
 ): { archives: Record<InventoryCollection, string[]>; archivedNothingBecause?: string } {
   const { graph, scope, existing } = input;
-  const archives = { resourceGroups: [], networks: [], hosts: [], images: [], vms: [], nics: [], disks: [] } as Record<InventoryCollection, string[]>;
+  const archives = Object.fromEntries(INVENTORY_COLLECTIONS.map((name) => [name, []])) as unknown as Record<InventoryCollection, string[]>;
   if (graph.partErrors.length > 0) {
     const parts = graph.partErrors.map((e) => `${e.scope} (${e.code})`).join(', ');
     return { archives, archivedNothingBecause: `partial refresh: ${graph.partErrors.length} part(s) could not be collected: ${parts}` };

@@ -30,7 +30,6 @@ function vm(n: number, over: Partial<VmRecord> = {}): VmRecord {
     osName: 'redhat',
     osVersion: '9.4',
     osSource: 'guest-agent',
-    licenseModel: 'payg',
     rhelLicenseModel: 'payg',
     licenseType: null,
     guestAgentVersion: '2.9.1.1',
@@ -130,9 +129,9 @@ describe.each(TEST_DRIVERS)('InventoryPersister, streamed full refresh, on %s', 
   }
 
   async function streamed(providerId: string, refreshId: string, chunks: InventoryChunk[], partErrors: InventoryGraph['partErrors'] = []): Promise<PersistStats> {
-    const session = persister.openFullRefresh(providerId, refreshId, { archivePageSize: 3 });
-    for (const chunk of chunks) await session.saveChunk(chunk);
-    return session.finish(partErrors);
+    const session = persister.open(providerId, refreshId, { kind: 'full' }, { archivePageSize: 3 });
+    for (const chunk of partErrors.length > 0 ? [...chunks, { partErrors }] : chunks) await session.apply(chunk);
+    return session.finish();
   }
 
   /** Every row and change record of a provider, with our ids replaced by native ids and no timestamps but archived-or-not. */
@@ -247,9 +246,9 @@ describe.each(TEST_DRIVERS)('InventoryPersister, streamed full refresh, on %s', 
     expect(afterPartial.find((r) => r.name === 'vm-1')?.powerState).toBe('stopped');
 
     // Killed mid-way: some chunks committed, finish never called.
-    const session = persister.openFullRefresh(providerId, await refreshId());
+    const session = persister.open(providerId, await refreshId(), { kind: 'full' });
     const chunks = chunksOf(estate([1, 5]), 1);
-    for (const chunk of chunks.slice(0, chunks.length - 2)) await session.saveChunk(chunk);
+    for (const chunk of chunks.slice(0, chunks.length - 2)) await session.apply(chunk);
     const afterKill = await db.dataSource.getRepository(VmEntity).find({ where: { providerId } });
     expect(afterKill.every((r) => r.archivedAt === null)).toBe(true);
     expect(afterKill.map((r) => r.name).sort()).toEqual(['vm-1', 'vm-2', 'vm-3', 'vm-4', 'vm-5']);
@@ -267,11 +266,11 @@ describe.each(TEST_DRIVERS)('InventoryPersister, streamed full refresh, on %s', 
 
   it('ignores a native id seen again in a later chunk of the same refresh, and a chunk that only repeats writes nothing', async () => {
     const { providerId, refreshId } = await newProvider();
-    const session = persister.openFullRefresh(providerId, await refreshId());
-    for (const chunk of chunksOf(estate([1, 2]), 2)) await session.saveChunk(chunk);
-    const again = await session.saveChunk({ vms: [vm(1, { name: 'renamed' })], images: estate([1]).images });
+    const session = persister.open(providerId, await refreshId(), { kind: 'full' });
+    for (const chunk of chunksOf(estate([1, 2]), 2)) await session.apply(chunk);
+    const again = await session.apply({ vms: [vm(1, { name: 'renamed' })], images: estate([1]).images });
     expect(again.rowsWritten).toBe(0);
-    const stats = await session.finish([]);
+    const stats = await session.finish();
     expect(stats.collections.vms).toEqual({ created: 2, updated: 0, unchanged: 0, archived: 0, restored: 0 });
     expect(stats.collections.images.created).toBe(3);
     expect((await db.dataSource.getRepository(VmEntity).findOneByOrFail({ providerId, nativeId: vmId(1) })).name).toBe('vm-1');

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import { NotFoundError, emptyInventoryGraph, type InventoryChunk, type InventoryGraph, type InventoryScope, type PartError } from '@hybridforms/core';
+import { DataSource, type EntityManager, type EntityTarget } from 'typeorm';
+import { NotFoundError, addChunk, emptyInventoryGraph, type InventoryChunk, type InventoryGraph, type InventoryScope, type PartError } from '@hybridforms/core';
 import {
   DiskEntity,
   HostEntity,
@@ -33,31 +33,34 @@ const ARCHIVE_PAGE_SIZE = 2000;
 const NO_ARCHIVE_SCOPE: InventoryScope = { kind: 'targeted', nativeIds: [] };
 
 /**
- * The save of one streamed full refresh: chunks saved one by one, each in its own transaction,
- * then one `finish` that archives what the refresh did not see (only when it is complete). A
- * refresh that stops before `finish` archives nothing; what its chunks committed is current data.
+ * The save of one refresh: `apply` each chunk the plugin yields, in order, then `finish`. Archives
+ * happen only in a `finish` of a refresh whose chunks reported no part errors; a refresh that
+ * stops before `finish` archives nothing.
+ *
+ * - Full scope: each chunk is saved as it is applied, in its own transaction (what it commits is
+ *   current data, kept whatever happens next); `finish` archives, in one transaction, every
+ *   stored, non-archived row of the provider that no chunk held.
+ * - Targeted scope: the chunks (one, typically) are held and saved whole by `finish`, in one
+ *   transaction, archiving only the asked-for VMs the provider says are gone and the NICs and
+ *   disks its VMs no longer have.
  */
-export interface FullRefreshSession {
-  /** Upserts the chunk's records (those not already seen in this refresh) in one transaction. */
-  saveChunk(chunk: InventoryChunk): Promise<PersistStats>;
+export interface InventorySession {
   /**
-   * Ends the refresh: without part errors, archives (in one transaction) every stored,
-   * non-archived row of the provider that no chunk held; with any, archives nothing. Returns the
-   * stats of the whole refresh (every chunk's, summed, plus the archives).
+   * Takes the chunk's records (those not already seen in this refresh), part errors and not-found
+   * ids; returns what saving it did (nothing yet in a targeted session).
    */
-  finish(partErrors: readonly PartError[]): Promise<PersistStats>;
+  apply(chunk: InventoryChunk): Promise<PersistStats>;
+  /** Ends the refresh; returns its stats (every chunk's, summed, plus the archives). */
+  finish(): Promise<PersistStats>;
   /** The stats so far. */
   readonly stats: PersistStats;
 }
 
 /**
- * Saves an inventory graph of one provider: upsert by native id, archive what a complete full
- * refresh no longer saw, keep a change record per changed VM field. One transaction per save;
- * the stored rows are loaded with one query per collection, the diff is computed in memory, and
- * only rows that differ are written, in multi-row statements.
- *
- * A streamed full refresh saves chunk by chunk instead (openFullRefresh): each chunk loads only
- * the stored rows its records name, and the archives come last, in a transaction of their own.
+ * Saves the inventory of one provider: upsert by native id, archive what a complete full refresh
+ * no longer saw, keep a change record per changed VM field. A refresh saves through a session
+ * ({@link open}); each of its saves loads only the stored rows it may touch, computes the diff in
+ * memory, and writes only rows that differ, in multi-row statements.
  */
 @Injectable()
 export class InventoryPersister {
@@ -65,17 +68,22 @@ export class InventoryPersister {
 
   constructor(private readonly dataSource: DataSource) {}
 
-  save(providerId: string, refreshId: string | null, graph: InventoryGraph, scope: InventoryScope): Promise<PersistStats> {
-    return this.inTransaction((manager) => this.saveIn(manager, providerId, refreshId, graph, scope));
+  /**
+   * Opens the save of a refresh. A full session keeps, per collection, a short hash of every
+   * native id it saved (no rows), so memory grows by a few dozen bytes per record.
+   */
+  open(providerId: string, refreshId: string | null, scope: InventoryScope, options: { archivePageSize?: number } = {}): InventorySession {
+    return scope.kind === 'full'
+      ? new StreamedFullSave(this, providerId, refreshId, options.archivePageSize ?? ARCHIVE_PAGE_SIZE)
+      : new TargetedSave((graph) => this.save(providerId, refreshId, graph, scope));
   }
 
   /**
-   * Opens the save of a streamed full refresh. The session keeps, per collection, a short hash of
-   * every native id it saved (no rows), so memory grows by a few dozen bytes per record; each
-   * chunk loads only the stored rows its own records name.
+   * Saves a whole graph in one transaction (a full scope loads every stored row of the provider):
+   * for seeding and tests, and a targeted session's `finish`.
    */
-  openFullRefresh(providerId: string, refreshId: string | null, options: { archivePageSize?: number } = {}): FullRefreshSession {
-    return new StreamedFullSave(this, providerId, refreshId, options.archivePageSize ?? ARCHIVE_PAGE_SIZE);
+  save(providerId: string, refreshId: string | null, graph: InventoryGraph, scope: InventoryScope): Promise<PersistStats> {
+    return this.inTransaction((manager) => this.saveIn(manager, providerId, refreshId, graph, scope));
   }
 
   /** Runs work in a transaction; on SQLite, one at a time per process. */
@@ -172,17 +180,9 @@ export class InventoryPersister {
   }
 
   private fitted(graph: InventoryGraph): InventoryGraph {
-    const fit = <R extends object>(entity: EntityTarget<ObjectLiteral>, records: R[]) => fitToColumns(this.dataSource, entity, records);
-    return {
-      ...graph,
-      resourceGroups: fit(ResourceGroupEntity, graph.resourceGroups),
-      networks: fit(NetworkEntity, graph.networks),
-      hosts: fit(HostEntity, graph.hosts),
-      images: fit(ImageEntity, graph.images),
-      vms: fit(VmEntity, graph.vms),
-      nics: fit(NicEntity, graph.nics),
-      disks: fit(DiskEntity, graph.disks),
-    };
+    const fitted = { ...graph };
+    for (const name of INVENTORY_COLLECTIONS) (fitted[name] as object[]) = fitToColumns(this.dataSource, ENTITY_OF[name], graph[name] as object[]);
+    return fitted;
   }
 
   /**
@@ -198,15 +198,9 @@ export class InventoryPersister {
 
   private async loadAll(tables: Tables, providerId: string): Promise<InventoryRows> {
     const owned = { column: 'provider_id', value: providerId };
-    return {
-      resourceGroups: await tables.resourceGroups.select(owned),
-      networks: await tables.networks.select(owned),
-      hosts: await tables.hosts.select(owned),
-      images: await tables.images.select(owned),
-      vms: await tables.vms.select(owned),
-      nics: await tables.nics.select(owned),
-      disks: await tables.disks.select(owned),
-    };
+    const rows = {} as Record<InventoryCollection, InventoryRow[]>;
+    for (const name of INVENTORY_COLLECTIONS) rows[name] = await (tables[name] as EntityTable<InventoryRow>).select(owned);
+    return rows as InventoryRows;
   }
 
   /**
@@ -241,9 +235,33 @@ export class InventoryPersister {
 
 type Tables = { [K in InventoryCollection]: EntityTable<InventoryRows[K][number]> };
 
-/** See {@link FullRefreshSession}. */
-class StreamedFullSave implements FullRefreshSession {
+/** A targeted refresh: see {@link InventorySession}. */
+class TargetedSave implements InventorySession {
+  stats: PersistStats = emptyStats();
+  private readonly graph = emptyInventoryGraph();
+  private readonly seen = Object.fromEntries(INVENTORY_COLLECTIONS.map((name) => [name, new Set<string>()])) as Record<InventoryCollection, Set<string>>;
+  private saved: Promise<PersistStats> | null = null;
+
+  constructor(private readonly saveWhole: (graph: InventoryGraph) => Promise<PersistStats>) {}
+
+  apply(chunk: InventoryChunk): Promise<PersistStats> {
+    if (this.saved) throw new Error('this refresh has finished saving');
+    addChunk(this.graph, chunk, this.seen);
+    return Promise.resolve(emptyStats());
+  }
+
+  async finish(): Promise<PersistStats> {
+    if (this.saved) throw new Error('this refresh has finished saving');
+    this.saved = this.saveWhole(this.graph);
+    this.stats = await this.saved;
+    return this.stats;
+  }
+}
+
+/** A full refresh: see {@link InventorySession}. */
+class StreamedFullSave implements InventorySession {
   readonly stats: PersistStats = emptyStats();
+  private readonly partErrors: PartError[] = [];
   // 16 bytes of SHA-1 per native id, as a latin1 string: ~40 bytes each in V8, whatever the id's length.
   private readonly seen = Object.fromEntries(INVENTORY_COLLECTIONS.map((name) => [name, new Set<string>()])) as Record<InventoryCollection, Set<string>>;
   private finished = false;
@@ -255,10 +273,11 @@ class StreamedFullSave implements FullRefreshSession {
     private readonly archivePageSize: number,
   ) {}
 
-  async saveChunk(chunk: InventoryChunk): Promise<PersistStats> {
+  async apply(chunk: InventoryChunk): Promise<PersistStats> {
     if (this.finished) throw new Error('this refresh has finished saving');
+    this.partErrors.push(...(chunk.partErrors ?? []));
     const graph = emptyInventoryGraph();
-    const fresh: Record<InventoryCollection, string[]> = { resourceGroups: [], networks: [], hosts: [], images: [], vms: [], nics: [], disks: [] };
+    const fresh = {} as Record<InventoryCollection, string[]>;
     for (const name of INVENTORY_COLLECTIONS) {
       const records: { nativeId: string }[] = chunk[name] ?? [];
       const kept = new Map<string, { nativeId: string }>();
@@ -281,9 +300,10 @@ class StreamedFullSave implements FullRefreshSession {
     return stats;
   }
 
-  async finish(partErrors: readonly PartError[]): Promise<PersistStats> {
+  async finish(): Promise<PersistStats> {
     if (this.finished) throw new Error('this refresh has finished saving');
     this.finished = true;
+    const { partErrors } = this;
     if (partErrors.length > 0) {
       const parts = partErrors.map((e) => `${e.scope} (${e.code})`).join(', ');
       this.stats.archivedNothingBecause = `partial refresh: ${partErrors.length} part(s) could not be collected: ${parts}`;
@@ -326,16 +346,19 @@ function addStats(total: PersistStats, add: PersistStats): void {
   total.rowsWritten += add.rowsWritten;
 }
 
+/** The entity that stores each collection. */
+const ENTITY_OF: { [K in InventoryCollection]: EntityTarget<InventoryRows[K][number]> } = {
+  resourceGroups: ResourceGroupEntity,
+  networks: NetworkEntity,
+  hosts: HostEntity,
+  images: ImageEntity,
+  vms: VmEntity,
+  nics: NicEntity,
+  disks: DiskEntity,
+};
+
 function tablesOf(manager: EntityManager): Tables {
-  return {
-    resourceGroups: new EntityTable(manager, ResourceGroupEntity),
-    networks: new EntityTable(manager, NetworkEntity),
-    hosts: new EntityTable(manager, HostEntity),
-    images: new EntityTable(manager, ImageEntity),
-    vms: new EntityTable(manager, VmEntity),
-    nics: new EntityTable(manager, NicEntity),
-    disks: new EntityTable(manager, DiskEntity),
-  };
+  return Object.fromEntries(INVENTORY_COLLECTIONS.map((name) => [name, new EntityTable(manager, ENTITY_OF[name] as EntityTarget<InventoryRow>)])) as Tables;
 }
 
 function union<E extends InventoryRow>(a: E[], b: E[]): E[] {

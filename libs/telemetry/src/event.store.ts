@@ -55,27 +55,6 @@ export class EventStore {
   recordFailure(providerId: string, message: string, now = new Date()): Promise<void> {
     return this.events.recordPollFailure(providerId, message, now);
   }
-
-  // The refresh-target and linking queries stay reachable here for the discovery lib's callers.
-  linkVms(providerId: string): Promise<number> {
-    return this.events.linkVms(providerId);
-  }
-
-  refreshTargets(providerId: string): Promise<{ nativeIds: string[]; requestedUpTo: Date | null }> {
-    return this.events.refreshTargets(providerId);
-  }
-
-  providersWithRefreshTargets(): Promise<string[]> {
-    return this.events.providersWithRefreshTargets();
-  }
-
-  clearRefreshTargets(providerId: string, nativeIds: string[], requestedUpTo: Date): Promise<void> {
-    return this.events.clearRefreshTargets(providerId, nativeIds, requestedUpTo);
-  }
-
-  clearRefreshTargetsBefore(providerId: string, before: Date): Promise<number> {
-    return this.events.clearRefreshTargetsBefore(providerId, before);
-  }
 }
 
 /** One row per event key (the same event twice in one batch comes from overlapping pages); VMs are linked on store. */

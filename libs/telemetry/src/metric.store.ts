@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
 import { bucketOf, HOUR, MetricRepository, type StoredSample } from '@hybridforms/persistence';
 
@@ -48,11 +47,6 @@ export class MetricStore {
     }
     await this.metrics.ingest(unique, [...pending.values()], nowMs);
     return { written: unique.length, tooOld, duplicates: samples.length - tooOld - unique.length };
-  }
-
-  /** Every sample and rollup of a provider's VMs, in one transaction with the caller's deletion of the provider (the providers service calls it here). */
-  deleteForProvider(manager: EntityManager, providerId: string): Promise<void> {
-    return this.metrics.deleteForProvider(manager, providerId);
   }
 }
 

@@ -60,6 +60,7 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
   let providerId: string;
   let vmIds: string[];
   let events: EventStore;
+  let eventRows: EventRepository;
   let stream: EventStream;
   let metrics: MetricStore;
   let rollups: MetricRollupService;
@@ -74,7 +75,7 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
     await new InventoryPersister(ds).save(providerId, null, graph, { kind: 'full' });
     const rows = await ds.getRepository(VmEntity).find({ order: { name: 'ASC' } });
     vmIds = rows.map((row) => row.id);
-    const eventRows = new EventRepository(ds, ds.getRepository(EventEntity), ds.getRepository(EventCheckpointEntity));
+    eventRows = new EventRepository(ds, ds.getRepository(EventEntity), ds.getRepository(EventCheckpointEntity));
     stream = new EventStream(new LocalClusterBus(), eventRows);
     events = new EventStore(eventRows, stream);
     const vmQueries = new VmQueryRepository(
@@ -133,12 +134,12 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
       expect((await events.store(providerId, { events: [event(1), event(5)], checkpoint: 'cp' })).refreshTargets).toEqual([]);
 
       // A refresh takes the targets; one asked for again meanwhile stays for the next refresh.
-      const taken = await events.refreshTargets(providerId);
+      const taken = await eventRows.refreshTargets(providerId);
       expect(taken.nativeIds.sort()).toEqual(['vm-native-0', 'vm-native-2']);
       await events.store(providerId, { events: [event(6, { vmNativeId: 'vm-native-2' })], checkpoint: 'cp' }, new Date(taken.requestedUpTo!.getTime() + 1000));
-      await events.clearRefreshTargets(providerId, taken.nativeIds, taken.requestedUpTo!);
-      expect((await events.refreshTargets(providerId)).nativeIds).toEqual(['vm-native-2']);
-      expect(await events.providersWithRefreshTargets()).toEqual([providerId]);
+      await eventRows.clearRefreshTargets(providerId, taken.nativeIds, taken.requestedUpTo!);
+      expect((await eventRows.refreshTargets(providerId)).nativeIds).toEqual(['vm-native-2']);
+      expect(await eventRows.providersWithRefreshTargets()).toEqual([providerId]);
     });
 
     it('stores nothing and keeps the old checkpoint when the transaction fails half-way', async () => {

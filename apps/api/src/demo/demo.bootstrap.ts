@@ -5,7 +5,7 @@ import ssh2 from 'ssh2';
 import { MachineCredentialsService, StartPlaybookRun } from '@hybridforms/automation';
 import type { AppConfig } from '@hybridforms/core';
 import { VmQueryRepository } from '@hybridforms/persistence';
-import { JobQueueRefreshDispatcher, ProvidersService, RefreshService, TelemetryScheduler } from '@hybridforms/discovery';
+import { ProvidersService, RefreshService, TelemetryScheduler } from '@hybridforms/discovery';
 import { AzureSimulator, HyperVHostSimulator, startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
 import { DemoScenario } from './demo.scenario.js';
 
@@ -77,7 +77,7 @@ export async function startDemo(app: INestApplication, sshd: LoopbackSshd | null
       ? await providers.update(existing.id, { config: demo.config, credentials: demo.credentials })
       : await providers.create(demo);
     const { refresh } = await refreshes.request(provider.id, { trigger: 'demo' });
-    await app.get(JobQueueRefreshDispatcher).idle();
+    await refreshes.idle();
     const done = await refreshes.get(refresh.id);
     logger.log(`demo: provider ${demo.name} (${provider.id}) registered; first refresh ${done.status}: ${JSON.stringify(done.progress)}`);
   }

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
 import { JOB_QUEUE, type JobQueue } from '@hybridforms/jobs';
-import type { RefreshEntity } from '@hybridforms/persistence';
-import { EventStore } from '@hybridforms/telemetry';
+import { EventRepository, type RefreshEntity } from '@hybridforms/persistence';
 import { RefreshService } from '../refresh/refresh.service.js';
 
 /** The job kind that drains one provider's refresh targets (payload: its id). */
@@ -22,7 +21,7 @@ export class TargetedRefreshQueue implements OnModuleInit {
 
   constructor(
     private readonly refreshes: RefreshService,
-    private readonly events: EventStore,
+    private readonly events: EventRepository,
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import {
   BadInputError,
   ConflictError,
@@ -14,8 +12,7 @@ import {
   redactingLogger,
   type ProviderPlugin,
 } from '@hybridforms/core';
-import { ProviderEntity } from '@hybridforms/persistence';
-import { MetricStore } from '@hybridforms/telemetry';
+import { MetricRepository, ProviderEntity, ProviderRepository } from '@hybridforms/persistence';
 
 export interface CreateProviderInput {
   name: string;
@@ -43,34 +40,34 @@ export class ProvidersService {
   private readonly logger = new Logger(ProvidersService.name);
 
   constructor(
-    @InjectRepository(ProviderEntity) private readonly providers: Repository<ProviderEntity>,
+    private readonly providers: ProviderRepository,
     private readonly registry: ProviderRegistry,
     @Inject(SECRET_BOX) private readonly secrets: SecretBox,
-    private readonly metrics: MetricStore,
+    private readonly metrics: MetricRepository,
   ) {}
 
   list(): Promise<ProviderEntity[]> {
-    return this.providers.find({ order: { name: 'ASC' } });
+    return this.providers.list();
   }
 
   async get(id: string): Promise<ProviderEntity> {
-    const provider = await this.providers.findOneBy({ id });
+    const provider = await this.providers.findById(id);
     if (!provider) throw new NotFoundError(`provider ${id} not found`);
     return provider;
   }
 
   async findByName(name: string): Promise<ProviderEntity | null> {
-    return this.providers.findOneBy({ name });
+    return this.providers.findByName(name);
   }
 
   async create(input: CreateProviderInput): Promise<ProviderEntity> {
     const plugin = this.registry.find(input.type);
     if (!plugin) throw new BadInputError(`type: unknown provider type "${input.type}" (known: ${this.registry.types().join(', ')})`);
     this.checkShape(plugin, input.config, input.credentials);
-    if (await this.providers.existsBy({ name: input.name })) throw new ConflictError(`a provider named "${input.name}" already exists`);
+    if (await this.providers.existsByName(input.name)) throw new ConflictError(`a provider named "${input.name}" already exists`);
     await this.prove(plugin, input.config, input.credentials);
     const now = new Date();
-    const provider = this.providers.create({
+    const provider: ProviderEntity = {
       id: randomUUID(),
       name: input.name,
       type: input.type,
@@ -80,7 +77,7 @@ export class ProvidersService {
       lastFullRefreshAt: null,
       createdAt: now,
       updatedAt: now,
-    });
+    };
     await this.providers.save(provider);
     this.logger.log(`provider ${provider.name} (${provider.type}) created as ${provider.id}`);
     return provider;
@@ -96,7 +93,7 @@ export class ProvidersService {
       this.checkShape(plugin, config, credentials);
       await this.prove(plugin, config, credentials);
     }
-    if (input.name && input.name !== provider.name && (await this.providers.existsBy({ name: input.name }))) {
+    if (input.name && input.name !== provider.name && (await this.providers.existsByName(input.name))) {
       throw new ConflictError(`a provider named "${input.name}" already exists`);
     }
     provider.name = input.name ?? provider.name;
@@ -110,11 +107,7 @@ export class ProvidersService {
 
   async remove(id: string): Promise<void> {
     await this.get(id);
-    await this.providers.manager.transaction(async (manager) => {
-      await this.metrics.deleteForProvider(manager, id);
-      // Its inventory, refreshes, events and checkpoints go with it (ON DELETE CASCADE).
-      await manager.delete(ProviderEntity, { id });
-    });
+    await this.providers.delete(id, (manager) => this.metrics.deleteForProvider(manager, id));
     this.logger.log(`provider ${id} deleted`);
   }
 

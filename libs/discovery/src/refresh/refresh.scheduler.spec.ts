@@ -1,12 +1,12 @@
-import type { Repository } from 'typeorm';
 import { loadAppConfig } from '@hybridforms/core';
-import type { ProviderEntity } from '@hybridforms/persistence';
+import type { ProviderEntity, ProviderRepository } from '@hybridforms/persistence';
 import { RefreshScheduler } from './refresh.scheduler.js';
+import type { RefreshRunner } from './refresh.runner.js';
 import type { RefreshService } from './refresh.service.js';
 
 describe('RefreshScheduler.isDue', () => {
   const config = loadAppConfig({ HYBRIDFORMS_REFRESH_INTERVAL_SECONDS: '900' });
-  const scheduler = new RefreshScheduler({} as Repository<ProviderEntity>, {} as RefreshService, config);
+  const scheduler = new RefreshScheduler({} as ProviderRepository, {} as RefreshService, {} as RefreshRunner, config);
   const now = new Date('2026-11-25T12:00:00Z');
   const provider = (lastFullRefreshAt: Date | null, refreshIntervalSeconds: number | null) =>
     ({ lastFullRefreshAt, refreshIntervalSeconds }) as ProviderEntity;

@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
-import { ProviderEntity } from '@hybridforms/persistence';
+import { ProviderRepository, type ProviderEntity } from '@hybridforms/persistence';
+import { RefreshRunner } from './refresh.runner.js';
 import { RefreshService } from './refresh.service.js';
 
 /**
@@ -16,8 +15,9 @@ export class RefreshScheduler {
   private ticking = false;
 
   constructor(
-    @InjectRepository(ProviderEntity) private readonly providers: Repository<ProviderEntity>,
+    private readonly providers: ProviderRepository,
     private readonly refreshes: RefreshService,
+    private readonly runner: RefreshRunner,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -30,9 +30,9 @@ export class RefreshScheduler {
     this.ticking = true;
     const started: string[] = [];
     try {
-      await this.refreshes.failAbandoned(false);
+      await this.runner.failAbandoned(false);
       await this.refreshes.redispatchQueued();
-      for (const provider of await this.providers.find()) {
+      for (const provider of await this.providers.list()) {
         if (!this.isDue(provider, now)) continue;
         try {
           const { refresh, joined } = await this.refreshes.request(provider.id, { trigger: 'schedule' });

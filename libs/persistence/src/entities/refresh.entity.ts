@@ -27,7 +27,7 @@ export class RefreshEntity {
   @JsonColumn({ nullable: true })
   targets: string[] | null;
 
-  /** Who asked: api, schedule, event, startup. */
+  /** Who asked: api, schedule, created, event, demo. */
   @TextColumn({ nullable: false, length: 16 })
   trigger: string;
 

@@ -53,6 +53,12 @@ export class VmQueryRepository {
     return paginate(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor);
   }
 
+  /** The native ids of these VMs of the provider, by our id; VMs of another provider or unknown are left out. */
+  async nativeIdsOf(providerId: string, vmIds: string[]): Promise<Map<string, string>> {
+    const rows = await this.vms.find({ select: { id: true, nativeId: true }, where: { providerId, id: In(vmIds) } });
+    return new Map(rows.map((row) => [row.id, row.nativeId]));
+  }
+
   /** Every VM matching a filter (no paging), for selections. */
   async select(filter: VmFilter): Promise<VmEntity[]> {
     const qb = this.vms.createQueryBuilder('vm');

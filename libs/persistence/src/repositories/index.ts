@@ -8,6 +8,8 @@ import { MachineCredentialRepository } from './machine-credential.repository.js'
 import { MetricCaptureRepository } from './metric-capture.repository.js';
 import { MetricRepository } from './metric.repository.js';
 import { PlaybookRunRepository } from './playbook-run.repository.js';
+import { ProviderRepository } from './provider.repository.js';
+import { RefreshRepository } from './refresh.repository.js';
 import { SealedSecretsRepository } from './sealed-secrets.repository.js';
 
 export * from './api-token.repository.js';
@@ -18,6 +20,8 @@ export * from './machine-credential.repository.js';
 export * from './metric-capture.repository.js';
 export * from './metric.repository.js';
 export * from './playbook-run.repository.js';
+export * from './provider.repository.js';
+export * from './refresh.repository.js';
 export * from './sealed-secrets.repository.js';
 
 /**
@@ -27,6 +31,8 @@ export * from './sealed-secrets.repository.js';
 export const REPOSITORIES = [
   VmQueryRepository,
   InventoryQueryRepository,
+  ProviderRepository,
+  RefreshRepository,
   ApiTokenRepository,
   AuditRepository,
   SealedSecretsRepository,

@@ -19,7 +19,6 @@ export function vmRecordFixture(n: number, over: Partial<VmRecord> = {}): VmReco
     osName: null,
     osVersion: null,
     osSource: null,
-    licenseModel: 'unknown',
     rhelLicenseModel: 'unknown',
     licenseType: null,
     guestAgentVersion: null,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VmRecord } from '@hybridforms/core';
+import { licenseModelFor, type LicenseModel, type VmRecord } from '@hybridforms/core';
 import { parseAzureInventory, powerStateOf } from './azure-inventory.parser.js';
 import type { AzureSubscriptionInventory } from './azure-raw-inventory.js';
 
@@ -16,10 +16,11 @@ const vmId = (rg: string, name: string) => `/subscriptions/${SUB}/resourcegroups
 
 describe('Azure inventory parser (recorded subscription)', () => {
   const graph = parseAzureInventory([fixture('subscription-full.json')]);
-  const vm = (name: string): VmRecord => {
+  // With the license model the persister decides for a VM seen for the first time.
+  const vm = (name: string): VmRecord & { licenseModel: LicenseModel | null } => {
     const found = graph.vms.find((v) => v.name === name);
     if (!found) throw new Error(`no vm ${name}`);
-    return found;
+    return { ...found, licenseModel: licenseModelFor(found.osFamily, found.rhelLicenseModel) };
   };
 
   it('emits every VM once, keyed by its lower-cased resource id', () => {

@@ -132,7 +132,6 @@ export function vmRecord(
     osName: classification.osName,
     osVersion: classification.osVersion,
     osSource: classification.osSource,
-    licenseModel: classification.licenseModel,
     rhelLicenseModel: classification.rhelLicenseModel,
     licenseType: classification.licenseType,
     guestAgentVersion: agentVersionOf(instanceView),

@@ -1,7 +1,8 @@
-import { ProviderError, ProviderErrorCode, type InventoryGraph, type ProviderContext, type ProviderLogger, type VmRecord } from '@hybridforms/core';
+import { graphOfChunks, ProviderError, ProviderErrorCode, licenseModelFor, type InventoryGraph, type LicenseModel, type ProviderContext, type ProviderLogger, type VmRecord } from '@hybridforms/core';
 import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
 import type { AzureCredentials, AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
+import { wholeEstate } from './testing/whole-estate.js';
 
 // The plugin through the real SDK packages (identity, arm-compute, arm-network, arm-resources)
 // against the HTTPS simulator: wire shapes, paging, auth, throttling and faults as ARM has them.
@@ -58,7 +59,8 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
 
     beforeAll(async () => {
       sim = await AzureSimulator.start({ vmCount: 40, pageSize: PAGE, subscriptionIds: [SUB_A] });
-      graph = await plugin.collectInventory(contextFor(sim), { kind: 'full' });
+      // The whole-estate read (a full collectInventory streams: NICs are listed twice, see the streaming spec).
+      graph = await wholeEstate(contextFor(sim));
     }, SETUP_MS);
     afterAll(() => sim?.stop());
 
@@ -104,7 +106,8 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
 
   describe('classification of every RHEL case', () => {
     let sim: AzureSimulator;
-    let byName: (name: string) => VmRecord;
+    // With the license model the persister decides for a VM seen for the first time.
+    let byName: (name: string) => VmRecord & { licenseModel: LicenseModel | null };
     let graph: InventoryGraph;
     const RG = 'rg-Classify';
 
@@ -154,11 +157,11 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
       });
       add('ubuntu', { imageReference: { publisher: 'Canonical', offer: '0001-com-ubuntu-server-jammy', sku: '22_04-lts-gen2', version: 'latest' }, guestOsName: 'ubuntu', guestOsVersion: '22.04' });
       add('stopped-rhel', { imageReference: redhat('RHEL', '7-LVM', 'latest'), powerState: 'stopped', guestOsName: null, vmAgentVersion: null });
-      graph = await plugin.collectInventory(contextFor(sim), { kind: 'full' });
+      graph = await graphOfChunks(plugin.collectInventory(contextFor(sim), { kind: 'full' }));
       byName = (name) => {
         const vm = graph.vms.find((v) => v.name === name);
         if (!vm) throw new Error(`no VM ${name}`);
-        return vm;
+        return { ...vm, licenseModel: licenseModelFor(vm.osFamily, vm.rhelLicenseModel) };
       };
     }, SETUP_MS);
     afterAll(() => sim?.stop());
@@ -228,12 +231,13 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
     });
 
     it('collects both subscriptions, and reports a failing one as a part error while the other completes', async () => {
-      const both = await plugin.collectInventory(contextFor(sim), { kind: 'full' });
+      const both = await wholeEstate(contextFor(sim));
       expect(both.vms).toHaveLength(80);
 
       sim.clearRequests();
       sim.injectFault({ route: 'virtualMachines', page: 2, kind: 'error', status: 403, times: 1 });
-      const graph = await plugin.collectInventory(contextFor(sim), { kind: 'full' });
+      // The whole-estate read; a full collectInventory keeps what it had yielded (see the streaming spec).
+      const graph = await wholeEstate(contextFor(sim));
       expect(graph.vms).toHaveLength(40);
       expect(graph.partErrors).toHaveLength(1);
       const [partError] = graph.partErrors;
@@ -247,14 +251,14 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
 
     it('reports a subscription ARM does not know as a part error (not found)', async () => {
       const unknown = '0a1b2c3d-9999-4999-8999-000000000009';
-      const graph = await plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A, unknown] }), { kind: 'full' });
+      const graph = await graphOfChunks(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A, unknown] }), { kind: 'full' }));
       expect(graph.vms).toHaveLength(40);
       expect(graph.partErrors).toEqual([{ scope: `subscription ${unknown}`, code: ProviderErrorCode.NotFound, message: expect.stringMatching(/subscription was not found/) }]);
     });
 
     it('recovers from 429s with Retry-After 0 through the SDK retries alone', async () => {
       sim.injectFault({ route: 'virtualMachines', page: 2, kind: 'throttle', retryAfterSeconds: 0, times: 2 });
-      const graph = await plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A] }), { kind: 'full' });
+      const graph = await graphOfChunks(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A] }), { kind: 'full' }));
       expect(graph.vms).toHaveLength(40);
       expect(graph.partErrors).toEqual([]);
       expect(sim.requests.filter((r) => r.status === 429)).toHaveLength(2);
@@ -262,7 +266,7 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
 
     it('fails with Throttled (retryable) once the 429s outlast maxRetries, returning nothing partial', async () => {
       sim.injectFault({ route: 'virtualMachines', page: 3, kind: 'throttle', retryAfterSeconds: 0, times: 20 });
-      const error = await failure(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A], maxRetries: 3 }), { kind: 'full' }));
+      const error = await failure(graphOfChunks(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A], maxRetries: 3 }), { kind: 'full' })));
       expect(error).toMatchObject({ code: ProviderErrorCode.Throttled, retryable: true });
       expect(error.message).toMatch(new RegExp(`listing virtual machines in subscription ${SUB_A}`));
       // The first try and maxRetries retries, no more: no retry loop around the SDK's.
@@ -278,7 +282,7 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
     it('gives a 429 without Retry-After our default, so the SDK retries it after that delay', async () => {
       sim.injectFault({ route: 'disks', kind: 'throttle', retryAfterSeconds: null, times: 1 });
       const started = Date.now();
-      const graph = await plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A], defaultRetryAfterSeconds: 1 }), { kind: 'full' });
+      const graph = await graphOfChunks(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A], defaultRetryAfterSeconds: 1 }), { kind: 'full' }));
       expect(Date.now() - started).toBeGreaterThanOrEqual(950);
       expect(graph.partErrors).toEqual([]);
       const diskRequests = sim.requests.filter((r) => isList(r, 'Microsoft.Compute/disks'));
@@ -288,21 +292,21 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
 
     it('without our default a 429 lacking Retry-After would not be retried (maxRetries still bounds it)', async () => {
       sim.injectFault({ route: 'disks', kind: 'throttle', retryAfterSeconds: null, times: 10 });
-      const error = await failure(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A], maxRetries: 2 }), { kind: 'full' }));
+      const error = await failure(graphOfChunks(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A], maxRetries: 2 }), { kind: 'full' })));
       expect(error.code).toBe(ProviderErrorCode.Throttled);
       expect(sim.requests.filter((r) => r.status === 429)).toHaveLength(3);
     });
 
     it('fails with MalformedResponse when a page in the middle is not valid JSON', async () => {
       sim.injectFault({ route: 'virtualMachines', page: 3, kind: 'malformed' });
-      const error = await failure(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A] }), { kind: 'full' }));
+      const error = await failure(graphOfChunks(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A] }), { kind: 'full' })));
       expect(error).toMatchObject({ code: ProviderErrorCode.MalformedResponse, retryable: false });
       expect(error.message).toMatch(/listing virtual machines/);
     });
 
     it('fails with Temporary when a page in the middle keeps answering 500 after the retries', async () => {
       sim.injectFault({ route: 'networkInterfaces', page: 2, kind: 'error', status: 500, times: Infinity });
-      const error = await failure(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A], maxRetries: 1 }), { kind: 'full' }));
+      const error = await failure(graphOfChunks(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A], maxRetries: 1 }), { kind: 'full' })));
       expect(error).toMatchObject({ code: ProviderErrorCode.Temporary, retryable: true });
       expect(error.message).toMatch(/listing network interfaces/);
       expect(sim.requests.filter((r) => r.status === 500)).toHaveLength(2);
@@ -310,7 +314,7 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
 
     it('survives a dropped connection (the SDK retries network errors)', async () => {
       sim.injectFault({ route: 'publicIPAddresses', kind: 'drop', times: 1 });
-      const graph = await plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A] }), { kind: 'full' });
+      const graph = await graphOfChunks(plugin.collectInventory(contextFor(sim, { subscriptionIds: [SUB_A] }), { kind: 'full' }));
       expect(graph.vms).toHaveLength(40);
       expect(sim.requests.filter((r) => r.status === 0)).toHaveLength(1);
     });
@@ -360,7 +364,7 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
       const [kept, alsoKept, removed] = [ids[3], ids[10], ids[20]];
       sim.removeVm(removed);
       sim.clearRequests();
-      const graph = await plugin.collectInventory(contextFor(sim), { kind: 'targeted', nativeIds: [kept, alsoKept, removed].map((id) => id.toLowerCase()) });
+      const graph = await graphOfChunks(plugin.collectInventory(contextFor(sim), { kind: 'targeted', nativeIds: [kept, alsoKept, removed].map((id) => id.toLowerCase()) }));
       expect(graph.vms.map((vm) => vm.nativeId).sort()).toEqual([kept, alsoKept].map((id) => id.toLowerCase()).sort());
       expect(graph.notFound).toEqual([removed.toLowerCase()]);
       expect(graph.partErrors).toEqual([]);
@@ -389,7 +393,7 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
     afterAll(() => sim?.stop());
 
     it('slows a subscription down as its read bucket empties, instead of running into 429s', async () => {
-      const graph = await plugin.collectInventory(contextFor(sim), { kind: 'full' });
+      const graph = await graphOfChunks(plugin.collectInventory(contextFor(sim), { kind: 'full' }));
       expect(graph.vms).toHaveLength(40);
       expect(graph.partErrors).toEqual([]);
       const arm = armRequests(sim);

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RestError } from '@azure/core-rest-pipeline';
-import { ProviderError, ProviderErrorCode, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
+import { graphOfChunks, ProviderError, ProviderErrorCode, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
 import type { AzureClientSource, AzureSubscriptionClients } from './azure-client.factory.js';
 import { metricsEndpointFor, resolveAzureConfig, type AzureCredentials, type AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
+import { wholeEstate } from './testing/whole-estate.js';
 import type { AzureSubscriptionInventory } from './azure-raw-inventory.js';
 
 const FIXTURE_SUB = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
@@ -126,8 +127,8 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
   });
 
   it('collects every subscription into one graph, with one token request', async () => {
-    const { arm, plugin, ctx, progress } = setup();
-    const graph = await plugin.collectInventory(ctx, { kind: 'full' });
+    const { arm, ctx, progress } = setup();
+    const graph = await wholeEstate(ctx, arm);
     expect(graph.vms).toHaveLength(28);
     expect(graph.partErrors).toEqual([]);
     expect(arm.calls.filter((c) => c.arg === 'token')).toHaveLength(1);
@@ -135,25 +136,25 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
   });
 
   it('lists VM sizes once per location in use, never per VM', async () => {
-    const { arm, plugin, ctx } = setup([SUBS[0]]);
-    await plugin.collectInventory(ctx, { kind: 'full' });
+    const { arm, ctx } = setup([SUBS[0]]);
+    await wholeEstate(ctx, arm);
     expect(arm.calls.filter((c) => c.route === 'vmSizes' && c.arg).map((c) => c.arg)).toEqual(['northeurope', 'westeurope']);
     expect(arm.calls.filter((c) => c.route === 'get' && c.arg !== 'token')).toEqual([]);
   });
 
   it('turns one failing subscription into a part error while the others complete', async () => {
-    const { arm, plugin, ctx } = setup();
+    const { arm, ctx } = setup();
     arm.fail(SUBS[1], 'networkInterfaces', new RestError('The client does not have authorization', { statusCode: 403, code: 'AuthorizationFailed' }));
-    const graph = await plugin.collectInventory(ctx, { kind: 'full' });
+    const graph = await wholeEstate(ctx, arm);
     expect(graph.vms).toHaveLength(14);
     expect(graph.vms.every((vm) => vm.subscriptionId === SUBS[0])).toBe(true);
     expect(graph.partErrors).toEqual([{ scope: `subscription ${SUBS[1]}`, code: ProviderErrorCode.Forbidden, message: expect.stringContaining('listing network interfaces') }]);
   });
 
   it('fails a subscription whole when a page in the middle fails (no half list)', async () => {
-    const { arm, plugin, ctx } = setup();
+    const { arm, ctx } = setup();
     arm.fail(SUBS[0], 'virtualMachines', new RestError('Pagination failed with unexpected statusCode 500', { statusCode: 500, code: 'InternalServerError' }), 1);
-    const graph = await plugin.collectInventory(ctx, { kind: 'full' });
+    const graph = await wholeEstate(ctx, arm);
     expect(graph.vms.filter((vm) => vm.subscriptionId === SUBS[0])).toEqual([]);
     expect(graph.nics.every((nic) => !nic.nativeId.includes(SUBS[0]))).toBe(true);
     expect(graph.partErrors).toEqual([expect.objectContaining({ scope: `subscription ${SUBS[0]}`, code: ProviderErrorCode.Temporary })]);
@@ -162,7 +163,7 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
   it('throws when every subscription fails', async () => {
     const { arm, plugin, ctx } = setup();
     for (const sub of SUBS.slice(0, 2)) arm.fail(sub, 'disks', new RestError('Pagination failed with unexpected statusCode 429', { statusCode: 429, code: 'TooManyRequests' }));
-    const failure = plugin.collectInventory(ctx, { kind: 'full' });
+    const failure = graphOfChunks(plugin.collectInventory(ctx, { kind: 'full' }));
     await expect(failure).rejects.toBeInstanceOf(ProviderError);
     await expect(failure).rejects.toMatchObject({ code: ProviderErrorCode.Throttled, retryable: true });
   });
@@ -170,25 +171,25 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
   it('fails fast, listing nothing, when no token can be had; the message never holds the secret', async () => {
     const { arm, plugin, ctx } = setup();
     arm.tokenError = Object.assign(new Error(`invalid_client: AADSTS7000215: Invalid client secret provided. (${SECRET})`), { name: 'AuthenticationRequiredError' });
-    const failure = plugin.collectInventory(ctx, { kind: 'full' });
+    const failure = graphOfChunks(plugin.collectInventory(ctx, { kind: 'full' }));
     await expect(failure).rejects.toMatchObject({ code: ProviderErrorCode.InvalidCredentials });
     await failure.catch((e: Error) => expect(e.message).not.toContain(SECRET));
     expect(arm.calls.filter((c) => c.route !== 'get')).toEqual([]);
   });
 
   it('collects no more subscriptions at once than subscriptionConcurrency allows', async () => {
-    const { arm, plugin, ctx } = setup(SUBS, { subscriptionConcurrency: 1 });
-    await plugin.collectInventory(ctx, { kind: 'full' });
+    const { arm, ctx } = setup(SUBS, { subscriptionConcurrency: 1 });
+    await wholeEstate(ctx, arm);
     // One subscription at a time, with its six lists in parallel.
     expect(arm.maxInFlight).toBeLessThanOrEqual(6);
-    const { arm: wide, plugin: widePlugin, ctx: wideCtx } = setup(SUBS, { subscriptionConcurrency: 3 });
-    await widePlugin.collectInventory(wideCtx, { kind: 'full' });
+    const { arm: wide, ctx: wideCtx } = setup(SUBS, { subscriptionConcurrency: 3 });
+    await wholeEstate(wideCtx, wide);
     expect(wide.maxInFlight).toBeGreaterThan(6);
   });
 
   it('refuses a stored config that no longer passes validation', async () => {
     const { plugin, ctx } = setup();
-    await expect(plugin.collectInventory({ ...ctx, config: { ...ctx.config, tenantId: 'nope' } }, { kind: 'full' })).rejects.toMatchObject({ code: ProviderErrorCode.InvalidConfig });
+    await expect(graphOfChunks(plugin.collectInventory({ ...ctx, config: { ...ctx.config, tenantId: 'nope' } }, { kind: 'full' }))).rejects.toMatchObject({ code: ProviderErrorCode.InvalidConfig });
   });
 
   describe('targeted', () => {
@@ -196,7 +197,7 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
       const { arm, plugin, ctx } = setup();
       const wanted = vmId(SUBS[0], 'rg-prod', 'rhel-payg-01');
       const gone = vmId(SUBS[0], 'rg-prod', 'deleted-vm');
-      const graph = await plugin.collectInventory(ctx, { kind: 'targeted', nativeIds: [wanted.toUpperCase(), gone] });
+      const graph = await graphOfChunks(plugin.collectInventory(ctx, { kind: 'targeted', nativeIds: [wanted.toUpperCase(), gone] }));
       expect(graph.vms.map((v) => v.nativeId)).toEqual([wanted]);
       expect(graph.vms[0]).toMatchObject({ powerState: 'running', osVersion: '9.4', cpuCount: 2 });
       expect(graph.nics[0].publicIps).toEqual(['20.86.113.40']);
@@ -209,7 +210,7 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
     it('reports a VM of a missing subscription as a failure, not as gone', async () => {
       const { arm, plugin, ctx } = setup();
       arm.fail(SUBS[1], 'get', new RestError("The subscription could not be found.", { statusCode: 404, code: 'SubscriptionNotFound' }));
-      const graph = await plugin.collectInventory(ctx, { kind: 'targeted', nativeIds: [vmId(SUBS[0], 'rg-prod', 'rhel-payg-01'), vmId(SUBS[1], 'rg-prod', 'rhel-payg-01')] });
+      const graph = await graphOfChunks(plugin.collectInventory(ctx, { kind: 'targeted', nativeIds: [vmId(SUBS[0], 'rg-prod', 'rhel-payg-01'), vmId(SUBS[1], 'rg-prod', 'rhel-payg-01')] }));
       expect(graph.notFound).toEqual([]);
       expect(graph.vms).toHaveLength(1);
       expect(graph.partErrors).toEqual([expect.objectContaining({ scope: `vm ${vmId(SUBS[1], 'rg-prod', 'rhel-payg-01')}`, code: ProviderErrorCode.NotFound })]);
@@ -218,12 +219,12 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
     it('throws when no VM could be read at all', async () => {
       const { arm, plugin, ctx } = setup();
       arm.fail(SUBS[0], 'get', new RestError('throttled', { statusCode: 429, code: 'TooManyRequests' }));
-      await expect(plugin.collectInventory(ctx, { kind: 'targeted', nativeIds: [vmId(SUBS[0], 'rg-prod', 'rhel-payg-01')] })).rejects.toMatchObject({ code: ProviderErrorCode.Throttled });
+      await expect(graphOfChunks(plugin.collectInventory(ctx, { kind: 'targeted', nativeIds: [vmId(SUBS[0], 'rg-prod', 'rhel-payg-01')] }))).rejects.toMatchObject({ code: ProviderErrorCode.Throttled });
     });
 
     it('does not touch ARM for ids of subscriptions it does not manage', async () => {
       const { arm, plugin, ctx } = setup();
-      const graph = await plugin.collectInventory(ctx, { kind: 'targeted', nativeIds: [vmId(SUBS[2], 'rg', 'x'), 'not-an-id'] });
+      const graph = await graphOfChunks(plugin.collectInventory(ctx, { kind: 'targeted', nativeIds: [vmId(SUBS[2], 'rg', 'x'), 'not-an-id'] }));
       expect(graph.vms).toEqual([]);
       expect(graph.notFound).toEqual([]);
       expect(graph.partErrors).toHaveLength(2);

@@ -3,10 +3,8 @@ import {
   ProviderError,
   ProviderErrorCode,
   ProviderPluginImpl,
-  emptyInventoryGraph,
   type EventBatch,
   type InventoryChunk,
-  type InventoryGraph,
   type MetricSample,
   type MetricTarget,
   type MetricWindow,
@@ -53,26 +51,20 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
     logger.log(`azure: access to ${config.subscriptionIds.length} subscription(s) proven`);
   }
 
-  async collectInventory(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, scope: InventoryScope): Promise<InventoryGraph> {
-    const collector = this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal, progress: ctx.progress });
-    if (scope.kind === 'targeted') {
-      if (scope.nativeIds.length === 0) return emptyInventoryGraph();
-      const collected = await collector.collectTargeted(scope.nativeIds);
-      const graph = parseAzureInventory(collected.inventories);
-      return { ...graph, partErrors: collected.partErrors, notFound: collected.notFound };
-    }
-    const collected = await collector.collectFull();
-    const graph = parseAzureInventory(collected.inventories);
-    return { ...graph, partErrors: collected.partErrors };
-  }
-
   /**
    * A full refresh page by page: per subscription (several at once, up to subscriptionConcurrency)
    * resource groups, then VM pages, then NIC and disk pages; a failed subscription is a part error.
+   * A targeted refresh is one chunk, of single GETs.
    */
-  streamInventory(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): AsyncIterable<InventoryChunk> {
+  async *collectInventory(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, scope: InventoryScope): AsyncGenerator<InventoryChunk> {
     const collector = this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal, progress: ctx.progress });
-    return collector.streamFull();
+    if (scope.kind === 'full') {
+      yield* collector.streamFull();
+      return;
+    }
+    if (scope.nativeIds.length === 0) return;
+    const collected = await collector.collectTargeted(scope.nativeIds);
+    yield { ...parseAzureInventory(collected.inventories), partErrors: collected.partErrors, notFound: collected.notFound };
   }
 
   /**

@@ -2,10 +2,12 @@ import { ProviderErrorCode, type InventoryChunk, type InventoryGraph, type Provi
 import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
 import type { AzureCredentials, AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
+import { wholeEstate } from './testing/whole-estate.js';
 
-// streamInventory through the real SDKs against the HTTPS simulator: the same inventory as
-// collectInventory, in chunks no larger than an ARM page, emitted while the lists are still
-// paging, subscriptions in parallel within their bound, a failed subscription a part error.
+// A full collectInventory through the real SDKs against the HTTPS simulator: the same inventory
+// as the collector's whole-estate read, in chunks no larger than an ARM page, emitted while the
+// lists are still paging, subscriptions in parallel within their bound, a failed subscription a
+// part error.
 
 const SETUP_MS = 60_000;
 const PAGE = 7;
@@ -53,7 +55,7 @@ function merged(chunks: InventoryChunk[]): InventoryGraph {
 
 const byId = <R extends { nativeId: string }>(records: R[]) => [...records].sort((a, b) => (a.nativeId < b.nativeId ? -1 : 1));
 
-describe('Azure streamInventory against the simulator, through the real SDK', () => {
+describe('Azure full collectInventory against the simulator, through the real SDK', () => {
   describe('two paged subscriptions', () => {
     let sim: AzureSimulator;
 
@@ -62,9 +64,9 @@ describe('Azure streamInventory against the simulator, through the real SDK', ()
     }, SETUP_MS);
     afterAll(() => sim?.stop());
 
-    it('streams exactly the inventory collectInventory returns, each record once, VMs carrying their NICs addresses', async () => {
-      const graph = await plugin.collectInventory(contextFor(sim), { kind: 'full' });
-      const chunks = await drain(plugin.streamInventory(contextFor(sim)));
+    it('streams exactly the inventory the whole-estate read returns, each record once, VMs carrying their NICs addresses', async () => {
+      const graph = await wholeEstate(contextFor(sim));
+      const chunks = await drain(plugin.collectInventory(contextFor(sim), { kind: 'full' }));
       const streamed = merged(chunks);
       expect(streamed.partErrors).toEqual([]);
       expect(streamed.vms).toHaveLength(80);
@@ -86,7 +88,7 @@ describe('Azure streamInventory against the simulator, through the real SDK', ()
     });
 
     it('never yields a chunk larger than an ARM page, and yields whatever a record references before it', async () => {
-      const chunks = await drain(plugin.streamInventory(contextFor(sim)));
+      const chunks = await drain(plugin.collectInventory(contextFor(sim), { kind: 'full' }));
       for (const chunk of chunks) for (const name of COLLECTIONS) expect((chunk[name] ?? []).length).toBeLessThanOrEqual(PAGE);
       const seen = new Set<string>();
       for (const chunk of chunks) {
@@ -112,7 +114,7 @@ describe('Azure streamInventory against the simulator, through the real SDK', ()
     it('yields VM pages while the VM list is still paging, and pages no further ahead than the reader lets it', async () => {
       const totalPages = Math.ceil(70 / PAGE);
       sim.clearRequests();
-      const iterator = plugin.streamInventory(contextFor(sim, { subscriptionConcurrency: 1 }))[Symbol.asyncIterator]();
+      const iterator = plugin.collectInventory(contextFor(sim, { subscriptionConcurrency: 1 }), { kind: 'full' })[Symbol.asyncIterator]();
       let first: InventoryChunk | undefined;
       for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
         if ((next.value.vms ?? []).length > 0) {
@@ -126,7 +128,7 @@ describe('Azure streamInventory against the simulator, through the real SDK', ()
       const fetched = sim.requests.filter(isVmListPage).length;
       expect(fetched).toBeLessThan(totalPages);
       expect(fetched).toBeLessThanOrEqual(1 + 2 + 1); // the one read, a full channel, one waiting to be pushed
-      await iterator.return?.();
+      await iterator.return?.(undefined);
     });
   });
 
@@ -141,7 +143,7 @@ describe('Azure streamInventory against the simulator, through the real SDK', ()
 
     it.each([1, 2, 3])('never has more than subscriptionConcurrency=%i subscriptions in flight at ARM', async (bound) => {
       sim.resetConcurrency();
-      const streamed = merged(await drain(plugin.streamInventory(contextFor(sim, { subscriptionConcurrency: bound }))));
+      const streamed = merged(await drain(plugin.collectInventory(contextFor(sim, { subscriptionConcurrency: bound }), { kind: 'full' })));
       expect(streamed.vms).toHaveLength(20 * SUBS.length);
       expect(sim.peakConcurrentSubscriptions).toBe(bound);
     });
@@ -152,14 +154,14 @@ describe('Azure streamInventory against the simulator, through the real SDK', ()
       // cancel) is still being served: the subscription keeps its slot until that one is answered.
       sim.injectFault({ route: 'virtualMachinesStatus', kind: 'error', status: 403, page: 3, times: 1 });
       sim.injectFault({ route: 'networkInterfaces', kind: 'slow', delayMs: 400, page: 2, times: 1 });
-      const streamed = merged(await drain(plugin.streamInventory(contextFor(sim, { subscriptionConcurrency: 1 }))));
+      const streamed = merged(await drain(plugin.collectInventory(contextFor(sim, { subscriptionConcurrency: 1 }), { kind: 'full' })));
       expect(streamed.partErrors).toEqual([expect.objectContaining({ scope: `subscription ${SUBS[0]}` })]);
       expect(sim.peakConcurrentSubscriptions).toBe(1);
     });
 
     it('turns a subscription failing mid-paging into a part error, keeps what it had yielded, and completes the others', async () => {
       sim.injectFault({ route: 'virtualMachines', kind: 'error', status: 403, page: 2, times: 1 });
-      const chunks = await drain(plugin.streamInventory(contextFor(sim, { subscriptionConcurrency: 2 })));
+      const chunks = await drain(plugin.collectInventory(contextFor(sim, { subscriptionConcurrency: 2 }), { kind: 'full' }));
       const streamed = merged(chunks);
       expect(streamed.partErrors).toHaveLength(1);
       expect(streamed.partErrors[0]).toMatchObject({ code: ProviderErrorCode.Forbidden, message: expect.stringContaining('listing virtual machines') });
@@ -175,13 +177,13 @@ describe('Azure streamInventory against the simulator, through the real SDK', ()
 
     it('throws when every subscription failed', async () => {
       sim.injectFault({ route: 'resourceGroups', kind: 'error', status: 403, times: Infinity });
-      await expect(drain(plugin.streamInventory(contextFor(sim)))).rejects.toMatchObject({ code: ProviderErrorCode.Forbidden });
+      await expect(drain(plugin.collectInventory(contextFor(sim), { kind: 'full' }))).rejects.toMatchObject({ code: ProviderErrorCode.Forbidden });
     });
 
     it('stops paging when the signal aborts', async () => {
       const abort = new AbortController();
       sim.injectFault({ route: 'virtualMachines', kind: 'slow', delayMs: 400, times: Infinity });
-      const drained = drain(plugin.streamInventory(contextFor(sim, { subscriptionConcurrency: 5 }, abort.signal)));
+      const drained = drain(plugin.collectInventory(contextFor(sim, { subscriptionConcurrency: 5 }, abort.signal), { kind: 'full' }));
       setTimeout(() => abort.abort(new Error('canceled')), 100);
       await expect(drained).rejects.toThrow();
       const before = sim.requests.length;

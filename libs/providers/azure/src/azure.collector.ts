@@ -2,13 +2,12 @@ import { setMaxListeners } from 'node:events';
 import type { Disk, VirtualMachine } from '@azure/arm-compute';
 import { getContinuationToken as networkContinuationToken, type NetworkInterface, type PublicIPAddress } from '@azure/arm-network';
 import { getContinuationToken as resourcesContinuationToken } from '@azure/arm-resources';
-import { ProviderError, ProviderErrorCode, settleWithConcurrency, type InventoryChunk, type PartError, type ProviderLogger } from '@hybridforms/core';
+import { BoundedChannel, ProviderError, ProviderErrorCode, settleWithConcurrency, type InventoryChunk, type PartError, type ProviderLogger } from '@hybridforms/core';
 import type { AzureClientSource, AzureSubscriptionClients } from './azure-client.factory.js';
 import { toProviderError } from './azure-error.mapper.js';
 import { normalizeLocation } from './azure-inventory.parser.js';
 import { AzureSubscriptionStreamParser } from './azure-inventory.stream-parser.js';
 import type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
-import { ChunkChannel } from './chunk.channel.js';
 
 /** How the collector runs; the clients come from an {@link AzureClientSource}. */
 export interface AzureCollectorOptions {
@@ -128,7 +127,7 @@ export class AzureCollector {
   async *streamFull(): AsyncGenerator<InventoryChunk> {
     await this.authenticate();
     const { subscriptionIds, subscriptionConcurrency, logger, progress } = this.options;
-    const channel = new ChunkChannel<InventoryChunk>(2 * Math.max(1, subscriptionConcurrency));
+    const channel = new BoundedChannel<InventoryChunk>(2 * Math.max(1, subscriptionConcurrency));
     const stop = new AbortController();
     // Every subscription and every SDK call of the stream listens to it.
     setMaxListeners(256, stop.signal);

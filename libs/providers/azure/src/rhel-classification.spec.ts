@@ -1,4 +1,11 @@
-import { classifyAzureVm, normalizeLicenseType, rhelVersionFromSku, versionFromImageVersion, type AzureOsFacts } from './rhel-classification.js';
+import { licenseModelFor } from '@hybridforms/core';
+import { classifyAzureVm as classify, normalizeLicenseType, rhelVersionFromSku, versionFromImageVersion, type AzureOsFacts } from './rhel-classification.js';
+
+// With the license model the persister decides for a VM seen for the first time.
+const classifyAzureVm = (facts: AzureOsFacts) => {
+  const c = classify(facts);
+  return { ...c, licenseModel: licenseModelFor(c.osFamily, c.rhelLicenseModel) };
+};
 
 const rhelImage = (offer: string, sku: string, version: string, exactVersion?: string): AzureOsFacts['imageReference'] => ({
   publisher: 'RedHat',

@@ -23,8 +23,6 @@ export interface AzureOsFacts {
 
 /** The classification of one VM: the OS, and the RHEL license model. */
 export interface AzureOsClassification extends OsClassification {
-  /** RHEL only; null for every other family. */
-  licenseModel: LicenseModel | null;
   /** The license model if the machine runs RHEL, whatever this data could tell of its OS. */
   rhelLicenseModel: LicenseModel;
   /** The raw licenseType; null when absent or None. */
@@ -70,13 +68,7 @@ const OTHER_LINUX_OFFER_PATTERN = /ubuntu|debian|sles|suse|centos|oracle-linux|a
 export function classifyAzureVm(facts: AzureOsFacts): AzureOsClassification {
   const licenseType = normalizeLicenseType(facts.licenseType);
   const os = classifyOs(facts);
-  const rhelLicenseModel = rhelLicenseModelOf(facts, licenseType);
-  return {
-    ...os,
-    licenseModel: os.osFamily === 'rhel' ? rhelLicenseModel : null,
-    rhelLicenseModel,
-    licenseType,
-  };
+  return { ...os, rhelLicenseModel: rhelLicenseModelOf(facts, licenseType), licenseType };
 }
 
 /** The classification a marketplace image carries by itself (for image records). */

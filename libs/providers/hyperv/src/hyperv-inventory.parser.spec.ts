@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ProviderError, ProviderErrorCode, type VmRecord } from '@hybridforms/core';
+import { ProviderError, ProviderErrorCode, licenseModelFor, type LicenseModel, type VmRecord } from '@hybridforms/core';
 import { formatMacAddress, parseHyperVInventory, switchNativeId, type HyperVInventory } from './hyperv-inventory.parser.js';
 
 // inventory.ps51.json / inventory.ps7.json: HyperVHostSimulator.start({ vmCount: 8, seed 1 })
@@ -16,10 +16,11 @@ const GIB = 1024 ** 3;
 type Json = Record<string, unknown>;
 
 const parse = (stdout: string): HyperVInventory => parseHyperVInventory(stdout, HOST, COMMAND);
-const byName = (inventory: HyperVInventory, name: string): VmRecord => {
+// With the license model the persister decides for a VM seen for the first time.
+const byName = (inventory: HyperVInventory, name: string): VmRecord & { licenseModel: LicenseModel | null } => {
   const vm = inventory.vms.find((candidate) => candidate.name === name);
   if (!vm) throw new Error(`no VM ${name}`);
-  return vm;
+  return { ...vm, licenseModel: licenseModelFor(vm.osFamily, vm.rhelLicenseModel) };
 };
 
 /** The 5.1 fixture as an object, to derive documents the eight-VM estate does not contain. */

@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { ProviderError, ProviderErrorCode, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
+import { graphOfChunks, ProviderError, ProviderErrorCode, licenseModelFor, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
 import { HyperVHostSimulator } from '@hybridforms/testing';
 import type { HyperVCredentials, HyperVProviderConfig } from './hyperv-provider.config.js';
 import { HyperVProviderPlugin } from './hyperv-provider.plugin.js';
@@ -47,14 +47,14 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V plugin over real SSH 
   });
 
   it('inventories every guest with its classification in one script per host', async () => {
-    const graph = await plugin.collectInventory(ctx(), { kind: 'full' });
+    const graph = await graphOfChunks(plugin.collectInventory(ctx(), { kind: 'full' }));
     expect(graph.partErrors).toEqual([]);
     expect(graph.hosts).toHaveLength(1);
     expect(graph.vms.map((vm) => vm.nativeId).sort()).toEqual(host.vmIds().map((id) => id.toLowerCase()).sort());
     const families = new Set(graph.vms.map((vm) => vm.osFamily));
     expect([...families]).toEqual(expect.arrayContaining(['rhel', 'windows', 'linux-other', 'unknown']));
     const rhel = graph.vms.filter((vm) => vm.osFamily === 'rhel');
-    expect(rhel.every((vm) => vm.osSource === 'kvp' && vm.licenseModel === 'byos' && /^\d+(\.\d+)?$/.test(vm.osVersion ?? ''))).toBe(true);
+    expect(rhel.every((vm) => vm.osSource === 'kvp' && licenseModelFor(vm.osFamily, vm.rhelLicenseModel) === 'byos' && /^\d+(\.\d+)?$/.test(vm.osVersion ?? ''))).toBe(true);
     expect(graph.vms.filter((vm) => vm.osFamily === 'unknown').every((vm) => vm.osSource === null)).toBe(true);
     expect([...new Set(graph.vms.map((vm) => vm.powerState))]).toEqual(expect.arrayContaining(['running', 'stopped', 'suspended']));
     expect(graph.nics.length).toBeGreaterThan(0);
@@ -82,14 +82,14 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V plugin over real SSH 
     ['auth', /authentication/],
   ] as const)('fails the whole collection of a single host on a %s fault, with a clear error', async (kind, message) => {
     host.injectFault({ kind });
-    const error = await plugin.collectInventory(ctx(), { kind: 'full' }).catch((e: unknown) => e);
+    const error = await graphOfChunks(plugin.collectInventory(ctx(), { kind: 'full' })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     expect((error as ProviderError).message).toMatch(message);
   });
 
   it('times out a hung command', async () => {
     host.injectFault({ kind: 'hang' });
-    const error = await plugin.collectInventory(ctx(), { kind: 'full' }).catch((e: unknown) => e);
+    const error = await graphOfChunks(plugin.collectInventory(ctx(), { kind: 'full' })).catch((e: unknown) => e);
     expect((error as ProviderError).code).toBe(ProviderErrorCode.Timeout);
   }, 20_000);
 
@@ -102,7 +102,7 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V plugin over real SSH 
         { host: '127.0.0.1', port, skipHostKeyCheck: true },
       ],
     });
-    const graph = await plugin.collectInventory(ctx(c), { kind: 'full' });
+    const graph = await graphOfChunks(plugin.collectInventory(ctx(c), { kind: 'full' }));
     expect(graph.hosts).toHaveLength(2);
     expect(graph.vms).toHaveLength(14 + 4);
     expect(graph.partErrors).toEqual([expect.objectContaining({ scope: `host 127.0.0.1:${port}`, code: ProviderErrorCode.Unreachable })]);
@@ -112,7 +112,7 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V plugin over real SSH 
     const [keep, gone] = host.vmIds();
     host.removeVm(gone);
     try {
-      const graph = await plugin.collectInventory(ctx(), { kind: 'targeted', nativeIds: [keep.toLowerCase(), gone.toLowerCase()] });
+      const graph = await graphOfChunks(plugin.collectInventory(ctx(), { kind: 'targeted', nativeIds: [keep.toLowerCase(), gone.toLowerCase()] }));
       expect(graph.vms.map((vm) => vm.nativeId)).toEqual([keep.toLowerCase()]);
       expect(graph.notFound).toEqual([gone.toLowerCase()]);
     } finally {

@@ -3,7 +3,9 @@ import {
   ProviderError,
   ProviderErrorCode,
   ProviderPluginImpl,
+  chunkOfGraph,
   type EventBatch,
+  type InventoryChunk,
   type InventoryGraph,
   type InventoryScope,
   type MetricSample,
@@ -37,7 +39,12 @@ export class HyperVProviderPlugin implements ProviderPlugin<HyperVProviderConfig
     logger.log(`hyperv: access to ${config.hosts.length} host(s) proven`);
   }
 
-  async collectInventory(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, scope: InventoryScope): Promise<InventoryGraph> {
+  /** One chunk: a host answers for all its VMs in one script, so there are no pages to stream. */
+  async *collectInventory(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, scope: InventoryScope): AsyncGenerator<InventoryChunk> {
+    yield chunkOfGraph(await this.collectGraph(ctx, scope));
+  }
+
+  private async collectGraph(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, scope: InventoryScope): Promise<InventoryGraph> {
     const graph = await this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal, progress: ctx.progress }).collect();
     if (scope.kind === 'full') return graph;
     // The host answers for all its VMs in one script; keep only the asked-for ones. A VM is

@@ -1,4 +1,4 @@
-import { ProviderError, ProviderErrorCode, type ProviderContext, type ProviderEvent } from '@hybridforms/core';
+import { graphOfChunks, ProviderError, ProviderErrorCode, type ProviderContext, type ProviderEvent } from '@hybridforms/core';
 import { counterMinute, HyperVHostSimulator, simulatedCounterValue } from '@hybridforms/testing';
 import type { HyperVCredentials, HyperVProviderConfig } from './hyperv-provider.config.js';
 import { HyperVProviderPlugin } from './hyperv-provider.plugin.js';
@@ -168,7 +168,7 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V events and metrics ov
   });
 
   it("captures every running target's metrics in one script, equal to the simulator's values", async () => {
-    const inventory = await plugin.collectInventory(ctx(), { kind: 'full' });
+    const inventory = await graphOfChunks(plugin.collectInventory(ctx(), { kind: 'full' }));
     const running = inventory.vms.filter((vm) => vm.powerState === 'running');
     const stopped = inventory.vms.filter((vm) => vm.powerState !== 'running');
     expect(running.length).toBeGreaterThan(1);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyKvpGuest, readKvpItems, versionFromKernelRelease, type KvpItems } from './kvp-classification.js';
+import { licenseModelFor } from '@hybridforms/core';
+import { classifyKvpGuest as classify, readKvpItems, versionFromKernelRelease, type KvpItems } from './kvp-classification.js';
 import { parsePowerShellJsonList } from './powershell-output.parser.js';
 
 // kvp-items.ps51.json: our KVP projection as Windows PowerShell 5.1 prints it, values as the Linux
@@ -9,6 +10,11 @@ const records = parsePowerShellJsonList(
   readFileSync(join(process.cwd(), 'libs/providers/hyperv/src/__fixtures__/kvp-items.ps51.json'), 'utf8'),
   'kvp-items',
 );
+// With the license model the persister decides for a VM seen for the first time.
+const classifyKvpGuest = (items: KvpItems | null | undefined) => {
+  const c = classify(items);
+  return { ...c, licenseModel: licenseModelFor(c.osFamily, c.rhelLicenseModel) };
+};
 const itemsOf = (vmId: string): KvpItems | null => readKvpItems(records.find((record) => record.VMId === vmId)?.Items);
 
 describe('KVP classification of Hyper-V guests', () => {

@@ -12,8 +12,6 @@ export type KvpItems = Readonly<Record<string, string | null | undefined>>;
 
 /** A Hyper-V VM's OS classification, license model and integration services version. */
 export interface HyperVOsClassification extends OsClassification {
-  /** RHEL only; null for every other family. */
-  licenseModel: LicenseModel | null;
   /** On-premises RHEL is always the customer's own subscription. */
   rhelLicenseModel: LicenseModel;
   /** KVP IntegrationServicesVersion (the Linux daemon reports the driver's "3.1"). */
@@ -54,13 +52,13 @@ export function classifyKvpGuest(items: KvpItems | null | undefined): HyperVOsCl
   const osName = get('OSName');
   const family = osName ? familyOf(osName) : 'unknown';
   if (!osName || family === 'unknown') {
-    return { ...base, osFamily: 'unknown', osName: null, osVersion: null, osSource: null, licenseModel: null };
+    return { ...base, osFamily: 'unknown', osName: null, osVersion: null, osSource: null };
   }
   if (family === 'rhel') {
-    return { ...base, osFamily: 'rhel', osName: RHEL_NAME, osVersion: rhelVersion(items, osName), osSource: 'kvp', licenseModel: HYPERV_RHEL_LICENSE_MODEL };
+    return { ...base, osFamily: 'rhel', osName: RHEL_NAME, osVersion: rhelVersion(items, osName), osSource: 'kvp' };
   }
   const osVersion = family === 'windows' ? get('OSVersion') : distroVersion(items);
-  return { ...base, osFamily: family, osName, osVersion, osSource: 'kvp', licenseModel: null };
+  return { ...base, osFamily: family, osName, osVersion, osSource: 'kvp' };
 }
 
 /**

@@ -1,17 +1,20 @@
 /**
- * A bounded hand-over from many producers (subscriptions) to one consumer (the stream's reader):
- * `push` waits while the channel is full, so producers run only as far ahead as the reader lets
- * them. `stop` (the reader left) releases every waiting push with false.
+ * A bounded FIFO between producers and one consumer: `push` waits while the channel is full, so
+ * producers run only as far ahead as the consumer lets them; `pull` waits while it is empty.
+ * `close` ends it after what is buffered; `fail` makes `pull` throw once the buffer is drained;
+ * `stop` (the consumer left) drops everything and releases every waiting push with false.
  */
-export class ChunkChannel<T> {
+export class BoundedChannel<T> {
   private readonly items: T[] = [];
   private readonly waitingPushes: (() => void)[] = [];
   private wakePull: (() => void) | null = null;
   private closed = false;
   private stopped = false;
+  private failure: { error: unknown } | null = null;
 
   constructor(private readonly capacity: number) {}
 
+  /** Resolves true once the item is buffered, false when the consumer has stopped. */
   async push(item: T): Promise<boolean> {
     while (!this.stopped && this.items.length >= this.capacity) await new Promise<void>((resolve) => this.waitingPushes.push(resolve));
     if (this.stopped) return false;
@@ -20,7 +23,7 @@ export class ChunkChannel<T> {
     return true;
   }
 
-  /** The next item; undefined once closed and drained. */
+  /** The next item; undefined once closed and drained, or stopped. */
   async pull(): Promise<T | undefined> {
     for (;;) {
       if (this.items.length > 0) {
@@ -28,6 +31,7 @@ export class ChunkChannel<T> {
         this.waitingPushes.shift()?.();
         return item;
       }
+      if (this.failure) throw this.failure.error;
       if (this.closed || this.stopped) return undefined;
       await new Promise<void>((resolve) => (this.wakePull = resolve));
     }
@@ -35,6 +39,11 @@ export class ChunkChannel<T> {
 
   close(): void {
     this.closed = true;
+    this.wake();
+  }
+
+  fail(error: unknown): void {
+    this.failure = { error };
     this.wake();
   }
 
