@@ -22,14 +22,10 @@ export interface AzureCollectorOptions {
   progress?: (counts: Record<string, number>) => void;
 }
 
-/** A full collection: the subscriptions read, and the ones that failed. */
-export interface AzureFullCollection {
+/** A targeted collection: the VMs read, the ids ARM says are gone, and what failed. */
+export interface AzureTargetedCollection {
   inventories: AzureSubscriptionInventory[];
   partErrors: PartError[];
-}
-
-/** A targeted collection: the VMs read, the ids ARM says are gone, and what failed. */
-export interface AzureTargetedCollection extends AzureFullCollection {
   notFound: string[];
 }
 
@@ -51,7 +47,8 @@ const FALLBACK_CHUNK_SIZE = 1000;
  * Talks to ARM through the SDKs, and only that: lists (full refresh) or single GETs (targeted
  * refresh) per subscription, subscriptions in parallel up to a bound. One subscription's failure
  * becomes a part error while the others complete; a failure anywhere in a subscription's paging
- * fails that whole subscription (never half a list). Retries are the SDK pipeline's alone.
+ * stops that whole subscription (what it had yielded stays, nothing more of it is yielded, and it
+ * is not reported complete). Retries are the SDK pipeline's alone.
  */
 export class AzureCollector {
   constructor(
@@ -81,39 +78,6 @@ export class AzureCollector {
       r.status === 'rejected' ? [toProviderError(r.reason, { operation: 'reading', subscriptionId: this.options.subscriptionIds[i], secrets: this.options.secrets })] : [],
     );
     if (errors.length > 0) throw combine(errors, this.options.subscriptionIds.length);
-  }
-
-  /** Lists everything of every subscription. Throws only when every subscription failed. */
-  async collectFull(): Promise<AzureFullCollection> {
-    await this.authenticate();
-    let vms = 0;
-    let done = 0;
-    const results = await settleWithConcurrency(this.options.subscriptionIds, this.options.subscriptionConcurrency, async (subscriptionId) => {
-      const started = Date.now();
-      const inventory = await this.collectSubscription(this.clients.forSubscription(subscriptionId));
-      vms += inventory.virtualMachines.length;
-      this.options.progress?.({ subscriptions: ++done, vms });
-      this.options.logger?.debug(
-        `subscription ${subscriptionId}: ${inventory.virtualMachines.length} vms, ${inventory.networkInterfaces.length} nics, ${inventory.disks.length} disks in ${Date.now() - started} ms`,
-      );
-      return inventory;
-    });
-    const inventories: AzureSubscriptionInventory[] = [];
-    const errors: ProviderError[] = [];
-    const partErrors: PartError[] = [];
-    results.forEach((result, i) => {
-      const subscriptionId = this.options.subscriptionIds[i];
-      if (result.status === 'fulfilled') {
-        inventories.push(result.value);
-        return;
-      }
-      const error = toProviderError(result.reason, { operation: 'collecting', subscriptionId, secrets: this.options.secrets });
-      errors.push(error);
-      partErrors.push(partError(`subscription ${subscriptionId}`, error));
-    });
-    if (inventories.length === 0 && errors.length > 0) throw combine(errors, this.options.subscriptionIds.length);
-    for (const e of partErrors) this.options.logger?.warn(`${e.scope} skipped (${e.code}): ${e.message}`);
-    return { inventories, partErrors };
   }
 
   /**
@@ -268,22 +232,6 @@ export class AzureCollector {
     // Nothing read and nothing proven gone: the refresh failed as a whole.
     if (inventories.length === 0 && notFound.length === 0 && failures.length > 0) throw combine(failures, failures.length);
     return { inventories, partErrors, notFound };
-  }
-
-  private async collectSubscription(clients: AzureSubscriptionClients): Promise<AzureSubscriptionInventory> {
-    const { subscriptionId, compute, network, resources } = clients;
-    return this.withSubscriptionAbort(this.options.signal, async (abortSignal) => {
-      const [virtualMachines, vmStatuses, networkInterfaces, publicIPAddresses, disks, resourceGroups] = await Promise.all([
-        this.list('listing virtual machines', subscriptionId, () => compute.virtualMachines.listAll({ abortSignal }), abortSignal),
-        this.list('listing virtual machine statuses', subscriptionId, () => compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal }), abortSignal),
-        this.list('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal }), abortSignal),
-        this.list('listing public IP addresses', subscriptionId, () => network.publicIPAddresses.listAll({ abortSignal }), abortSignal),
-        this.list('listing disks', subscriptionId, () => compute.disks.list({ abortSignal }), abortSignal),
-        this.list('listing resource groups', subscriptionId, () => resources.resourceGroups.list({ abortSignal }), abortSignal),
-      ]);
-      const vmSizes = await this.sizesFor(clients, virtualMachines, abortSignal);
-      return { subscriptionId, virtualMachines, vmStatuses, networkInterfaces, publicIPAddresses, disks, resourceGroups, vmSizes };
-    });
   }
 
   private async collectTargetedSubscription(
