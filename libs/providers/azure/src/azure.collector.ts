@@ -2,11 +2,11 @@ import { setMaxListeners } from 'node:events';
 import type { Disk, VirtualMachine } from '@azure/arm-compute';
 import { getContinuationToken as networkContinuationToken, type NetworkInterface, type PublicIPAddress } from '@azure/arm-network';
 import { getContinuationToken as resourcesContinuationToken } from '@azure/arm-resources';
-import { BoundedChannel, ProviderError, ProviderErrorCode, settleWithConcurrency, type InventoryChunk, type PartError, type ProviderLogger } from '@hybridforms/core';
+import { BoundedChannel, graphOfChunks, ProviderError, ProviderErrorCode, settleWithConcurrency, type InventoryChunk, type PartError, type ProviderLogger } from '@hybridforms/core';
 import type { AzureClientSource, AzureSubscriptionClients } from './azure-client.factory.js';
 import { toProviderError } from './azure-error.mapper.js';
 import { normalizeLocation } from './azure-inventory.parser.js';
-import { AzureSubscriptionStreamParser } from './azure-inventory.stream-parser.js';
+import { AzureSubscriptionStreamParser, parseSubscriptionPages } from './azure-inventory.stream-parser.js';
 import type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
 
 /** How the collector runs; the clients come from an {@link AzureClientSource}. */
@@ -20,13 +20,6 @@ export interface AzureCollectorOptions {
   logger?: ProviderLogger;
   signal?: AbortSignal;
   progress?: (counts: Record<string, number>) => void;
-}
-
-/** A targeted collection: the VMs read, the ids ARM says are gone, and what failed. */
-export interface AzureTargetedCollection {
-  inventories: AzureSubscriptionInventory[];
-  partErrors: PartError[];
-  notFound: string[];
 }
 
 /** What a targeted refresh asks for: a VM resource id, cut into its parts. */
@@ -184,8 +177,12 @@ export class AzureCollector {
     });
   }
 
-  /** Reads the given VMs (lower-cased resource ids) and what hangs off them, by single GETs. */
-  async collectTargeted(nativeIds: string[]): Promise<AzureTargetedCollection> {
+  /**
+   * Reads the given VMs (lower-cased resource ids) and what hangs off them, by single GETs, and
+   * parses them as a full refresh's pages are (each subscription's reads one page per list): one
+   * chunk, with the ids ARM says are gone and what failed.
+   */
+  async collectTargeted(nativeIds: string[]): Promise<InventoryChunk> {
     const partErrors: PartError[] = [];
     const bySubscription = new Map<string, VmRef[]>();
     const configured = new Set(this.options.subscriptionIds.map((s) => s.toLowerCase()));
@@ -204,20 +201,23 @@ export class AzureCollector {
       refs.push({ nativeId, subscriptionId, resourceGroup, name });
       bySubscription.set(subscriptionId, refs);
     }
-    if (bySubscription.size === 0) return { inventories: [], partErrors, notFound: [] };
+    if (bySubscription.size === 0) return { partErrors, notFound: [] };
 
     await this.authenticate();
     const subscriptions = [...bySubscription.entries()];
     const results = await settleWithConcurrency(subscriptions, this.options.subscriptionConcurrency, ([subscriptionId, refs]) =>
       this.collectTargetedSubscription(this.clients.forSubscription(subscriptionId), refs),
     );
-    const inventories: AzureSubscriptionInventory[] = [];
+    const chunks: InventoryChunk[] = [];
     const notFound: string[] = [];
     const failures: ProviderError[] = [];
+    let vms = 0;
     results.forEach((result, i) => {
       if (result.status === 'fulfilled') {
-        if (result.value.inventory.virtualMachines.length > 0) inventories.push(result.value.inventory);
-        this.options.progress?.({ vms: inventories.reduce((n, inv) => n + inv.virtualMachines.length, 0) });
+        const { inventory } = result.value;
+        if (inventory.virtualMachines.length > 0) chunks.push(...parseSubscriptionPages(inventory));
+        vms += inventory.virtualMachines.length;
+        this.options.progress?.({ vms });
         notFound.push(...result.value.notFound);
         for (const failure of result.value.failures) {
           failures.push(failure.error);
@@ -230,8 +230,9 @@ export class AzureCollector {
       }
     });
     // Nothing read and nothing proven gone: the refresh failed as a whole.
-    if (inventories.length === 0 && notFound.length === 0 && failures.length > 0) throw combine(failures, failures.length);
-    return { inventories, partErrors, notFound };
+    if (vms === 0 && notFound.length === 0 && failures.length > 0) throw combine(failures, failures.length);
+    // One chunk: a record shared by subscriptions (a marketplace image) once, the first one read.
+    return { ...(await graphOfChunks(replay(chunks))), partErrors, notFound };
   }
 
   private async collectTargetedSubscription(
@@ -426,6 +427,10 @@ async function onePage<T>(pages: AsyncIterableIterator<T[]>): Promise<T[] | unde
  */
 function continuationTokenOf(page: object): string | undefined {
   return (page as { continuationToken?: string }).continuationToken ?? networkContinuationToken(page) ?? resourcesContinuationToken(page);
+}
+
+async function* replay<T>(items: T[]): AsyncGenerator<T> {
+  yield* items;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
