@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { licenseModelFor, type LicenseModel, type VmRecord } from '@hybridforms/core';
-import { parseAzureInventory, powerStateOf } from './azure-inventory.parser.js';
+import { graphOfChunks, licenseModelFor, type InventoryChunk, type InventoryGraph, type LicenseModel, type VmRecord } from '@hybridforms/core';
+import { powerStateOf } from './azure-inventory.parser.js';
+import { parseSubscriptionPages } from './azure-inventory.stream-parser.js';
 import type { AzureSubscriptionInventory } from './azure-raw-inventory.js';
 
 const FIXTURES = join(process.cwd(), 'libs/providers/azure/src/__fixtures__');
@@ -12,10 +13,22 @@ function fixture(name: string): AzureSubscriptionInventory {
   return JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as AzureSubscriptionInventory;
 }
 
+async function* replay(chunks: InventoryChunk[]): AsyncGenerator<InventoryChunk> {
+  yield* chunks;
+}
+
+/** The records of what was read of some subscriptions, through the stream parser, one page per list. */
+function graphOf(subscriptions: AzureSubscriptionInventory[]): Promise<InventoryGraph> {
+  return graphOfChunks(replay(subscriptions.flatMap((raw) => parseSubscriptionPages(raw))));
+}
+
 const vmId = (rg: string, name: string) => `/subscriptions/${SUB}/resourcegroups/${rg}/providers/microsoft.compute/virtualmachines/${name}`;
 
-describe('Azure inventory parser (recorded subscription)', () => {
-  const graph = parseAzureInventory([fixture('subscription-full.json')]);
+describe('Azure inventory records (recorded subscription)', () => {
+  let graph: InventoryGraph;
+  beforeAll(async () => {
+    graph = await graphOf([fixture('subscription-full.json')]);
+  });
   // With the license model the persister decides for a VM seen for the first time.
   const vm = (name: string): VmRecord & { licenseModel: LicenseModel | null } => {
     const found = graph.vms.find((v) => v.name === name);
@@ -154,9 +167,9 @@ describe('Azure inventory parser (recorded subscription)', () => {
   });
 });
 
-describe('Azure inventory parser (other shapes)', () => {
-  it('reads the instance view a targeted GET embeds in the VM', () => {
-    const graph = parseAzureInventory([fixture('subscription-targeted.json')]);
+describe('Azure inventory records (other shapes)', () => {
+  it('reads the instance view a targeted GET embeds in the VM', async () => {
+    const graph = await graphOf([fixture('subscription-targeted.json')]);
     expect(graph.vms).toHaveLength(1);
     expect(graph.vms[0]).toMatchObject({ name: 'rhel-payg-01', powerState: 'running', osSource: 'guest-agent', osVersion: '9.4', cpuCount: 2 });
     expect(graph.nics[0].publicIps).toEqual(['20.86.113.40']);
@@ -164,25 +177,25 @@ describe('Azure inventory parser (other shapes)', () => {
     expect(graph.resourceGroups).toEqual([]);
   });
 
-  it('merges subscriptions and lists a shared marketplace image once', () => {
+  it('merges subscriptions and lists a shared marketplace image once', async () => {
     const one = fixture('subscription-full.json');
     const other = JSON.parse(JSON.stringify(one).replaceAll(SUB, '9a1b2c3d-0000-4000-8000-00000000abcd')) as AzureSubscriptionInventory;
-    const graph = parseAzureInventory([one, other]);
+    const graph = await graphOf([one, other]);
     expect(graph.vms).toHaveLength(28);
     expect(graph.images.filter((i) => i.nativeId === 'marketplace:redhat:rhel:9-lvm-gen2:9.4.2024061414')).toHaveLength(1);
     expect(new Set(graph.vms.map((v) => v.subscriptionId))).toEqual(new Set([SUB, '9a1b2c3d-0000-4000-8000-00000000abcd']));
   });
 
-  it('keeps the disks a VM names when the disk list lacks them', () => {
+  it('keeps the disks a VM names when the disk list lacks them', async () => {
     const raw = fixture('subscription-targeted.json');
-    const graph = parseAzureInventory([{ ...raw, disks: [] }]);
+    const graph = await graphOf([{ ...raw, disks: [] }]);
     expect(graph.disks.map((d) => d.role).sort()).toEqual(['data', 'os']);
     expect(graph.disks.find((d) => d.role === 'os')).toMatchObject({ sizeGb: 64, storageType: 'Premium_LRS', vmNativeId: vmId('rg-prod', 'rhel-payg-01') });
   });
 
-  it('leaves cores and memory null for a size the list does not know', () => {
+  it('leaves cores and memory null for a size the list does not know', async () => {
     const raw = fixture('subscription-targeted.json');
-    const graph = parseAzureInventory([{ ...raw, vmSizes: [] }]);
+    const graph = await graphOf([{ ...raw, vmSizes: [] }]);
     expect(graph.vms[0]).toMatchObject({ size: 'Standard_D2s_v3', cpuCount: null, memoryMb: null });
   });
 
@@ -193,9 +206,9 @@ describe('Azure inventory parser (other shapes)', () => {
     expect(powerStateOf(undefined)).toBe('unknown');
   });
 
-  it('does not link a NIC or disk to a VM the graph does not hold', () => {
+  it('does not link a NIC or disk to a VM the graph does not hold', async () => {
     const raw = fixture('subscription-full.json');
-    const graph = parseAzureInventory([{ ...raw, virtualMachines: [] }]);
+    const graph = await graphOf([{ ...raw, virtualMachines: [] }]);
     expect(graph.vms).toEqual([]);
     expect(graph.nics.every((n) => n.vmNativeId === null)).toBe(true);
     expect(graph.disks.every((d) => d.vmNativeId === null)).toBe(true);

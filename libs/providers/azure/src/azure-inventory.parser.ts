@@ -1,18 +1,7 @@
 import type { Disk, ImageReference, VirtualMachine, VirtualMachineInstanceView, VirtualMachineSize } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
 import type { ResourceGroup } from '@azure/arm-resources';
-import {
-  emptyInventoryGraph,
-  type DiskRecord,
-  type ImageRecord,
-  type InventoryGraph,
-  type NetworkRecord,
-  type NicRecord,
-  type PowerState,
-  type ResourceGroupRecord,
-  type VmRecord,
-} from '@hybridforms/core';
-import type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
+import type { DiskRecord, ImageRecord, NetworkRecord, NicRecord, PowerState, ResourceGroupRecord, VmRecord } from '@hybridforms/core';
 import { classifyAzureVm, classifyImage } from './rhel-classification.js';
 
 const POWER_STATE_CODES: Record<string, PowerState> = {
@@ -24,79 +13,12 @@ const POWER_STATE_CODES: Record<string, PowerState> = {
   deallocated: 'deallocated',
 };
 
-/**
- * Turns what the collector read into an inventory graph. Pure: no I/O, no clock. Every native id
- * is the lower-cased ARM resource id, and every join (VM ↔ instance view, VM ↔ NIC ↔ public IP,
- * VM ↔ disk) compares ids case-insensitively because ARM varies the casing of resource groups.
+/*
+ * The records of ARM's resources, as the stream parser (azure-inventory.stream-parser.ts) builds
+ * them. Pure: no I/O, no clock. Every native id is the lower-cased ARM resource id, and every join
+ * (VM ↔ instance view, VM ↔ NIC ↔ public IP, VM ↔ disk) compares ids case-insensitively because
+ * ARM varies the casing of resource groups.
  */
-export function parseAzureInventory(subscriptions: AzureSubscriptionInventory[]): InventoryGraph {
-  const graph = emptyInventoryGraph();
-  const images = new Map<string, ImageRecord>();
-  const networks = new Map<string, NetworkRecord>();
-  for (const subscription of subscriptions) parseSubscription(subscription, graph, images, networks);
-  graph.images = [...images.values()];
-  graph.networks = [...networks.values()];
-  return graph;
-}
-
-function parseSubscription(
-  raw: AzureSubscriptionInventory,
-  graph: InventoryGraph,
-  images: Map<string, ImageRecord>,
-  networks: Map<string, NetworkRecord>,
-): void {
-  const statuses = indexById(raw.vmStatuses);
-  const sizes = sizeIndex(raw.vmSizes);
-  const vms = raw.virtualMachines.filter(hasId);
-  const vmIds = new Set(vms.map((vm) => key(vm.id)));
-  // Which VM each NIC and disk belongs to, as the VM itself says.
-  const nicOwners = new Map<string, { vmId: string; primary: boolean | undefined; only: boolean }>();
-  const diskOwners = new Map<string, { vmId: string; role: 'os' | 'data' }>();
-
-  for (const vm of vms) {
-    const instanceView = statuses.get(key(vm.id))?.instanceView ?? vm.instanceView;
-    const image = imageRecordOf(vm.storageProfile?.imageReference, vm.plan);
-    if (image && !images.has(image.nativeId)) images.set(image.nativeId, image);
-    graph.vms.push(vmRecord(vm, instanceView, image?.nativeId ?? null, raw.subscriptionId, sizes));
-
-    const nicRefs = (vm.networkProfile?.networkInterfaces ?? []).filter(hasId);
-    for (const ref of nicRefs) nicOwners.set(key(ref.id), { vmId: key(vm.id), primary: ref.primary, only: nicRefs.length === 1 });
-    const osDiskId = vm.storageProfile?.osDisk?.managedDisk?.id;
-    if (osDiskId) diskOwners.set(key(osDiskId), { vmId: key(vm.id), role: 'os' });
-    for (const dataDisk of vm.storageProfile?.dataDisks ?? []) {
-      if (dataDisk.managedDisk?.id) diskOwners.set(key(dataDisk.managedDisk.id), { vmId: key(vm.id), role: 'data' });
-    }
-  }
-
-  const publicIps = indexById(raw.publicIPAddresses);
-  for (const nic of raw.networkInterfaces.filter(hasId)) {
-    const record = nicRecord(nic, nicOwners.get(key(nic.id)), vmIds, publicIps);
-    graph.nics.push(record);
-    // Every subnet the NIC has an address in is a network in use; the primary one is the NIC's.
-    for (const configuration of nic.ipConfigurations ?? []) {
-      const subnetId = configuration.subnet?.id;
-      if (subnetId && !networks.has(key(subnetId))) networks.set(key(subnetId), subnetRecord(subnetId, nic.location));
-    }
-  }
-
-  const seenDisks = new Set<string>();
-  for (const disk of raw.disks.filter(hasId)) {
-    seenDisks.add(key(disk.id));
-    graph.disks.push(diskRecord(disk, diskOwners.get(key(disk.id)), vmIds));
-  }
-  // A disk the VM names but the disk list lacks (attached in between, or in another
-  // subscription): keep what the VM says of it rather than lose it.
-  for (const vm of vms) {
-    for (const record of disksFromVm(vm)) {
-      if (!seenDisks.has(record.nativeId)) {
-        seenDisks.add(record.nativeId);
-        graph.disks.push(record);
-      }
-    }
-  }
-
-  for (const group of raw.resourceGroups.filter(hasId)) graph.resourceGroups.push(resourceGroupRecord(group));
-}
 
 export function vmRecord(
   vm: VirtualMachine & { id: string },
@@ -277,20 +199,6 @@ export function resourceGroupRecord(group: ResourceGroup & { id: string }): Reso
 
 export type SizeIndex = (location: string | undefined, sizeName: string) => VirtualMachineSize | undefined;
 
-/** Sizes by location and name; a size missing from its location's list is looked up anywhere. */
-export function sizeIndex(locations: AzureLocationSizes[]): SizeIndex {
-  const byLocation = new Map<string, VirtualMachineSize>();
-  const byName = new Map<string, VirtualMachineSize>();
-  for (const { location, sizes } of locations) {
-    for (const size of sizes) {
-      if (!size.name) continue;
-      byLocation.set(`${normalizeLocation(location)}|${size.name.toLowerCase()}`, size);
-      if (!byName.has(size.name.toLowerCase())) byName.set(size.name.toLowerCase(), size);
-    }
-  }
-  return (location, sizeName) => byLocation.get(`${normalizeLocation(location ?? '')}|${sizeName.toLowerCase()}`) ?? byName.get(sizeName.toLowerCase());
-}
-
 /** `West Europe` and `westeurope` are the same location. */
 export function normalizeLocation(location: string): string {
   return location.replace(/\s+/g, '').toLowerCase();
@@ -306,12 +214,6 @@ function customImageName(id: string): string {
   // Gallery image versions read better as image/version than as the version alone.
   const match = /\/images\/([^/]+)\/versions\/([^/]+)$/i.exec(id);
   return match ? `${match[1]}/${match[2]}` : lastSegment(id);
-}
-
-export function indexById<T extends { id?: string }>(items: T[]): Map<string, T> {
-  const map = new Map<string, T>();
-  for (const item of items) if (item.id) map.set(key(item.id), item);
-  return map;
 }
 
 function toDate(value: Date | string | undefined): Date | null {

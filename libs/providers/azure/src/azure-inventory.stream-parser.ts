@@ -17,6 +17,7 @@ import {
   vmRecord,
   type VmIdSet,
 } from './azure-inventory.parser.js';
+import type { AzureSubscriptionInventory } from './azure-raw-inventory.js';
 
 /** What a VM's NIC contributes to its addresses, read before the VMs (a first NIC pass). */
 interface NicAddresses {
@@ -39,8 +40,8 @@ function idKey(id: string): string {
 type NamedDisk = DiskRecord & { vmNativeId: string };
 
 /**
- * The parser of one subscription for a streamed full refresh: the same records as
- * parseAzureInventory, produced page by page. Between pages it keeps only compact lookups, a few
+ * The parser of one subscription, the only one of ARM's inventory: a streamed full refresh feeds
+ * it page by page as it lists, a targeted one (and the specs) through {@link parseSubscriptionPages}. Between pages it keeps only compact lookups, a few
  * short strings per resource: instance-view facts and addresses per VM, public IP addresses,
  * sizes per location, which VM owns each NIC and disk, and the native ids already emitted of
  * images and subnets. No SDK object outlives its page.
@@ -228,4 +229,34 @@ export class AzureSubscriptionStreamParser {
     for (let i = 0; i < records.length; i += size) chunks.push({ disks: records.slice(i, i + size) });
     return chunks;
   }
+}
+
+/**
+ * What was read of one subscription, whole, through a stream parser in the order a full refresh
+ * pages it (see AzureCollector.streamSubscription): the chunks, each list cut into pages of
+ * `pageSize` (default: one page per list). A targeted refresh parses its single GETs this way.
+ */
+export function parseSubscriptionPages(raw: AzureSubscriptionInventory, pageSize = Number.POSITIVE_INFINITY): InventoryChunk[] {
+  const pages = <T>(items: T[]): T[][] => {
+    const result: T[][] = [];
+    for (let i = 0; i < items.length; i += pageSize) result.push(items.slice(i, i + pageSize));
+    return result;
+  };
+  const parser = new AzureSubscriptionStreamParser(raw.subscriptionId);
+  const chunks: InventoryChunk[] = [];
+  for (const page of pages(raw.resourceGroups)) chunks.push(parser.resourceGroups(page));
+  for (const page of pages(raw.vmStatuses)) parser.addStatuses(page);
+  for (const page of pages(raw.publicIPAddresses)) parser.addPublicIps(page);
+  for (const page of pages(raw.networkInterfaces)) parser.addNicAddresses(page);
+  for (const page of pages(raw.virtualMachines)) {
+    for (const location of parser.missingSizeLocations(page)) {
+      parser.addSizes(location, raw.vmSizes.find((s) => normalizeLocation(s.location) === location)?.sizes ?? []);
+    }
+    chunks.push(parser.vms(page));
+  }
+  parser.vmsDone();
+  for (const page of pages(raw.networkInterfaces)) chunks.push(parser.nics(page));
+  for (const page of pages(raw.disks)) chunks.push(parser.disks(page));
+  chunks.push(...parser.remainingDisks(pageSize));
+  return chunks;
 }

@@ -1,8 +1,7 @@
-import { graphOfChunks, ProviderError, ProviderErrorCode, licenseModelFor, type InventoryGraph, type LicenseModel, type ProviderContext, type ProviderLogger, type VmRecord } from '@hybridforms/core';
+import { graphOfChunks, ProviderError, ProviderErrorCode, licenseModelFor, type InventoryChunk, type InventoryGraph, type LicenseModel, type ProviderContext, type ProviderLogger, type VmRecord } from '@hybridforms/core';
 import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
 import type { AzureCredentials, AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
-import { wholeEstate } from './testing/whole-estate.js';
 
 // The plugin through the real SDK packages (identity, arm-compute, arm-network, arm-resources)
 // against the HTTPS simulator: wire shapes, paging, auth, throttling and faults as ARM has them.
@@ -34,6 +33,10 @@ function contextFor(sim: AzureSimulator, overrides: Partial<AzureProviderConfig>
 
 const plugin = new AzureProviderPlugin();
 
+async function* replay(chunks: InventoryChunk[]): AsyncGenerator<InventoryChunk> {
+  yield* chunks;
+}
+
 /** ARM requests only (not the token and openid ones). */
 function armRequests(sim: AzureSimulator): SimRequest[] {
   return sim.requests.filter((r) => r.path.toLowerCase().startsWith('/subscriptions/'));
@@ -59,8 +62,7 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
 
     beforeAll(async () => {
       sim = await AzureSimulator.start({ vmCount: 40, pageSize: PAGE, subscriptionIds: [SUB_A] });
-      // The whole-estate read (a full collectInventory streams: NICs are listed twice, see the streaming spec).
-      graph = await wholeEstate(contextFor(sim));
+      graph = await graphOfChunks(plugin.collectInventory(contextFor(sim), { kind: 'full' }));
     }, SETUP_MS);
     afterAll(() => sim?.stop());
 
@@ -83,12 +85,12 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
       expect(new Set(graph.vms.map((vm) => vm.osFamily))).toEqual(new Set(['rhel', 'windows', 'linux-other', 'unknown']));
     });
 
-    it('costs O(pages) requests: one per list page and one size list per location, never one per VM', () => {
+    it('costs O(pages) requests: one per list page (NICs twice: their addresses go with the VMs) and one size list per location, never one per VM', () => {
       const arm = armRequests(sim);
       const pages = (n: number) => Math.max(1, Math.ceil(n / PAGE));
       expect(arm.filter((r) => isList(r, 'Microsoft.Compute/virtualMachines'))).toHaveLength(pages(40));
       expect(arm.filter((r) => isList(r, 'Microsoft.Compute/virtualMachines', true))).toHaveLength(pages(40));
-      expect(arm.filter((r) => isList(r, 'Microsoft.Network/networkInterfaces'))).toHaveLength(pages(graph.nics.length));
+      expect(arm.filter((r) => isList(r, 'Microsoft.Network/networkInterfaces'))).toHaveLength(2 * pages(graph.nics.length));
       expect(arm.filter((r) => isList(r, 'Microsoft.Compute/disks'))).toHaveLength(pages(graph.disks.length));
       expect(arm.filter((r) => r.path.toLowerCase().endsWith('/resourcegroups'))).toHaveLength(pages(graph.resourceGroups.length));
       const locations = new Set(graph.vms.map((vm) => vm.location));
@@ -96,7 +98,7 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
       // Nothing addressed a single VM, NIC, IP or disk.
       expect(arm.filter((r) => /\/resourcegroups\/[^/]+\/providers\//i.test(r.path))).toEqual([]);
       const publicIpPages = arm.filter((r) => isList(r, 'Microsoft.Network/publicIPAddresses')).length;
-      const expected = 2 * pages(40) + pages(graph.nics.length) + pages(graph.disks.length) + pages(graph.resourceGroups.length) + locations.size + publicIpPages;
+      const expected = 2 * pages(40) + 2 * pages(graph.nics.length) + pages(graph.disks.length) + pages(graph.resourceGroups.length) + locations.size + publicIpPages;
       expect(arm).toHaveLength(expected);
       expect(arm.every((r) => r.status === 200)).toBe(true);
       // One token for the whole refresh (after MSAL's one openid-configuration read).
@@ -231,22 +233,29 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
     });
 
     it('collects both subscriptions, and reports a failing one as a part error while the other completes', async () => {
-      const both = await wholeEstate(contextFor(sim));
+      const both = await graphOfChunks(plugin.collectInventory(contextFor(sim), { kind: 'full' }));
       expect(both.vms).toHaveLength(80);
 
       sim.clearRequests();
       sim.injectFault({ route: 'virtualMachines', page: 2, kind: 'error', status: 403, times: 1 });
-      // The whole-estate read; a full collectInventory keeps what it had yielded (see the streaming spec).
-      const graph = await wholeEstate(contextFor(sim));
-      expect(graph.vms).toHaveLength(40);
+      const chunks: InventoryChunk[] = [];
+      for await (const chunk of plugin.collectInventory(contextFor(sim), { kind: 'full' })) chunks.push(chunk);
+      const graph = await graphOfChunks(replay(chunks));
       expect(graph.partErrors).toHaveLength(1);
       const [partError] = graph.partErrors;
       const failed = partError.scope.replace('subscription ', '');
       expect([SUB_A, SUB_B]).toContain(failed);
       expect(partError).toMatchObject({ code: ProviderErrorCode.Forbidden, message: expect.stringContaining(failed) });
-      // Nothing of the failed subscription is in the graph: no half lists.
-      expect(graph.vms.every((vm) => vm.subscriptionId !== failed)).toBe(true);
-      expect([...graph.nics, ...graph.disks, ...graph.resourceGroups].every((r) => !r.nativeId.includes(failed))).toBe(true);
+      // The other one whole; of the failed one, what it had yielded before the failing page stays
+      // (its first VM page: the stream saves chunk by chunk, there is no "no half list" any more),
+      // nothing after it, and it is not reported complete: the refresh is partial, archives nothing.
+      const other = failed === SUB_A ? SUB_B : SUB_A;
+      expect(graph.vms.filter((vm) => vm.subscriptionId === other)).toHaveLength(40);
+      expect(graph.vms.filter((vm) => vm.subscriptionId === failed)).toHaveLength(PAGE);
+      expect([...graph.nics, ...graph.disks].every((r) => !r.nativeId.includes(failed))).toBe(true);
+      expect(chunks.flatMap((c) => c.completedParts ?? [])).toEqual([`subscription ${other}`]);
+      const failedAt = chunks.findIndex((c) => (c.partErrors ?? []).length > 0);
+      expect(chunks.slice(failedAt + 1).flatMap((c) => [...(c.vms ?? []), ...(c.nics ?? []), ...(c.disks ?? [])]).filter((r) => r.nativeId.includes(failed))).toEqual([]);
     });
 
     it('reports a subscription ARM does not know as a part error (not found)', async () => {

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RestError } from '@azure/core-rest-pipeline';
-import { graphOfChunks, ProviderError, ProviderErrorCode, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
+import { graphOfChunks, ProviderError, ProviderErrorCode, type InventoryChunk, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
 import type { AzureClientSource, AzureSubscriptionClients } from './azure-client.factory.js';
 import { metricsEndpointFor, resolveAzureConfig, type AzureCredentials, type AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
-import { wholeEstate } from './testing/whole-estate.js';
 import type { AzureSubscriptionInventory } from './azure-raw-inventory.js';
 
 const FIXTURE_SUB = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
@@ -81,10 +80,11 @@ class FakeArm implements AzureClientSource {
     return fake as unknown as AzureSubscriptionClients;
   }
 
-  private pages<T>(subscriptionId: string, route: Route, items: () => T[]): AsyncIterable<T> & { byPage: () => AsyncIterator<T[]> } {
-    const pages = async function* (this: FakeArm): AsyncGenerator<T[]> {
+  /** A paged list as arm-compute's: byPage resumes at a continuation token, which each page but the last carries. */
+  private pages<T>(subscriptionId: string, route: Route, items: () => T[]): AsyncIterable<T> & { byPage: (settings?: { continuationToken?: string }) => AsyncIterator<T[]> } {
+    const pages = async function* (this: FakeArm, from: number): AsyncGenerator<T[]> {
       const all = items();
-      for (let page = 0; page * PAGE < all.length || page === 0; page++) {
+      for (let page = from; page * PAGE < all.length || page === 0; page++) {
         this.calls.push({ subscriptionId, route, page });
         this.inFlight++;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
@@ -92,14 +92,15 @@ class FakeArm implements AzureClientSource {
         this.inFlight--;
         const fault = this.faults.get(`${subscriptionId}|${route}`);
         if (fault && (fault.page === undefined || fault.page === page)) throw fault.error;
-        yield all.slice(page * PAGE, page * PAGE + PAGE);
+        const slice = all.slice(page * PAGE, page * PAGE + PAGE);
+        yield (page + 1) * PAGE < all.length ? Object.assign(slice, { continuationToken: String(page + 1) }) : slice;
       }
     }.bind(this);
     return {
       async *[Symbol.asyncIterator]() {
-        for await (const page of pages()) yield* page;
+        for await (const page of pages(0)) yield* page;
       },
-      byPage: () => pages(),
+      byPage: (settings) => pages(settings?.continuationToken ? Number(settings.continuationToken) : 0),
     };
   }
 }
@@ -119,6 +120,17 @@ function setup(subscriptionIds = SUBS.slice(0, 2), extra: Partial<AzureProviderC
   return { arm, plugin, ctx, config, credentials, progress };
 }
 
+/** Every chunk of a full collectInventory, in order. */
+async function chunksOf(plugin: AzureProviderPlugin, ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): Promise<InventoryChunk[]> {
+  const chunks: InventoryChunk[] = [];
+  for await (const chunk of plugin.collectInventory(ctx, { kind: 'full' })) chunks.push(chunk);
+  return chunks;
+}
+
+async function* replay(chunks: InventoryChunk[]): AsyncGenerator<InventoryChunk> {
+  yield* chunks;
+}
+
 const vmId = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/resourcegroups/${rg}/providers/microsoft.compute/virtualmachines/${name}`;
 
 describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () => {
@@ -127,8 +139,8 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
   });
 
   it('collects every subscription into one graph, with one token request', async () => {
-    const { arm, ctx, progress } = setup();
-    const graph = await wholeEstate(ctx, arm);
+    const { arm, plugin, ctx, progress } = setup();
+    const graph = await graphOfChunks(plugin.collectInventory(ctx, { kind: 'full' }));
     expect(graph.vms).toHaveLength(28);
     expect(graph.partErrors).toEqual([]);
     expect(arm.calls.filter((c) => c.arg === 'token')).toHaveLength(1);
@@ -136,28 +148,42 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
   });
 
   it('lists VM sizes once per location in use, never per VM', async () => {
-    const { arm, ctx } = setup([SUBS[0]]);
-    await wholeEstate(ctx, arm);
-    expect(arm.calls.filter((c) => c.route === 'vmSizes' && c.arg).map((c) => c.arg)).toEqual(['northeurope', 'westeurope']);
+    const { arm, plugin, ctx } = setup([SUBS[0]]);
+    await graphOfChunks(plugin.collectInventory(ctx, { kind: 'full' }));
+    // Each asked for before the first VM page that is in it is parsed (westeurope on the first page).
+    expect(arm.calls.filter((c) => c.route === 'vmSizes' && c.arg).map((c) => c.arg)).toEqual(['westeurope', 'northeurope']);
     expect(arm.calls.filter((c) => c.route === 'get' && c.arg !== 'token')).toEqual([]);
   });
 
   it('turns one failing subscription into a part error while the others complete', async () => {
-    const { arm, ctx } = setup();
+    const { arm, plugin, ctx } = setup();
     arm.fail(SUBS[1], 'networkInterfaces', new RestError('The client does not have authorization', { statusCode: 403, code: 'AuthorizationFailed' }));
-    const graph = await wholeEstate(ctx, arm);
+    const chunks = await chunksOf(plugin, ctx);
+    const graph = await graphOfChunks(replay(chunks));
     expect(graph.vms).toHaveLength(14);
     expect(graph.vms.every((vm) => vm.subscriptionId === SUBS[0])).toBe(true);
     expect(graph.partErrors).toEqual([{ scope: `subscription ${SUBS[1]}`, code: ProviderErrorCode.Forbidden, message: expect.stringContaining('listing network interfaces') }]);
+    expect(chunks.flatMap((c) => c.completedParts ?? [])).toEqual([`subscription ${SUBS[0]}`]);
   });
 
-  it('fails a subscription whole when a page in the middle fails (no half list)', async () => {
-    const { arm, ctx } = setup();
+  // The stream keeps what a subscription had yielded before a page failed (current data, saved
+  // chunk by chunk): the batch read's "no half list" is gone by design. What stays is that the
+  // failure is a part error, nothing after it is yielded, and the subscription is not reported
+  // complete, so the persister archives nothing in that refresh.
+  it('when a page in the middle fails, keeps the pages yielded before it, yields nothing after it, and reports a part error', async () => {
+    const { arm, plugin, ctx } = setup();
     arm.fail(SUBS[0], 'virtualMachines', new RestError('Pagination failed with unexpected statusCode 500', { statusCode: 500, code: 'InternalServerError' }), 1);
-    const graph = await wholeEstate(ctx, arm);
-    expect(graph.vms.filter((vm) => vm.subscriptionId === SUBS[0])).toEqual([]);
+    const chunks = await chunksOf(plugin, ctx);
+    const graph = await graphOfChunks(replay(chunks));
+    expect(graph.vms.filter((vm) => vm.subscriptionId === SUBS[0])).toHaveLength(PAGE);
+    expect(graph.vms.filter((vm) => vm.subscriptionId === SUBS[1])).toHaveLength(14);
     expect(graph.nics.every((nic) => !nic.nativeId.includes(SUBS[0]))).toBe(true);
+    expect(graph.disks.every((disk) => !disk.nativeId.includes(SUBS[0]))).toBe(true);
     expect(graph.partErrors).toEqual([expect.objectContaining({ scope: `subscription ${SUBS[0]}`, code: ProviderErrorCode.Temporary })]);
+    expect(chunks.flatMap((c) => c.completedParts ?? [])).toEqual([`subscription ${SUBS[1]}`]);
+    // The part error comes after every record of the failed subscription.
+    const failedAt = chunks.findIndex((c) => (c.partErrors ?? []).length > 0);
+    expect(chunks.slice(failedAt + 1).flatMap((c) => c.vms ?? []).filter((vm) => vm.subscriptionId === SUBS[0])).toEqual([]);
   });
 
   it('throws when every subscription fails', async () => {
@@ -178,12 +204,12 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
   });
 
   it('collects no more subscriptions at once than subscriptionConcurrency allows', async () => {
-    const { arm, ctx } = setup(SUBS, { subscriptionConcurrency: 1 });
-    await wholeEstate(ctx, arm);
-    // One subscription at a time, with its six lists in parallel.
-    expect(arm.maxInFlight).toBeLessThanOrEqual(6);
-    const { arm: wide, ctx: wideCtx } = setup(SUBS, { subscriptionConcurrency: 3 });
-    await wholeEstate(wideCtx, wide);
+    const { arm, plugin, ctx } = setup(SUBS, { subscriptionConcurrency: 1 });
+    await graphOfChunks(plugin.collectInventory(ctx, { kind: 'full' }));
+    // One subscription at a time, with at most its four lookup lists in parallel.
+    expect(arm.maxInFlight).toBeLessThanOrEqual(4);
+    const { arm: wide, plugin: widePlugin, ctx: wideCtx } = setup(SUBS, { subscriptionConcurrency: 3 });
+    await graphOfChunks(widePlugin.collectInventory(wideCtx, { kind: 'full' }));
     expect(wide.maxInFlight).toBeGreaterThan(6);
   });
 

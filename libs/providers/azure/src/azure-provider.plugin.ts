@@ -14,7 +14,6 @@ import {
   type ProviderPlugin,
 } from '@hybridforms/core';
 import { AzureClientFactory, type AzureClientSource } from './azure-client.factory.js';
-import { parseAzureInventory } from './azure-inventory.parser.js';
 import { resolveAzureConfig, validateAzureConfig, type AzureCredentials, type AzureProviderConfig, type ResolvedAzureConfig } from './azure-provider.config.js';
 import { AzureCollector } from './azure.collector.js';
 import { AzureEventCatcher } from './azure.event-catcher.js';
@@ -54,7 +53,7 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
   /**
    * A full refresh page by page: per subscription (several at once, up to subscriptionConcurrency)
    * resource groups, then VM pages, then NIC and disk pages; a failed subscription is a part error.
-   * A targeted refresh is one chunk, of single GETs.
+   * A targeted refresh is one chunk, of single GETs, parsed by the same stream parser.
    */
   async *collectInventory(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, scope: InventoryScope): AsyncGenerator<InventoryChunk> {
     const collector = this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal, progress: ctx.progress });
@@ -63,8 +62,7 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
       return;
     }
     if (scope.nativeIds.length === 0) return;
-    const collected = await collector.collectTargeted(scope.nativeIds);
-    yield { ...parseAzureInventory(collected.inventories), partErrors: collected.partErrors, notFound: collected.notFound };
+    yield await collector.collectTargeted(scope.nativeIds);
   }
 
   /**

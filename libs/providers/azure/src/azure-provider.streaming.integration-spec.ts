@@ -1,11 +1,10 @@
-import { ProviderErrorCode, type InventoryChunk, type InventoryGraph, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
+import { graphOfChunks, ProviderErrorCode, type InventoryChunk, type InventoryGraph, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
 import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
 import type { AzureCredentials, AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
-import { wholeEstate } from './testing/whole-estate.js';
 
 // A full collectInventory through the real SDKs against the HTTPS simulator: the same inventory
-// as the collector's whole-estate read, in chunks no larger than an ARM page, emitted while the
+// whatever the page size (as when every list is one page), in chunks no larger than an ARM page, emitted while the
 // lists are still paging, subscriptions in parallel within their bound, a failed subscription a
 // part error.
 
@@ -58,14 +57,22 @@ const byId = <R extends { nativeId: string }>(records: R[]) => [...records].sort
 describe('Azure full collectInventory against the simulator, through the real SDK', () => {
   describe('two paged subscriptions', () => {
     let sim: AzureSimulator;
+    // The same estate (same seed) served in pages of one list each: the reference.
+    let whole: AzureSimulator;
 
     beforeAll(async () => {
       sim = await AzureSimulator.start({ vmCount: 40, pageSize: PAGE, subscriptionIds: SUBS.slice(0, 2) });
+      whole = await AzureSimulator.start({ vmCount: 40, pageSize: 1000, subscriptionIds: SUBS.slice(0, 2) });
     }, SETUP_MS);
-    afterAll(() => sim?.stop());
+    afterAll(async () => {
+      await sim?.stop();
+      await whole?.stop();
+    });
 
-    it('streams exactly the inventory the whole-estate read returns, each record once, VMs carrying their NICs addresses', async () => {
-      const graph = await wholeEstate(contextFor(sim));
+    it('streams exactly the inventory a read of one page per list returns, each record once, VMs carrying their NICs addresses', async () => {
+      const graph = await graphOfChunks(plugin.collectInventory(contextFor(whole), { kind: 'full' }));
+      expect(graph.partErrors).toEqual([]);
+      expect(whole.requests.filter(isVmListPage)).toHaveLength(2);
       const chunks = await drain(plugin.collectInventory(contextFor(sim), { kind: 'full' }));
       const streamed = merged(chunks);
       expect(streamed.partErrors).toEqual([]);

@@ -10,8 +10,9 @@ export interface AzureLocationSizes {
 
 /**
  * What the collector read from one subscription, exactly as the SDKs return it (flattened:
- * `vm.storageProfile`, `vm.instanceView`, `nic.ipConfigurations[].privateIPAddress`). The parser
- * turns a list of these into an inventory graph; it is also the shape of the recorded fixtures.
+ * `vm.storageProfile`, `vm.instanceView`, `nic.ipConfigurations[].privateIPAddress`): a targeted
+ * refresh's single GETs, which parseSubscriptionPages feeds to the stream parser as one page per
+ * list; it is also the shape of the recorded fixtures.
  */
 export interface AzureSubscriptionInventory {
   subscriptionId: string;

@@ -2,11 +2,11 @@ import { setMaxListeners } from 'node:events';
 import type { Disk, VirtualMachine } from '@azure/arm-compute';
 import { getContinuationToken as networkContinuationToken, type NetworkInterface, type PublicIPAddress } from '@azure/arm-network';
 import { getContinuationToken as resourcesContinuationToken } from '@azure/arm-resources';
-import { BoundedChannel, ProviderError, ProviderErrorCode, settleWithConcurrency, type InventoryChunk, type PartError, type ProviderLogger } from '@hybridforms/core';
+import { BoundedChannel, graphOfChunks, ProviderError, ProviderErrorCode, settleWithConcurrency, type InventoryChunk, type PartError, type ProviderLogger } from '@hybridforms/core';
 import type { AzureClientSource, AzureSubscriptionClients } from './azure-client.factory.js';
 import { toProviderError } from './azure-error.mapper.js';
 import { normalizeLocation } from './azure-inventory.parser.js';
-import { AzureSubscriptionStreamParser } from './azure-inventory.stream-parser.js';
+import { AzureSubscriptionStreamParser, parseSubscriptionPages } from './azure-inventory.stream-parser.js';
 import type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
 
 /** How the collector runs; the clients come from an {@link AzureClientSource}. */
@@ -20,17 +20,6 @@ export interface AzureCollectorOptions {
   logger?: ProviderLogger;
   signal?: AbortSignal;
   progress?: (counts: Record<string, number>) => void;
-}
-
-/** A full collection: the subscriptions read, and the ones that failed. */
-export interface AzureFullCollection {
-  inventories: AzureSubscriptionInventory[];
-  partErrors: PartError[];
-}
-
-/** A targeted collection: the VMs read, the ids ARM says are gone, and what failed. */
-export interface AzureTargetedCollection extends AzureFullCollection {
-  notFound: string[];
 }
 
 /** What a targeted refresh asks for: a VM resource id, cut into its parts. */
@@ -51,7 +40,8 @@ const FALLBACK_CHUNK_SIZE = 1000;
  * Talks to ARM through the SDKs, and only that: lists (full refresh) or single GETs (targeted
  * refresh) per subscription, subscriptions in parallel up to a bound. One subscription's failure
  * becomes a part error while the others complete; a failure anywhere in a subscription's paging
- * fails that whole subscription (never half a list). Retries are the SDK pipeline's alone.
+ * stops that whole subscription (what it had yielded stays, nothing more of it is yielded, and it
+ * is not reported complete). Retries are the SDK pipeline's alone.
  */
 export class AzureCollector {
   constructor(
@@ -81,39 +71,6 @@ export class AzureCollector {
       r.status === 'rejected' ? [toProviderError(r.reason, { operation: 'reading', subscriptionId: this.options.subscriptionIds[i], secrets: this.options.secrets })] : [],
     );
     if (errors.length > 0) throw combine(errors, this.options.subscriptionIds.length);
-  }
-
-  /** Lists everything of every subscription. Throws only when every subscription failed. */
-  async collectFull(): Promise<AzureFullCollection> {
-    await this.authenticate();
-    let vms = 0;
-    let done = 0;
-    const results = await settleWithConcurrency(this.options.subscriptionIds, this.options.subscriptionConcurrency, async (subscriptionId) => {
-      const started = Date.now();
-      const inventory = await this.collectSubscription(this.clients.forSubscription(subscriptionId));
-      vms += inventory.virtualMachines.length;
-      this.options.progress?.({ subscriptions: ++done, vms });
-      this.options.logger?.debug(
-        `subscription ${subscriptionId}: ${inventory.virtualMachines.length} vms, ${inventory.networkInterfaces.length} nics, ${inventory.disks.length} disks in ${Date.now() - started} ms`,
-      );
-      return inventory;
-    });
-    const inventories: AzureSubscriptionInventory[] = [];
-    const errors: ProviderError[] = [];
-    const partErrors: PartError[] = [];
-    results.forEach((result, i) => {
-      const subscriptionId = this.options.subscriptionIds[i];
-      if (result.status === 'fulfilled') {
-        inventories.push(result.value);
-        return;
-      }
-      const error = toProviderError(result.reason, { operation: 'collecting', subscriptionId, secrets: this.options.secrets });
-      errors.push(error);
-      partErrors.push(partError(`subscription ${subscriptionId}`, error));
-    });
-    if (inventories.length === 0 && errors.length > 0) throw combine(errors, this.options.subscriptionIds.length);
-    for (const e of partErrors) this.options.logger?.warn(`${e.scope} skipped (${e.code}): ${e.message}`);
-    return { inventories, partErrors };
   }
 
   /**
@@ -220,8 +177,12 @@ export class AzureCollector {
     });
   }
 
-  /** Reads the given VMs (lower-cased resource ids) and what hangs off them, by single GETs. */
-  async collectTargeted(nativeIds: string[]): Promise<AzureTargetedCollection> {
+  /**
+   * Reads the given VMs (lower-cased resource ids) and what hangs off them, by single GETs, and
+   * parses them as a full refresh's pages are (each subscription's reads one page per list): one
+   * chunk, with the ids ARM says are gone and what failed.
+   */
+  async collectTargeted(nativeIds: string[]): Promise<InventoryChunk> {
     const partErrors: PartError[] = [];
     const bySubscription = new Map<string, VmRef[]>();
     const configured = new Set(this.options.subscriptionIds.map((s) => s.toLowerCase()));
@@ -240,20 +201,23 @@ export class AzureCollector {
       refs.push({ nativeId, subscriptionId, resourceGroup, name });
       bySubscription.set(subscriptionId, refs);
     }
-    if (bySubscription.size === 0) return { inventories: [], partErrors, notFound: [] };
+    if (bySubscription.size === 0) return { partErrors, notFound: [] };
 
     await this.authenticate();
     const subscriptions = [...bySubscription.entries()];
     const results = await settleWithConcurrency(subscriptions, this.options.subscriptionConcurrency, ([subscriptionId, refs]) =>
       this.collectTargetedSubscription(this.clients.forSubscription(subscriptionId), refs),
     );
-    const inventories: AzureSubscriptionInventory[] = [];
+    const chunks: InventoryChunk[] = [];
     const notFound: string[] = [];
     const failures: ProviderError[] = [];
+    let vms = 0;
     results.forEach((result, i) => {
       if (result.status === 'fulfilled') {
-        if (result.value.inventory.virtualMachines.length > 0) inventories.push(result.value.inventory);
-        this.options.progress?.({ vms: inventories.reduce((n, inv) => n + inv.virtualMachines.length, 0) });
+        const { inventory } = result.value;
+        if (inventory.virtualMachines.length > 0) chunks.push(...parseSubscriptionPages(inventory));
+        vms += inventory.virtualMachines.length;
+        this.options.progress?.({ vms });
         notFound.push(...result.value.notFound);
         for (const failure of result.value.failures) {
           failures.push(failure.error);
@@ -266,24 +230,9 @@ export class AzureCollector {
       }
     });
     // Nothing read and nothing proven gone: the refresh failed as a whole.
-    if (inventories.length === 0 && notFound.length === 0 && failures.length > 0) throw combine(failures, failures.length);
-    return { inventories, partErrors, notFound };
-  }
-
-  private async collectSubscription(clients: AzureSubscriptionClients): Promise<AzureSubscriptionInventory> {
-    const { subscriptionId, compute, network, resources } = clients;
-    return this.withSubscriptionAbort(this.options.signal, async (abortSignal) => {
-      const [virtualMachines, vmStatuses, networkInterfaces, publicIPAddresses, disks, resourceGroups] = await Promise.all([
-        this.list('listing virtual machines', subscriptionId, () => compute.virtualMachines.listAll({ abortSignal }), abortSignal),
-        this.list('listing virtual machine statuses', subscriptionId, () => compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal }), abortSignal),
-        this.list('listing network interfaces', subscriptionId, () => network.networkInterfaces.listAll({ abortSignal }), abortSignal),
-        this.list('listing public IP addresses', subscriptionId, () => network.publicIPAddresses.listAll({ abortSignal }), abortSignal),
-        this.list('listing disks', subscriptionId, () => compute.disks.list({ abortSignal }), abortSignal),
-        this.list('listing resource groups', subscriptionId, () => resources.resourceGroups.list({ abortSignal }), abortSignal),
-      ]);
-      const vmSizes = await this.sizesFor(clients, virtualMachines, abortSignal);
-      return { subscriptionId, virtualMachines, vmStatuses, networkInterfaces, publicIPAddresses, disks, resourceGroups, vmSizes };
-    });
+    if (vms === 0 && notFound.length === 0 && failures.length > 0) throw combine(failures, failures.length);
+    // One chunk: a record shared by subscriptions (a marketplace image) once, the first one read.
+    return { ...(await graphOfChunks(replay(chunks))), partErrors, notFound };
   }
 
   private async collectTargetedSubscription(
@@ -478,6 +427,10 @@ async function onePage<T>(pages: AsyncIterableIterator<T[]>): Promise<T[] | unde
  */
 function continuationTokenOf(page: object): string | undefined {
   return (page as { continuationToken?: string }).continuationToken ?? networkContinuationToken(page) ?? resourcesContinuationToken(page);
+}
+
+async function* replay<T>(items: T[]): AsyncGenerator<T> {
+  yield* items;
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -10,8 +10,7 @@ export {
   type ResolvedAzureConfig,
 } from './azure-provider.config.js';
 export { AzureClientFactory, credentialOptions, type AzureClientSource, type AzureSubscriptionClients } from './azure-client.factory.js';
-export { AzureCollector, type AzureCollectorOptions, type AzureFullCollection, type AzureTargetedCollection } from './azure.collector.js';
-export { parseAzureInventory } from './azure-inventory.parser.js';
+export { AzureCollector, type AzureCollectorOptions } from './azure.collector.js';
 export type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
 export { classifyAzureVm, type AzureOsClassification, type AzureOsFacts } from './rhel-classification.js';
 export { toProviderError, type AzureErrorContext } from './azure-error.mapper.js';
