@@ -10,5 +10,5 @@ export { DatabaseProbe, type DatabaseCheck } from './database.probe.js';
 export { isDatabaseUnavailable } from './database-unavailable.js';
 export { fitToColumns } from './fit-to-columns.js';
 export * from './sql-dialect.js';
-export { PersistenceModule } from './persistence.module.js';
+export { openDatabase, PersistenceModule } from './persistence.module.js';
 export * from './repositories/index.js';

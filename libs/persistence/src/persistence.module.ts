@@ -32,6 +32,14 @@ export class PersistenceModule {
   }
 }
 
+/**
+ * A connected, migrated data source outside Nest (the CLI commands): the caller destroys it. Migrated
+ * as the processes migrate, under the same lock, so a command may run beside a starting cluster.
+ */
+export async function openDatabase(config: DatabaseConfig): Promise<DataSource> {
+  return migrateExclusively(await new DataSource(createDataSourceOptions(config)).initialize());
+}
+
 /** PostgreSQL: an advisory lock of our own around the pending migrations (SQLite has one process). */
 const MIGRATION_LOCK = 7_360_211_001;
 

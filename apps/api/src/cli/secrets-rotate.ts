@@ -2,10 +2,9 @@ import 'reflect-metadata';
 import { existsSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DataSource } from 'typeorm';
 import { rotateSecrets, RotationError, type RotationCount, type RotationResult } from '@hybridforms/access';
 import { ConfigError, loadAppConfig, SecretBox } from '@hybridforms/core';
-import { createDataSourceOptions, SealedSecretsRepository } from '@hybridforms/persistence';
+import { openDatabase, SealedSecretsRepository } from '@hybridforms/persistence';
 import { parseCommandArgs, processOutput, type CommandOutput } from './command-output.js';
 
 const USAGE = `usage: HYBRIDFORMS_NEW_SECRET_KEY=<32 bytes, base64 or hex> npm run secrets:rotate [-- --update-key-file]
@@ -60,11 +59,9 @@ export async function rotateSecretsCommand(args: string[], env: NodeJS.ProcessEn
     return 2;
   }
 
-  const dataSource = new DataSource(createDataSourceOptions({ databaseUrl: config.database.url, dataDir: config.database.dataDir }));
-  await dataSource.initialize();
+  const dataSource = await openDatabase({ databaseUrl: config.database.url, dataDir: config.database.dataDir });
   let result: RotationResult;
   try {
-    await dataSource.runMigrations();
     result = await rotateSecrets(new SealedSecretsRepository(dataSource), oldBox, newBox);
   } catch (error) {
     if (error instanceof RotationError) {

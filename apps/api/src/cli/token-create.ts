@@ -1,9 +1,8 @@
 import 'reflect-metadata';
 import { pathToFileURL } from 'node:url';
-import { DataSource } from 'typeorm';
 import { ConfigError, isRole, loadAppConfig, ROLES } from '@hybridforms/core';
 import { ApiTokenService } from '@hybridforms/access';
-import { ApiTokenRepository, createDataSourceOptions } from '@hybridforms/persistence';
+import { ApiTokenRepository, openDatabase } from '@hybridforms/persistence';
 import { parseCommandArgs, processOutput, type CommandOutput } from './command-output.js';
 
 const USAGE = `usage: npm run token:create -- --name <name> [--role viewer|operator|admin] [--expires <ISO 8601>]
@@ -30,10 +29,8 @@ export async function createTokenCommand(args: string[], env: NodeJS.ProcessEnv,
   }
 
   const config = loadAppConfig(env);
-  const dataSource = new DataSource(createDataSourceOptions({ databaseUrl: config.database.url, dataDir: config.database.dataDir }));
-  await dataSource.initialize();
+  const dataSource = await openDatabase({ databaseUrl: config.database.url, dataDir: config.database.dataDir });
   try {
-    await dataSource.runMigrations();
     const service = new ApiTokenService(ApiTokenRepository.of(dataSource.manager), config);
     const { entity, token } = await service.create({ name, role: values.role as (typeof ROLES)[number], expiresAt, createdBy: 'cli' });
     io.err(`created ${entity.role} token "${entity.name}" (${entity.id})${entity.expiresAt ? `, expires ${entity.expiresAt.toISOString()}` : ''}; it is shown only now:`);
