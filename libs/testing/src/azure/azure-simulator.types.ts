@@ -31,6 +31,10 @@ export interface AzureSimulatorOptions {
    * `peakConcurrentSubscriptions`).
    */
   latencyMs?: number;
+  /** How long a VM power action or DELETE stays InProgress on its status URL (default 3000 ms). */
+  operationDelayMs?: number;
+  /** The Retry-After (seconds) of a VM operation's 202 and of its InProgress status answers (default 1). */
+  operationRetryAfterSeconds?: number;
 }
 
 export interface SimVmSpec {
@@ -75,7 +79,9 @@ export interface SimVmSpec {
  * public IP and disk reads count as their list's route. Other ARM reads (a subscription, one
  * resource group) are reached only through '*'. 'activityLogs' is the Activity Log list (paged, so
  * `page` applies), 'metrics' the ARM per-resource metrics read, 'metricsBatch' the data-plane
- * metrics:getBatch POST.
+ * metrics:getBatch POST. 'virtualMachineActions' are the long-running VM operations (POST start,
+ * powerOff, deallocate, restart; DELETE of a VM), 'operations' the polls of their status and
+ * Location URLs.
  */
 export type FaultRoute =
   | 'token'
@@ -90,6 +96,8 @@ export type FaultRoute =
   | 'activityLogs'
   | 'metrics'
   | 'metricsBatch'
+  | 'virtualMachineActions'
+  | 'operations'
   | '*';
 
 export interface FaultSpec {
@@ -116,4 +124,6 @@ export interface SimRequest {
   query: Record<string, string | string[]>;
   /** The status served; 0 when the connection was dropped by a fault. */
   status: number;
+  /** The route the request matched (a {@link FaultRoute} name, or 'unknown'); set once routed. */
+  route?: string;
 }
