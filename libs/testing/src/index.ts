@@ -5,6 +5,7 @@ export type {
   FaultSpec,
   SimPowerState,
   SimRequest,
+  SimVmAction,
   SimVmSpec,
 } from './azure/azure-simulator.types.js';
 export { simMetricValue, simMetricName, SIM_VM_METRICS, type SimMetricDefinition } from './azure/sim-metrics.js';
@@ -13,7 +14,6 @@ export type { SimActivityOptions, SimActivityOutcome, SimVmOperation } from './a
 export type {
   SimLongRunningOperation,
   SimOperationError,
-  SimVmAction,
   VmOperationFailureSpec,
   VmOperationTiming,
 } from './azure/vm-operations.js';

@@ -15,7 +15,8 @@ import type { ResourceTable } from './resource.table.js';
 import { armError, armThrottled, jsonResponse, queryParam, type SimIncoming, type SimResponse } from './sim-http.js';
 import type { SimEstate, SubscriptionEstate } from './sim-estate.js';
 import type { SimRecord, SimVm } from './sim-estate.model.js';
-import { VM_ACTIONS, type SimLongRunningOperation, type SimVmAction, type VmOperations } from './vm-operations.js';
+import type { SimVmAction } from './azure-simulator.types.js';
+import { VM_ACTIONS, type SimLongRunningOperation, type VmOperations } from './vm-operations.js';
 import { KNOWN_LOCATIONS, VM_SIZES } from './vm-size.catalog.js';
 
 export interface ArmRouterConfig {
@@ -35,6 +36,8 @@ export interface ArmMatch {
   faultRoute: string;
   /** 1-based page of a paged list; undefined for other requests. */
   page: number | undefined;
+  /** The long-running VM operation a POST, DELETE or status poll belongs to. */
+  vmAction?: SimVmAction;
   serve: () => SimResponse;
 }
 
@@ -148,7 +151,8 @@ export class ArmRouter {
       });
     }
     if (rest[0] === 'providers' && rest[1] === 'microsoft.compute' && rest[2] === 'locations' && rest.length === 6 && rest[4] === 'operations') {
-      return this.route(incoming, 'operations', undefined, subscriptionId, 'compute', () => this.operationStatus(incoming, rest[3], orig[5]));
+      const polled = this.route(incoming, 'operations', undefined, subscriptionId, 'compute', () => this.operationStatus(incoming, rest[3], orig[5]));
+      return { ...polled, vmAction: this.config.operations.get(orig[5])?.action };
     }
     if (rest[0] === 'providers' && rest[1] === 'microsoft.compute' && rest[2] === 'locations' && rest.length === 5) {
       const location = rest[3];
@@ -198,7 +202,7 @@ export class ArmRouter {
     const name = tail[0];
     const id = `/subscriptions/${subscriptionId}/resourceGroups/${groupName}/providers/${type.provider}/${name}`;
     if (type === VM_TYPE && tail.length === 1 && incoming.method === 'DELETE') {
-      return this.route(incoming, 'virtualMachineActions', undefined, subscriptionId, 'compute', (sub) =>
+      const deletion = this.route(incoming, 'virtualMachineActions', undefined, subscriptionId, 'compute', (sub) =>
         inGroup(sub, () => {
           const vm = sub.vms.get(id);
           // DELETE of a resource that is already gone: 204, no body.
@@ -206,16 +210,18 @@ export class ArmRouter {
         }),
       ['DELETE'],
       );
+      return { ...deletion, vmAction: 'delete' };
     }
     const action = tail.length === 2 ? VM_ACTIONS.find((a) => a.toLowerCase() === tail[1].toLowerCase()) : undefined;
     if (type === VM_TYPE && action) {
-      return this.route(incoming, 'virtualMachineActions', undefined, subscriptionId, 'compute', (sub) =>
+      const posted = this.route(incoming, 'virtualMachineActions', undefined, subscriptionId, 'compute', (sub) =>
         inGroup(sub, () => {
           const vm = sub.vms.get(id);
           return vm ? this.beginOperation(incoming, vm, action) : this.resourceNotFound(type, name, groupName);
         }),
       ['POST'],
       );
+      return { ...posted, vmAction: action };
     }
     if (tail.length === 1) {
       return this.route(incoming, type.faultRoute, undefined, subscriptionId, type.family, (sub) =>

@@ -335,6 +335,7 @@ export class AzureSimulator {
     const entraMatch = this.entra.match(incoming);
     const match = entraMatch ?? this.monitor.matchBatch(incoming) ?? this.arm.match(incoming);
     record.route = match?.faultRoute ?? 'unknown';
+    if (match && 'vmAction' in match && match.vmAction) record.vmAction = match.vmAction;
     const fault = match ? this.faults.take(match.faultRoute, match.page) : this.faults.take('*', undefined);
 
     if (fault?.kind === 'drop') {

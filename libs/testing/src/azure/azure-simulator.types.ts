@@ -1,3 +1,6 @@
+/** The VM long-running operations the simulator serves: the power actions and DELETE. */
+export type SimVmAction = 'start' | 'powerOff' | 'deallocate' | 'restart' | 'delete';
+
 /** The power states Azure reports as `PowerState/<state>` in a VM's instance view. */
 export type SimPowerState = 'running' | 'starting' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
 
@@ -126,4 +129,9 @@ export interface SimRequest {
   status: number;
   /** The route the request matched (a {@link FaultRoute} name, or 'unknown'); set once routed. */
   route?: string;
+  /**
+   * For a long-running VM operation: its action ('start', 'powerOff', 'deallocate', 'restart',
+   * 'delete'), on the POST or DELETE and on every poll of its status or Location URL.
+   */
+  vmAction?: SimVmAction;
 }

@@ -100,6 +100,9 @@ describe('VM lifecycle operations on the simulator, with the real SDK', () => {
     expect(status.length).toBeLessThanOrEqual(Math.ceil(DELAY_MS / (RETRY_AFTER_S * 1000)) + 1);
     expect(location.map((r) => r.status)).toEqual([200]);
     expect(status.every((r) => r.method === 'GET' && r.query['api-version'] === '2026-03-01')).toBe(true);
+    // Every request of the operation (the POST and all its polls) is counted under its action.
+    expect(sim.requests.filter((r) => r.vmAction === 'start')).toHaveLength(1 + status.length + location.length);
+    expect(sim.requests.filter((r) => r.vmAction !== undefined && r.vmAction !== 'start')).toHaveLength(0);
   });
 
   it('answers like ARM on the wire: 202 with the async headers, the status body, the Location URL, 404, 409 and 204', async () => {
@@ -175,6 +178,7 @@ describe('VM lifecycle operations on the simulator, with the real SDK', () => {
     expect(sim.requests.filter((r) => r.route === 'virtualMachineActions').map((r) => `${r.method} ${r.status}`)).toEqual(['DELETE 202']);
     // DELETE has no final GET: the SDK stops at the Succeeded status.
     expect(polls(sim.requests).location).toHaveLength(0);
+    expect(sim.requests.filter((r) => r.vmAction === 'delete')).toHaveLength(1 + polls(sim.requests).status.length);
     expect(sim.vmIds()).not.toContain(id);
   });
 

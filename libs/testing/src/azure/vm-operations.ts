@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ActivityLog, PendingActivity, SimActivityTarget } from './activity-log.js';
-import type { SimPowerState } from './azure-simulator.types.js';
+import type { SimPowerState, SimVmAction } from './azure-simulator.types.js';
 import type { SimEstate } from './sim-estate.js';
 import type { SimVm } from './sim-estate.model.js';
 import type { PowerTimeline } from './sim-metrics.js';
-
-/** The VM long-running operations the simulator serves: the power actions and DELETE. */
-export type SimVmAction = 'start' | 'powerOff' | 'deallocate' | 'restart' | 'delete';
 
 export const VM_ACTIONS: readonly SimVmAction[] = ['start', 'powerOff', 'deallocate', 'restart'];
 
