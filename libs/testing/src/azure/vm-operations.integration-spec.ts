@@ -1,5 +1,6 @@
 import { request } from 'node:https';
 import { ComputeManagementClient } from '@azure/arm-compute';
+import { MonitorClient } from '@azure/arm-monitor';
 import { AzureSimulator } from './azure-simulator.js';
 import type { SimRequest, SimVmSpec } from './azure-simulator.types.js';
 import { clientOptions, collect, compute, credential, powerState } from './sim-sdk.fixture.js';
@@ -172,7 +173,12 @@ describe('VM lifecycle operations on the simulator, with the real SDK', () => {
     expect(actions[1].query.hibernate).toBe('false');
 
     sim.clearRequests();
-    await client.virtualMachines.beginDeleteAndWait(RG, name);
+    const deletion = client.virtualMachines.beginDeleteAndWait(RG, name);
+    await until(() => sim.requests.some((r) => r.method === 'DELETE' && r.status === 202));
+    const deleting = await client.virtualMachines.get(RG, name, { expand: 'instanceView' });
+    expect(deleting.provisioningState).toBe('Deleting');
+    expect(deleting.instanceView?.statuses?.[0].code).toBe('ProvisioningState/deleting');
+    await deletion;
     expect((await collect(client.virtualMachines.listAll())).map((vm) => vm.id)).not.toContain(id);
     await expect(client.virtualMachines.get(RG, name)).rejects.toMatchObject({ statusCode: 404, code: 'ResourceNotFound' });
     expect(sim.requests.filter((r) => r.route === 'virtualMachineActions').map((r) => `${r.method} ${r.status}`)).toEqual(['DELETE 202']);
@@ -266,5 +272,15 @@ describe('VM lifecycle operations on the simulator, with the real SDK', () => {
     expect(JSON.parse(events[3].properties.statusMessage)).toEqual({ error: { code: 'InternalExecutionError', message: 'Delete failed.' } });
     expect(sim.vmOperations().find((op) => op.action === 'restart' && op.vmId === id)?.correlationId).toBe(events[0].correlationId);
     expect(sim.vmIds()).toContain(id);
+
+    // The Activity Log route serves the pair to arm-monitor, found by the shared correlationId.
+    const monitor = new MonitorClient(credential(sim), sim.subscriptionIds[0], clientOptions(sim));
+    const since = new Date(Date.now() - 10 * 60_000).toISOString();
+    const filter = `eventTimestamp ge '${since}' and correlationId eq '${events[2].correlationId as string}'`;
+    const served = await collect(monitor.activityLogs.list(filter));
+    expect(served.map((e) => `${e.operationName?.value} ${e.status?.value} ${e.eventName?.value}`).sort()).toEqual([
+      'Microsoft.Compute/virtualMachines/delete Failed EndRequest',
+      'Microsoft.Compute/virtualMachines/delete Started BeginRequest',
+    ]);
   });
 });

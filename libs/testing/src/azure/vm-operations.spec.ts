@@ -54,9 +54,15 @@ describe('VmOperations', () => {
   it('removes a deleted VM only when the delete succeeds', () => {
     const { operations, vm, estate } = setup();
     const a = vm('a');
+    operations.failOperations({ vmId: a.id, times: 1 });
     accepted(operations.begin(a, 'delete', T0));
-    expect(estate.findVm(a.id)).toBeDefined();
+    expect(a.deleting).toBe(true);
     operations.advance(T0 + 1000);
+    expect([estate.findVm(a.id), a.deleting]).toEqual([a, false]);
+    accepted(operations.begin(a, 'delete', T0 + 1000));
+    operations.advance(T0 + 1999);
+    expect(estate.findVm(a.id)).toBeDefined();
+    operations.advance(T0 + 2000);
     expect(estate.findVm(a.id)).toBeUndefined();
     expect(estate.vmIds(SUB)).toHaveLength(0);
   });

@@ -157,7 +157,8 @@ export class VmOperations {
       activity,
     };
     this.operations.set(op.id, op);
-    if (action !== 'delete' && !this.isNoOp(vm.powerState, action)) this.estate.setPowerState(vm.id, TRANSITION[action].during);
+    if (action === 'delete') vm.deleting = true;
+    else if (!this.isNoOp(vm.powerState, action)) this.estate.setPowerState(vm.id, TRANSITION[action].during);
     if (op.dueMs <= nowMs) this.settle(op, nowMs);
     return op;
   }
@@ -183,7 +184,8 @@ export class VmOperations {
     if (error) {
       op.status = 'Failed';
       op.error = error;
-      if (vm && op.action !== 'delete') this.estate.setPowerState(op.vmId, op.from);
+      if (vm && op.action === 'delete') vm.deleting = false;
+      else if (vm) this.estate.setPowerState(op.vmId, op.from);
     } else {
       op.status = 'Succeeded';
       if (vm && op.action === 'delete') {
