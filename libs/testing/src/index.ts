@@ -5,11 +5,18 @@ export type {
   FaultSpec,
   SimPowerState,
   SimRequest,
+  SimVmAction,
   SimVmSpec,
 } from './azure/azure-simulator.types.js';
 export { simMetricValue, simMetricName, SIM_VM_METRICS, type SimMetricDefinition } from './azure/sim-metrics.js';
 export { METRICS_BATCH_MAX_RESOURCES, METRICS_AUDIENCE } from './azure/monitor.router.js';
 export type { SimActivityOptions, SimActivityOutcome, SimVmOperation } from './azure/activity-log.js';
+export type {
+  SimLongRunningOperation,
+  SimOperationError,
+  VmOperationFailureSpec,
+  VmOperationTiming,
+} from './azure/vm-operations.js';
 export { HyperVHostSimulator } from './hyperv/hyperv-host-simulator.js';
 export {
   EVENTS_REQUIRED_CMDLETS,

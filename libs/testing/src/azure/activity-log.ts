@@ -42,6 +42,15 @@ export interface SimActivityTarget {
   upperCaseGroup?: boolean;
 }
 
+/** An operation whose BeginRequest is logged; `end` logs its EndRequest. */
+export interface PendingActivity {
+  correlationId: string;
+  end(
+    outcome: SimActivityOutcome,
+    options: { atMs: number; visibleAtMs?: number; created?: boolean; error?: { code: string; message: string } },
+  ): void;
+}
+
 export interface SimActivityRecord {
   seq: number;
   subscriptionKey: string;
@@ -152,10 +161,23 @@ export class ActivityLog {
     const nowMs = options.nowMs ?? Date.now();
     const endMs = options.at?.getTime() ?? nowMs;
     const visibleAtMs = options.visibleAt?.getTime() ?? nowMs;
-    const beginMs = endMs - BEGIN_TO_END_MS;
+    const pending = this.begin(target, operation, { ...options, atMs: endMs - BEGIN_TO_END_MS, visibleAtMs });
+    pending.end(options.outcome ?? 'Succeeded', { atMs: endMs, visibleAtMs, created: options.created });
+    return pending.correlationId;
+  }
+
+  /**
+   * Appends the BeginRequest (Started) of an operation that ends later (a long-running operation);
+   * its `end` appends the EndRequest with the same correlationId.
+   */
+  begin(
+    target: SimActivityTarget,
+    operation: SimVmOperation,
+    options: { atMs: number; visibleAtMs?: number; caller?: string; requestBody?: unknown },
+  ): PendingActivity {
+    const beginMs = options.atMs;
     const correlationId = this.random.guid();
     const op = OPERATIONS[operation];
-    const outcome = options.outcome ?? 'Succeeded';
     const caller = options.caller ?? DEFAULT_CALLER;
     const clientRequestId = this.random.guid();
     const clientIpAddress = `20.${this.random.int(1, 250)}.${this.random.int(1, 250)}.${this.random.int(1, 250)}`;
@@ -200,41 +222,40 @@ export class ActivityLog {
         ...(options.requestBody !== undefined ? { requestbody: JSON.stringify(options.requestBody) } : {}),
       },
     });
-    this.push(target.subscriptionId, begin, beginMs, visibleAtMs);
+    this.push(target.subscriptionId, begin, beginMs, options.visibleAtMs ?? beginMs);
 
-    const failed = outcome === 'Failed';
-    const created = options.created === true && !failed;
-    // Actions and deletes answer 202 and end later as OK; the simulator logs the settled outcome only.
-    const statusCode = failed ? 'Conflict' : created ? 'Created' : 'OK';
-    const end = base();
-    Object.assign(end, {
-      eventName: { value: 'EndRequest', localizedValue: 'End request' },
-      operationId: correlationId,
-      level: failed ? 'Error' : 'Informational',
-      status: { value: outcome, localizedValue: outcome },
-      subStatus: failed
-        ? { value: 'Conflict', localizedValue: 'Conflict (HTTP Status Code: 409)' }
-        : created
-          ? { value: 'Created', localizedValue: 'Created (HTTP Status Code: 201)' }
-          : { value: 'OK', localizedValue: 'OK (HTTP Status Code: 200)' },
-      properties: {
-        statusCode,
-        serviceRequestId,
-        eventCategory: 'Administrative',
-        entity: resourceId,
-        message: op.name,
-        hierarchy: `${this.tenantId}/${target.subscriptionId}`,
-        ...(failed
-          ? {
-              statusMessage: JSON.stringify({
-                error: { code: 'OperationNotAllowed', message: 'The operation is not allowed because the VM is in a conflicting state.' },
-              }),
-            }
-          : {}),
+    return {
+      correlationId,
+      end: (outcome, endOptions) => {
+        const failed = outcome === 'Failed';
+        const created = endOptions.created === true && !failed;
+        // Actions and deletes answer 202 and end later as OK (200) or, failed, as Conflict.
+        const statusCode = failed ? 'Conflict' : created ? 'Created' : 'OK';
+        const error = endOptions.error ?? { code: 'OperationNotAllowed', message: 'The operation is not allowed because the VM is in a conflicting state.' };
+        const end = base();
+        Object.assign(end, {
+          eventName: { value: 'EndRequest', localizedValue: 'End request' },
+          operationId: correlationId,
+          level: failed ? 'Error' : 'Informational',
+          status: { value: outcome, localizedValue: outcome },
+          subStatus: failed
+            ? { value: 'Conflict', localizedValue: 'Conflict (HTTP Status Code: 409)' }
+            : created
+              ? { value: 'Created', localizedValue: 'Created (HTTP Status Code: 201)' }
+              : { value: 'OK', localizedValue: 'OK (HTTP Status Code: 200)' },
+          properties: {
+            statusCode,
+            serviceRequestId,
+            eventCategory: 'Administrative',
+            entity: resourceId,
+            message: op.name,
+            hierarchy: `${this.tenantId}/${target.subscriptionId}`,
+            ...(failed ? { statusMessage: JSON.stringify({ error }) } : {}),
+          },
+        });
+        this.push(target.subscriptionId, end, endOptions.atMs, endOptions.visibleAtMs ?? endOptions.atMs);
       },
-    });
-    this.push(target.subscriptionId, end, endMs, visibleAtMs);
-    return correlationId;
+    };
   }
 
   /**

@@ -32,7 +32,7 @@ export function vmToWire(vm: SimVm, options: { instanceView: boolean; now: strin
   properties.securityProfile = vm.hyperVGeneration === 'V2' ? { securityType: 'TrustedLaunch', uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } } : undefined;
   properties.diagnosticsProfile = { bootDiagnostics: { enabled: true } };
   if (vm.licenseType) properties.licenseType = vm.licenseType;
-  properties.provisioningState = 'Succeeded';
+  properties.provisioningState = vm.deleting ? 'Deleting' : 'Succeeded';
   if (options.instanceView) properties.instanceView = instanceViewToWire(vm, options.now);
   properties.timeCreated = vm.timeCreated;
 
@@ -130,7 +130,9 @@ export function instanceViewToWire(vm: SimVm, now: string): Json {
     statuses: [{ code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded', time: vm.timeCreated }],
   }));
   view.statuses = [
-    { code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded', time: now },
+    vm.deleting
+      ? { code: 'ProvisioningState/deleting', level: 'Info', displayStatus: 'Deleting' }
+      : { code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded', time: now },
     { code: `PowerState/${vm.powerState}`, level: 'Info', displayStatus: POWER_DISPLAY[vm.powerState] },
   ];
   return compact(view);

@@ -15,6 +15,8 @@ import type { ResourceTable } from './resource.table.js';
 import { armError, armThrottled, jsonResponse, queryParam, type SimIncoming, type SimResponse } from './sim-http.js';
 import type { SimEstate, SubscriptionEstate } from './sim-estate.js';
 import type { SimRecord, SimVm } from './sim-estate.model.js';
+import type { SimVmAction } from './azure-simulator.types.js';
+import { VM_ACTIONS, type SimLongRunningOperation, type VmOperations } from './vm-operations.js';
 import { KNOWN_LOCATIONS, VM_SIZES } from './vm-size.catalog.js';
 
 export interface ArmRouterConfig {
@@ -26,12 +28,16 @@ export interface ArmRouterConfig {
   rateLimiter: ReadRateLimiter;
   /** Azure Monitor's ARM routes (Activity Log, metrics). */
   monitor: SimMonitor;
+  /** The long-running VM operations (power actions, DELETE). */
+  operations: VmOperations;
 }
 
 export interface ArmMatch {
   faultRoute: string;
   /** 1-based page of a paged list; undefined for other requests. */
   page: number | undefined;
+  /** The long-running VM operation a POST, DELETE or status poll belongs to. */
+  vmAction?: SimVmAction;
   serve: () => SimResponse;
 }
 
@@ -144,6 +150,10 @@ export class ArmRouter {
         return group ? jsonResponse(200, resourceGroupToWire(group)) : this.groupNotFound(orig[1]);
       });
     }
+    if (rest[0] === 'providers' && rest[1] === 'microsoft.compute' && rest[2] === 'locations' && rest.length === 6 && rest[4] === 'operations') {
+      const polled = this.route(incoming, 'operations', undefined, subscriptionId, 'compute', () => this.operationStatus(incoming, rest[3], orig[5]));
+      return { ...polled, vmAction: this.config.operations.get(orig[5])?.action };
+    }
     if (rest[0] === 'providers' && rest[1] === 'microsoft.compute' && rest[2] === 'locations' && rest.length === 5) {
       const location = rest[3];
       if (rest[4] === 'vmsizes') {
@@ -191,6 +201,28 @@ export class ArmRouter {
     }
     const name = tail[0];
     const id = `/subscriptions/${subscriptionId}/resourceGroups/${groupName}/providers/${type.provider}/${name}`;
+    if (type === VM_TYPE && tail.length === 1 && incoming.method === 'DELETE') {
+      const deletion = this.route(incoming, 'virtualMachineActions', undefined, subscriptionId, 'compute', (sub) =>
+        inGroup(sub, () => {
+          const vm = sub.vms.get(id);
+          // DELETE of a resource that is already gone: 204, no body.
+          return vm ? this.beginOperation(incoming, vm, 'delete') : { status: 204, headers: {}, body: '' };
+        }),
+      ['DELETE'],
+      );
+      return { ...deletion, vmAction: 'delete' };
+    }
+    const action = tail.length === 2 ? VM_ACTIONS.find((a) => a.toLowerCase() === tail[1].toLowerCase()) : undefined;
+    if (type === VM_TYPE && action) {
+      const posted = this.route(incoming, 'virtualMachineActions', undefined, subscriptionId, 'compute', (sub) =>
+        inGroup(sub, () => {
+          const vm = sub.vms.get(id);
+          return vm ? this.beginOperation(incoming, vm, action) : this.resourceNotFound(type, name, groupName);
+        }),
+      ['POST'],
+      );
+      return { ...posted, vmAction: action };
+    }
     if (tail.length === 1) {
       return this.route(incoming, type.faultRoute, undefined, subscriptionId, type.family, (sub) =>
         inGroup(sub, () => {
@@ -218,6 +250,7 @@ export class ArmRouter {
     subscriptionId: string | null,
     family: ApiVersionFamily | null,
     handler: (sub: SubscriptionEstate) => SimResponse,
+    methods: readonly string[] = ['GET'],
   ): ArmMatch {
     return {
       faultRoute,
@@ -232,7 +265,7 @@ export class ArmRouter {
         };
         // check() has proved the subscription exists when one is named.
         const sub = subscriptionId === null ? undefined : this.estate.subscription(subscriptionId);
-        const response = this.check(incoming, subscriptionId, family, headers) ?? handler(sub as SubscriptionEstate);
+        const response = this.check(incoming, subscriptionId, family, headers, methods) ?? handler(sub as SubscriptionEstate);
         Object.assign(response.headers, headers);
         return response;
       },
@@ -244,6 +277,7 @@ export class ArmRouter {
     subscriptionId: string | null,
     family: ApiVersionFamily | null,
     headers: Record<string, string>,
+    methods: readonly string[],
   ): SimResponse | undefined {
     const authorization = headerOf(incoming, 'authorization');
     if (!this.config.isValidBearer(authorization)) {
@@ -251,8 +285,8 @@ export class ArmRouter {
       headers['www-authenticate'] = `Bearer authorization_uri="${this.config.baseUrl()}/${this.config.tenantId}", error="invalid_token", error_description="${reason}"`;
       return armError(401, 'InvalidAuthenticationToken', reason);
     }
-    if (incoming.method !== 'GET') {
-      return armError(405, 'MethodNotAllowed', `The simulator serves reads only; '${incoming.method}' is not supported.`);
+    if (!methods.includes(incoming.method)) {
+      return armError(405, 'MethodNotAllowed', `The simulator does not serve '${incoming.method}' on this path.`);
     }
     if (subscriptionId !== null && !this.estate.subscription(subscriptionId)) {
       return armError(404, 'SubscriptionNotFound', `The subscription '${subscriptionId}' could not be found.`);
@@ -270,7 +304,8 @@ export class ArmRouter {
         );
       }
     }
-    if (subscriptionId !== null) {
+    // The token bucket is the read bucket; writes and deletes are not limited by the simulator.
+    if (subscriptionId !== null && incoming.method === 'GET') {
       const decision = this.config.rateLimiter.take(subscriptionId);
       headers['x-ms-ratelimit-remaining-subscription-reads'] = String(decision.remaining);
       if (!decision.allowed) return armThrottled(decision.retryAfterSeconds);
@@ -333,6 +368,52 @@ export class ArmRouter {
     return `${this.config.baseUrl()}${path}?${params.toString()}`;
   }
 
+  /**
+   * Accepts a power action or a DELETE: 202, no body, `Azure-AsyncOperation` (the status URL),
+   * `Location` (the same operation with `monitor=true`) and `Retry-After`; or the synchronous
+   * refusal Compute answers for a VM in the wrong state.
+   */
+  private beginOperation(incoming: SimIncoming, vm: SimVm, action: SimVmAction): SimResponse {
+    const op = this.config.operations.begin(vm, action, Date.now());
+    if (!('id' in op)) return armError(op.status, op.code, op.message);
+    return { status: 202, headers: this.operationHeaders(incoming, op), body: '' };
+  }
+
+  private operationHeaders(incoming: SimIncoming, op: SimLongRunningOperation): Record<string, string> {
+    const apiVersion = encodeURIComponent(queryParam(incoming.query, 'api-version') ?? '');
+    const base = `${this.config.baseUrl()}/subscriptions/${op.subscriptionId}/providers/Microsoft.Compute/locations/${op.location}/operations/${op.id}`;
+    return {
+      'azure-asyncoperation': `${base}?p=${op.correlationId}&api-version=${apiVersion}`,
+      location: `${base}?p=${op.correlationId}&monitor=true&api-version=${apiVersion}`,
+      'retry-after': String(this.config.operations.timing.retryAfterSeconds),
+    };
+  }
+
+  /**
+   * The operation status URL: `{ name, startTime, status }` (200) while InProgress, then with
+   * `endTime`, and `error` when Failed. With `monitor=true` (the Location URL) it answers 202 while
+   * in progress, then 200 without a body, or the operation's error with 409 when it failed.
+   */
+  private operationStatus(incoming: SimIncoming, location: string, operationId: string): SimResponse {
+    const op = this.config.operations.get(operationId);
+    if (!op || op.location !== location) {
+      return armError(404, 'NotFound', `The operation '${operationId}' could not be found in location '${location}'.`);
+    }
+    const inProgress = op.status === 'InProgress';
+    const retry: Record<string, string> = inProgress ? { 'retry-after': String(this.config.operations.timing.retryAfterSeconds) } : {};
+    if (queryParam(incoming.query, 'monitor')?.toLowerCase() === 'true') {
+      if (inProgress) return { status: 202, headers: { ...retry, location: this.operationHeaders(incoming, op).location }, body: '' };
+      if (op.error) return armError(409, op.error.code, op.error.message);
+      return { status: 200, headers: {}, body: '' };
+    }
+    const body: Record<string, unknown> = { startTime: operationTime(op.startMs) };
+    if (op.endMs !== undefined) body.endTime = operationTime(op.endMs);
+    body.status = op.status;
+    if (op.error) body.error = { code: op.error.code, message: op.error.message };
+    body.name = op.id;
+    return jsonResponse(200, body, retry);
+  }
+
   private vmSizes(location: string, incoming: SimIncoming): SimResponse {
     if (!KNOWN_LOCATIONS.includes(location)) {
       return armError(
@@ -383,6 +464,11 @@ function groupOf(id: string): string {
 function headerOf(incoming: SimIncoming, name: string): string | undefined {
   const value = incoming.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Compute's operation times carry seven fractional digits and an offset (`2024-01-01T00:00:00.1234567+00:00`). */
+function operationTime(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 23)}0000+00:00`;
 }
 
 function routingStamp(): string {

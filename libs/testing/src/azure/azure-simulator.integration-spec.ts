@@ -1,42 +1,13 @@
 import { request } from 'node:https';
-import { ComputeManagementClient, type VirtualMachine } from '@azure/arm-compute';
+import { ComputeManagementClient } from '@azure/arm-compute';
 import { NetworkManagementClient } from '@azure/arm-network';
 import { ResourceManagementClient } from '@azure/arm-resources';
 import { ClientSecretCredential } from '@azure/identity';
 import { AzureSimulator } from './azure-simulator.js';
+import { clientOptions, collect, compute, credential, powerState } from './sim-sdk.fixture.js';
 
 // These tests drive the simulator with the real SDK packages, so they prove the wire shapes,
 // paging, auth and faults are what the SDK expects, not what we think it expects.
-
-function credential(sim: AzureSimulator, secret = sim.clientSecret, clientId = sim.clientId): ClientSecretCredential {
-  return new ClientSecretCredential(sim.tenantId, clientId, secret, {
-    authorityHost: sim.url,
-    disableInstanceDiscovery: true,
-    tlsOptions: { ca: sim.caCertificate },
-  });
-}
-
-function clientOptions(sim: AzureSimulator, maxRetries?: number) {
-  return {
-    endpoint: sim.url,
-    tlsOptions: { ca: sim.caCertificate },
-    ...(maxRetries === undefined ? {} : { retryOptions: { maxRetries } }),
-  };
-}
-
-function compute(sim: AzureSimulator, maxRetries?: number, cred = credential(sim)): ComputeManagementClient {
-  return new ComputeManagementClient(cred, sim.subscriptionIds[0], clientOptions(sim, maxRetries));
-}
-
-async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
-  const items: T[] = [];
-  for await (const item of iterable) items.push(item);
-  return items;
-}
-
-function powerState(vm: VirtualMachine): string | undefined {
-  return vm.instanceView?.statuses?.find((s) => s.code?.startsWith('PowerState/'))?.code;
-}
 
 async function rawGet(sim: AzureSimulator, path: string, token?: string): Promise<{ status: number; body: unknown; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {

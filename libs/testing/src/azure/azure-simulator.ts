@@ -14,6 +14,7 @@ import { resourceId, SimEstate } from './sim-estate.js';
 import type { SimVm } from './sim-estate.model.js';
 import { PowerTimeline } from './sim-metrics.js';
 import { armError, armServerError, armThrottled, parseIncoming, type SimIncoming, type SimResponse } from './sim-http.js';
+import { VmOperations, type SimLongRunningOperation, type VmOperationFailureSpec, type VmOperationTiming } from './vm-operations.js';
 
 const DEFAULT_TENANT_ID = '7f3c2a1e-5b8d-4c6f-9a2e-1d4b6c8e0f21';
 const DEFAULT_CLIENT_ID = '3b9e4d2c-8a1f-4e7b-b5c3-9f2d6a8e1c47';
@@ -55,6 +56,7 @@ export class AzureSimulator {
     private readonly monitor: SimMonitor,
     private readonly log: ActivityLog,
     private readonly power: PowerTimeline,
+    private readonly operations: VmOperations,
     init: { url: string; caCertificate: string; tenantId: string; clientId: string; clientSecret: string; subscriptionIds: string[] },
   ) {
     this.url = init.url;
@@ -90,6 +92,10 @@ export class AzureSimulator {
     for (const id of estate.vmIds()) power.begin(id, estate.findVm(id)?.powerState === 'running');
     const log = new ActivityLog(tenantId, seed);
     seedHistory(estate, log, startedAt);
+    const operations = new VmOperations(estate, log, power, activityTarget, {
+      delayMs: Math.max(0, options.operationDelayMs ?? 3000),
+      retryAfterSeconds: Math.max(0, options.operationRetryAfterSeconds ?? 1),
+    });
 
     const certificates = SimCertificateFactory.forHost(host);
     let baseUrl = '';
@@ -102,6 +108,7 @@ export class AzureSimulator {
     });
     const arm = new ArmRouter(estate, {
       monitor,
+      operations,
       tenantId,
       subscriptionIds,
       pageSize,
@@ -121,7 +128,7 @@ export class AzureSimulator {
     const { port } = server.address() as AddressInfo;
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     baseUrl = `https://${urlHost}:${port}`;
-    const simulator = new AzureSimulator(server, estate, entra, arm, monitor, log, power, {
+    const simulator = new AzureSimulator(server, estate, entra, arm, monitor, log, power, operations, {
       url: baseUrl,
       caCertificate: certificates.caCertificate,
       tenantId,
@@ -161,8 +168,29 @@ export class AzureSimulator {
     return this.faults.inject(spec);
   }
 
+  /** Clears the injected faults and the VM operation failures (failVmOperations). */
   clearFaults(): void {
     this.faults.clear();
+    this.operations.clearFailures();
+  }
+
+  /**
+   * Makes long-running VM operations (power actions, DELETE) end `Failed` on the status URL with
+   * `error: { code, message }` (default AllocationFailed): those of one VM, or the next N of any VM.
+   */
+  failVmOperations(spec: VmOperationFailureSpec = {}): void {
+    this.operations.failOperations(spec);
+  }
+
+  /** How long a VM operation stays InProgress and the Retry-After it answers with; changes new operations. */
+  setVmOperationTiming(timing: Partial<VmOperationTiming>): void {
+    this.operations.timing = { ...this.operations.timing, ...timing };
+  }
+
+  /** The long-running VM operations accepted so far (settled up to now), oldest first. */
+  vmOperations(): SimLongRunningOperation[] {
+    this.operations.advance(Date.now());
+    return this.operations.all();
   }
 
   /**
@@ -232,6 +260,7 @@ export class AzureSimulator {
 
   /** Every Activity Log record in the wire shape, newest first, including not yet visible ones. */
   activityLogEvents(subscriptionId?: string): Record<string, unknown>[] {
+    this.operations.advance(Date.now());
     return this.log
       .all()
       .filter((r) => subscriptionId === undefined || r.subscriptionKey === subscriptionId.toLowerCase())
@@ -256,6 +285,7 @@ export class AzureSimulator {
   }
 
   vmIds(subscriptionId?: string): string[] {
+    this.operations.advance(Date.now());
     return this.estate.vmIds(subscriptionId);
   }
 
@@ -304,6 +334,8 @@ export class AzureSimulator {
   private async serve(req: IncomingMessage, res: ServerResponse, incoming: SimIncoming, record: SimRequest): Promise<void> {
     const entraMatch = this.entra.match(incoming);
     const match = entraMatch ?? this.monitor.matchBatch(incoming) ?? this.arm.match(incoming);
+    record.route = match?.faultRoute ?? 'unknown';
+    if (match && 'vmAction' in match && match.vmAction) record.vmAction = match.vmAction;
     const fault = match ? this.faults.take(match.faultRoute, match.page) : this.faults.take('*', undefined);
 
     if (fault?.kind === 'drop') {
@@ -315,6 +347,8 @@ export class AzureSimulator {
       if (this.stopped) return;
     }
     let response: SimResponse;
+    // Long-running operations whose delay has passed settle before anything reads the estate.
+    this.operations.advance(Date.now());
     if (fault?.kind === 'throttle') {
       const retryAfter = fault.retryAfterSeconds === undefined ? 1 : fault.retryAfterSeconds;
       response = entraMatch ? this.entra.faultResponse(429, retryAfter) : armThrottled(retryAfter);

@@ -1,3 +1,6 @@
+/** The VM long-running operations the simulator serves: the power actions and DELETE. */
+export type SimVmAction = 'start' | 'powerOff' | 'deallocate' | 'restart' | 'delete';
+
 /** The power states Azure reports as `PowerState/<state>` in a VM's instance view. */
 export type SimPowerState = 'running' | 'starting' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
 
@@ -31,6 +34,10 @@ export interface AzureSimulatorOptions {
    * `peakConcurrentSubscriptions`).
    */
   latencyMs?: number;
+  /** How long a VM power action or DELETE stays InProgress on its status URL (default 3000 ms). */
+  operationDelayMs?: number;
+  /** The Retry-After (seconds) of a VM operation's 202 and of its InProgress status answers (default 1). */
+  operationRetryAfterSeconds?: number;
 }
 
 export interface SimVmSpec {
@@ -75,7 +82,9 @@ export interface SimVmSpec {
  * public IP and disk reads count as their list's route. Other ARM reads (a subscription, one
  * resource group) are reached only through '*'. 'activityLogs' is the Activity Log list (paged, so
  * `page` applies), 'metrics' the ARM per-resource metrics read, 'metricsBatch' the data-plane
- * metrics:getBatch POST.
+ * metrics:getBatch POST. 'virtualMachineActions' are the long-running VM operations (POST start,
+ * powerOff, deallocate, restart; DELETE of a VM), 'operations' the polls of their status and
+ * Location URLs.
  */
 export type FaultRoute =
   | 'token'
@@ -90,6 +99,8 @@ export type FaultRoute =
   | 'activityLogs'
   | 'metrics'
   | 'metricsBatch'
+  | 'virtualMachineActions'
+  | 'operations'
   | '*';
 
 export interface FaultSpec {
@@ -116,4 +127,11 @@ export interface SimRequest {
   query: Record<string, string | string[]>;
   /** The status served; 0 when the connection was dropped by a fault. */
   status: number;
+  /** The route the request matched (a {@link FaultRoute} name, or 'unknown'); set once routed. */
+  route?: string;
+  /**
+   * For a long-running VM operation: its action ('start', 'powerOff', 'deallocate', 'restart',
+   * 'delete'), on the POST or DELETE and on every poll of its status or Location URL.
+   */
+  vmAction?: SimVmAction;
 }

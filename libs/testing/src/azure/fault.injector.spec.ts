@@ -39,4 +39,15 @@ describe('FaultInjector', () => {
     expect(faults.take('metricsBatch', undefined)).toMatchObject({ kind: 'throttle', retryAfterSeconds: null });
     expect(faults.take('metrics', undefined)).toMatchObject({ kind: 'error', status: 503 });
   });
+
+  it('knows the routes of the long-running VM operations and their polls', () => {
+    const faults = new FaultInjector();
+    faults.inject({ route: 'operations', kind: 'throttle', retryAfterSeconds: 1, times: 2 });
+    faults.inject({ route: 'virtualMachineActions', kind: 'error', status: 500 });
+    expect(faults.take('virtualMachines', undefined)).toBeUndefined();
+    expect(faults.take('virtualMachineActions', undefined)).toMatchObject({ kind: 'error', status: 500 });
+    expect(faults.take('operations', undefined)).toMatchObject({ kind: 'throttle', retryAfterSeconds: 1 });
+    expect(faults.take('operations', undefined)?.kind).toBe('throttle');
+    expect(faults.take('operations', undefined)).toBeUndefined();
+  });
 });

@@ -14,6 +14,8 @@ const ROUTES = [
   'activitylogs',
   'metrics',
   'metricsbatch',
+  'virtualmachineactions',
+  'operations',
   '*',
 ];
 const KINDS: ReadonlyArray<FaultSpec['kind']> = ['throttle', 'error', 'malformed', 'slow', 'drop'];

@@ -87,6 +87,8 @@ export interface SimVm extends SimRecord {
   guest: SimGuestReport;
   /** Deallocation erases what the guest reported (Azure shows null) until it runs again. */
   guestForgotten: boolean;
+  /** Set while a DELETE is in progress (ARM shows provisioningState 'Deleting'); otherwise Succeeded. */
+  deleting?: boolean;
   tags?: Record<string, string>;
   timeCreated: string;
   computerName: string;
