@@ -17,3 +17,4 @@ export * from './bounded-concurrency.js';
 export * from './non-overlapping.js';
 export * from './roles.js';
 export * from './stored-events.port.js';
+export * from './logging/log-context.js';
