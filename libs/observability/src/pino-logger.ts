@@ -16,10 +16,10 @@ export interface LoggerOptions {
 const PINO_LEVEL: Record<LogLevel | 'fatal', Level> = { fatal: 'fatal', error: 'error', warn: 'warn', log: 'info', debug: 'debug', verbose: 'trace' };
 
 /**
- * Credentials that can reach a line as structured fields: HTTP headers of the access line (pino-http's
- * req/res) and the usual credential names at the top and one level down. Data handed to a Nest logger has every
- * value under a secret-like name masked (maskSensitiveFields); secrets inside message texts are
- * masked by their callers (redactSecrets, SecretMasker).
+ * Credentials that can reach a line as structured fields: HTTP headers of the access line
+ * (pino-http's req/res) and the usual credential names at the top and one level down. Data handed
+ * to a Nest logger has every value under a secret-like name masked (maskSensitiveFields); secrets
+ * inside message texts are masked by their callers (redactSecrets, SecretMasker).
  */
 export const LOG_REDACT_PATHS = [
   'req.headers.authorization',
