@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -56,13 +57,19 @@ describe.each([['sqlite'], ['postgresql']])('Secret hygiene end to end on %s (lo
   const wrongHypervPassword = `Wrong-Passw0rd-${randomBytes(8).toString('hex')}`;
 
   const logs: string[] = [];
+  /** The application's log lines (its logger's destination), each also in `logs`. */
+  const logLines: string[] = [];
+  /** The X-Request-Id each request was sent with, and the one its answer echoed. */
+  const requestIds: { sent: string; echoed: string | undefined }[] = [];
   const answers: Captured[] = [];
   const restore: (() => void)[] = [];
 
   /** A request as the admin; the answer is kept for the final grep. */
   const api = async (method: 'get' | 'post' | 'patch' | 'delete', path: string, body?: unknown, token = adminToken) => {
-    const req = request(app.getHttpServer())[method](path).set('authorization', `Bearer ${token}`);
+    const requestId = `hygiene-${requestIds.length + 1}`;
+    const req = request(app.getHttpServer())[method](path).set('authorization', `Bearer ${token}`).set('x-request-id', requestId);
     const res = body === undefined ? await req : await req.send(body as object);
+    requestIds.push({ sent: requestId, echoed: res.headers['x-request-id'] as string | undefined });
     answers.push({ what: `${method.toUpperCase()} ${path} → ${res.status}`, text: res.text ?? '' });
     return res;
   };
@@ -174,8 +181,21 @@ describe.each([['sqlite'], ['postgresql']])('Secret hygiene end to end on %s (lo
       HYBRIDFORMS_AUTOMATION_SSH_TARGET: `127.0.0.1:${sshd.port}`,
       ...(scratch ? { DATABASE_URL: scratch.url } : {}),
     });
-    // Logger on (every level up to verbose), the key from "the environment".
-    app = await createApp(config, { secretBox: SecretBox.fromEncoded(encodedKey) });
+    // Logger on (every level up to verbose, JSON lines into a stream of ours), the key from "the environment".
+    let pending = '';
+    const logDestination = new Writable({
+      write(chunk: Buffer | string, _encoding, done) {
+        const text = chunk.toString();
+        if (echo) process.stderr.write(text);
+        pending += text;
+        const lines = pending.split('\n');
+        pending = lines.pop()!;
+        logLines.push(...lines);
+        logs.push(...lines);
+        done();
+      },
+    });
+    app = await createApp(config, { secretBox: SecretBox.fromEncoded(encodedKey), logDestination });
     await app.init();
   }, RUN_MS);
 
@@ -295,6 +315,30 @@ describe.each([['sqlite'], ['postgresql']])('Secret hygiene end to end on %s (lo
       expect(logs.join('')).toMatch(/playbook run .* queued/);
       expect(logs.length).toBeGreaterThan(20);
       const found = [...leaks(logs.map((text, i) => ({ what: `log line ${i}: ${text.slice(0, 160)}`, text })), forms), ...leaks(answers, forms)];
+
+      // Every line of the application's logger is one JSON object with a level, a time and a message.
+      const parsed = logLines.map((line, i) => {
+        try {
+          return JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          throw new Error(`log line ${i} is not JSON: ${line.slice(0, 200)}`);
+        }
+      });
+      expect(parsed.length).toBeGreaterThan(20);
+      for (const line of parsed) expect(line).toEqual(expect.objectContaining({ level: expect.any(String), time: expect.any(String), message: expect.any(String) }));
+      // Each request was answered with its id, and the lines written while it was handled carry it:
+      // its access line at least, and every line of a request (the access lines) names its own.
+      for (const { sent, echoed } of requestIds) expect(echoed).toBe(sent);
+      const access = parsed.filter((line) => line.req && typeof line.req === 'object');
+      for (const line of access) expect(line.requestId).toBe((line.req as { id: unknown }).id);
+      const logged = new Set(parsed.map((line) => line.requestId));
+      expect(requestIds.filter(({ sent }) => !logged.has(sent))).toEqual([]);
+      // Lines other than the access lines carry the ids too: the controllers' and services' own lines.
+      expect(parsed.some((line) => !line.req && typeof line.requestId === 'string' && line.requestId.startsWith('hygiene-'))).toBe(true);
+      // The jobs' lines carry their kind and the ids of their payload.
+      expect(parsed.some((line) => line.jobKind === 'playbook-run' && line.runId === run.id)).toBe(true);
+      // The Authorization header of every request is redacted on its access line.
+      for (const line of access) expect((line.req as { headers: Record<string, unknown> }).headers.authorization).toBe('***');
 
       // Every row of every table.
       const dataSource = app.get(DataSource);

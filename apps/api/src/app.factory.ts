@@ -1,10 +1,11 @@
-import { Logger, ValidationPipe, type LogLevel as NestLogLevel } from '@nestjs/common';
+import { Logger, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import helmet from 'helmet';
-import { LOG_LEVELS, loadConfiguredSecretBox, type AppConfig, type SecretBox } from '@hybridforms/core';
+import { loadConfiguredSecretBox, type AppConfig, type SecretBox } from '@hybridforms/core';
+import { accessLogMiddleware, createLoggerService, REQUEST_ID_HEADER, requestIdMiddleware, requestLogContextMiddleware, type LogDestination } from '@hybridforms/observability';
 import { AppModule } from './app.module.js';
 import { DeclaredInputInterceptor } from './common/declared-input.interceptor.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
@@ -13,28 +14,35 @@ import { bodyParserErrors, checkParsedInput, lastResortErrors, notFoundInOurShap
 export interface CreateAppOptions {
   /** Defaults to the key from HYBRIDFORMS_SECRET_KEY (or the development key file). */
   secretBox?: SecretBox;
-  /** false silences Nest's logger (tests). */
+  /** false silences every logger (tests). */
   logger?: false;
+  /** Where the log lines go (default: stdout); tests read them. */
+  logDestination?: LogDestination;
   /** Whether this process runs background jobs; default: in embedded mode only (no REDIS_URL). */
   runsJobs?: boolean;
 }
 
 /** Builds the configured HTTP application, initialised (ready to listen); `main` and the end-to-end tests share it. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
-  const secretBox = options.secretBox ?? loadConfiguredSecretBox(config, (message) => new Logger('Secrets').warn(message));
+  // One logger for every Nest Logger of the process, and the access log.
+  const logger = options.logger === false ? null : createLoggerService({ ...config.log, destination: options.logDestination });
+  const secretBox = options.secretBox ?? loadConfiguredSecretBox(config, (message) => (logger ? logger.warn(message, 'Secrets') : new Logger('Secrets').warn(message)));
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, secretBox, options.runsJobs ?? config.queue.redisUrl === null), {
     bodyParser: false,
-    logger: options.logger === false ? false : levelsUpTo(config.log.level),
+    logger: logger ?? false,
   });
-  // Order matters: headers first, CORS (answers preflights), then the body: JSON only, capped, sane.
+  // Order matters: the request id and the access log first (every answer has both), headers, CORS
+  // (answers preflights), then the body: JSON only, capped, sane.
   app.disable('x-powered-by');
+  app.use(requestIdMiddleware());
+  if (logger) app.use(accessLogMiddleware(logger.pino));
   app.use(securityHeaders());
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.http.corsOrigins,
       methods: ['GET', 'POST', 'PATCH', 'DELETE'],
-      allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID'],
-      exposedHeaders: ['Retry-After'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Last-Event-ID', REQUEST_ID_HEADER],
+      exposedHeaders: ['Retry-After', REQUEST_ID_HEADER],
       credentials: false,
       maxAge: 600,
     });
@@ -43,6 +51,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.useBodyParser('json', { limit: config.http.maxBodyBytes, type: ['application/json', 'application/*+json'] });
   app.use(bodyParserErrors(config.http.maxBodyBytes));
   app.use(checkParsedInput);
+  app.use(requestLogContextMiddleware());
   app.setGlobalPrefix('api/v1', { exclude: ['health', 'metrics', 'docs'] });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, transform: true, stopAtFirstError: false }));
   app.useGlobalInterceptors(new DeclaredInputInterceptor());
@@ -89,8 +98,4 @@ function securityHeaders() {
     },
   });
   return (req: Request, res: Response, next: NextFunction) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : api)(req, res, next);
-}
-
-function levelsUpTo(level: AppConfig['log']['level']): NestLogLevel[] {
-  return LOG_LEVELS.slice(0, LOG_LEVELS.indexOf(level) + 1) as NestLogLevel[];
 }

@@ -18,3 +18,4 @@ export * from './bounded-channel.js';
 export * from './non-overlapping.js';
 export * from './roles.js';
 export * from './stored-events.port.js';
+export * from './logging/log-context.js';

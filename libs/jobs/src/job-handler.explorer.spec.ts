@@ -1,6 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { AppConfigModule, SecretBox, type AppConfig } from '@hybridforms/core';
+import { AppConfigModule, currentLogFields, SecretBox, type AppConfig, type LogFields } from '@hybridforms/core';
 import { HandlesJob, OnJobInterrupted, type JobSchedule } from './handles-job.decorator.js';
 import { JobQueueLifecycle } from './job-queue.lifecycle.js';
 import { JOB_QUEUE, type JobContext, type JobKindDefinition, type JobQueue } from './job-queue.js';
@@ -32,6 +32,17 @@ class Greeter {
 
   /** Not a handler: left alone. */
   async other(): Promise<void> {}
+}
+
+@Injectable()
+class ContextRecorder {
+  readonly seen: LogFields[] = [];
+
+  @HandlesJob('run-something', { concurrency: 1, attempts: 1, backoffMs: 0, interrupted: 'retry' })
+  async handle(): Promise<void> {
+    await new Promise((r) => setTimeout(r, 1));
+    this.seen.push(currentLogFields());
+  }
 }
 
 @Injectable()
@@ -68,6 +79,18 @@ describe('JobHandlerExplorer', () => {
     expect(greeter.greeted).toEqual(['hello rhel']);
     await byKind.get('greet')!.onInterrupted!({ payload: { name: 'vm-1' } } as JobContext, 'its worker died');
     expect(greeter.interrupted).toEqual(['vm-1: its worker died']);
+    await moduleRef.close();
+  });
+
+  it("runs each job in a log context of its own: job kind and id, and the ids of its payload", async () => {
+    const moduleRef = await moduleWith([ContextRecorder]);
+    await moduleRef.init();
+    const queue = moduleRef.get<JobQueue>(JOB_QUEUE);
+    await queue.start();
+    const { id } = await queue.enqueue('run-something', { runId: 'run-1', providerId: 'prov-1', secret: 'not-a-field' });
+    await queue.idle();
+    expect(moduleRef.get(ContextRecorder).seen).toEqual([{ jobKind: 'run-something', jobId: id, runId: 'run-1', providerId: 'prov-1' }]);
+    expect(currentLogFields()).toEqual({});
     await moduleRef.close();
   });
 

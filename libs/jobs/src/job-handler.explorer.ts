@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
+import { APP_CONFIG, jobLogFields, runWithLogFields, type AppConfig } from '@hybridforms/core';
 import { JOB_HANDLER_METADATA, JOB_INTERRUPTED_METADATA, type JobHandlerMetadata } from './handles-job.decorator.js';
 import { JOB_QUEUE, type JobContext, type JobKindDefinition, type JobQueue } from './job-queue.js';
 
@@ -21,7 +21,10 @@ export class JobHandlerExplorer implements OnModuleInit {
     for (const definition of this.definitions()) this.queue.define(definition);
   }
 
-  /** Every marked handler, with its interruption hook when one is marked for the same kind. */
+  /**
+   * Every marked handler, with its interruption hook when one is marked for the same kind; each call
+   * runs in a log context of its own (job kind and id, the provider/refresh/run ids of its payload).
+   */
   definitions(): JobKindDefinition[] {
     const handlers = new Map<string, JobKindDefinition>();
     const interrupted = new Map<string, JobKindDefinition['onInterrupted']>();
@@ -39,10 +42,10 @@ export class JobHandlerExplorer implements OnModuleInit {
           if (handlers.has(handler.kind)) throw new Error(`two job handlers for kind "${handler.kind}"`);
           if (typeof handler.options === 'function' && !this.config) throw new Error(`job kind "${handler.kind}" reads its options from APP_CONFIG, which this process lacks`);
           const options = typeof handler.options === 'function' ? handler.options(this.config!) : handler.options;
-          handlers.set(handler.kind, { kind: handler.kind, options, handle: (job: JobContext) => method.call(instance, job) });
+          handlers.set(handler.kind, { kind: handler.kind, options, handle: (job: JobContext) => runWithLogFields(jobLogFields(job), () => method.call(instance, job)) });
         }
         const kind = Reflect.getMetadata(JOB_INTERRUPTED_METADATA, method) as string | undefined;
-        if (kind) interrupted.set(kind, (job: JobContext, reason: string) => method.call(instance, job, reason));
+        if (kind) interrupted.set(kind, (job: JobContext, reason: string) => runWithLogFields(jobLogFields(job), () => method.call(instance, job, reason)));
       }
     }
     for (const [kind, onInterrupted] of interrupted) {

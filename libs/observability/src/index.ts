@@ -4,3 +4,6 @@ export * from './observability.module.js';
 export * from './queue-health.js';
 export * from './health.service.js';
 export * from './health.controller.js';
+export * from './pino-logger.js';
+export * from './request-id.middleware.js';
+export * from './access-log.middleware.js';

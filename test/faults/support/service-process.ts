@@ -60,8 +60,8 @@ function runToEnd(command: string, args: string[], cwd: string): Promise<{ code:
 }
 
 let built: Promise<string> | null = null;
-/** Nest's start-up lines about modules and routes: kept out of the captured output. */
-const NEST_START_NOISE = /^.*\[(InstanceLoader|RoutesResolver|RouterExplorer)\].*\n/gm;
+/** Nest's start-up lines about modules and routes (text or JSON lines): kept out of the captured output. */
+const NEST_START_NOISE = /^.*(\[|"context":")(InstanceLoader|RoutesResolver|RouterExplorer)(\]|").*\n/gm;
 
 /**
  * Builds the API with the project's build (nest build, tsc builder, tsconfig.build.json) into a

@@ -15,16 +15,26 @@ const DEMO_CREDENTIAL = 'demo-ssh';
 const SSHD = '/usr/sbin/sshd';
 
 /**
- * The demo's SSH target, started before the app so its config can point at it: simulated VMs have
- * no real addresses, so every VM address maps to an OpenSSH server on a loopback port, when the
- * machine has one (Debian's openssh-server). Without it, runs end with the hosts unreachable.
+ * The demo's configuration. Its SSH target is started before the app so its config can point at
+ * it: simulated VMs have no real addresses, so every VM address maps to an OpenSSH server on a
+ * loopback port, when the machine has one (Debian's openssh-server). Without it, runs end with the
+ * hosts unreachable. Logs are readable lines unless LOG_FORMAT says otherwise. `generatedToken` is
+ * the admin token the demo made, to be shown; null when the operator gave HYBRIDFORMS_ADMIN_TOKEN.
  */
-export async function prepareDemoConfig(loaded: AppConfig): Promise<{ config: AppConfig; sshd: LoopbackSshd | null }> {
+export async function prepareDemoConfig(
+  loaded: AppConfig,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ config: AppConfig; sshd: LoopbackSshd | null; generatedToken: string | null }> {
   // The API needs a token; the demo makes an admin one (printed at start) unless one is given.
-  const config = loaded.auth.adminToken ? loaded : { ...loaded, auth: { ...loaded.auth, adminToken: `hf_demo_${randomBytes(32).toString('base64url')}` } };
-  if (!existsSync(SSHD)) return { config, sshd: null };
+  const generatedToken = loaded.auth.adminToken ? null : `hf_demo_${randomBytes(32).toString('base64url')}`;
+  const config: AppConfig = {
+    ...loaded,
+    auth: { ...loaded.auth, adminToken: loaded.auth.adminToken ?? generatedToken },
+    log: { ...loaded.log, format: env.LOG_FORMAT ? loaded.log.format : 'pretty' },
+  };
+  if (!existsSync(SSHD)) return { config, sshd: null, generatedToken };
   const sshd = await startLoopbackSshd();
-  return { config: { ...config, automation: { ...config.automation, sshTarget: { host: '127.0.0.1', port: sshd.port } } }, sshd };
+  return { config: { ...config, automation: { ...config.automation, sshTarget: { host: '127.0.0.1', port: sshd.port } } }, sshd, generatedToken };
 }
 
 /**

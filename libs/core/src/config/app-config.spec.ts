@@ -77,6 +77,12 @@ describe('loadAppConfig', () => {
     expect(problems.join('\n')).toMatch(/DATABASE_URL/);
   });
 
+  it('reads the log format, json by default, and refuses another', () => {
+    expect(loadAppConfig({}).log).toEqual({ level: 'log', format: 'json' });
+    expect(loadAppConfig({ LOG_FORMAT: 'pretty', LOG_LEVEL: 'debug' }).log).toEqual({ level: 'debug', format: 'pretty' });
+    expect(() => loadAppConfig({ LOG_FORMAT: 'xml' })).toThrow(/log\.format \(LOG_FORMAT\)/);
+  });
+
   it('takes a bootstrap admin token from the environment only, refusing a short one without repeating it', () => {
     expect(loadAppConfig({}).auth).toEqual({ maxFailuresPerMinute: 20, adminToken: null });
     const token = 'x'.repeat(40);

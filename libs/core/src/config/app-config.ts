@@ -70,7 +70,8 @@ export interface AppConfig {
     /** HYBRIDFORMS_ADMIN_TOKEN: a bootstrap admin token from the environment (automation, the demo, CI). */
     adminToken: string | null;
   };
-  log: { level: LogLevel };
+  /** LOG_LEVEL, LOG_FORMAT: how much is logged, and as JSON lines or readable text (the demo's default). */
+  log: { level: LogLevel; format: LogFormat };
   /** NODE_ENV=production: stricter start-up (no generated development key). */
   production: boolean;
 }
@@ -79,6 +80,8 @@ const ADDRESS_KINDS = ['private', 'public'] as const;
 
 export const LOG_LEVELS = ['error', 'warn', 'log', 'debug', 'verbose'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -127,6 +130,7 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_AUTOMATION_SSH_TARGET: 'automation.sshTarget',
   HYBRIDFORMS_AUTH_MAX_FAILURES_PER_MINUTE: 'auth.maxFailuresPerMinute',
   LOG_LEVEL: 'log.level',
+  LOG_FORMAT: 'log.format',
 };
 
 /** Relative paths of the configuration (the playbook directories) are relative to the project. */
@@ -235,7 +239,7 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       // From the environment only: a secret does not belong in a config file.
       adminToken: env.HYBRIDFORMS_ADMIN_TOKEN?.trim() || null,
     },
-    log: { level: read.oneOf('log.level', LOG_LEVELS) },
+    log: { level: read.oneOf('log.level', LOG_LEVELS), format: read.oneOf('log.format', LOG_FORMATS) },
     production: env.NODE_ENV === 'production',
   };
   if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {
