@@ -31,7 +31,9 @@ describe('isDatabaseUnavailable on PostgreSQL', () => {
   afterAll(() => db?.close());
 
   it('is true for a query whose backend is terminated (pg_terminate_backend)', async () => {
-    const runner = db.dataSource.createQueryRunner();
+    // A pool of its own: the terminated connection must not be handed to the other tests' queries.
+    const own = await openTestDatabase('postgres', { migrate: false });
+    const runner = own.dataSource.createQueryRunner();
     try {
       const [{ pid }] = (await runner.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>;
       const sleeping = failureOf(() => runner.query('SELECT pg_sleep(10)'));
@@ -53,6 +55,7 @@ describe('isDatabaseUnavailable on PostgreSQL', () => {
       expect(isDatabaseUnavailable(error)).toBe(true);
     } finally {
       await runner.release().catch(() => undefined);
+      await own.close();
     }
   });
 
