@@ -1,4 +1,4 @@
-import type { InventoryChunk } from './inventory-graph.js';
+import type { InventoryChunk, PowerState } from './inventory-graph.js';
 
 /** Structured logging a plugin may use; the host adds provider and refresh context. */
 export interface ProviderLogger {
@@ -182,4 +182,28 @@ export interface ProviderPlugin<TConfig = Record<string, unknown>, TCredentials 
    * the provider has no value for is left out, never reported as 0.
    */
   collectMetrics?(ctx: ProviderContext<TConfig, TCredentials>, targets: MetricTarget[], window: MetricWindow): Promise<MetricSample[]>;
+
+  /** The power actions {@link act} accepts for this provider's VMs; absent = the provider cannot act. */
+  readonly vmActions?: readonly VmAction[];
+
+  /**
+   * Asks the provider for a power action on one VM. Only actions of {@link vmActions} are asked.
+   * A VM already in the action's end state is `done` without acting (a resumed operation may ask
+   * again). A refusal (wrong state, not found, throttled) throws a ProviderError whose message
+   * says the provider's reason.
+   */
+  act?(ctx: ProviderContext<TConfig, TCredentials>, vm: VmActionTarget, request: VmActionRequest): Promise<CloudRequestProgress>;
+
+  /**
+   * Deletes one resource of a retired VM (the VM first, then what it owned). Gone already = `done`.
+   * Never deletes what the ref does not name (a Hyper-V parent disk, a shared disk).
+   */
+  deleteResource?(ctx: ProviderContext<TConfig, TCredentials>, ref: ResourceRef): Promise<CloudRequestProgress>;
+
+  /**
+   * Waits until an `accepted` request settles, polling at the pace the provider asks for
+   * (Retry-After), until `ctx.signal` aborts. A failure the provider reports (the async
+   * operation's error body) throws a ProviderError carrying its code and message.
+   */
+  awaitSettled?(ctx: ProviderContext<TConfig, TCredentials>, continuation: string): Promise<void>;
 }
