@@ -123,6 +123,47 @@ export interface MetricWindow {
   to: Date;
 }
 
+/** The power actions of our API, the same words for every provider; each plugin lists those it offers. */
+export const VM_ACTIONS = ['start', 'stop', 'deallocate', 'restart', 'suspend', 'resume'] as const;
+export type VmAction = (typeof VM_ACTIONS)[number];
+
+/** The VM an action or a deletion is for, as the inventory has it. */
+export interface VmActionTarget {
+  /** In the same form as `VmRecord.nativeId` (Azure resource id, Hyper-V VM GUID). */
+  nativeId: string;
+  name: string;
+  /** The host it runs on (Hyper-V), as `HostRecord.nativeId`; null elsewhere. */
+  hostNativeId: string | null;
+  /** Its power state in the inventory when the action was asked. */
+  powerState: PowerState;
+}
+
+export interface VmActionRequest {
+  action: VmAction;
+  /** Hyper-V `stop`: turn the VM off (pull the plug) instead of shutting the guest down. */
+  force?: boolean;
+}
+
+/** Something a retirement deletes, as the inventory has it (a VM, or a NIC, public IP or disk it owns). */
+export interface ResourceRef {
+  kind: 'vm' | 'nic' | 'publicIp' | 'disk';
+  /** In the form of the inventory's native ids (Azure resource ids; Hyper-V `<vm>/disk/<path>`). */
+  nativeId: string;
+  name: string;
+  /** For a VM (Hyper-V): the host it is on. */
+  hostNativeId?: string | null;
+}
+
+/**
+ * Where a request to the cloud stands once the call returns. `done`: it has settled (a provider
+ * that acts synchronously, or a resource already gone). `accepted`: the cloud took it and it
+ * settles later; `continuation` (opaque to the host, e.g. the serialized Azure poller with its
+ * async-operation URL) is stored with the operation before anything else and handed to
+ * `awaitSettled`, also by another process after a crash, so a resumed step polls instead of
+ * sending the request twice.
+ */
+export type CloudRequestProgress = { state: 'done' } | { state: 'accepted'; continuation: string };
+
 /**
  * The contract every provider plugin implements. One plugin per provider type; it never touches
  * the database (the shared persister saves what it returns) and never imports another provider.
