@@ -12,6 +12,7 @@ import { HealthEndpointController } from './observability/health-endpoint.contro
 import { MetricsEndpointController } from './observability/metrics-endpoint.controller.js';
 import { InventoryController } from './inventory/inventory.controller.js';
 import { VmsController } from './inventory/vms.controller.js';
+import { OperationsController } from './operations/operations.controller.js';
 import { ProvidersController } from './providers/providers.controller.js';
 import { RefreshesController } from './refreshes/refreshes.controller.js';
 import { EventsController } from './telemetry/events.controller.js';
@@ -39,6 +40,7 @@ export class AppModule {
         MachineCredentialsController,
         PlaybookRunsController,
         AutomationRulesController,
+        OperationsController,
       ],
     };
   }

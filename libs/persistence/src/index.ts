@@ -4,7 +4,7 @@ export * from './metric-time.js';
 export { MIGRATIONS } from './migrations/index.js';
 export { createDataSourceOptions, SQLITE_FILE_NAME, type DatabaseConfig, type DataSourceOverrides } from './data-source.factory.js';
 export { SnakeNamingStrategy } from './snake-naming.strategy.js';
-export { INVENTORY_COLLECTIONS, TRACKED_VM_FIELDS, type CollectionStats, type InventoryCollection, type PersistStats } from './inventory-diff.js';
+export { INVENTORY_COLLECTIONS, TRACKED_VM_FIELDS, type ChangeCauses, type CollectionStats, type InventoryCollection, type PersistStats } from './inventory-diff.js';
 export { InventoryPersister, type InventorySession } from './inventory.persister.js';
 export { DatabaseProbe, type DatabaseCheck } from './database.probe.js';
 export { isDatabaseUnavailable } from './database-unavailable.js';

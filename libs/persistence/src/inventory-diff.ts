@@ -78,7 +78,12 @@ export interface DiffInput {
   scope: InventoryScope;
   existing: InventoryRows;
   now: Date;
+  /** The operation behind a VM's refresh, by native id: recorded on that VM's changes. */
+  causes?: ChangeCauses;
 }
+
+/** Native id of a VM → the operation whose end asked for its refresh. */
+export type ChangeCauses = Readonly<Record<string, string>>;
 
 /** The VM fields whose changes are kept as change records (plus `archived`). */
 export const TRACKED_VM_FIELDS = [
@@ -223,8 +228,11 @@ export function diffInventory(input: DiffInput): InventoryDiff {
   const { archives, archivedNothingBecause } = archivable(input, diffed, ids.vms);
 
   const changes: VmChangeEntity[] = [];
+  const causes = input.causes ?? {};
+  const causeOfId = new Map(input.causes ? existing.vms.filter((vm) => causes[vm.nativeId]).map((vm) => [vm.id, causes[vm.nativeId]]) : []);
   const change = (vmId: string, field: string, fromValue: unknown, toValue: unknown): void => {
-    changes.push({ id: randomUUID(), vmId, providerId, refreshId, field, fromValue, toValue, changedAt: now });
+    const operationId = causeOfId.get(vmId) ?? null;
+    changes.push({ id: randomUUID(), vmId, providerId, refreshId, field, fromValue, toValue, changedAt: now, ...(operationId ? { operationId } : {}) });
   };
   for (const { row, stored, outcome } of vms) {
     if (!stored || outcome === 'unchanged') continue;

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, type EntityTarget } from 'typeorm';
-import { NotFoundError, addChunk, emptyInventoryGraph, type InventoryChunk, type InventoryGraph, type InventoryScope, type PartError } from '@hybridforms/core';
+import { NotFoundError, addChunk, emptyInventoryGraph, type InventoryChunk, type InventoryGraph, type InventoryScope, type PartError, type PowerState } from '@hybridforms/core';
 import {
   DiskEntity,
   HostEntity,
@@ -19,6 +19,7 @@ import { fitToColumns } from './fit-to-columns.js';
 import {
   diffInventory,
   INVENTORY_COLLECTIONS,
+  type ChangeCauses,
   type CollectionStats,
   type InventoryCollection,
   type InventoryRows,
@@ -72,18 +73,45 @@ export class InventoryPersister {
    * Opens the save of a refresh. A full session keeps, per collection, a short hash of every
    * native id it saved (no rows), so memory grows by a few dozen bytes per record.
    */
-  open(providerId: string, refreshId: string | null, scope: InventoryScope, options: { archivePageSize?: number } = {}): InventorySession {
+  open(providerId: string, refreshId: string | null, scope: InventoryScope, options: { archivePageSize?: number; causes?: ChangeCauses } = {}): InventorySession {
     return scope.kind === 'full'
       ? new StreamedFullSave(this, providerId, refreshId, options.archivePageSize ?? ARCHIVE_PAGE_SIZE)
-      : new TargetedSave((graph) => this.save(providerId, refreshId, graph, scope));
+      : new TargetedSave((graph) => this.save(providerId, refreshId, graph, scope, options.causes));
   }
 
   /**
    * Saves a whole graph in one transaction (a full scope loads every stored row of the provider):
    * for seeding and tests, and a targeted session's `finish`.
    */
-  save(providerId: string, refreshId: string | null, graph: InventoryGraph, scope: InventoryScope): Promise<PersistStats> {
-    return this.inTransaction((manager) => this.saveIn(manager, providerId, refreshId, graph, scope));
+  save(providerId: string, refreshId: string | null, graph: InventoryGraph, scope: InventoryScope, causes?: ChangeCauses): Promise<PersistStats> {
+    return this.inTransaction((manager) => this.saveIn(manager, providerId, refreshId, graph, scope, causes));
+  }
+
+  /**
+   * The optimistic power state of an operation the cloud accepted (starting, stopping…), with a
+   * change record naming the operation; the refresh that follows it confirms or corrects it.
+   * False when the VM is gone or archived (nothing written).
+   */
+  async recordPowerTransition(vmId: string, powerState: PowerState, operationId: string): Promise<boolean> {
+    return this.inTransaction(async (manager) => {
+      const vm = await manager.findOne(VmEntity, { select: { id: true, providerId: true, powerState: true, archivedAt: true }, where: { id: vmId } });
+      if (!vm || vm.archivedAt) return false;
+      if (vm.powerState === powerState) return true;
+      const now = new Date();
+      await manager.update(VmEntity, { id: vmId }, { powerState, updatedAt: now });
+      await manager.insert(VmChangeEntity, {
+        id: randomUUID(),
+        vmId,
+        providerId: vm.providerId,
+        refreshId: null,
+        operationId,
+        field: 'powerState',
+        fromValue: vm.powerState,
+        toValue: powerState,
+        changedAt: now,
+      });
+      return true;
+    });
   }
 
   /** Runs work in a transaction; on SQLite, one at a time per process. */
@@ -164,12 +192,19 @@ export class InventoryPersister {
     return this.dataSource.options.type === 'postgres';
   }
 
-  private async saveIn(manager: EntityManager, providerId: string, refreshId: string | null, graph: InventoryGraph, scope: InventoryScope): Promise<PersistStats> {
+  private async saveIn(
+    manager: EntityManager,
+    providerId: string,
+    refreshId: string | null,
+    graph: InventoryGraph,
+    scope: InventoryScope,
+    causes?: ChangeCauses,
+  ): Promise<PersistStats> {
     await this.lockProvider(manager, providerId);
     const tables = tablesOf(manager);
     const existing = scope.kind === 'full' ? await this.loadAll(tables, providerId) : await this.loadTargeted(tables, providerId, graph, scope.nativeIds);
     const now = new Date();
-    const diff = diffInventory({ providerId, refreshId, graph: this.fitted(graph), scope, existing, now });
+    const diff = diffInventory({ providerId, refreshId, graph: this.fitted(graph), scope, existing, now, causes });
 
     // Save order: whatever a row references is written before it.
     const writable: Record<InventoryCollection, EntityTable<InventoryRow>> = tables;

@@ -5,6 +5,7 @@ import { AppConfigModule, CoreModule, STORED_EVENTS, type AppConfig, type Secret
 import { InventoryDiscoveryModule } from '@hybridforms/discovery';
 import { JOB_SCHEDULES, JobQueueLifecycle, JobsModule, jobsOptionsOf } from '@hybridforms/jobs';
 import { ObservabilityModule } from '@hybridforms/observability';
+import { OperationsModule } from '@hybridforms/operations';
 import { PersistenceModule } from '@hybridforms/persistence';
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
@@ -22,14 +23,14 @@ class PortsModule {}
 
 /**
  * Everything a Hybridforms process runs but its routes: configuration, the database, the job
- * queue, discovery, telemetry, automation, access, observability and the provider plugins. The API
+ * queue, discovery, telemetry, automation, operations, access, observability and the provider plugins. The API
  * and the worker each import it once and add only their controllers.
  */
 @Module({})
 export class RuntimeModule {
   /** `runsJobs`: this process runs the background jobs (embedded mode, workers); a cluster's API process only enqueues. */
   static forRoot(config: AppConfig, secretBox: SecretBox, runsJobs: boolean): DynamicModule {
-    const shared = [AccessModule, InventoryDiscoveryModule, TelemetryModule, AutomationModule];
+    const shared = [AccessModule, InventoryDiscoveryModule, TelemetryModule, AutomationModule, OperationsModule];
     const observability = ObservabilityModule.forRoot();
     return {
       module: RuntimeModule,

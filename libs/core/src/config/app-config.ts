@@ -64,6 +64,11 @@ export interface AppConfig {
     /** host:port every VM address is mapped to (labs and the demo); null = the VM's own address. */
     sshTarget: { host: string; port: number } | null;
   };
+  operations: {
+    concurrency: number;
+    maxTargets: number;
+    timeoutSeconds: number;
+  };
   api: { defaultPageSize: number; maxPageSize: number };
   auth: {
     maxFailuresPerMinute: number;
@@ -128,6 +133,9 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_RUN_CONCURRENCY: 'automation.concurrency',
   HYBRIDFORMS_RUN_TIMEOUT_SECONDS: 'automation.defaultTimeoutSeconds',
   HYBRIDFORMS_AUTOMATION_SSH_TARGET: 'automation.sshTarget',
+  HYBRIDFORMS_OPERATION_CONCURRENCY: 'operations.concurrency',
+  HYBRIDFORMS_OPERATION_MAX_TARGETS: 'operations.maxTargets',
+  HYBRIDFORMS_OPERATION_TIMEOUT_SECONDS: 'operations.timeoutSeconds',
   HYBRIDFORMS_AUTH_MAX_FAILURES_PER_MINUTE: 'auth.maxFailuresPerMinute',
   LOG_LEVEL: 'log.level',
   LOG_FORMAT: 'log.format',
@@ -229,6 +237,11 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       defaultAddress: read.oneOf('automation.defaultAddress', ADDRESS_KINDS),
       providerAddress: read.recordOf('automation.providerAddress', ADDRESS_KINDS),
       sshTarget: read.optionalHostPort('automation.sshTarget'),
+    },
+    operations: {
+      concurrency: read.int('operations.concurrency', 1, 500),
+      maxTargets: read.int('operations.maxTargets', 1, 100_000),
+      timeoutSeconds: read.int('operations.timeoutSeconds', 5, 24 * 3600),
     },
     api: {
       defaultPageSize: read.int('api.defaultPageSize', 1, 1000),

@@ -59,13 +59,14 @@ export class TargetedRefreshQueue implements OnModuleInit {
 
   private async drainOnce(providerId: string): Promise<string | null> {
     if (await this.refreshes.active(providerId)) return null;
-    const { nativeIds, requestedUpTo } = await this.events.refreshTargets(providerId);
+    const { nativeIds, requestedUpTo, causes } = await this.events.refreshTargets(providerId);
     if (nativeIds.length === 0 || !requestedUpTo) return null;
-    const { refresh, joined } = await this.refreshes.request(providerId, { nativeIds, trigger: 'event' });
+    const fromOperations = Object.keys(causes).length;
+    const { refresh, joined } = await this.refreshes.request(providerId, { nativeIds, trigger: fromOperations === nativeIds.length ? 'operation' : 'event', causes });
     if (joined) return null; // another request won the race; the targets wait for it to finish
     // Only now: had we crashed before, the targets would still be here for the next drain.
     await this.events.clearRefreshTargets(providerId, nativeIds, requestedUpTo);
-    this.logger.log(`targeted refresh ${refresh.id} of ${nativeIds.length} vm(s) queued from events of provider ${providerId}`);
+    this.logger.log(`targeted refresh ${refresh.id} of ${nativeIds.length} vm(s) queued from events and ${fromOperations} ended operation(s) of provider ${providerId}`);
     return refresh.id;
   }
 

@@ -27,6 +27,8 @@ export interface InventoryRun {
   /** The run's end (timeout, hand-back): stops collection and saving. */
   signal: AbortSignal;
   progress: RefreshProgressReporter;
+  /** Targeted: the operations behind the targets (see RefreshEntity.causes). */
+  causes?: Record<string, string> | null;
 }
 
 /**
@@ -38,10 +40,10 @@ export interface InventoryRun {
 export class RefreshInventoryPipeline {
   constructor(private readonly persister: InventoryPersister) {}
 
-  async run({ providerId, refreshId, plugin, ctx, scope, signal, progress }: InventoryRun): Promise<CollectedInventory> {
+  async run({ providerId, refreshId, plugin, ctx, scope, signal, progress, causes }: InventoryRun): Promise<CollectedInventory> {
     const started = Date.now();
     const stream = plugin.collectInventory(ctx, scope);
-    const session = this.persister.open(providerId, refreshId, scope);
+    const session = this.persister.open(providerId, refreshId, scope, causes ? { causes } : {});
     const partErrors: PartError[] = [];
     let collectMs = 0;
     let chunks = 0;

@@ -97,7 +97,7 @@ export class RefreshRunner {
         progress: (counts) => progress.report(counts),
       };
       const started = Date.now();
-      const collected = await this.pipeline.run({ providerId: provider.id, refreshId, plugin, ctx, scope, signal: abort.signal, progress });
+      const collected = await this.pipeline.run({ providerId: provider.id, refreshId, plugin, ctx, scope, signal: abort.signal, progress, causes: refresh.causes });
       const status: RefreshStatus = collected.partErrors.length > 0 ? 'partial' : 'completed';
       const { stats } = collected;
       const counts: Record<string, number> = {

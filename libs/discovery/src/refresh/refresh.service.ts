@@ -9,12 +9,14 @@ import { RefreshRunner, type RefreshFinishedListener } from './refresh.runner.js
 /** The job kind that runs one refresh (payload: its id; see RefreshRunner). */
 export const REFRESH_JOB = 'refresh';
 
-export type RefreshTrigger = 'api' | 'schedule' | 'created' | 'event' | 'demo';
+export type RefreshTrigger = 'api' | 'schedule' | 'created' | 'event' | 'operation' | 'demo';
 
 export interface RefreshRequest {
   /** Native ids of the VMs to refresh; omitted = a full refresh. */
   nativeIds?: string[];
   trigger: RefreshTrigger;
+  /** Targeted: the operation that asked for each native id (recorded on the changes it finds). */
+  causes?: Record<string, string>;
 }
 
 export interface RequestedRefresh {
@@ -62,6 +64,7 @@ export class RefreshService {
       finishedAt: null,
       heartbeatAt: null,
       owner: null,
+      causes: request.nativeIds && request.causes && Object.keys(request.causes).length > 0 ? request.causes : null,
     };
     if (!(await this.refreshes.insertQueued(refresh))) {
       // Lost a race with another request.

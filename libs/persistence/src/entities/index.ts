@@ -10,6 +10,7 @@ import { MachineCredentialEntity } from './machine-credential.entity.js';
 import { MetricCaptureEntity } from './metric-capture.entity.js';
 import { NetworkEntity } from './network.entity.js';
 import { NicEntity } from './nic.entity.js';
+import { OperationEntity } from './operation.entity.js';
 import { PlaybookRunEventEntity } from './playbook-run-event.entity.js';
 import { PlaybookRunEntity } from './playbook-run.entity.js';
 import { ProviderEntity } from './provider.entity.js';
@@ -31,6 +32,7 @@ export {
   MetricCaptureEntity,
   NetworkEntity,
   NicEntity,
+  OperationEntity,
   PlaybookRunEntity,
   PlaybookRunEventEntity,
   ProviderEntity,
@@ -41,6 +43,7 @@ export {
 };
 export * from './refresh.entity.js';
 export * from './playbook-run.entity.js';
+export * from './operation.entity.js';
 export * from './inventory-columns.js';
 export { AUDIT_OUTCOMES, type AuditOutcome } from './audit-entry.entity.js';
 
@@ -64,4 +67,5 @@ export const ENTITIES = [
   AutomationRuleEntity,
   ApiTokenEntity,
   AuditEntryEntity,
+  OperationEntity,
 ];

@@ -56,4 +56,8 @@ export class RefreshEntity {
 
   @Column({ type: 'varchar', length: 255, nullable: true })
   owner: string | null;
+
+  /** Targeted refresh: the operation that asked for each target (native id → operation id), recorded on its changes. */
+  @JsonColumn({ nullable: true })
+  causes?: Record<string, string> | null;
 }

@@ -28,4 +28,8 @@ export class VmChangeEntity {
 
   @TimestampColumn()
   changedAt: Date;
+
+  /** The operation that caused it: its optimistic power state, or the refresh that confirmed it. */
+  @UuidColumn({ nullable: true })
+  operationId?: string | null;
 }

@@ -4,6 +4,7 @@ import { Telemetry1795600000002 } from './1795600000002-telemetry.js';
 import { Automation1795600000003 } from './1795600000003-automation.js';
 import { AutomationRules1795600000004 } from './1795600000004-automation-rules.js';
 import { Security1795600000005 } from './1795600000005-security.js';
+import { Operations1795600000006 } from './1795600000006-operations.js';
 
 /** Every migration, oldest first. Listed, not globbed: ESM has no require-time directory scan. */
-export const MIGRATIONS = [InitialSchema1795600000000, VmDetails1795600000001, Telemetry1795600000002, Automation1795600000003, AutomationRules1795600000004, Security1795600000005];
+export const MIGRATIONS = [InitialSchema1795600000000, VmDetails1795600000001, Telemetry1795600000002, Automation1795600000003, AutomationRules1795600000004, Security1795600000005, Operations1795600000006];

@@ -19,7 +19,8 @@ const TELEMETRY_TABLES = [
 const AUTOMATION_TABLES = ['machine_credentials', 'playbook_runs', 'playbook_run_events'];
 const RULE_TABLES = ['automation_rules'];
 const SECURITY_TABLES = ['api_tokens', 'audit_log'];
-const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms', ...TELEMETRY_TABLES, ...AUTOMATION_TABLES, ...RULE_TABLES, ...SECURITY_TABLES];
+const OPERATION_TABLES = ['operations'];
+const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms', ...TELEMETRY_TABLES, ...AUTOMATION_TABLES, ...RULE_TABLES, ...SECURITY_TABLES, ...OPERATION_TABLES];
 
 describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
   let db: TestDatabase;
@@ -33,7 +34,7 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('run up on an empty database and create every table and index', async () => {
     const ran = await db.dataSource.runMigrations();
-    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004', 'Security1795600000005']);
+    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004', 'Security1795600000005', 'Operations1795600000006']);
     expect(await db.dataSource.showMigrations()).toBe(false);
 
     expect(await tableNames(db)).toEqual(expect.arrayContaining(TABLES));
@@ -52,6 +53,8 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
         'IDX_metric_samples_ts',
         'IDX_metric_rollups_hourly_bucket',
         'IDX_audit_log_at',
+        'UQ_operations_active_vm',
+        'IDX_operations_vm',
       ]),
     );
     if (driver === 'sqlite') expect(existsSync(join(db.location, SQLITE_FILE_NAME))).toBe(true);
@@ -137,7 +140,14 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
   });
 
   it('runs down cleanly', async () => {
-    const vmColumns = async () => (await db.dataSource.createQueryRunner().getTable('vms'))?.columns.map((c) => c.name) ?? [];
+    const columnsOf = async (table: string) => (await db.dataSource.createQueryRunner().getTable(table))?.columns.map((c) => c.name) ?? [];
+    const vmColumns = () => columnsOf('vms');
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(OPERATION_TABLES));
+    expect(await columnsOf('vm_changes')).toContain('operation_id');
+    await db.dataSource.undoLastMigration();
+    expect((await tableNames(db)).filter((table) => OPERATION_TABLES.includes(table))).toEqual([]);
+    expect(await columnsOf('vm_changes')).not.toContain('operation_id');
+    expect(await columnsOf('refresh_targets')).not.toContain('operation_id');
     expect(await tableNames(db)).toEqual(expect.arrayContaining(SECURITY_TABLES));
     await db.dataSource.undoLastMigration();
     expect((await tableNames(db)).filter((table) => SECURITY_TABLES.includes(table))).toEqual([]);

@@ -91,6 +91,13 @@ export class VmQueryRepository {
     return paginate(qb, 'change', { property: 'changedAt', descending: true }, page.limit, page.cursor);
   }
 
+  /** The VMs with these ids (any that do not exist are left out). */
+  async byIds(ids: string[]): Promise<VmEntity[]> {
+    const rows: VmEntity[] = [];
+    for (let i = 0; i < ids.length; i += 500) rows.push(...(await this.vms.findBy({ id: In(ids.slice(i, i + 500)) })));
+    return rows;
+  }
+
   async exists(ids: string[]): Promise<string[]> {
     const rows = await this.vms.find({ select: { id: true }, where: { id: In(ids) } });
     return rows.map((row) => row.id);

@@ -129,14 +129,29 @@ export class EventRepository {
    * Native ids of the VMs that events asked to refresh and no refresh has taken yet, and the time
    * of the latest request among them (a target asked for again later is kept by clearRefreshTargets).
    */
-  async refreshTargets(providerId: string): Promise<{ nativeIds: string[]; requestedUpTo: Date | null }> {
-    const rows = await this.dialect.query<{ native_id: string; requested_at: Date | string }>(
+  async refreshTargets(providerId: string): Promise<{ nativeIds: string[]; requestedUpTo: Date | null; causes: Record<string, string> }> {
+    const rows = await this.dialect.query<{ native_id: string; requested_at: Date | string; operation_id: string | null }>(
       this.dataSource,
-      `SELECT "native_id", "requested_at" FROM "refresh_targets" WHERE "provider_id" = ?`,
+      `SELECT "native_id", "requested_at", "operation_id" FROM "refresh_targets" WHERE "provider_id" = ?`,
       [providerId],
     );
     const latest = rows.reduce((max, row) => Math.max(max, fromTimestamp(row.requested_at).getTime()), Number.NEGATIVE_INFINITY);
-    return { nativeIds: rows.map((row) => row.native_id), requestedUpTo: rows.length > 0 ? new Date(latest) : null };
+    const causes = Object.fromEntries(rows.filter((row) => row.operation_id).map((row) => [row.native_id, row.operation_id!]));
+    return { nativeIds: rows.map((row) => row.native_id), requestedUpTo: rows.length > 0 ? new Date(latest) : null, causes };
+  }
+
+  /**
+   * Asks for a targeted refresh of a VM on behalf of an operation that ended (its outcome reaches
+   * the inventory only through a refresh). It joins the targets events leave, so the refresh an
+   * action's own events ask for and the operation's are one.
+   */
+  async addOperationRefreshTarget(providerId: string, nativeId: string, operationId: string, now: Date): Promise<void> {
+    await this.dialect.query(
+      this.dataSource,
+      `INSERT INTO "refresh_targets" ("provider_id", "native_id", "requested_at", "operation_id") VALUES ${this.dialect.valuesList(1, 4)}
+       ON CONFLICT ("provider_id", "native_id") DO UPDATE SET "requested_at" = excluded."requested_at", "operation_id" = excluded."operation_id"`,
+      [providerId, nativeId, this.dialect.timestamp(now), operationId],
+    );
   }
 
   async providersWithRefreshTargets(): Promise<string[]> {

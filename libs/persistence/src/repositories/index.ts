@@ -7,6 +7,7 @@ import { EventRepository } from './event.repository.js';
 import { MachineCredentialRepository } from './machine-credential.repository.js';
 import { MetricCaptureRepository } from './metric-capture.repository.js';
 import { MetricRepository } from './metric.repository.js';
+import { OperationRepository } from './operation.repository.js';
 import { PlaybookRunRepository } from './playbook-run.repository.js';
 import { ProviderRepository } from './provider.repository.js';
 import { RefreshRepository } from './refresh.repository.js';
@@ -19,6 +20,7 @@ export * from './event.repository.js';
 export * from './machine-credential.repository.js';
 export * from './metric-capture.repository.js';
 export * from './metric.repository.js';
+export * from './operation.repository.js';
 export * from './playbook-run.repository.js';
 export * from './provider.repository.js';
 export * from './refresh.repository.js';
@@ -42,4 +44,5 @@ export const REPOSITORIES = [
   PlaybookRunRepository,
   AutomationRuleRepository,
   MachineCredentialRepository,
+  OperationRepository,
 ];

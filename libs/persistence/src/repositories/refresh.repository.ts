@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { In, LessThan, QueryFailedError, Repository } from 'typeorm';
+import { In, LessThan, Repository } from 'typeorm';
 import { ACTIVE_REFRESH_STATUSES, RefreshEntity, type RefreshErrorEntry, type RefreshStatus } from '../entities/index.js';
+import { isUniqueViolation } from '../unique-violation.js';
 
 /**
  * Refresh rows. At most one refresh per provider is active (queued or running): a partial unique
@@ -66,10 +67,4 @@ export class RefreshRepository {
   queued(): Promise<RefreshEntity[]> {
     return this.refreshes.find({ where: { status: 'queued' }, order: { requestedAt: 'ASC' } });
   }
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  if (!(error instanceof QueryFailedError)) return false;
-  const driverError = error.driverError as { code?: string } | undefined;
-  return driverError?.code === '23505' || driverError?.code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

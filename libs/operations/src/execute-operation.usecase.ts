@@ -1,0 +1,259 @@
+import { setMaxListeners } from 'node:events';
+import { hostname } from 'node:os';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import {
+  APP_CONFIG,
+  ProviderError,
+  ProviderErrorCode,
+  RUNS_JOBS,
+  redactSecrets,
+  redactingLogger,
+  type AppConfig,
+  type CloudRequestProgress,
+  type ProviderContext,
+  type ProviderPlugin,
+  type VmAction,
+  type VmActionTarget,
+} from '@hybridforms/core';
+import { ProvidersService, RefreshService, TargetedRefreshQueue } from '@hybridforms/discovery';
+import { HandlesJob, JOB_QUEUE, type JobContext, type JobQueue } from '@hybridforms/jobs';
+import {
+  EventRepository,
+  InventoryPersister,
+  OperationRepository,
+  VmQueryRepository,
+  type OperationEntity,
+  type OperationStatus,
+  type OperationStep,
+  type RefreshEntity,
+} from '@hybridforms/persistence';
+import { OperationProgressStream } from './operation-progress.stream.js';
+import { OPTIMISTIC_STATE } from './vm-action.rules.js';
+
+const OWNER = `${hostname()}:${process.pid}`;
+
+/** The job kind that runs one operation (payload: its id). */
+export const VM_OPERATION_JOB = 'vm-operation';
+
+/** The job was handed back (shutdown past its grace): the operation stays running for the next process. */
+class HandedBack extends Error {}
+
+/** What the steps of one try share. */
+interface StepContext {
+  operation: OperationEntity;
+  steps: OperationStep[];
+  plugin: ProviderPlugin;
+  ctx: ProviderContext;
+  vm: VmActionTarget;
+  providerNativeIdOfVm: string;
+}
+
+/**
+ * Runs stored operations as `vm-operation` jobs. Each step is recorded before and after its call
+ * to the cloud, and an accepted request's continuation (Azure: the async-operation URL) is stored
+ * before anything else, so a job that comes back after its process died resumes at the step it
+ * was in and polls instead of asking the cloud twice. The outcome reaches the inventory only
+ * through a targeted refresh (the persister stays the one writer of rows), except the optimistic
+ * power state the persister records when the cloud accepts an action.
+ */
+@Injectable()
+export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(ExecuteOperation.name);
+  private readonly work = new Map<string, Promise<void>>();
+  private stopping = false;
+
+  constructor(
+    private readonly operations: OperationRepository,
+    private readonly vms: VmQueryRepository,
+    private readonly providers: ProvidersService,
+    private readonly persister: InventoryPersister,
+    private readonly events: EventRepository,
+    private readonly refreshes: RefreshService,
+    private readonly targetedRefreshes: TargetedRefreshQueue,
+    private readonly progress: OperationProgressStream,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(JOB_QUEUE) private readonly queue: JobQueue,
+    @Inject(RUNS_JOBS) private readonly runsJobs: boolean,
+  ) {}
+
+  // Safe to run again: every step resumes from what it recorded. A job whose process died goes
+  // to another process (`retry`), which takes the operation over where it stood.
+  @HandlesJob(VM_OPERATION_JOB, (config: AppConfig) => ({ concurrency: config.operations.concurrency, attempts: 3, backoffMs: 2000, interrupted: 'retry' }))
+  async execute(job: JobContext<{ operationId: string }>): Promise<void> {
+    const id = job.payload.operationId;
+    const work = this.run(id, job.signal);
+    this.work.set(id, work);
+    try {
+      await work;
+    } finally {
+      this.work.delete(id);
+    }
+  }
+
+  onModuleInit(): void {
+    this.refreshes.onFinished((refresh) => this.confirmedBy(refresh));
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.runsJobs) return;
+    // Embedded mode: the in-process queue died with the last process, so every unfinished
+    // operation is queued again (and resumes where it stood). Distributed: the broker keeps the
+    // jobs; this only requeues an operation whose enqueue failed (the key stops a duplicate).
+    const unfinished = await this.operations.unfinished();
+    for (const operation of unfinished) this.enqueue(operation.id);
+    if (unfinished.length > 0) this.logger.log(`queued ${unfinished.length} unfinished operation(s) again`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.work.values()]);
+  }
+
+  /** Queues the job of a stored operation. */
+  enqueue(id: string): void {
+    if (this.stopping) return;
+    this.queue
+      .enqueue(VM_OPERATION_JOB, { operationId: id }, { key: id })
+      .catch((error: Error) => this.logger.error(`operation ${id} could not be queued (${error.message}); it is queued again at the next start`));
+  }
+
+  /** Resolves once no operation is queued or running (tests, the demo). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const counts = (await this.queue.counts())[VM_OPERATION_JOB];
+      const jobs = counts ? counts.waiting + counts.delayed + counts.active : 0;
+      if (jobs === 0 && this.work.size === 0 && (await this.operations.countUnfinished()) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  private async run(id: string, handBack: AbortSignal): Promise<void> {
+    if (!(await this.operations.claim(id, OWNER, new Date(), true))) return;
+    const operation = (await this.operations.findById(id))!;
+    this.progress.publish(operation);
+    const steps = operation.steps.map((step) => ({ ...step }));
+    const abort = new AbortController();
+    setMaxListeners(64, abort.signal);
+    const deadlineMs = (operation.startedAt ?? new Date()).getTime() + this.config.operations.timeoutSeconds * 1000;
+    const timeout = setTimeout(
+      () => abort.abort(new ProviderError(ProviderErrorCode.Timeout, `the provider did not settle the operation within ${this.config.operations.timeoutSeconds} s`)),
+      Math.max(0, deadlineMs - Date.now()),
+    );
+    const onHandBack = () => abort.abort(new HandedBack('handed back: this process is shutting down'));
+    if (handBack.aborted) onHandBack();
+    handBack.addEventListener('abort', onHandBack, { once: true });
+    let secrets: unknown[] = [];
+    try {
+      const { provider, plugin, credentials } = await this.providers.withSecrets(operation.providerId);
+      secrets = [credentials];
+      const detail = await this.vms.detail(operation.vmId);
+      if (!detail) throw new ProviderError(ProviderErrorCode.NotFound, `the VM ${operation.vmName} is no longer in the inventory`);
+      const ctx: ProviderContext = {
+        providerId: provider.id,
+        config: provider.config,
+        credentials,
+        logger: redactingLogger(new Logger(`provider:${provider.name}`), [credentials]),
+        signal: abort.signal,
+      };
+      const vm: VmActionTarget = { nativeId: detail.vm.nativeId, name: detail.vm.name, hostNativeId: detail.host?.nativeId ?? null, powerState: detail.vm.powerState };
+      const run: StepContext = { operation, steps, plugin, ctx, vm, providerNativeIdOfVm: detail.vm.nativeId };
+      for (const step of steps) {
+        if (step.status === 'done') continue;
+        if (abort.signal.aborted) throw abort.signal.reason;
+        await this.runStep(run, step);
+      }
+      await this.finish(operation, 'succeeded', {}, steps);
+      this.logger.log(`operation ${id} (${operation.action} ${operation.vmName}) succeeded`);
+    } catch (error) {
+      const reason = abort.signal.aborted && abort.signal.reason instanceof HandedBack ? abort.signal.reason : error;
+      if (reason instanceof HandedBack) {
+        await this.operations.saveSteps(id, steps).catch(() => undefined);
+        this.logger.warn(`operation ${id} handed back unfinished (this process is shutting down)`);
+        throw reason; // the queue gives the job to the next process, which resumes it
+      }
+      const failure = ProviderError.is(reason) ? reason : ProviderError.is(abort.signal.reason) ? abort.signal.reason : null;
+      const message = redactSecrets(failure?.message ?? (reason instanceof Error ? reason.message : String(reason)), secrets);
+      const running = steps.find((step) => step.status === 'running');
+      if (running) Object.assign(running, { status: 'failed', finishedAt: new Date().toISOString(), detail: message.slice(0, 1024) });
+      await this.finish(operation, 'failed', { errorCode: failure?.code ?? 'internal', error: message }, steps);
+      this.logger.warn(`operation ${id} (${operation.action} ${operation.vmName}) failed: ${message}`);
+    } finally {
+      clearTimeout(timeout);
+      handBack.removeEventListener('abort', onHandBack);
+    }
+  }
+
+  private async runStep(run: StepContext, step: OperationStep): Promise<void> {
+    if (step.name === 'refresh') {
+      await this.askRefresh(run.operation, run.providerNativeIdOfVm);
+      await this.endStep(run, step, 'done', 'a targeted refresh of the VM was asked for');
+      return;
+    }
+    const action = run.operation.action as VmAction;
+    if (!run.plugin.act) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} cannot act on VMs`);
+    if (!step.continuation) {
+      // Recorded before the call: a crash from here on resumes at this step.
+      await this.beginStep(run, step);
+      const answer: CloudRequestProgress = await run.plugin.act(run.ctx, run.vm, { action, ...(run.operation.options.force ? { force: true } : {}) });
+      if (answer.state === 'done') {
+        await this.endStep(run, step, 'done', 'the provider carried it out');
+        return;
+      }
+      step.continuation = answer.continuation;
+      step.detail = 'accepted by the provider; waiting for it to settle';
+      await this.saveSteps(run);
+      const optimistic = OPTIMISTIC_STATE[action];
+      if (optimistic) await this.persister.recordPowerTransition(run.operation.vmId, optimistic, run.operation.id);
+    }
+    if (!run.plugin.awaitSettled) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} accepted a request it cannot follow`);
+    await run.plugin.awaitSettled(run.ctx, step.continuation!);
+    await this.endStep(run, step, 'done', 'settled by the provider');
+  }
+
+  private async beginStep(run: StepContext, step: OperationStep): Promise<void> {
+    Object.assign(step, { status: 'running', startedAt: step.startedAt ?? new Date().toISOString(), finishedAt: null });
+    await this.saveSteps(run);
+  }
+
+  private async endStep(run: StepContext, step: OperationStep, status: OperationStep['status'], detail: string): Promise<void> {
+    Object.assign(step, { status, startedAt: step.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString(), detail });
+    await this.saveSteps(run);
+  }
+
+  private async saveSteps(run: StepContext): Promise<void> {
+    await this.operations.saveSteps(run.operation.id, run.steps);
+    this.progress.publish({ ...run.operation, status: 'running', steps: run.steps });
+  }
+
+  /** The outcome (or a failure's aftermath: an optimistic state to correct) is read back by a targeted refresh. */
+  private async askRefresh(operation: OperationEntity, nativeId: string): Promise<void> {
+    await this.events.addOperationRefreshTarget(operation.providerId, nativeId, operation.id, new Date());
+    await this.targetedRefreshes.drain(operation.providerId).catch((error: Error) => {
+      this.logger.warn(`targeted refresh after operation ${operation.id} not started now (${error.message}); the next event tick starts it`);
+    });
+  }
+
+  private async finish(operation: OperationEntity, status: OperationStatus, outcome: { errorCode?: string; error?: string }, steps: OperationStep[]): Promise<void> {
+    const pending = steps.find((step) => step.name === 'refresh' && step.status !== 'done');
+    if (status === 'failed' && pending && steps.some((step) => step.continuation)) {
+      // The cloud took the request: whatever it did must reach the inventory (and undo the optimistic state).
+      const detail = await this.vms.detail(operation.vmId).catch(() => null);
+      if (detail) {
+        await this.askRefresh(operation, detail.vm.nativeId).catch(() => undefined);
+        Object.assign(pending, { status: 'done', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), detail: 'a targeted refresh of the VM was asked for' });
+      }
+    }
+    await this.operations.finish(operation.id, status, outcome, steps, new Date());
+    const stored = await this.operations.findById(operation.id);
+    if (stored) this.progress.publish(stored);
+  }
+
+  private async confirmedBy(refresh: RefreshEntity): Promise<void> {
+    if (refresh.status !== 'completed' && refresh.status !== 'partial') return;
+    const ids = await this.operations.markConfirmed(refresh);
+    for (const id of ids) {
+      const operation = await this.operations.findById(id);
+      if (operation) this.progress.publish(operation);
+    }
+  }
+}
