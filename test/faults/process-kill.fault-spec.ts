@@ -428,6 +428,43 @@ describe.each(drivers)('the service SIGKILLed and started again on the same data
   );
 
   it(
+    'mid-operation: killed while Azure works on a stop; after the restart the operation polls the same async operation (no second POST) and ends succeeded',
+    withOutput(async () => {
+      // Azure takes 12 s: the kill lands while the status URL still says InProgress.
+      const f = await setUp({ vmCount: 6, operationDelayMs: 12_000, operationRetryAfterSeconds: 1 }, QUIET);
+      const { sim, svc, db, providerId } = f;
+      const vm = (await svc.api<{ items: Vm[] }>('GET', `/api/v1/vms?provider=${providerId}&powerState=running&limit=1`)).body.items[0];
+      const accepted = await svc.api<{ id: string }>('POST', `/api/v1/vms/${vm.id}/actions`, { action: 'stop' });
+      expect(accepted.status).toBe(202);
+      const operationId = accepted.body.id;
+      const continuationStored = async () => {
+        const rows = await db.query<{ steps: string; status: string }>('SELECT steps, status FROM operations WHERE id = $1', [operationId]);
+        return rows[0]?.status === 'running' && (JSON.parse(rows[0].steps) as { continuation?: string | null }[])[0].continuation != null;
+      };
+      await waitFor('Azure to accept the stop and the operation to store its continuation', continuationStored);
+      const posts = () => sim.requests.filter((r) => r.method === 'POST' && r.path.toLowerCase().startsWith(vm.nativeId));
+      expect(posts()).toHaveLength(1);
+      await svc.kill('SIGKILL');
+      expect((await db.query<{ status: string }>('SELECT status FROM operations WHERE id = $1', [operationId]))[0].status).toBe('running');
+      const pollsBefore = sim.requests.filter((r) => r.route === 'operations').length;
+
+      await svc.restart();
+      type Operation = { status: string; error: string | null; steps: { name: string; status: string }[] };
+      let operation: Operation | null = null;
+      await waitFor('the resumed operation to end', async () => !['queued', 'running'].includes((operation = (await svc.api<Operation>('GET', `/api/v1/operations/${operationId}`)).body).status), 60_000);
+      expect(operation).toMatchObject({ status: 'succeeded', error: null });
+      // Resumed by polling Azure's status URL of the first request: never asked twice.
+      expect(posts()).toHaveLength(1);
+      expect(sim.requests.filter((r) => r.route === 'operations').length).toBeGreaterThan(pollsBefore);
+      await waitFor('the confirming refresh to show the VM stopped', async () => (await svc.api<Vm & { powerState: string }>('GET', `/api/v1/vms/${vm.id}`)).body.powerState === 'stopped');
+      await settled(f);
+      checks += await checkInvariants({ api: f.api, db, providers: [{ providerId, vmNativeIds: sim.vmIds() }] });
+      scenarios += 1;
+    }),
+    SCENARIO_MS,
+  );
+
+  it(
     'mid-event-poll, part of the Activity Log fetched: after the restart every event is stored once and the checkpoint moves on',
     withOutput(async () => {
       // Four records a page: a poll of the overlap window reads several pages.

@@ -262,8 +262,8 @@ export async function noEventLostOrDuplicated(input: { db: DbAccess; truth: Even
 }
 
 /**
- * noRunLeftRunning: once the service has settled (within `graceMs`), no playbook_runs row and no
- * refreshes row is 'queued' or 'running'.
+ * noRunLeftRunning: once the service has settled (within `graceMs`), no playbook_runs, refreshes
+ * or operations row is 'queued' or 'running'.
  */
 export async function noRunLeftRunning(input: { db: DbAccess; graceMs?: number }): Promise<number> {
   const name = 'noRunLeftRunning';
@@ -271,9 +271,14 @@ export async function noRunLeftRunning(input: { db: DbAccess; graceMs?: number }
   for (;;) {
     const runs = await input.db.query<{ id: string; status: string }>("SELECT id, status FROM playbook_runs WHERE status IN ('queued', 'running')");
     const refreshes = await input.db.query<{ id: string; status: string }>("SELECT id, status FROM refreshes WHERE status IN ('queued', 'running')");
-    if (runs.length === 0 && refreshes.length === 0) return 1;
+    const operations = await input.db.query<{ id: string; status: string }>("SELECT id, status FROM operations WHERE status IN ('queued', 'running')");
+    if (runs.length === 0 && refreshes.length === 0 && operations.length === 0) return 1;
     if (Date.now() > deadline) {
-      const list = [...runs.map((r) => `playbook run ${r.id} ${r.status}`), ...refreshes.map((r) => `refresh ${r.id} ${r.status}`)];
+      const list = [
+        ...runs.map((r) => `playbook run ${r.id} ${r.status}`),
+        ...refreshes.map((r) => `refresh ${r.id} ${r.status}`),
+        ...operations.map((o) => `operation ${o.id} ${o.status}`),
+      ];
       throw new InvariantViolation(name, `still active after ${input.graceMs ?? 15_000} ms: ${describe(list)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));

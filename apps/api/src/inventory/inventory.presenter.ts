@@ -75,5 +75,5 @@ export function presentNetwork(network: NetworkEntity) {
 }
 
 export function presentChange(change: VmChangeEntity) {
-  return { id: change.id, field: change.field, from: change.fromValue, to: change.toValue, changedAt: change.changedAt, refreshId: change.refreshId };
+  return { id: change.id, field: change.field, from: change.fromValue, to: change.toValue, changedAt: change.changedAt, refreshId: change.refreshId, operationId: change.operationId ?? null };
 }

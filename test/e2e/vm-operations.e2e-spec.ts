@@ -1,0 +1,228 @@
+import { RefreshService } from '@hybridforms/discovery';
+import { ExecuteOperation } from '@hybridforms/operations';
+import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
+import { createScratchDatabase } from '../support/postgres.js';
+import { azureProviderRequest } from '../support/provider-requests.js';
+import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
+import { QUIET_TELEMETRY } from '../support/telemetry.js';
+
+type Vm = { id: string; nativeId: string; name: string; powerState: string; archivedAt: string | null };
+type Step = { name: string; status: string; startedAt: string | null; finishedAt: string | null; detail: string | null };
+type Operation = {
+  id: string;
+  kind: string;
+  action: string;
+  vmId: string;
+  vmName: string;
+  status: string;
+  requestedBy: string;
+  steps: Step[];
+  errorCode: string | null;
+  error: string | null;
+  batchId: string | null;
+  confirmedByRefreshId: string | null;
+};
+type Change = { field: string; from: unknown; to: unknown; refreshId: string | null; operationId: string | null };
+
+const DELAY_MS = 600;
+
+describe.each([['sqlite'], ['postgresql']])('VM power actions end to end on %s (API → operation job → Azure SDK pollers → simulator → targeted refresh)', (driver) => {
+  let sim: AzureSimulator;
+  let t: TestApp;
+  let providerId: string;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>> | null = null;
+  const tokens: Record<'viewer' | 'operator', string> = {} as never;
+
+  const as = (token: string) => ({
+    post: (path: string) => t.anonymous().post(path).set('authorization', `Bearer ${token}`),
+    get: (path: string) => t.anonymous().get(path).set('authorization', `Bearer ${token}`),
+  });
+  const vms = async (query = ''): Promise<Vm[]> => (await t.http().get(`/api/v1/vms?limit=500&provider=${providerId}&${query}`).expect(200)).body.items;
+  const vm = async (id: string): Promise<Vm> => (await t.http().get(`/api/v1/vms/${id}`).expect(200)).body;
+  const changes = async (id: string): Promise<Change[]> => (await t.http().get(`/api/v1/vms/${id}/changes?field=powerState&limit=100`).expect(200)).body.items;
+  /** Waits for every operation and the refreshes they ask for; then the operation as stored. */
+  const settled = async (id: string): Promise<Operation> => {
+    await t.app.get(ExecuteOperation).idle();
+    await t.app.get(RefreshService).idle();
+    return (await t.http().get(`/api/v1/operations/${id}`).expect(200)).body;
+  };
+  const simRequests = (nativeId: string): SimRequest[] => sim.requests.filter((r) => r.path.toLowerCase().startsWith(nativeId));
+  const actionPosts = (nativeId: string) => simRequests(nativeId).filter((r) => r.method === 'POST');
+
+  beforeAll(async () => {
+    sim = await AzureSimulator.start({ vmCount: 8, operationDelayMs: DELAY_MS, operationRetryAfterSeconds: 1 });
+    scratch = driver === 'postgresql' ? await createScratchDatabase('hf_ops') : null;
+    t = await startTestApp({ ...QUIET_TELEMETRY, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    const created = await t.http().post('/api/v1/providers').send(azureProviderRequest(sim, 'azure-ops')).expect(201);
+    providerId = created.body.id;
+    await waitForRefresh(t, created.body.refreshId);
+    for (const role of ['viewer', 'operator'] as const) tokens[role] = (await t.http().post('/api/v1/tokens').send({ name: `ops-${role}`, role }).expect(201)).body.token;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await scratch?.drop();
+    await sim?.stop();
+  });
+  beforeEach(() => {
+    sim.clearRequests();
+    sim.clearFaults();
+  });
+
+  it('stops a VM: one POST powerOff, polls paced by Retry-After, the optimistic state, and a refresh that confirms it', async () => {
+    const [target] = await vms('powerState=running');
+    const accepted = await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'stop' }).expect(202);
+    expect(accepted.body).toMatchObject({ kind: 'vm-action', action: 'stop', vmId: target.id, vmName: target.name, status: 'queued', requestedBy: 'ops-operator' });
+    expect(accepted.body.steps.map((s: Step) => [s.name, s.status])).toEqual([
+      ['stop', 'pending'],
+      ['refresh', 'pending'],
+    ]);
+
+    const operation = await settled(accepted.body.id);
+    expect(operation).toMatchObject({ status: 'succeeded', errorCode: null, error: null });
+    expect(operation.steps.every((s) => s.status === 'done' && s.startedAt && s.finishedAt)).toBe(true);
+    expect(operation).not.toHaveProperty('steps.0.continuation');
+    expect((await vm(target.id)).powerState).toBe('stopped');
+
+    // The cloud was asked once; the status URL was polled no faster than Retry-After allows.
+    const posts = actionPosts(target.nativeId);
+    expect(posts.map((r) => r.path.split('/').pop())).toEqual(['powerOff']);
+    const polls = sim.requests.filter((r) => r.route === 'operations' && r.vmAction === 'powerOff');
+    expect(polls.length).toBeGreaterThanOrEqual(1);
+    expect(polls.length).toBeLessThanOrEqual(Math.ceil(DELAY_MS / 1000) + 2);
+
+    // running → stopping when Azure accepted (the operation's), stopping → stopped by the refresh it asked for.
+    const history = await changes(target.id);
+    expect(history.slice(0, 2).reverse().map((c) => [c.from, c.to, c.operationId])).toEqual([
+      ['running', 'stopping', operation.id],
+      ['stopping', 'stopped', operation.id],
+    ]);
+    expect(history[1].refreshId).toBeNull();
+    expect(history[0].refreshId).not.toBeNull();
+    expect(operation.confirmedByRefreshId).toBe(history[0].refreshId);
+    const refresh = (await t.http().get(`/api/v1/refreshes/${history[0].refreshId}`).expect(200)).body;
+    expect(refresh).toMatchObject({ kind: 'targeted', targets: [target.nativeId], status: 'completed' });
+  });
+
+  it('deallocates and starts again, each a tracked operation that the inventory follows', async () => {
+    const [target] = await vms('powerState=running');
+    const deallocate = await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'deallocate' }).expect(202);
+    expect((await settled(deallocate.body.id)).status).toBe('succeeded');
+    expect((await vm(target.id)).powerState).toBe('deallocated');
+    const start = await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'start' }).expect(202);
+    expect((await settled(start.body.id)).status).toBe('succeeded');
+    expect((await vm(target.id)).powerState).toBe('running');
+    expect(actionPosts(target.nativeId).map((r) => r.path.split('/').pop())).toEqual(['deallocate', 'start']);
+
+    const listed: Operation[] = (await t.http().get(`/api/v1/operations?vm=${target.id}`).expect(200)).body.items;
+    expect(listed.map((o) => [o.action, o.status])).toEqual([
+      ['start', 'succeeded'],
+      ['deallocate', 'succeeded'],
+    ]);
+    expect((await t.http().get(`/api/v1/operations?vm=${target.id}&status=failed`).expect(200)).body.items).toEqual([]);
+  });
+
+  it('restarts a running VM', async () => {
+    const [target] = await vms('powerState=running');
+    const restart = await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'restart' }).expect(202);
+    expect((await settled(restart.body.id)).status).toBe('succeeded');
+    expect((await vm(target.id)).powerState).toBe('running');
+    expect(actionPosts(target.nativeId).map((r) => r.path.split('/').pop())).toEqual(['restart']);
+  });
+
+  it('refuses what cannot apply: 409 for the wrong state, 400 for an action Azure has not, 404 for no VM; nothing is sent', async () => {
+    const [running] = await vms('powerState=running');
+    const wrong = await as(tokens.operator).post(`/api/v1/vms/${running.id}/actions`).send({ action: 'start' }).expect(409);
+    expect(wrong.body.message).toBe(`cannot start ${running.name}: the VM is already running`);
+    const suspend = await as(tokens.operator).post(`/api/v1/vms/${running.id}/actions`).send({ action: 'suspend' }).expect(400);
+    expect(suspend.body.message).toContain('suspend is not an action of azure VMs; allowed: start, stop, deallocate, restart');
+    const force = await as(tokens.operator).post(`/api/v1/vms/${running.id}/actions`).send({ action: 'stop', force: true }).expect(400);
+    expect(force.body.message).toContain('azure VMs have no forced stop');
+    await as(tokens.operator).post(`/api/v1/vms/${running.id}/actions`).send({ action: 'powerOff' }).expect(400);
+    await as(tokens.operator).post(`/api/v1/vms/${running.id}/actions`).send({}).expect(400);
+    await as(tokens.operator).post('/api/v1/vms/00000000-0000-4000-8000-000000000000/actions').send({ action: 'stop' }).expect(404);
+    expect(sim.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    expect((await t.http().get(`/api/v1/operations?vm=${running.id}`).expect(200)).body.items.filter((o: Operation) => o.status === 'queued')).toEqual([]);
+  });
+
+  it('holds one action per VM at a time: a second is 409 naming the running operation', async () => {
+    const [target] = await vms('powerState=running');
+    const first = await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'restart' }).expect(202);
+    const second = await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'stop' }).expect(409);
+    expect(second.body.message).toContain(`operation ${first.body.id} (restart,`);
+    expect((await settled(first.body.id)).status).toBe('succeeded');
+    expect(actionPosts(target.nativeId).map((r) => r.path.split('/').pop())).toEqual(['restart']);
+  });
+
+  it('lets a viewer read operations but not act, and audits every request', async () => {
+    const [target] = await vms('powerState=running');
+    await as(tokens.viewer).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'stop' }).expect(403);
+    await as(tokens.viewer).post('/api/v1/vm-actions').send({ action: 'stop', targets: { vmIds: [target.id] } }).expect(403);
+    await as(tokens.viewer).get('/api/v1/operations').expect(200);
+    await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'start' }).expect(409);
+    const audit = (await t.http().get('/api/v1/audit?action=vm.action&limit=100').expect(200)).body.items as { actor: string; outcome: string; statusCode: number; targetId: string }[];
+    const ofTarget = audit.filter((a) => a.targetId === target.id);
+    expect(ofTarget.map((a) => [a.actor, a.outcome, a.statusCode])).toEqual(
+      expect.arrayContaining([
+        ['ops-viewer', 'failure', 403],
+        ['ops-operator', 'failure', 409],
+      ]),
+    );
+    expect(audit.some((a) => a.actor === 'ops-operator' && a.outcome === 'success' && a.statusCode === 202)).toBe(true);
+  });
+
+  it("surfaces Azure's asynchronous failure and lets the refresh undo the optimistic state", async () => {
+    const [target] = await vms('powerState=running');
+    const simId = sim.vmIds().find((id) => id.toLowerCase() === target.nativeId)!;
+    sim.failVmOperations({ vmId: simId, action: 'restart', error: { code: 'OSProvisioningTimedOut', message: 'OS Provisioning for VM did not finish in the allotted time.' } });
+    const accepted = await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'restart' }).expect(202);
+    const operation = await settled(accepted.body.id);
+    expect(operation.status).toBe('failed');
+    expect(operation.error).toContain('OSProvisioningTimedOut');
+    expect(operation.error).toContain('OS Provisioning for VM did not finish in the allotted time.');
+    expect(operation.steps.map((s) => [s.name, s.status])).toEqual([
+      ['restart', 'failed'],
+      ['refresh', 'done'],
+    ]);
+    expect((await vm(target.id)).powerState).toBe('running');
+    const [last, optimistic] = await changes(target.id);
+    expect([optimistic.to, last.to, last.operationId]).toEqual(['starting', 'running', operation.id]);
+  });
+
+  it('acts on a selection: one operation per VM that can take it, the rest skipped with the reason', async () => {
+    const [stopped] = await vms('powerState=running');
+    await settled((await as(tokens.operator).post(`/api/v1/vms/${stopped.id}/actions`).send({ action: 'stop' }).expect(202)).body.id);
+    const all = await vms();
+    const running = all.filter((v) => v.powerState === 'running');
+    const batch = await as(tokens.operator).post('/api/v1/vm-actions').send({ action: 'restart', targets: { selector: { provider: providerId } } }).expect(202);
+    expect(batch.body.operations.map((o: Operation) => o.vmId).sort()).toEqual(running.map((v) => v.id).sort());
+    expect(batch.body.skipped).toEqual(expect.arrayContaining([{ vmId: stopped.id, name: stopped.name, reason: 'restart needs a VM that is running; it is stopped' }]));
+    for (const o of batch.body.operations as Operation[]) expect(o.batchId).toBe(batch.body.id);
+    await settled(batch.body.operations[0].id);
+    const ofBatch: Operation[] = (await t.http().get(`/api/v1/operations?batch=${batch.body.id}&limit=100`).expect(200)).body.items;
+    expect(ofBatch.map((o) => o.status)).toEqual(running.map(() => 'succeeded'));
+    expect(sim.requests.filter((r) => r.method === 'POST').length).toBe(running.length);
+
+    const none = await as(tokens.operator).post('/api/v1/vm-actions').send({ action: 'start', targets: { vmIds: running.map((v) => v.id) } }).expect(409);
+    expect(none.body.message).toContain('the VM is already running');
+    await as(tokens.operator).post('/api/v1/vm-actions').send({ action: 'start', targets: { vmIds: [] } }).expect(400);
+    await as(tokens.operator).post('/api/v1/vm-actions').send({ action: 'start', targets: { vmIds: [stopped.id], selector: {} } }).expect(400);
+  });
+
+  it('streams an operation over SSE until it ends', async () => {
+    const [target] = await vms('powerState=running');
+    const accepted = await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'restart' }).expect(202);
+    const stream = await as(tokens.viewer).get(`/api/v1/operations/${accepted.body.id}`).set('accept', 'text/event-stream').buffer(true).parse((res, done) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => done(null, text));
+    });
+    const frames = String(stream.body).split('\n\n').filter(Boolean);
+    const types = frames.map((frame) => frame.split('\n').find((line) => line.startsWith('event: '))?.slice(7));
+    expect(types[types.length - 1]).toBe('end');
+    expect(types.filter((type) => type === 'operation').length).toBeGreaterThanOrEqual(1);
+    const end = JSON.parse(frames[frames.length - 1].split('\n').find((line) => line.startsWith('data: '))!.slice(6)) as Operation;
+    expect(end).toMatchObject({ id: accepted.body.id, status: 'succeeded' });
+    await settled(accepted.body.id);
+  });
+});
