@@ -236,6 +236,13 @@ export interface ProviderPlugin<TConfig = Record<string, unknown>, TCredentials 
   act?(ctx: ProviderContext<TConfig, TCredentials>, vm: VmActionTarget, request: VmActionRequest): Promise<CloudRequestProgress>;
 
   /**
+   * What a VM owns that its retirement deletes after the VM itself, read from the provider (not the
+   * inventory) at the start of the retirement: Azure its NICs, their public IPs and its disks that
+   * no other VM uses; never a shared resource. Absent: the host takes the inventory's NICs and disks.
+   */
+  resourcesOwnedBy?(ctx: ProviderContext<TConfig, TCredentials>, vm: VmActionTarget): Promise<ResourceRef[]>;
+
+  /**
    * Deletes one resource of a retired VM (the VM first, then what it owned). Gone already = `done`.
    * Never deletes what the ref does not name (a Hyper-V parent disk, a shared disk).
    */

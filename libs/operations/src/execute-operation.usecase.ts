@@ -10,8 +10,10 @@ import {
   redactingLogger,
   type AppConfig,
   type CloudRequestProgress,
+  type PowerState,
   type ProviderContext,
   type ProviderPlugin,
+  type ResourceRef,
   type VmAction,
   type VmActionTarget,
 } from '@hybridforms/core';
@@ -184,30 +186,90 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   private async runStep(run: StepContext, step: OperationStep): Promise<void> {
-    if (step.name === 'refresh') {
-      await this.askRefresh(run.operation, run.providerNativeIdOfVm);
-      await this.endStep(run, step, 'done', 'a targeted refresh of the VM was asked for');
-      return;
+    switch (step.name) {
+      case 'refresh':
+        await this.askRefresh(run.operation, run.providerNativeIdOfVm);
+        await this.endStep(run, step, 'done', 'a targeted refresh of the VM was asked for');
+        return;
+      case 'inventory':
+        return this.listOwnedResources(run, step);
+      case 'delete': {
+        const ref = step.target as ResourceRef | null | undefined;
+        if (!ref) throw new Error('a delete step without its target');
+        if (!run.plugin.deleteResource) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} cannot delete resources`);
+        const deleteResource = run.plugin.deleteResource.bind(run.plugin);
+        return this.requestAndSettle(run, step, () => deleteResource(run.ctx, ref), `${ref.kind} ${ref.name} deleted`);
+      }
+      default: {
+        // A power action; a retirement's `stop` is one too (turning off: the VM is deleted next).
+        const action = (step.name === 'stop' ? 'stop' : run.operation.action) as VmAction;
+        if (!run.plugin.act) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} cannot act on VMs`);
+        const retiring = run.operation.kind === 'vm-retire';
+        if (retiring && ['stopped', 'deallocated'].includes(run.vm.powerState)) {
+          await this.endStep(run, step, 'done', `already ${run.vm.powerState}`);
+          return;
+        }
+        const force = retiring ? run.plugin.type === 'hyperv' : Boolean(run.operation.options.force);
+        const act = run.plugin.act.bind(run.plugin);
+        return this.requestAndSettle(run, step, () => act(run.ctx, run.vm, { action, ...(force ? { force: true } : {}) }), 'carried out', OPTIMISTIC_STATE[action]);
+      }
     }
-    const action = run.operation.action as VmAction;
-    if (!run.plugin.act) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} cannot act on VMs`);
+  }
+
+  /**
+   * One request to the cloud and its wait. Recorded before the call (a crash from then on resumes
+   * at this step) and again once the cloud has accepted it, with the continuation: a resumed step
+   * that has one only polls.
+   */
+  private async requestAndSettle(
+    run: StepContext,
+    step: OperationStep,
+    request: () => Promise<CloudRequestProgress>,
+    doneDetail: string,
+    optimistic: PowerState | null = null,
+  ): Promise<void> {
     if (!step.continuation) {
-      // Recorded before the call: a crash from here on resumes at this step.
       await this.beginStep(run, step);
-      const answer: CloudRequestProgress = await run.plugin.act(run.ctx, run.vm, { action, ...(run.operation.options.force ? { force: true } : {}) });
+      const answer = await request();
       if (answer.state === 'done') {
-        await this.endStep(run, step, 'done', 'the provider carried it out');
+        await this.endStep(run, step, 'done', doneDetail);
         return;
       }
       step.continuation = answer.continuation;
       step.detail = 'accepted by the provider; waiting for it to settle';
       await this.saveSteps(run);
-      const optimistic = OPTIMISTIC_STATE[action];
       if (optimistic) await this.persister.recordPowerTransition(run.operation.vmId, optimistic, run.operation.id);
     }
     if (!run.plugin.awaitSettled) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} accepted a request it cannot follow`);
     await run.plugin.awaitSettled(run.ctx, step.continuation!);
-    await this.endStep(run, step, 'done', 'settled by the provider');
+    await this.endStep(run, step, 'done', `${doneDetail} (settled by the provider)`);
+  }
+
+  /**
+   * A retirement's first step: what the VM owns, from the provider when it can say (the inventory
+   * otherwise), stored as one delete step each before anything is deleted: a resumed retirement
+   * knows what is left even once the VM is gone.
+   */
+  private async listOwnedResources(run: StepContext, step: OperationStep): Promise<void> {
+    await this.beginStep(run, step);
+    let owned: ResourceRef[];
+    if (run.plugin.resourcesOwnedBy) {
+      owned = await run.plugin.resourcesOwnedBy(run.ctx, run.vm);
+    } else {
+      const inventory = await this.operations.ownedBy(run.operation.vmId);
+      owned = [
+        ...inventory.nics.map((nic): ResourceRef => ({ kind: 'nic', nativeId: nic.nativeId, name: nic.name, hostNativeId: run.vm.hostNativeId })),
+        ...inventory.disks.map((disk): ResourceRef => ({ kind: 'disk', nativeId: disk.nativeId, name: disk.name, hostNativeId: run.vm.hostNativeId })),
+      ];
+      // Hyper-V's NICs are part of the VM's configuration: Remove-VM takes them with it.
+      if (run.plugin.type === 'hyperv') owned = owned.filter((ref) => ref.kind !== 'nic');
+    }
+    const deletes = owned
+      .filter((ref) => ref.kind !== 'vm')
+      .map((ref): OperationStep => ({ name: 'delete', status: 'pending', target: ref, startedAt: null, finishedAt: null }));
+    const refresh = run.steps.findIndex((candidate) => candidate.name === 'refresh');
+    run.steps.splice(refresh < 0 ? run.steps.length : refresh, 0, ...deletes);
+    await this.endStep(run, step, 'done', owned.length === 0 ? 'the VM owns nothing else to delete' : `owns ${owned.map((ref) => `${ref.kind} ${ref.name}`).join(', ')}`);
   }
 
   private async beginStep(run: StepContext, step: OperationStep): Promise<void> {

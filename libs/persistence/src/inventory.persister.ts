@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager, type EntityTarget } from 'typeorm';
+import { DataSource, In, type EntityManager, type EntityTarget } from 'typeorm';
 import { NotFoundError, addChunk, emptyInventoryGraph, type InventoryChunk, type InventoryGraph, type InventoryScope, type PartError, type PowerState } from '@hybridforms/core';
 import {
   DiskEntity,
@@ -8,6 +8,7 @@ import {
   ImageEntity,
   NetworkEntity,
   NicEntity,
+  OperationEntity,
   ProviderEntity,
   ResourceGroupEntity,
   VmChangeEntity,
@@ -211,7 +212,18 @@ export class InventoryPersister {
     for (const name of INVENTORY_COLLECTIONS) await writable[name].upsert(diff.upserts[name], NEVER_OVERWRITTEN);
     for (const name of INVENTORY_COLLECTIONS) await writable[name].updateByIds(diff.archives[name], { archivedAt: now, updatedAt: now });
     await new EntityTable(manager, VmChangeEntity).insert(diff.changes);
+    if (causes && diff.archives.vms.length > 0) await this.markRetired(manager, diff.archives.vms, existingNativeIds(existing), causes);
     return diff.stats;
+  }
+
+  /** VMs a retirement deleted, archived by the refresh it asked for: their reason says so. */
+  private async markRetired(manager: EntityManager, archivedVmIds: string[], nativeIdOf: Map<string, string>, causes: ChangeCauses): Promise<void> {
+    const causeOf = new Map(archivedVmIds.map((id) => [id, causes[nativeIdOf.get(id) ?? '']]).filter((pair): pair is [string, string] => Boolean(pair[1])));
+    if (causeOf.size === 0) return;
+    const retirements = await manager.find(OperationEntity, { select: { id: true }, where: { id: In([...new Set(causeOf.values())]), kind: 'vm-retire' } });
+    const retiring = new Set(retirements.map((operation) => operation.id));
+    const retired = [...causeOf].filter(([, operationId]) => retiring.has(operationId)).map(([vmId]) => vmId);
+    if (retired.length > 0) await tablesOf(manager).vms.updateByIds(retired, { archiveReason: 'retired' });
   }
 
   private fitted(graph: InventoryGraph): InventoryGraph {
@@ -398,4 +410,8 @@ function tablesOf(manager: EntityManager): Tables {
 
 function union<E extends InventoryRow>(a: E[], b: E[]): E[] {
   return [...new Map([...a, ...b].map((row) => [row.id, row])).values()];
+}
+
+function existingNativeIds(existing: InventoryRows): Map<string, string> {
+  return new Map(existing.vms.map((vm) => [vm.id, vm.nativeId]));
 }

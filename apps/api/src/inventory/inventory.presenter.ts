@@ -27,6 +27,7 @@ export function presentVm(vm: VmEntity) {
     imageId: vm.imageId,
     createdAtProvider: vm.createdAtProvider,
     archivedAt: vm.archivedAt,
+    archiveReason: vm.archiveReason ?? null,
     createdAt: vm.createdAt,
     updatedAt: vm.updatedAt,
   };

@@ -2,9 +2,11 @@ import { Controller, Get, Headers, Inject, MessageEvent, Param, ParseUUIDPipe, Q
 import { ApiHeader, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { filter, interval, map, merge, type Observable } from 'rxjs';
 import { APP_CONFIG, NotFoundError, type AppConfig } from '@hybridforms/core';
-import { EventRepository, matchesEventFilter, VmQueryRepository, type EventFilter } from '@hybridforms/persistence';
+import { OperationProgressStream } from '@hybridforms/operations';
+import { EventRepository, matchesEventFilter, VmQueryRepository, type EventFilter, type OperationEntity } from '@hybridforms/persistence';
 import { EventStream } from '@hybridforms/telemetry';
 import { pageLimit } from '../common/paging.js';
+import { presentOperation } from '../operations/operation.presenter.js';
 import { replayThenFollow } from '../common/replay-then-follow.js';
 import { EventFilterQueryDto, EventListQueryDto, eventTypesOf, timeOf, VmEventsQueryDto } from './telemetry-query.dto.js';
 import { presentEvent } from './telemetry.presenter.js';
@@ -21,6 +23,7 @@ export class EventsController {
   constructor(
     private readonly events: EventRepository,
     private readonly stream: EventStream,
+    private readonly operations: OperationProgressStream,
     private readonly vms: VmQueryRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -37,6 +40,8 @@ export class EventsController {
   /**
    * Server-sent events: every event stored from now on that passes the filters, as it is stored.
    * A client that reconnects with `Last-Event-ID` (EventSource does) first gets what it missed.
+   * Frames of type `operation` carry each change of a lifecycle operation on the filter's
+   * provider or VM (live only: GET /operations has the history).
    */
   @Sse('events/stream')
   @ApiProduces('text/event-stream')
@@ -48,8 +53,12 @@ export class EventsController {
     const events = replayThenFollow(live$, replay, (event) => event.id).pipe(
       map((event): MessageEvent => ({ id: event.id, type: 'event', data: presentEvent(event) })),
     );
+    const operations = this.operations.changes$.pipe(
+      filter((operation) => operationMatches(operation, eventFilter)),
+      map((operation): MessageEvent => ({ type: 'operation', data: presentOperation(operation) })),
+    );
     const pings = interval(PING_MS).pipe(map((): MessageEvent => ({ type: 'ping', data: {} })));
-    return merge(events, pings);
+    return merge(events, operations, pings);
   }
 
   @Get('events/:id')
@@ -68,13 +77,21 @@ export class EventsController {
     return { items: page.items.map((event) => presentEvent(event)), nextCursor: page.nextCursor };
   }
 
-  private async filterOf(query: EventFilterQueryDto): Promise<EventFilter> {
-    const result: EventFilter = { provider: query.provider, type: eventTypesOf(query.type) };
+  private async filterOf(query: EventFilterQueryDto): Promise<EventFilter & { vmId?: string }> {
+    const result: EventFilter & { vmId?: string } = { provider: query.provider, type: eventTypesOf(query.type) };
     if (query.vm) {
       const detail = await this.vms.detail(query.vm);
       if (!detail) throw new NotFoundError(`vm ${query.vm} not found`);
       result.vm = { providerId: detail.vm.providerId, nativeId: detail.vm.nativeId };
+      result.vmId = detail.vm.id;
     }
     return result;
   }
+}
+
+/** An operation belongs to a stream filtered by provider or VM when it acts on them; event types do not apply to it. */
+function operationMatches(operation: OperationEntity, eventFilter: EventFilter & { vmId?: string }): boolean {
+  if (eventFilter.provider && operation.providerId !== eventFilter.provider) return false;
+  if (eventFilter.vmId && operation.vmId !== eventFilter.vmId) return false;
+  return true;
 }

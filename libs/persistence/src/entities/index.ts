@@ -18,6 +18,7 @@ import { RefreshEntity } from './refresh.entity.js';
 import { ResourceGroupEntity } from './resource-group.entity.js';
 import { VmChangeEntity } from './vm-change.entity.js';
 import { VmEntity } from './vm.entity.js';
+import { VmRetirementEntity } from './vm-retirement.entity.js';
 
 export {
   ApiTokenEntity,
@@ -40,6 +41,7 @@ export {
   ResourceGroupEntity,
   VmChangeEntity,
   VmEntity,
+  VmRetirementEntity,
 };
 export * from './refresh.entity.js';
 export * from './playbook-run.entity.js';
@@ -68,4 +70,5 @@ export const ENTITIES = [
   ApiTokenEntity,
   AuditEntryEntity,
   OperationEntity,
+  VmRetirementEntity,
 ];

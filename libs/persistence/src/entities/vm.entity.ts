@@ -60,4 +60,8 @@ export class VmEntity extends ClassifiedInventoryRow {
 
   @TimestampColumn({ nullable: true })
   createdAtProvider: Date | null;
+
+  /** Why it was archived, when we know better than "no longer seen": `retired` (a retirement deleted it). */
+  @TextColumn({ length: 32 })
+  archiveReason?: string | null;
 }

@@ -1,8 +1,8 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Lifecycle operations (power actions, retirement), one active per VM; and what links the
- * inventory's changes to the operation that caused them (refresh targets, refreshes, changes).
+ * Lifecycle operations (power actions, retirement), one active per VM; what links the inventory's
+ * changes to the operation that caused them (refresh targets, refreshes, changes); retirement dates.
  */
 export class Operations1795600000006 implements MigrationInterface {
   name = 'Operations1795600000006';
@@ -44,11 +44,25 @@ export class Operations1795600000006 implements MigrationInterface {
       `ALTER TABLE "refresh_targets" ADD COLUMN "operation_id" varchar(36) NULL`,
       `ALTER TABLE "refreshes" ADD COLUMN "causes" text NULL`,
       `ALTER TABLE "vm_changes" ADD COLUMN "operation_id" varchar(36) NULL`,
+      `ALTER TABLE "vms" ADD COLUMN "archive_reason" varchar(32) NULL`,
+      `CREATE TABLE "vm_retirements" (
+        "vm_id" varchar(36) NOT NULL,
+        "retires_at" ${ts} NOT NULL,
+        "warned_at" ${ts} NULL,
+        "set_by" varchar(128) NOT NULL,
+        "updated_at" ${ts} NOT NULL,
+        CONSTRAINT "PK_vm_retirements" PRIMARY KEY ("vm_id"),
+        CONSTRAINT "FK_vm_retirements_vm" FOREIGN KEY ("vm_id") REFERENCES "vms" ("id") ON DELETE CASCADE
+      )`,
+      // The scheduled job's two questions: what is due, what is due soon and not warned.
+      `CREATE INDEX "IDX_vm_retirements_due" ON "vm_retirements" ("retires_at")`,
     ];
     for (const statement of statements) await queryRunner.query(statement);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP TABLE "vm_retirements"`);
+    await queryRunner.query(`ALTER TABLE "vms" DROP COLUMN "archive_reason"`);
     await queryRunner.query(`ALTER TABLE "vm_changes" DROP COLUMN "operation_id"`);
     await queryRunner.query(`ALTER TABLE "refreshes" DROP COLUMN "causes"`);
     await queryRunner.query(`ALTER TABLE "refresh_targets" DROP COLUMN "operation_id"`);

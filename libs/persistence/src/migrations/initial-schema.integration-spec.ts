@@ -19,7 +19,7 @@ const TELEMETRY_TABLES = [
 const AUTOMATION_TABLES = ['machine_credentials', 'playbook_runs', 'playbook_run_events'];
 const RULE_TABLES = ['automation_rules'];
 const SECURITY_TABLES = ['api_tokens', 'audit_log'];
-const OPERATION_TABLES = ['operations'];
+const OPERATION_TABLES = ['operations', 'vm_retirements'];
 const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms', ...TELEMETRY_TABLES, ...AUTOMATION_TABLES, ...RULE_TABLES, ...SECURITY_TABLES, ...OPERATION_TABLES];
 
 describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {

@@ -11,6 +11,7 @@ import { OperationRepository } from './operation.repository.js';
 import { PlaybookRunRepository } from './playbook-run.repository.js';
 import { ProviderRepository } from './provider.repository.js';
 import { RefreshRepository } from './refresh.repository.js';
+import { RetirementRepository } from './retirement.repository.js';
 import { SealedSecretsRepository } from './sealed-secrets.repository.js';
 
 export * from './api-token.repository.js';
@@ -24,6 +25,7 @@ export * from './operation.repository.js';
 export * from './playbook-run.repository.js';
 export * from './provider.repository.js';
 export * from './refresh.repository.js';
+export * from './retirement.repository.js';
 export * from './sealed-secrets.repository.js';
 
 /**
@@ -45,4 +47,5 @@ export const REPOSITORIES = [
   AutomationRuleRepository,
   MachineCredentialRepository,
   OperationRepository,
+  RetirementRepository,
 ];
