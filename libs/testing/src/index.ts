@@ -1,6 +1,7 @@
-export { AzureSimulator } from './azure/azure-simulator.js';
+export { AzureSimulator, type SimAttachment } from './azure/azure-simulator.js';
 export type {
   AzureSimulatorOptions,
+  SimDeletableKind,
   FaultRoute,
   FaultSpec,
   SimPowerState,
@@ -17,6 +18,7 @@ export type {
   VmOperationFailureSpec,
   VmOperationTiming,
 } from './azure/vm-operations.js';
+export type { SimResourceDeletion } from './azure/resource-deletions.js';
 export { HyperVHostSimulator } from './hyperv/hyperv-host-simulator.js';
 export {
   EVENTS_REQUIRED_CMDLETS,

@@ -17,6 +17,16 @@ export interface AzureSubscriptionClients {
   resources: Pick<ResourceManagementClient, 'resourceGroups'>;
 }
 
+/**
+ * The whole compute and network clients of a subscription, for the lifecycle duties: restoring a
+ * poller needs the client itself (arm-compute's `restorePoller`), not only its operation groups.
+ */
+export interface AzureLifecycleClients {
+  subscriptionId: string;
+  compute: ComputeManagementClient;
+  network: NetworkManagementClient;
+}
+
 /** The Activity Log operations of a subscription (arm-monitor 7). */
 export type AzureActivityLogClient = Pick<MonitorClient, 'activityLogs'>;
 /** A metrics data-plane client of one region (monitor-query-metrics, metrics:getBatch). */
@@ -32,6 +42,8 @@ export interface AzureClientSource {
   forSubscription(subscriptionId: string): AzureSubscriptionClients;
   activityLogFor?(subscriptionId: string): AzureActivityLogClient;
   metricsFor?(location: string): AzureMetricsClient;
+  /** Absent = the source can only read (the plugin then refuses to act). */
+  lifecycleFor?(subscriptionId: string): AzureLifecycleClients;
 }
 
 /** Token scope of the metrics data plane (monitor-query-metrics would otherwise ask for an ARM token). */
@@ -119,15 +131,21 @@ export class AzureClientFactory implements AzureClientSource {
     };
   }
 
-  forSubscription(subscriptionId: string): AzureSubscriptionClients {
-    const common = {
-      endpoint: this.config.resourceManagerUrl,
-      tlsOptions: this.tlsOptions,
-      retryOptions: { maxRetries: this.config.maxRetries },
-      // perRetry: the policy runs after the SDK's retry policy, once per attempt.
-      additionalPolicies: [{ policy: this.throttlingPolicy(subscriptionId), position: 'perRetry' as const }],
-      userAgentOptions: { userAgentPrefix: 'hybridforms' },
+  /**
+   * The compute and network clients the power actions and deletions use, built like the
+   * collector's (same throttling policy, so status polls count against the subscription's pacing).
+   */
+  lifecycleFor(subscriptionId: string): AzureLifecycleClients {
+    const common = this.armOptions(subscriptionId);
+    return {
+      subscriptionId,
+      compute: new ComputeManagementClient(this.credential, subscriptionId, { ...common, credentials: { scopes: [this.scope] } }),
+      network: new NetworkManagementClient(this.credential, subscriptionId, { ...common, credentialScopes: [this.scope] }),
     };
+  }
+
+  forSubscription(subscriptionId: string): AzureSubscriptionClients {
+    const common = this.armOptions(subscriptionId);
     return {
       subscriptionId,
       compute: new ComputeManagementClient(this.credential, subscriptionId, { ...common, credentials: { scopes: [this.scope] } }),

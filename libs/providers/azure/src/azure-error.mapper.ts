@@ -7,6 +7,8 @@ export interface AzureErrorContext {
   subscriptionId?: string;
   /** Values that must never appear in the message (the client secret). */
   secrets?: readonly unknown[];
+  /** `write` for actions and deletions: a 403 then names a role that may change things, not Reader. */
+  access?: 'read' | 'write';
 }
 
 /** The fields of an SDK or identity error we read (RestError, AuthenticationError, Node system errors). */
@@ -39,6 +41,14 @@ const AADSTS_REASONS: Record<string, string> = {
 };
 
 const MAX_DETAIL = 300;
+// A refusal's or a failed operation's message is what the operator acts on; it names resources, so it runs longer.
+const MAX_AZURE_REASON = 800;
+
+// core-lro (2 and 3) turns a `Failed` status body into a plain Error with this text; the code and
+// message of the body's `error` follow when it had them.
+const LRO_FAILED = /^The long-running operation has failed(?:\. ([A-Za-z0-9_.]+?)\. ([\s\S]*))?$/;
+// Async failure codes after which the same request may well succeed later.
+const RETRYABLE_OPERATION_CODES = new Set(['AllocationFailed', 'ZonalAllocationFailed', 'InternalExecutionError', 'InternalOperationError', 'RetryableError']);
 
 /**
  * Translates an SDK, identity or network error into a {@link ProviderError} at the collector
@@ -54,6 +64,9 @@ export function toProviderError(error: unknown, context: AzureErrorContext): Pro
 
   if (e.name === 'AbortError') return make(ProviderErrorCode.Timeout, 'canceled (the refresh timed out or was stopped)', true);
 
+  const operationFailure = asyncOperationFailure(e);
+  if (operationFailure) return make(operationFailure.code, operationFailure.reason, operationFailure.retryable);
+
   const identity = identityFailure(e);
   if (identity) return make(identity.code, identity.reason, identity.retryable);
 
@@ -61,6 +74,9 @@ export function toProviderError(error: unknown, context: AzureErrorContext): Pro
   const detail = describe(e, status);
   if (status !== undefined) {
     if (status === 401) return make(ProviderErrorCode.InvalidCredentials, `ARM did not accept the token (${detail})`, false);
+    if (status === 403 && context.access === 'write') {
+      return make(ProviderErrorCode.Forbidden, `the service principal may not do this (${detail}); grant it a role that may, e.g. Virtual Machine Contributor`, false);
+    }
     if (status === 403) return make(ProviderErrorCode.Forbidden, `the service principal may not read this (${detail}); grant it the Reader role`, false);
     if (status === 404) {
       const what = e.code === 'SubscriptionNotFound' ? 'the subscription was not found' : 'not found';
@@ -70,6 +86,10 @@ export function toProviderError(error: unknown, context: AzureErrorContext): Pro
     if (status === 408 || status === 504) return make(ProviderErrorCode.Timeout, `the request timed out (${detail})`, true);
     if (status >= 500) return make(ProviderErrorCode.Temporary, `ARM answered with a server error and retries ran out (${detail})`, true);
     if (e.code === 'PARSE_ERROR') return make(ProviderErrorCode.MalformedResponse, 'the response was not valid JSON', false);
+    // A synchronous refusal (wrong state, in use, invalid): Azure's code and whole message say why.
+    if ((status === 400 || status === 409) && e.code) {
+      return make(ProviderErrorCode.Unknown, `Azure refused the request (HTTP ${status} ${e.code}: ${short(firstLine(e.message), MAX_AZURE_REASON)})`, false);
+    }
   }
   if (e.code === 'PARSE_ERROR' || e.name === 'SyntaxError' || MALFORMED_TEXT.test(e.message ?? '')) {
     return make(ProviderErrorCode.MalformedResponse, `the response could not be read (${short(firstLine(e.message))})`, false);
@@ -80,6 +100,22 @@ export function toProviderError(error: unknown, context: AzureErrorContext): Pro
   if (e.name === 'TypeError') return make(ProviderErrorCode.MalformedResponse, `the response had an unexpected shape (${short(e.message)})`, false);
   if (status !== undefined) return make(ProviderErrorCode.Unknown, `ARM refused the request (${detail})`, false);
   return make(ProviderErrorCode.Unknown, short(firstLine(e.message)) || 'unknown error', false);
+}
+
+/** A long-running operation that ended `Failed` or `Canceled` on its status URL (core-lro's errors). */
+function asyncOperationFailure(e: ErrorLike): { code: ProviderErrorCode; reason: string; retryable: boolean } | null {
+  if (e.name !== 'Error' || typeof e.message !== 'string') return null;
+  if (e.message === 'Operation was canceled') return { code: ProviderErrorCode.Unknown, reason: 'Azure canceled the operation (status Canceled)', retryable: false };
+  const match = LRO_FAILED.exec(e.message);
+  if (!match) return null;
+  const [, azureCode, azureMessage] = match;
+  if (!azureCode) return { code: ProviderErrorCode.Unknown, reason: 'Azure reported the operation Failed without saying why', retryable: false };
+  const retryable = RETRYABLE_OPERATION_CODES.has(azureCode);
+  return {
+    code: retryable ? ProviderErrorCode.Temporary : ProviderErrorCode.Unknown,
+    reason: `Azure reported the operation Failed: ${azureCode}: ${short(azureMessage, MAX_AZURE_REASON)}`,
+    retryable,
+  };
 }
 
 function identityFailure(e: ErrorLike): { code: ProviderErrorCode; reason: string; retryable: boolean } | null {
@@ -133,7 +169,7 @@ function firstLine(text: string | undefined): string {
   return (text ?? '').split('\n')[0].trim();
 }
 
-function short(text: string | undefined): string {
+function short(text: string | undefined, max = MAX_DETAIL): string {
   const t = (text ?? '').trim();
-  return t.length > MAX_DETAIL ? `${t.slice(0, MAX_DETAIL)}…` : t;
+  return t.length > max ? `${t.slice(0, max)}…` : t;
 }

@@ -12,12 +12,17 @@ import {
   type ProviderContext,
   type ProviderLogger,
   type ProviderPlugin,
+  type CloudRequestProgress,
+  type ResourceRef,
+  type VmActionRequest,
+  type VmActionTarget,
 } from '@hybridforms/core';
 import { AzureClientFactory, type AzureClientSource } from './azure-client.factory.js';
 import { resolveAzureConfig, validateAzureConfig, type AzureCredentials, type AzureProviderConfig, type ResolvedAzureConfig } from './azure-provider.config.js';
 import { AzureCollector } from './azure.collector.js';
 import { AzureEventCatcher } from './azure.event-catcher.js';
 import { AzureMetricsCollector } from './azure.metrics-collector.js';
+import { AZURE_VM_ACTIONS, AzureVmOperator } from './azure.vm-operator.js';
 
 /** Builds the SDK clients of a provider; replaceable in tests. */
 export type AzureClientSourceFactory = (config: ResolvedAzureConfig, clientSecret: string) => AzureClientSource;
@@ -33,6 +38,9 @@ export const AZURE_CLIENT_SOURCE_FACTORY = Symbol('AZURE_CLIENT_SOURCE_FACTORY')
 @Injectable()
 export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, AzureCredentials> {
   readonly type = 'azure';
+
+  /** stop is powerOff: the guest stops but the VM stays allocated and billed; deallocate ends compute billing. */
+  readonly vmActions = AZURE_VM_ACTIONS;
 
   private readonly clientSourceFactory: AzureClientSourceFactory;
 
@@ -97,6 +105,38 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
       signal: ctx.signal,
     });
     return collector.collect(targets, window);
+  }
+
+  /**
+   * POSTs start / powerOff / deallocate / restart once (nothing when the VM's live power state is
+   * already the action's end state) and returns the SDK poller's serialized state as the
+   * continuation: JSON `{ v: 1, client: 'compute', subscriptionId, resourceGroup, name, request, poller }`.
+   */
+  async act(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, vm: VmActionTarget, request: VmActionRequest): Promise<CloudRequestProgress> {
+    return this.operator(ctx).act(vm, request);
+  }
+
+  /**
+   * DELETEs a VM (its disks and NICs stay unless their deleteOption is Delete), a disk, a NIC or a
+   * public IP; gone already = done. ARM refuses a NIC or disk still attached: the error says so.
+   */
+  async deleteResource(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, ref: ResourceRef): Promise<CloudRequestProgress> {
+    return this.operator(ctx).deleteResource(ref);
+  }
+
+  /** Restores the poller of a continuation (no request is sent again) and polls at Azure's Retry-After pace until it settles. */
+  async awaitSettled(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, continuation: string): Promise<void> {
+    return this.operator(ctx).awaitSettled(continuation);
+  }
+
+  private operator(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): AzureVmOperator {
+    const resolved = this.resolve(ctx.config, ctx.credentials);
+    return new AzureVmOperator(this.clientSourceFactory(resolved, ctx.credentials.clientSecret), {
+      subscriptionIds: resolved.subscriptionIds,
+      secrets: [ctx.credentials.clientSecret],
+      logger: ctx.logger,
+      signal: ctx.signal,
+    });
   }
 
   private resolve(config: AzureProviderConfig, credentials: AzureCredentials): ResolvedAzureConfig {

@@ -28,3 +28,15 @@ export {
 export { AzureEventCatcher, parseEventCheckpoint, type AzureEventCatcherOptions, type AzureEventCheckpoint } from './azure.event-catcher.js';
 export { AZURE_VM_METRICS, parseAzureMetrics, type AzureMetricPoint, type AzureMetricResult, type AzureMetricsResourceResult } from './azure-metrics.parser.js';
 export { AzureMetricsCollector, METRICS_BATCH_SIZE, planMetricsBatches, type AzureMetricsBatch, type AzureMetricsCollectorOptions } from './azure.metrics-collector.js';
+export {
+  AZURE_VM_ACTIONS,
+  AzureVmOperator,
+  decodeAzureContinuation,
+  encodeAzureContinuation,
+  parseAzureResourceId,
+  type AzureContinuation,
+  type AzureLroRequest,
+  type AzureResourcePath,
+  type AzureVmOperatorOptions,
+} from './azure.vm-operator.js';
+export type { AzureLifecycleClients } from './azure-client.factory.js';

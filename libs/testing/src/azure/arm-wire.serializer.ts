@@ -26,7 +26,7 @@ export function vmToWire(vm: SimVm, options: { instanceView: boolean; now: strin
   properties.networkProfile = {
     networkInterfaces: vm.nics.map((nic, i) => ({
       id: reference(nic.id, vm.upperRefs),
-      properties: vm.nics.length > 1 ? { primary: i === 0, deleteOption: 'Delete' } : { deleteOption: 'Delete' },
+      properties: vm.nics.length > 1 ? { primary: i === 0, deleteOption: nic.deleteOption } : { deleteOption: nic.deleteOption },
     })),
   };
   properties.securityProfile = vm.hyperVGeneration === 'V2' ? { securityType: 'TrustedLaunch', uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } } : undefined;
@@ -65,7 +65,7 @@ function storageProfile(vm: SimVm): Json {
       createOption: ref ? 'FromImage' : 'Attach',
       caching: 'ReadWrite',
       managedDisk: { storageAccountType: vm.osDisk.skuName, id: reference(vm.osDisk.id, vm.upperRefs) },
-      deleteOption: 'Delete',
+      deleteOption: vm.osDisk.deleteOption,
       diskSizeGB: vm.osDisk.sizeGB,
     },
     dataDisks: vm.dataDisks.map((disk, lun) => ({
@@ -74,7 +74,7 @@ function storageProfile(vm: SimVm): Json {
       createOption: 'Empty',
       caching: 'ReadOnly',
       managedDisk: { storageAccountType: disk.skuName, id: reference(disk.id, vm.upperRefs) },
-      deleteOption: 'Detach',
+      deleteOption: disk.deleteOption,
       diskSizeGB: disk.sizeGB,
       toBeDetached: false,
     })),

@@ -15,7 +15,8 @@ import type { ResourceTable } from './resource.table.js';
 import { armError, armThrottled, jsonResponse, queryParam, type SimIncoming, type SimResponse } from './sim-http.js';
 import type { SimEstate, SubscriptionEstate } from './sim-estate.js';
 import type { SimRecord, SimVm } from './sim-estate.model.js';
-import type { SimVmAction } from './azure-simulator.types.js';
+import type { SimDeletableKind, SimVmAction } from './azure-simulator.types.js';
+import type { ResourceDeletions, SimResourceDeletion } from './resource-deletions.js';
 import { VM_ACTIONS, type SimLongRunningOperation, type VmOperations } from './vm-operations.js';
 import { KNOWN_LOCATIONS, VM_SIZES } from './vm-size.catalog.js';
 
@@ -30,6 +31,8 @@ export interface ArmRouterConfig {
   monitor: SimMonitor;
   /** The long-running VM operations (power actions, DELETE). */
   operations: VmOperations;
+  /** The DELETEs of disks, NICs and public IPs. */
+  deletions: ResourceDeletions;
 }
 
 export interface ArmMatch {
@@ -38,6 +41,8 @@ export interface ArmMatch {
   page: number | undefined;
   /** The long-running VM operation a POST, DELETE or status poll belongs to. */
   vmAction?: SimVmAction;
+  /** The disk, NIC or public IP deletion a DELETE or status poll belongs to. */
+  deletion?: SimDeletableKind;
   serve: () => SimResponse;
 }
 
@@ -47,6 +52,8 @@ interface ResourceType {
   faultRoute: string;
   table: (sub: SubscriptionEstate) => ResourceTable<SimRecord & { id: string; location: string }>;
   wire: (record: SimRecord, incoming: SimIncoming, now: string) => unknown;
+  /** Set for the types whose DELETE the simulator serves through {@link ResourceDeletions}. */
+  deletable?: SimDeletableKind;
 }
 
 const VM_TYPE: ResourceType = {
@@ -63,6 +70,7 @@ const RESOURCE_TYPES: Record<string, ResourceType> = {
     provider: 'Microsoft.Compute/disks',
     family: 'disks',
     faultRoute: 'disks',
+    deletable: 'disk',
     table: (sub) => sub.disks,
     wire: (record) => diskToWire(record as Parameters<typeof diskToWire>[0]),
   },
@@ -70,6 +78,7 @@ const RESOURCE_TYPES: Record<string, ResourceType> = {
     provider: 'Microsoft.Network/networkInterfaces',
     family: 'network',
     faultRoute: 'networkInterfaces',
+    deletable: 'nic',
     table: (sub) => sub.nics,
     wire: (record) => nicToWire(record as Parameters<typeof nicToWire>[0]),
   },
@@ -77,6 +86,7 @@ const RESOURCE_TYPES: Record<string, ResourceType> = {
     provider: 'Microsoft.Network/publicIPAddresses',
     family: 'network',
     faultRoute: 'publicIPAddresses',
+    deletable: 'publicIp',
     table: (sub) => sub.publicIps,
     wire: (record) => publicIpToWire(record as Parameters<typeof publicIpToWire>[0]),
   },
@@ -154,6 +164,13 @@ export class ArmRouter {
       const polled = this.route(incoming, 'operations', undefined, subscriptionId, 'compute', () => this.operationStatus(incoming, rest[3], orig[5]));
       return { ...polled, vmAction: this.config.operations.get(orig[5])?.action };
     }
+    const deletionPoll = rest[0] === 'providers' && rest[2] === 'locations' && rest.length === 6 && DELETION_STATUS_ROUTES[`${rest[1]}/${rest[4]}`];
+    if (deletionPoll) {
+      const polled = this.route(incoming, 'operations', undefined, subscriptionId, deletionPoll.family, () =>
+        this.deletionStatus(incoming, rest[3], orig[5], deletionPoll.monitor),
+      );
+      return { ...polled, deletion: this.config.deletions.get(orig[5])?.kind };
+    }
     if (rest[0] === 'providers' && rest[1] === 'microsoft.compute' && rest[2] === 'locations' && rest.length === 5) {
       const location = rest[3];
       if (rest[4] === 'vmsizes') {
@@ -211,6 +228,14 @@ export class ArmRouter {
       ['DELETE'],
       );
       return { ...deletion, vmAction: 'delete' };
+    }
+    const deletable = type.deletable;
+    if (deletable && tail.length === 1 && incoming.method === 'DELETE') {
+      const deletion = this.route(incoming, 'resourceDeletions', undefined, subscriptionId, type.family, (sub) =>
+        inGroup(sub, () => this.beginDeletion(incoming, deletable, id)),
+      ['DELETE'],
+      );
+      return { ...deletion, deletion: deletable };
     }
     const action = tail.length === 2 ? VM_ACTIONS.find((a) => a.toLowerCase() === tail[1].toLowerCase()) : undefined;
     if (type === VM_TYPE && action) {
@@ -414,6 +439,65 @@ export class ArmRouter {
     return jsonResponse(200, body, retry);
   }
 
+  /**
+   * A DELETE of a disk, NIC or public IP: 202 with the async headers, 204 when the resource is
+   * already gone, or the synchronous refusal of a resource still in use.
+   */
+  private beginDeletion(incoming: SimIncoming, kind: SimDeletableKind, id: string): SimResponse {
+    const op = this.config.deletions.begin(kind, id, Date.now());
+    if (op === null) return { status: 204, headers: {}, body: '' };
+    if (!('id' in op)) return armError(op.status, op.code, op.message);
+    return { status: 202, headers: this.deletionHeaders(incoming, op), body: '' };
+  }
+
+  /**
+   * Disks answer like Compute (`…/Microsoft.Compute/locations/{l}/DiskOperations/{id}`, Location
+   * the same with monitor=true); NICs and public IPs like Network (`…/Microsoft.Network/locations/{l}/operations/{id}`,
+   * Location `…/operationResults/{id}`).
+   */
+  private deletionHeaders(incoming: SimIncoming, op: SimResourceDeletion): Record<string, string> {
+    const apiVersion = encodeURIComponent(queryParam(incoming.query, 'api-version') ?? '');
+    const locations = `${this.config.baseUrl()}/subscriptions/${op.subscriptionId}/providers`;
+    const retryAfter = String(this.config.operations.timing.retryAfterSeconds);
+    if (op.kind === 'disk') {
+      const base = `${locations}/Microsoft.Compute/locations/${op.location}/DiskOperations/${op.id}`;
+      return {
+        'azure-asyncoperation': `${base}?p=${op.id}&api-version=${apiVersion}`,
+        location: `${base}?p=${op.id}&monitor=true&api-version=${apiVersion}`,
+        'retry-after': retryAfter,
+      };
+    }
+    const base = `${locations}/Microsoft.Network/locations/${op.location}`;
+    return {
+      'azure-asyncoperation': `${base}/operations/${op.id}?api-version=${apiVersion}`,
+      location: `${base}/operationResults/${op.id}?api-version=${apiVersion}`,
+      'retry-after': retryAfter,
+    };
+  }
+
+  /**
+   * A deletion's status URL (`{ status }`, with Compute's times for a disk) or its Location URL
+   * (202 while in progress, then 204 for Network, 200 for Compute).
+   */
+  private deletionStatus(incoming: SimIncoming, location: string, operationId: string, resultsRoute: boolean): SimResponse {
+    const op = this.config.deletions.get(operationId);
+    if (!op || op.location !== location) {
+      return armError(404, 'NotFound', `The operation '${operationId}' could not be found in location '${location}'.`);
+    }
+    const inProgress = op.status === 'InProgress';
+    const retry: Record<string, string> = inProgress ? { 'retry-after': String(this.config.operations.timing.retryAfterSeconds) } : {};
+    if (resultsRoute || queryParam(incoming.query, 'monitor')?.toLowerCase() === 'true') {
+      if (inProgress) return { status: 202, headers: { ...retry, location: this.deletionHeaders(incoming, op).location }, body: '' };
+      return { status: op.kind === 'disk' ? 200 : 204, headers: {}, body: '' };
+    }
+    if (op.kind !== 'disk') return jsonResponse(200, { status: op.status }, retry);
+    const body: Record<string, unknown> = { startTime: operationTime(op.startMs) };
+    if (op.endMs !== undefined) body.endTime = operationTime(op.endMs);
+    body.status = op.status;
+    body.name = op.id;
+    return jsonResponse(200, body, retry);
+  }
+
   private vmSizes(location: string, incoming: SimIncoming): SimResponse {
     if (!KNOWN_LOCATIONS.includes(location)) {
       return armError(
@@ -456,6 +540,13 @@ export class ArmRouter {
     );
   }
 }
+
+/** The status and Location routes of deletions: `<provider>/<segment>` → the api-version family and whether it is the Location route. */
+const DELETION_STATUS_ROUTES: Record<string, { family: ApiVersionFamily; monitor: boolean } | undefined> = {
+  'microsoft.compute/diskoperations': { family: 'disks', monitor: false },
+  'microsoft.network/operations': { family: 'network', monitor: false },
+  'microsoft.network/operationresults': { family: 'network', monitor: true },
+};
 
 function groupOf(id: string): string {
   return id.split('/')[4]?.toLowerCase() ?? '';

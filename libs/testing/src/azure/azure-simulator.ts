@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ActivityLog, type SimActivityOptions, type SimActivityTarget, type SimVmOperation } from './activity-log.js';
 import { ArmRouter } from './arm.router.js';
-import type { AzureSimulatorOptions, FaultSpec, SimPowerState, SimRequest, SimVmSpec } from './azure-simulator.types.js';
+import type { AzureSimulatorOptions, FaultSpec, SimDeletableKind, SimPowerState, SimRequest, SimVmSpec } from './azure-simulator.types.js';
 import { EntraIdEndpoint } from './entra-id.endpoint.js';
 import { EstateGenerator } from './estate.generator.js';
 import { FaultInjector } from './fault.injector.js';
@@ -14,7 +14,14 @@ import { resourceId, SimEstate } from './sim-estate.js';
 import type { SimVm } from './sim-estate.model.js';
 import { PowerTimeline } from './sim-metrics.js';
 import { armError, armServerError, armThrottled, parseIncoming, type SimIncoming, type SimResponse } from './sim-http.js';
+import { ResourceDeletions, type SimResourceDeletion } from './resource-deletions.js';
 import { VmOperations, type SimLongRunningOperation, type VmOperationFailureSpec, type VmOperationTiming } from './vm-operations.js';
+
+/** A disk or NIC of a VM and what deleting the VM does to it. */
+export interface SimAttachment {
+  id: string;
+  deleteOption: 'Delete' | 'Detach';
+}
 
 const DEFAULT_TENANT_ID = '7f3c2a1e-5b8d-4c6f-9a2e-1d4b6c8e0f21';
 const DEFAULT_CLIENT_ID = '3b9e4d2c-8a1f-4e7b-b5c3-9f2d6a8e1c47';
@@ -57,6 +64,7 @@ export class AzureSimulator {
     private readonly log: ActivityLog,
     private readonly power: PowerTimeline,
     private readonly operations: VmOperations,
+    private readonly deletions: ResourceDeletions,
     init: { url: string; caCertificate: string; tenantId: string; clientId: string; clientSecret: string; subscriptionIds: string[] },
   ) {
     this.url = init.url;
@@ -96,6 +104,8 @@ export class AzureSimulator {
       delayMs: Math.max(0, options.operationDelayMs ?? 3000),
       retryAfterSeconds: Math.max(0, options.operationRetryAfterSeconds ?? 1),
     });
+    // Deletions of disks, NICs and public IPs take the VM operations' timing.
+    const deletions = new ResourceDeletions(estate, () => operations.timing);
 
     const certificates = SimCertificateFactory.forHost(host);
     let baseUrl = '';
@@ -109,6 +119,7 @@ export class AzureSimulator {
     const arm = new ArmRouter(estate, {
       monitor,
       operations,
+      deletions,
       tenantId,
       subscriptionIds,
       pageSize,
@@ -128,7 +139,7 @@ export class AzureSimulator {
     const { port } = server.address() as AddressInfo;
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     baseUrl = `https://${urlHost}:${port}`;
-    const simulator = new AzureSimulator(server, estate, entra, arm, monitor, log, power, operations, {
+    const simulator = new AzureSimulator(server, estate, entra, arm, monitor, log, power, operations, deletions, {
       url: baseUrl,
       caCertificate: certificates.caCertificate,
       tenantId,
@@ -191,6 +202,34 @@ export class AzureSimulator {
   vmOperations(): SimLongRunningOperation[] {
     this.operations.advance(Date.now());
     return this.operations.all();
+  }
+
+  /** The DELETEs of disks, NICs and public IPs accepted so far (settled up to now), oldest first. */
+  resourceDeletions(): SimResourceDeletion[] {
+    this.deletions.advance(Date.now());
+    return this.deletions.all();
+  }
+
+  /** Whether the estate still has this disk, NIC or public IP (any casing of its id). */
+  hasResource(kind: SimDeletableKind, resourceId: string): boolean {
+    this.advance();
+    if (kind === 'disk') return this.estate.findDisk(resourceId) !== undefined;
+    if (kind === 'nic') return this.estate.findNic(resourceId) !== undefined;
+    return this.estate.findPublicIp(resourceId) !== undefined;
+  }
+
+  /**
+   * The ids of a VM's NICs, public IPs and disks, with the deleteOption of each attachment (what
+   * a DELETE of the VM does to it).
+   */
+  vmResources(vmId: string): { nics: SimAttachment[]; publicIps: string[]; disks: SimAttachment[] } {
+    const vm = this.estate.findVm(vmId);
+    if (!vm) throw new Error(`Unknown VM ${vmId}`);
+    return {
+      nics: vm.nics.map((nic) => ({ id: nic.id, deleteOption: nic.deleteOption })),
+      publicIps: vm.nics.flatMap((nic) => (nic.publicIp ? [nic.publicIp.id] : [])),
+      disks: [vm.osDisk, ...vm.dataDisks].map((disk) => ({ id: disk.id, deleteOption: disk.deleteOption })),
+    };
   }
 
   /**
@@ -336,6 +375,7 @@ export class AzureSimulator {
     const match = entraMatch ?? this.monitor.matchBatch(incoming) ?? this.arm.match(incoming);
     record.route = match?.faultRoute ?? 'unknown';
     if (match && 'vmAction' in match && match.vmAction) record.vmAction = match.vmAction;
+    if (match && 'deletion' in match && match.deletion) record.deletion = match.deletion;
     const fault = match ? this.faults.take(match.faultRoute, match.page) : this.faults.take('*', undefined);
 
     if (fault?.kind === 'drop') {
@@ -348,7 +388,7 @@ export class AzureSimulator {
     }
     let response: SimResponse;
     // Long-running operations whose delay has passed settle before anything reads the estate.
-    this.operations.advance(Date.now());
+    this.advance();
     if (fault?.kind === 'throttle') {
       const retryAfter = fault.retryAfterSeconds === undefined ? 1 : fault.retryAfterSeconds;
       response = entraMatch ? this.entra.faultResponse(429, retryAfter) : armThrottled(retryAfter);
@@ -364,6 +404,13 @@ export class AzureSimulator {
     if (res.destroyed) return;
     res.writeHead(response.status, { ...response.headers, 'content-length': Buffer.byteLength(response.body) });
     res.end(response.body);
+  }
+
+  /** Settles the operations whose delay has passed. */
+  private advance(): void {
+    const now = Date.now();
+    this.operations.advance(now);
+    this.deletions.advance(now);
   }
 
   private at(options: SimActivityOptions): number {

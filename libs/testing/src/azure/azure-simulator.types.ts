@@ -1,6 +1,9 @@
 /** The VM long-running operations the simulator serves: the power actions and DELETE. */
 export type SimVmAction = 'start' | 'powerOff' | 'deallocate' | 'restart' | 'delete';
 
+/** The resources besides VMs that the simulator deletes as long-running operations. */
+export type SimDeletableKind = 'disk' | 'nic' | 'publicIp';
+
 /** The power states Azure reports as `PowerState/<state>` in a VM's instance view. */
 export type SimPowerState = 'running' | 'starting' | 'stopping' | 'stopped' | 'deallocating' | 'deallocated';
 
@@ -74,6 +77,12 @@ export interface SimVmSpec {
   dataDisks?: number;
   /** ISO timestamp; default derived from the seed. */
   timeCreated?: string;
+  /**
+   * What a DELETE of the VM does to its disks and NICs (`storageProfile.osDisk.deleteOption`,
+   * `dataDisks[].deleteOption`, `networkInterfaces[].properties.deleteOption`); each defaults to
+   * Detach, the API's default. The portal creates VMs with Delete for the OS disk and the NIC.
+   */
+  deleteOptions?: { osDisk?: 'Delete' | 'Detach'; dataDisks?: 'Delete' | 'Detach'; nics?: 'Delete' | 'Detach' };
 }
 
 /**
@@ -84,7 +93,8 @@ export interface SimVmSpec {
  * `page` applies), 'metrics' the ARM per-resource metrics read, 'metricsBatch' the data-plane
  * metrics:getBatch POST. 'virtualMachineActions' are the long-running VM operations (POST start,
  * powerOff, deallocate, restart; DELETE of a VM), 'operations' the polls of their status and
- * Location URLs.
+ * Location URLs (and of the deletions'). 'resourceDeletions' are the DELETEs of disks, NICs and
+ * public IPs.
  */
 export type FaultRoute =
   | 'token'
@@ -101,6 +111,7 @@ export type FaultRoute =
   | 'metricsBatch'
   | 'virtualMachineActions'
   | 'operations'
+  | 'resourceDeletions'
   | '*';
 
 export interface FaultSpec {
@@ -129,6 +140,8 @@ export interface SimRequest {
   status: number;
   /** The route the request matched (a {@link FaultRoute} name, or 'unknown'); set once routed. */
   route?: string;
+  /** For a DELETE of a disk, NIC or public IP, on the DELETE and on every poll of its status or Location URL. */
+  deletion?: SimDeletableKind;
   /**
    * For a long-running VM operation: its action ('start', 'powerOff', 'deallocate', 'restart',
    * 'delete'), on the POST or DELETE and on every poll of its status or Location URL.

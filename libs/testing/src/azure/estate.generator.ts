@@ -468,6 +468,8 @@ export class EstateGenerator {
         [3, 1],
       ]),
       tags: this.tags(r, resourceGroup),
+      // As the portal creates them: the OS disk and the NIC go with the VM, data disks stay.
+      deleteOptions: { osDisk: 'Delete', dataDisks: 'Detach', nics: 'Delete' },
       ...built,
     };
     const hints: VmPlacementHints = {};

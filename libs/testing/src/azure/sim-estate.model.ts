@@ -3,6 +3,9 @@ import type { SimPowerState, SimVmSpec } from './azure-simulator.types.js';
 /** Every stored resource: `seq` orders lists (and cursors), `key` is the lower-cased id. */
 export type SimImageReference = NonNullable<SimVmSpec['imageReference']>;
 
+/** What deleting a VM does to a disk or NIC it has (ARM's `deleteOption`; the API's default is Detach). */
+export type SimDeleteOption = 'Delete' | 'Detach';
+
 export interface SimRecord {
   seq: number;
   key: string;
@@ -25,6 +28,8 @@ export interface SimDisk extends SimRecord {
   hyperVGeneration?: 'V1' | 'V2';
   /** The VM it is attached to (managedBy), or null when unattached. */
   owner: SimVm | null;
+  /** While attached: whether deleting the VM deletes the disk too. */
+  deleteOption: SimDeleteOption;
   diskState: 'Attached' | 'Reserved' | 'Unattached';
   createOption: 'FromImage' | 'Empty' | 'Copy';
   /** The image an OS disk was created from (creationData). */
@@ -60,6 +65,8 @@ export interface SimNic extends SimRecord {
   nsgName?: string;
   acceleratedNetworking: boolean;
   vm: SimVm | null;
+  /** While attached: whether deleting the VM deletes the NIC too (its public IP stays, unassociated). */
+  deleteOption: SimDeleteOption;
   publicIp: SimPublicIp | null;
   resourceGuid: string;
 }

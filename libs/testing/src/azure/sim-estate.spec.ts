@@ -94,6 +94,27 @@ describe('SimEstate', () => {
     expect(estate.vmIds()).toEqual([]);
   });
 
+  it('deletes a VM as ARM does: only what has deleteOption Delete goes with it, the rest stays detached', () => {
+    const estate = new SimEstate([SUB], 3);
+    const id = estate.addVm(SUB, { name: 'vm2', resourceGroup: 'rg', publicIp: true, dataDisks: 1, deleteOptions: { osDisk: 'Delete' } });
+    const vm = estate.findVm(id)!;
+    const [nic, dataDisk] = [vm.nics[0], vm.dataDisks[0]];
+    const wire = vmToWire(vm, { instanceView: false, now: NOW }) as Wire;
+    expect(wire.properties.storageProfile).toMatchObject({ osDisk: { deleteOption: 'Delete' }, dataDisks: [{ deleteOption: 'Detach' }] });
+    expect(wire.properties.networkProfile).toEqual({ networkInterfaces: [expect.objectContaining({ properties: { deleteOption: 'Detach' } })] });
+
+    estate.deleteVm(id);
+    expect(estate.findVm(id)).toBeUndefined();
+    expect(estate.findDisk(vm.osDisk.id)).toBeUndefined();
+    expect(estate.findDisk(dataDisk.id)).toMatchObject({ owner: null, diskState: 'Unattached' });
+    expect(estate.findNic(nic.id)).toMatchObject({ vm: null });
+    expect((nicToWire(nic) as Wire).properties.virtualMachine).toBeUndefined();
+
+    estate.deleteNic(nic.id);
+    expect(estate.findNic(nic.id)).toBeUndefined();
+    expect(estate.findPublicIp(nic.publicIp!.id)).toMatchObject({ nic: null });
+  });
+
   it('derives the same estate from the same seed and calls', () => {
     const a = estateWithVm();
     const b = estateWithVm();

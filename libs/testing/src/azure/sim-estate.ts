@@ -128,6 +128,7 @@ export class SimEstate {
     const diskSku = premium ? r.weighted([['Premium_LRS', 6], ['StandardSSD_LRS', 3], ['Standard_LRS', 1]] as const) : 'Standard_LRS';
     const deallocated = powerState === 'deallocated';
     const diskState = deallocated || powerState === 'deallocating' ? 'Reserved' : 'Attached';
+    const deleteOptions = { osDisk: 'Detach', dataDisks: 'Detach', nics: 'Detach', ...spec.deleteOptions } as const;
 
     // The VM first: its disks, NIC and public IP link back to it.
     const vm: SimVm = {
@@ -169,6 +170,7 @@ export class SimEstate {
       osType,
       hyperVGeneration,
       owner: vm,
+      deleteOption: deleteOptions.osDisk,
       diskState,
       createOption: image ? 'FromImage' : 'Copy',
       image,
@@ -181,6 +183,7 @@ export class SimEstate {
           sizeGB: r.pick([32, 64, 128, 256, 512, 1024]),
           skuName: diskSku,
           owner: vm,
+          deleteOption: deleteOptions.dataDisks,
           diskState,
           createOption: 'Empty',
           timeCreated,
@@ -202,6 +205,7 @@ export class SimEstate {
       nsgName: r.chance(0.7) ? `${spec.name}-nsg` : undefined,
       acceleratedNetworking: !/^Standard_B/i.test(spec.vmSize ?? '') && r.chance(0.6),
       vm,
+      deleteOption: deleteOptions.nics,
       publicIp: null,
       resourceGuid: r.guid(),
     };
@@ -226,6 +230,63 @@ export class SimEstate {
     return id;
   }
 
+  /**
+   * What a DELETE of the VM does (ARM): the VM goes; each disk and NIC whose deleteOption is
+   * Delete goes with it, the others stay, detached (a disk Unattached, a NIC without its VM). A
+   * deleted NIC's public IP stays, unassociated.
+   */
+  deleteVm(vmId: string): void {
+    const vm = this.requireVm(vmId);
+    const sub = this.requireSubscription(vm.subscriptionId);
+    sub.vms.remove(vm.key);
+    this.vmIndex.delete(vm.key);
+    for (const nic of vm.nics) {
+      nic.vm = null;
+      if (nic.deleteOption === 'Delete') this.deleteNic(nic.id);
+    }
+    for (const disk of [vm.osDisk, ...vm.dataDisks]) {
+      disk.owner = null;
+      disk.diskState = 'Unattached';
+      if (disk.deleteOption === 'Delete') sub.disks.remove(disk.key);
+    }
+  }
+
+  findDisk(id: string): SimDisk | undefined {
+    return this.subscriptionOf(id)?.disks.get(id);
+  }
+
+  findNic(id: string): SimNic | undefined {
+    return this.subscriptionOf(id)?.nics.get(id);
+  }
+
+  findPublicIp(id: string): SimPublicIp | undefined {
+    return this.subscriptionOf(id)?.publicIps.get(id);
+  }
+
+  /** Removes an unattached disk. */
+  deleteDisk(id: string): void {
+    const disk = this.findDisk(id);
+    if (disk?.owner) throw new Error(`Disk ${disk.name} is attached to ${disk.owner.id}`);
+    this.subscriptionOf(id)?.disks.remove(id);
+  }
+
+  /** Removes a NIC no VM uses; its public IP stays, unassociated. */
+  deleteNic(id: string): void {
+    const nic = this.findNic(id);
+    if (!nic) return;
+    if (nic.vm) throw new Error(`NIC ${nic.name} is used by ${nic.vm.id}`);
+    if (nic.publicIp) nic.publicIp.nic = null;
+    this.subscriptionOf(id)?.nics.remove(id);
+  }
+
+  /** Removes a public IP no NIC holds. */
+  deletePublicIp(id: string): void {
+    const pip = this.findPublicIp(id);
+    if (pip?.nic) throw new Error(`Public IP ${pip.name} is held by ${pip.nic.id}`);
+    this.subscriptionOf(id)?.publicIps.remove(id);
+  }
+
+  /** Removes the VM with everything it owns, whatever the deleteOptions (a test's shortcut, not ARM's DELETE). */
   removeVm(vmId: string): void {
     const vm = this.requireVm(vmId);
     const sub = this.requireSubscription(vm.subscriptionId);
@@ -278,6 +339,7 @@ export class SimEstate {
       sizeGB: spec.sizeGB,
       skuName: spec.skuName ?? 'Standard_LRS',
       owner: null,
+      deleteOption: 'Detach',
       diskState: 'Unattached',
       createOption: 'Empty',
       timeCreated: this.randomTimeCreated(),
@@ -365,6 +427,11 @@ export class SimEstate {
     // Compute writes seven fractional digits and an explicit offset.
     const iso = new Date(ms).toISOString().replace(/\.\d{3}Z$/, '');
     return `${iso}.${String(this.random.int(0, 9999999)).padStart(7, '0')}+00:00`;
+  }
+
+  private subscriptionOf(resourceId: string): SubscriptionEstate | undefined {
+    const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(resourceId)?.[1];
+    return subscriptionId ? this.subscription(subscriptionId) : undefined;
   }
 
   private requireSubscription(subscriptionId: string): SubscriptionEstate {

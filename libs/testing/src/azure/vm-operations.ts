@@ -189,7 +189,7 @@ export class VmOperations {
     } else {
       op.status = 'Succeeded';
       if (vm && op.action === 'delete') {
-        this.estate.removeVm(op.vmId);
+        this.estate.deleteVm(op.vmId);
         this.power.change(op.vmId, false, atMs);
       } else if (vm && op.action !== 'delete') {
         const after = TRANSITION[op.action].after;
