@@ -43,7 +43,8 @@ export interface ActionOutcome {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const GET_VM_CALL = /(?<![\w-])(?:Hyper-V\\)?Get-VM(?![\w-])([^\n;|)]*)/gi;
+// A call, not a mention: `$c = 'Get-VM'` names the cmdlet the catch reports.
+const GET_VM_CALL = /(?<![\w'\\-])(?:Hyper-V\\)?Get-VM(?![\w'-])([^\n;|)]*)/gi;
 const STEP_LINE =
   /^\s*(?:if\s*\(\s*\$s\s+(-eq|-ne|-in|-notin)\s+('[^']*'(?:\s*,\s*'[^']*')*)\s*\)\s*\{\s*)?\$c\s*=\s*'([\w-]+)'\s*;\s*\$vm\s*\|\s*(?:Hyper-V\\)?([\w-]+)((?:\s+-\w+)*)\s*;\s*\$acted\s*=\s*\$true\s*(\})?\s*$/i;
 
