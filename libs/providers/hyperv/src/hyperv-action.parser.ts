@@ -135,7 +135,7 @@ export function actionFailure(result: { stderr: string; code: number | null }, c
   const id = errorId ? ` [${errorId}]` : '';
   const on = `${context.subject} on Hyper-V host ${context.where}`;
   if (/^InvalidState,/i.test(errorId)) {
-    return new ProviderError(ProviderErrorCode.Unknown, `Hyper-V refused ${cmdlet} on ${on}: the VM is ${state ?? 'in a state'} that ${cmdlet} cannot act from ("${message}")${id}`);
+    return new ProviderError(ProviderErrorCode.Unknown, `Hyper-V refused ${cmdlet} on ${on}: ${state ? `the VM is ${state}, a state ${cmdlet} cannot act from` : `its state does not allow ${cmdlet}`} ("${message}")${id}`);
   }
   if (/ObjectNotFound/i.test(category) || /unable to find a virtual machine/i.test(message)) {
     return new ProviderError(ProviderErrorCode.NotFound, `${context.subject} is not on Hyper-V host ${context.where} (${cmdlet}: "${message}")${id}`);
