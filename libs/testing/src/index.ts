@@ -34,7 +34,19 @@ export {
   SWITCH_TYPE,
   VHD_TYPE,
   VM_STATE,
+  DEFAULT_VIRTUAL_HARD_DISK_PATH,
+  VHD_FACTS_REQUIRED_CMDLETS,
+  VHD_FACTS_SCRIPT_MARKER,
+  VHD_REMOVE_REQUIRED_CMDLETS,
+  VHD_REMOVE_SCRIPT_MARKER,
+  VM_ACTION_CMDLETS,
+  VM_ACTION_REQUIRED_CMDLETS,
+  VM_ACTION_SCRIPT_MARKER,
+  writesErrorRecordJson,
+  type VmActionCmdlet,
 } from './hyperv/powershell-script.contract.js';
+export { parseVmActionScript, parseVhdScriptPath, type VmActionScript, type VmActionStep } from './hyperv/vm-action.projector.js';
+export type { HyperVVhdFile } from './hyperv/hyperv-estate.js';
 export { parseEventsRequest, type EventsQuery, type EventsRequest } from './hyperv/events.projector.js';
 export {
   HYPERV_COUNTERS,
@@ -74,7 +86,14 @@ export type {
   HyperVSimRequest,
   HyperVSwitchType,
   HyperVVhdType,
+  HyperVVhdFileSpec,
   HyperVVmSpec,
+  ErrorRecordJson,
+  VhdDriveJson,
+  VhdFactsJson,
+  VhdJson,
+  VhdRemoveResultJson,
+  VmActionResultJson,
   HyperVVmState,
   InventoryHardDriveJson,
   InventoryHostJson,

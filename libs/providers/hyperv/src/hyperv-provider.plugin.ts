@@ -4,6 +4,7 @@ import {
   ProviderErrorCode,
   ProviderPluginImpl,
   chunkOfGraph,
+  type CloudRequestProgress,
   type EventBatch,
   type InventoryChunk,
   type InventoryGraph,
@@ -14,7 +15,13 @@ import {
   type ProviderContext,
   type ProviderLogger,
   type ProviderPlugin,
+  type ResourceRef,
+  type VmAction,
+  type VmActionRequest,
+  type VmActionTarget,
 } from '@hybridforms/core';
+import { HyperVLifecycleClient } from './hyperv-lifecycle.client.js';
+import { HYPERV_VM_ACTIONS } from './hyperv-vm-action.script.js';
 import { HyperVCollector } from './hyperv.collector.js';
 import { formatHyperVEventsCheckpoint, parseHyperVEventsCheckpoint } from './hyperv-events.checkpoint.js';
 import { resolveHyperVConfig, validateHyperVConfig, type HyperVCredentials, type HyperVProviderConfig } from './hyperv-provider.config.js';
@@ -23,7 +30,9 @@ import { resolveHyperVConfig, validateHyperVConfig, type HyperVCredentials, type
  * The Hyper-V provider plugin: RHEL guests of one or several Hyper-V hosts, inventoried over SSH
  * with one PowerShell script per host (collector → parser; the shared persister saves the graph);
  * events from the hosts' Hyper-V admin event logs and metrics from their performance counters,
- * one script per host each time as well.
+ * one script per host each time as well. Power actions and deletions are one script on the VM's
+ * host and synchronous (the cmdlets wait for the change), so they answer `done` and there is
+ * nothing for `awaitSettled` to poll.
  */
 @ProviderPluginImpl()
 @Injectable()
@@ -88,6 +97,48 @@ export class HyperVProviderPlugin implements ProviderPlugin<HyperVProviderConfig
     if (targets.length === 0) return [];
     const collector = this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal });
     return collector.collectMetrics(targets.map((t) => t.vmNativeId));
+  }
+
+  /** start → Start-VM, stop → Stop-VM -Force (guest shutdown; `force`: -TurnOff), suspend → Save-VM, resume → Resume-VM or Start-VM, restart → Restart-VM -Force. */
+  readonly vmActions: readonly VmAction[] = HYPERV_VM_ACTIONS;
+
+  /**
+   * Runs the action on the VM's host (`vm.hostNativeId`), selecting the VM by its GUID. A VM in
+   * the action's end state already is left alone; a state Hyper-V refuses, an unknown VM or a
+   * guest that cannot shut down throws a ProviderError with Hyper-V's reason.
+   */
+  async act(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, vm: VmActionTarget, request: VmActionRequest): Promise<CloudRequestProgress> {
+    if (!(HYPERV_VM_ACTIONS as readonly string[]).includes(request.action)) {
+      throw new ProviderError(ProviderErrorCode.Unknown, `Hyper-V VMs have no '${request.action}' action (they have ${HYPERV_VM_ACTIONS.join(', ')})`);
+    }
+    await this.lifecycle(ctx).act(vm, request);
+    return { state: 'done' };
+  }
+
+  /**
+   * A VM: turned off unless Off, then Remove-VM (its VHD files stay). A disk: its VHD file is
+   * deleted unless a VM holds it or another VHD of the host has it as parent; on the ref's host,
+   * or the provider's only host (with several, the ref must name one). Gone already is `done`.
+   */
+  async deleteResource(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, ref: ResourceRef): Promise<CloudRequestProgress> {
+    const client = this.lifecycle(ctx);
+    if (ref.kind === 'vm') {
+      if (!(await client.removeVm(ref))) ctx.logger.log(`hyperv: VM '${ref.name}' (${ref.nativeId}) was gone already`);
+    } else if (ref.kind === 'disk') {
+      if (!(await client.removeVhd(ref))) ctx.logger.log(`hyperv: disk ${ref.nativeId} was gone already`);
+    } else {
+      throw new ProviderError(
+        ProviderErrorCode.Unknown,
+        `Hyper-V has no separately deletable ${ref.kind === 'nic' ? 'network adapters' : 'public IPs'} ('${ref.name}'): a VM's adapters are part of its configuration and go with Remove-VM`,
+      );
+    }
+    return { state: 'done' };
+  }
+
+  private lifecycle(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>): HyperVLifecycleClient {
+    const problems = validateHyperVConfig(ctx.config, ctx.credentials);
+    if (problems.length > 0) throw new ProviderError(ProviderErrorCode.InvalidConfig, `invalid Hyper-V provider settings: ${problems.join('; ')}`);
+    return new HyperVLifecycleClient(resolveHyperVConfig(ctx.config), ctx.credentials, { logger: ctx.logger, signal: ctx.signal });
   }
 
   private collector(config: HyperVProviderConfig, credentials: HyperVCredentials, options: ConstructorParameters<typeof HyperVCollector>[2]): HyperVCollector {

@@ -191,19 +191,24 @@ export class HyperVCollector {
   }
 
   private connection(host: HyperVHostConfig & { port: number }): HyperVConnection {
-    return {
-      host: host.host,
-      port: host.port,
-      username: this.config.username,
-      password: this.credentials.password,
-      privateKey: this.credentials.privateKey,
-      passphrase: this.credentials.passphrase,
-      hostKeyFingerprint: host.hostKeyFingerprint,
-      skipHostKeyCheck: host.skipHostKeyCheck,
-      connectTimeoutMs: this.config.connectTimeoutMs,
-      commandTimeoutMs: this.config.commandTimeoutMs,
-    };
+    return hyperVConnection(this.config, this.credentials, host);
   }
+}
+
+/** How to reach one configured host with the provider's account and secrets. */
+export function hyperVConnection(config: ResolvedHyperVConfig, credentials: HyperVCredentials, host: HyperVHostConfig & { port: number }): HyperVConnection {
+  return {
+    host: host.host,
+    port: host.port,
+    username: config.username,
+    password: credentials.password,
+    privateKey: credentials.privateKey,
+    passphrase: credentials.passphrase,
+    hostKeyFingerprint: host.hostKeyFingerprint,
+    skipHostKeyCheck: host.skipHostKeyCheck,
+    connectTimeoutMs: config.connectTimeoutMs,
+    commandTimeoutMs: config.commandTimeoutMs,
+  };
 }
 
 function asProviderError(error: unknown): ProviderError {

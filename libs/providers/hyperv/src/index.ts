@@ -18,3 +18,24 @@ export { HYPERV_EVENT_TYPES, eventVmNativeId, hyperVEventNativeId, nextBookmarks
 export { formatHyperVEventsCheckpoint, parseHyperVEventsCheckpoint, type HyperVEventsCheckpoint } from './hyperv-events.checkpoint.js';
 export { METRICS_COUNTER_PATHS, METRICS_SCRIPT } from './hyperv-metrics.script.js';
 export { parseHyperVMetrics, storageInstance, type HyperVMetricsResult } from './hyperv-metrics.parser.js';
+export { HyperVLifecycleClient, parseDiskNativeId } from './hyperv-lifecycle.client.js';
+export {
+  buildRemoveVmScript,
+  buildVhdFactsScript,
+  buildVhdRemoveScript,
+  buildVmActionScript,
+  HYPERV_VM_ACTIONS,
+  parseVhdPath,
+  parseVmGuid,
+  type HyperVVmAction,
+} from './hyperv-vm-action.script.js';
+export {
+  actionFailure,
+  parseActionErrorRecord,
+  parseVhdFacts,
+  parseVmActionResult,
+  vhdRemovalRefusal,
+  type ActionErrorRecord,
+  type VhdFacts,
+  type VmActionResult,
+} from './hyperv-action.parser.js';

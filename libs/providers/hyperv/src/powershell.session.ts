@@ -67,6 +67,17 @@ export class PowerShellSession {
    * closes the command's channel and fails it like a timeout.
    */
   async run(name: string, script: string, timeoutMs = this.connection.commandTimeoutMs, signal?: AbortSignal): Promise<string> {
+    const result = await this.exec(name, script, { timeoutMs, signal });
+    if (result.code !== 0 || readPowerShellStderr(result.stderr)) throw powerShellFailure(`${name} on ${this.where()}`, result);
+    return result.stdout;
+  }
+
+  /**
+   * Runs a script and returns what it printed and its exit code, whatever the code: for scripts
+   * whose errors the caller reads itself. A timeout, an abort and a dropped connection still throw.
+   */
+  async exec(name: string, script: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ stdout: string; stderr: string; code: number | null }> {
+    const { timeoutMs = this.connection.commandTimeoutMs, signal } = options;
     const command = encodePowerShellCommand(script, name);
     let channel: { close(): void } | null = null;
     let timer: NodeJS.Timeout | undefined;
@@ -85,13 +96,11 @@ export class PowerShellSession {
     });
     try {
       const result = await Promise.race([this.ssh.execCommand(command, { onChannel: (c) => (channel = c) }), timeout]);
-      const stderrError = readPowerShellStderr(result.stderr);
       // No exit status and nothing on stderr: the connection dropped mid-command (node-ssh resolves then).
-      if (result.code === null && !stderrError) {
+      if (result.code === null && !readPowerShellStderr(result.stderr)) {
         throw new ProviderError(ProviderErrorCode.Unreachable, `${name} on ${this.where()}: connection lost before the command finished (no exit status)`, true);
       }
-      if (result.code !== 0 || stderrError) throw powerShellFailure(`${name} on ${this.where()}`, { stderr: result.stderr, code: result.code });
-      return result.stdout;
+      return { stdout: result.stdout, stderr: result.stderr, code: result.code };
     } catch (error) {
       if (error instanceof ProviderError) throw error;
       throw new ProviderError(ProviderErrorCode.Unreachable, `${name} on ${this.where()}: connection lost (${(error as Error).message})`, true);
@@ -101,12 +110,13 @@ export class PowerShellSession {
     }
   }
 
-  close(): void {
-    this.ssh.dispose();
+  /** `host:port`, for messages. */
+  where(): string {
+    return `${this.connection.host}:${this.connection.port}`;
   }
 
-  private where(): string {
-    return `${this.connection.host}:${this.connection.port}`;
+  close(): void {
+    this.ssh.dispose();
   }
 }
 

@@ -4,6 +4,8 @@ import type {
   HyperVKvp,
   HyperVNetworkAdapterSpec,
   HyperVSwitchType,
+  HyperVVhdFileSpec,
+  HyperVVhdType,
   HyperVVmSpec,
   HyperVVmState,
   InventoryHostJson,
@@ -28,8 +30,19 @@ export interface HyperVSimVm {
   runningSinceMs: number | null;
   networkAdapters: HyperVNetworkAdapterSpec[];
   hardDrives: HyperVHardDriveSpec[];
-  guestServices: 'full' | 'kernel-only';
+  guestServices: 'full' | 'kernel-only' | 'none';
+  /** Integration services switched off on the host (en-US names). */
+  disabledIntegrationServices: Set<string>;
   kvp: HyperVKvp | null;
+}
+
+/** A VHD file on the host's disk: it outlives the VM that used it (Remove-VM keeps files). */
+export interface HyperVVhdFile {
+  path: string;
+  vhdType: HyperVVhdType;
+  size: number;
+  fileSize: number;
+  parentPath: string | null;
 }
 
 export interface HyperVSimSwitch {
@@ -52,6 +65,8 @@ function guidFrom(name: string): string {
 /** The mutable host: its facts, switches and VMs, keyed by lower-case VMId. */
 export class HyperVEstate {
   private readonly vms = new Map<string, HyperVSimVm>();
+  /** Keyed by lower-case path: NTFS paths are case-insensitive. */
+  private readonly files = new Map<string, HyperVVhdFile>();
 
   constructor(
     readonly host: InventoryHostJson,
@@ -93,10 +108,39 @@ export class HyperVEstate {
         ]
       ).map((d) => ({ ...d })),
       guestServices,
+      disabledIntegrationServices: new Set(spec.disabledIntegrationServices ?? ['Guest Service Interface']),
       // hv_utils alone never fills KVP, whatever the spec says.
-      kvp: guestServices === 'kernel-only' ? null : spec.kvp ? { ...spec.kvp } : null,
+      kvp: guestServices !== 'full' ? null : spec.kvp ? { ...spec.kvp } : null,
     });
+    // A drive's file exists once the VM has it; a file already there (a shared base) stays as it is.
+    for (const drive of this.get(vmId).hardDrives) {
+      if (!this.files.has(drive.path.toLowerCase())) this.addVhdFile(drive);
+    }
     return vmId;
+  }
+
+  /** Puts a VHD file on the host's disk (replacing one at the same path). */
+  addVhdFile(spec: HyperVVhdFileSpec): void {
+    this.files.set(spec.path.toLowerCase(), { path: spec.path, vhdType: spec.vhdType, size: spec.size, fileSize: spec.fileSize, parentPath: spec.parentPath ?? null });
+  }
+
+  /** The file at a path (any case), or null. */
+  vhdFile(path: string): HyperVVhdFile | null {
+    return this.files.get(path.toLowerCase()) ?? null;
+  }
+
+  /** Deletes a file; false when there was none. */
+  removeVhdFile(path: string): boolean {
+    return this.files.delete(path.toLowerCase());
+  }
+
+  vhdFiles(): HyperVVhdFile[] {
+    return [...this.files.values()];
+  }
+
+  /** True when the guest's shutdown integration service can take a shutdown request now. */
+  shutdownServiceAvailable(vm: HyperVSimVm): boolean {
+    return vm.state === 'Running' && vm.guestServices !== 'none' && !vm.disabledIntegrationServices.has('Shutdown');
   }
 
   removeVm(vmId: string): void {

@@ -1,15 +1,21 @@
 import type { HyperVFaultKind, HyperVFaultSpec } from './hyperv-host-simulator.types.js';
 
-const KINDS: readonly HyperVFaultKind[] = ['auth', 'disconnect', 'hang', 'error-record', 'truncated-json'];
+const KINDS: readonly HyperVFaultKind[] = ['auth', 'disconnect', 'hang', 'error-record', 'truncated-json', 'cmdlet-error'];
 
 interface ActiveFault {
   kind: HyperVFaultKind;
   remaining: number;
   /** Only commands with this script marker take it; undefined = any command. */
   marker?: string;
+  /** 'cmdlet-error': the cmdlet that fails, and its message. */
+  cmdlet?: string;
+  message?: string;
 }
 
-/** Holds injected faults; 'auth' faults are taken by logins, the others by PowerShell commands. */
+/**
+ * Holds injected faults; 'auth' faults are taken by logins, 'cmdlet-error' ones by the cmdlet they
+ * name when an action script applies it, the others by PowerShell commands.
+ */
 export class HyperVFaultInjector {
   private faults: ActiveFault[] = [];
 
@@ -18,7 +24,14 @@ export class HyperVFaultInjector {
     const times = spec.times ?? 1;
     if (!(times > 0)) throw new Error('A fault needs times > 0');
     if (spec.marker !== undefined && spec.kind === 'auth') throw new Error("An 'auth' fault applies to logins, not to one script marker");
-    this.faults.push({ kind: spec.kind, remaining: times, ...(spec.marker !== undefined ? { marker: spec.marker } : {}) });
+    if ((spec.kind === 'cmdlet-error') !== (spec.cmdlet !== undefined)) throw new Error("A 'cmdlet-error' fault names its cmdlet, and only it does");
+    this.faults.push({
+      kind: spec.kind,
+      remaining: times,
+      ...(spec.marker !== undefined ? { marker: spec.marker } : {}),
+      ...(spec.cmdlet !== undefined ? { cmdlet: spec.cmdlet.toLowerCase() } : {}),
+      ...(spec.message !== undefined ? { message: spec.message } : {}),
+    });
   }
 
   clear(): void {
@@ -31,12 +44,23 @@ export class HyperVFaultInjector {
    */
   take(target: 'auth' | 'command', marker: string | null = null): HyperVFaultKind | undefined {
     const index = this.faults.findIndex(
-      (f) => (target === 'auth') === (f.kind === 'auth') && (f.marker === undefined || f.marker === marker),
+      (f) => f.kind !== 'cmdlet-error' && (target === 'auth') === (f.kind === 'auth') && (f.marker === undefined || f.marker === marker),
     );
     if (index < 0) return undefined;
+    return this.consume(index).kind;
+  }
+
+  /** Consumes one use of a 'cmdlet-error' fault for this cmdlet; its message (null = the default one), or undefined. */
+  takeCmdletError(cmdlet: string, marker: string | null): { message: string | null } | undefined {
+    const index = this.faults.findIndex((f) => f.kind === 'cmdlet-error' && f.cmdlet === cmdlet.toLowerCase() && (f.marker === undefined || f.marker === marker));
+    if (index < 0) return undefined;
+    return { message: this.consume(index).message ?? null };
+  }
+
+  private consume(index: number): ActiveFault {
     const fault = this.faults[index];
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.faults.splice(index, 1);
-    return fault.kind;
+    return fault;
   }
 }

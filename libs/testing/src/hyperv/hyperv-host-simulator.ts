@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, AuthenticationType, Connection, ParsedKey, Server, ServerChannel } from 'ssh2';
 import { accessDeniedErrorRecord, clixmlModuleProgress } from './clixml.stream.js';
-import { isActiveState, HyperVEstate } from './hyperv-estate.js';
+import { isActiveState, HyperVEstate, type HyperVVhdFile } from './hyperv-estate.js';
 import { HyperVEventJournal } from './hyperv-event-log.js';
 import { HYPERV_COUNTERS, MetricsProjector, type HyperVCounterName } from './hyperv-counters.js';
 import { EventsProjector, parseEventsRequest, type ScriptAnswer } from './events.projector.js';
@@ -20,6 +20,7 @@ import type {
   HyperVStopCause,
   HyperVHostSimulatorOptions,
   HyperVSimRequest,
+  HyperVVhdFileSpec,
   HyperVVmSpec,
   HyperVVmState,
   PowerShellEdition,
@@ -29,6 +30,9 @@ import {
   EVENTS_REQUIRED_CMDLETS,
   INVENTORY_REQUIRED_CMDLETS,
   METRICS_REQUIRED_CMDLETS,
+  VHD_FACTS_REQUIRED_CMDLETS,
+  VHD_REMOVE_REQUIRED_CMDLETS,
+  VM_ACTION_REQUIRED_CMDLETS,
   decodePowerShellCommand,
   findScriptMarker,
   missingCmdlets,
@@ -36,6 +40,17 @@ import {
   type HyperVEventLogName,
 } from './powershell-script.contract.js';
 import { PowerShellJsonSerializer } from './powershell-json.serializer.js';
+import { parseVhdScriptPath, parseVmActionScript, VmActionProjector, type ActionOutcome, type VmActionHost } from './vm-action.projector.js';
+
+/** The cmdlets each marker's script must call. */
+const REQUIRED_CMDLETS: Readonly<Record<string, readonly string[]>> = {
+  inventory: INVENTORY_REQUIRED_CMDLETS,
+  events: EVENTS_REQUIRED_CMDLETS,
+  metrics: METRICS_REQUIRED_CMDLETS,
+  'vm-action': VM_ACTION_REQUIRED_CMDLETS,
+  'vhd-facts': VHD_FACTS_REQUIRED_CMDLETS,
+  'vhd-remove': VHD_REMOVE_REQUIRED_CMDLETS,
+};
 
 /** Every counter path the simulator serves, all instances. */
 const HYPERV_COUNTER_PATHS = Object.fromEntries(
@@ -84,6 +99,7 @@ export class HyperVHostSimulator {
   private readonly projector: InventoryProjector;
   private readonly eventsProjector: EventsProjector;
   private readonly metricsProjector: MetricsProjector;
+  private readonly actionProjector: VmActionProjector;
   private readonly journal: HyperVEventJournal;
   private stopped = false;
 
@@ -111,6 +127,7 @@ export class HyperVHostSimulator {
     this.projector = new InventoryProjector(serializer);
     this.eventsProjector = new EventsProjector(serializer);
     this.metricsProjector = new MetricsProjector(serializer);
+    this.actionProjector = new VmActionProjector(serializer);
     this.journal = new HyperVEventJournal(estate.host.ComputerName);
     this.writeHistory();
   }
@@ -244,6 +261,38 @@ export class HyperVHostSimulator {
     return this.estate.vmIds();
   }
 
+  /** A VM's current state (Get-VM's State). */
+  vmState(vmId: string): HyperVVmState {
+    return this.estate.get(vmId).state;
+  }
+
+  /** Enables or disables one integration service of a VM (Enable-/Disable-VMIntegrationService), en-US name. */
+  setIntegrationService(vmId: string, name: string, enabled: boolean): void {
+    const services = this.estate.get(vmId).disabledIntegrationServices;
+    if (enabled) services.delete(name);
+    else services.add(name);
+  }
+
+  /** Puts a VHD file on the host's disk that no VM holds (a template, a differencing base). */
+  addVhdFile(spec: HyperVVhdFileSpec): void {
+    this.estate.addVhdFile(spec);
+  }
+
+  /** The VHD file at a path (any case), or null when there is none. */
+  vhdFile(path: string): HyperVVhdFile | null {
+    const file = this.estate.vhdFile(path);
+    return file ? { ...file } : null;
+  }
+
+  /**
+   * The labels of what action scripts did (see HyperVSimRequest.label), one per cmdlet, oldest
+   * first; only those naming `target` (a VM id or a VHD path, any case) when given.
+   */
+  appliedCmdlets(target?: string): string[] {
+    const labels = this.requests.flatMap((r) => (r.label ? r.label.split('; ') : []));
+    return target === undefined ? labels : labels.filter((l) => l.toLowerCase().endsWith(` ${target.toLowerCase()}`));
+  }
+
   /** The inventory stdout the host would print now (what an inventory command receives). */
   inventoryText(): string {
     return this.projector.render(this.estate);
@@ -308,7 +357,8 @@ export class HyperVHostSimulator {
     }
     const marker = findScriptMarker(script);
     const fault = this.faults.take('command', marker);
-    this.requests.push({ at: new Date(), marker, powershell: true, ...(fault ? { fault } : {}) });
+    const request: HyperVSimRequest = { at: new Date(), marker, powershell: true, ...(fault ? { fault } : {}) };
+    this.requests.push(request);
     const progress = silencesProgress(script) ? '' : clixmlModuleProgress();
 
     if (fault === 'hang') return; // the channel stays open until the client or stop() closes it
@@ -316,8 +366,8 @@ export class HyperVHostSimulator {
       this.finish(channel, '', `${progress}${accessDeniedErrorRecord(this.estate.host.ComputerName)}`, 1);
       return;
     }
-    const required = marker === 'inventory' ? INVENTORY_REQUIRED_CMDLETS : marker === 'events' ? EVENTS_REQUIRED_CMDLETS : marker === 'metrics' ? METRICS_REQUIRED_CMDLETS : null;
-    if (marker === null || required === null) {
+    const required = marker === null ? undefined : REQUIRED_CMDLETS[marker];
+    if (marker === null || required === undefined) {
       this.finish(channel, '', `${progress}HyperVHostSimulator: the script carries no known marker line.\r\n`, 1);
       return;
     }
@@ -326,7 +376,7 @@ export class HyperVHostSimulator {
       this.finish(channel, '', `${progress}HyperVHostSimulator: the ${marker} script does not call ${missing.join(', ')}.\r\n`, 1);
       return;
     }
-    const answer = this.scriptAnswer(marker, script);
+    const answer = this.scriptAnswer(marker, script, request);
     if ('stderr' in answer) {
       this.finish(channel, '', `${progress}${answer.stderr}`, answer.code);
       return;
@@ -334,8 +384,18 @@ export class HyperVHostSimulator {
     this.answer(connection, channel, answer.stdout, progress, fault);
   }
 
-  private scriptAnswer(marker: string, script: string): ScriptAnswer {
+  private scriptAnswer(marker: string, script: string, logged: HyperVSimRequest): ScriptAnswer {
     if (marker === 'inventory') return { stdout: this.inventoryText() };
+    if (marker === 'vm-action' || marker === 'vhd-facts' || marker === 'vhd-remove') {
+      let outcome: ActionOutcome | { answer: ScriptAnswer; labels?: undefined };
+      try {
+        outcome = this.actionOutcome(marker, script);
+      } catch (error) {
+        return { stderr: `${(error as Error).message}\r\n`, code: 1 };
+      }
+      if (outcome.labels && outcome.labels.length > 0) logged.label = outcome.labels.join('; ');
+      return outcome.answer;
+    }
     if (marker === 'metrics') return { stdout: this.metricsProjector.render(this.estate.host.ComputerName, this.estate.list(), script) };
     let request;
     try {
@@ -344,6 +404,20 @@ export class HyperVHostSimulator {
       return { stderr: `${(error as Error).message}\r\n`, code: 1 };
     }
     return this.eventsProjector.answer(this.journal, request);
+  }
+
+  private actionOutcome(marker: 'vm-action' | 'vhd-facts' | 'vhd-remove', script: string): ActionOutcome | { answer: ScriptAnswer } {
+    if (marker === 'vhd-facts') return { answer: { stdout: this.actionProjector.vhdFacts(this.estate, parseVhdScriptPath(script)) } };
+    const host: VmActionHost = {
+      estate: this.estate,
+      setState: (vmId, state, options) => this.setState(vmId, state, options),
+      resetVm: (vmId) => this.resetVm(vmId),
+      removeVm: (vmId) => this.removeVm(vmId),
+      failStart: (vmId) => this.failStart(vmId),
+      cmdletError: (cmdlet) => this.faults.takeCmdletError(cmdlet, marker),
+    };
+    if (marker === 'vhd-remove') return this.actionProjector.removeVhd(host, script, parseVhdScriptPath(script));
+    return this.actionProjector.runVmAction(host, script, parseVmActionScript(script));
   }
 
   /**

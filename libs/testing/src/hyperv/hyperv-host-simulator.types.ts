@@ -67,6 +67,17 @@ export interface HyperVHardDriveSpec {
   size: number;
   /** Bytes on the host's disk. */
   fileSize: number;
+  /** A differencing disk's parent VHD (Get-VHD ParentPath); default none. */
+  parentPath?: string | null;
+}
+
+/** A VHD file on the host's disk that no VM needs to hold (a template, a differencing base). */
+export interface HyperVVhdFileSpec {
+  path: string;
+  vhdType: HyperVVhdType;
+  size: number;
+  fileSize: number;
+  parentPath?: string | null;
 }
 
 /** A VM to add to the estate; omitted fields get plain defaults. */
@@ -101,15 +112,21 @@ export interface HyperVVmSpec {
   /**
    * 'full': every integration service answers (Linux hyperv-daemons installed, or Windows).
    * 'kernel-only': Linux hv_utils without the daemons, so KVP and VSS have no contact and there is no KVP data.
+   * 'none': no integration services in the guest at all (no hv_utils, or an OS still booting): every service has no contact.
    * Default 'full'.
    */
-  guestServices?: 'full' | 'kernel-only';
+  guestServices?: 'full' | 'kernel-only' | 'none';
+  /**
+   * Integration services switched off on the host (Disable-VMIntegrationService), en-US names;
+   * default ['Guest Service Interface'], as Hyper-V ships it. Without 'Shutdown', Stop-VM cannot shut the guest down.
+   */
+  disabledIntegrationServices?: string[];
   /** KVP data while running; null = none. Default null. */
   kvp?: HyperVKvp | null;
 }
 
 /** The fault kinds {@link HyperVHostSimulator.injectFault} knows. */
-export type HyperVFaultKind = 'auth' | 'disconnect' | 'hang' | 'error-record' | 'truncated-json';
+export type HyperVFaultKind = 'auth' | 'disconnect' | 'hang' | 'error-record' | 'truncated-json' | 'cmdlet-error';
 
 export interface HyperVFaultSpec {
   kind: HyperVFaultKind;
@@ -117,9 +134,18 @@ export interface HyperVFaultSpec {
   times?: number;
   /**
    * Only commands whose script carries this marker (the name in {@link HyperVSimRequest.marker}:
-   * 'inventory', 'events', 'metrics') take the fault; default any command. Not for 'auth'.
+   * 'inventory', 'events', 'metrics', 'vm-action', 'vhd-facts', 'vhd-remove') take the fault; default any
+   * command. Not for 'auth'. A 'disconnect' of an action script drops the connection after the
+   * host applied the action (the answer is lost, the change is not).
    */
   marker?: string;
+  /**
+   * 'cmdlet-error' only (and required there): the cmdlet (`Start-VM`, `Remove-Item`, …) that fails
+   * the next `times` times it is applied, with {@link message}; the VM or file stays as it was.
+   */
+  cmdlet?: string;
+  /** 'cmdlet-error': the exception message; default Hyper-V's "'<vm>' failed to change state." */
+  message?: string;
 }
 
 /** One exec request as the simulator saw it. */
@@ -131,6 +157,73 @@ export interface HyperVSimRequest {
   powershell: boolean;
   /** The fault applied to this request, if any. */
   fault?: HyperVFaultKind;
+  /**
+   * Action scripts: what the host did, e.g. `Stop-VM -TurnOff -Force <vmId>`, several joined by
+   * '; ', `no-op <vmId>` when the VM was in the end state already, `failed Start-VM <vmId>` for a
+   * refused cmdlet. {@link HyperVHostSimulator.appliedCmdlets} counts them per VM or file.
+   */
+  label?: string;
+}
+
+// ---- The action answers (`# hybridforms:vm-action`, `vhd-facts`, `vhd-remove`) ----
+
+/** What a VM action script prints: one compressed JSON object. */
+export interface VmActionResultJson {
+  /** Lower-case GUID. */
+  VMId: string;
+  VMName: string;
+  /** `[string]$vm.State` before the script acted. */
+  Before: string;
+  /** The state after (a new Get-VM); null when the VM was removed. */
+  After: string | null;
+  /** false when the VM was in the end state already and nothing was applied. */
+  Acted: boolean;
+  /** The last cmdlet applied, null when none. */
+  Cmdlet: string | null;
+}
+
+/** The error record a script's catch writes as one JSON line on stderr. */
+export interface ErrorRecordJson {
+  /** The cmdlet the script was running (`$c`). */
+  Cmdlet: string;
+  /** The VM's state before (`$s`); null when Get-VM itself failed. */
+  State: string | null;
+  /** `$_.FullyQualifiedErrorId`, e.g. `InvalidState,Microsoft.HyperV.PowerShell.Commands.StartVM`. */
+  ErrorId: string;
+  /** `[string]$_.CategoryInfo.Category`, e.g. `InvalidOperation`, `ObjectNotFound`. */
+  Category: string;
+  /** `$_.Exception.Message`. */
+  Message: string;
+}
+
+export interface VhdDriveJson {
+  VMId: string;
+  VMName: string;
+  Path: string | null;
+}
+
+export interface VhdJson {
+  Path: string;
+  /** `[string]$v.VhdType`: Fixed, Dynamic, Differencing. */
+  VhdType: string;
+  ParentPath: string | null;
+}
+
+/** What the vhd-facts script prints. */
+export interface VhdFactsJson {
+  /** Test-Path -LiteralPath $p -PathType Leaf. */
+  Exists: boolean;
+  /** Every hard drive of every VM (`@()`: always an array). */
+  Drives: VhdDriveJson[];
+  /** Get-VHD of the files of both folders and of every drive, with their parents (`@()`). */
+  Vhds: VhdJson[];
+}
+
+/** What the vhd-remove script prints. */
+export interface VhdRemoveResultJson {
+  Path: string;
+  /** false when the file was gone already. */
+  Removed: boolean;
 }
 
 // ---- The inventory answer (what `# hybridforms:inventory` prints on stdout) ----

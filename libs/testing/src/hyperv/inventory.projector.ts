@@ -56,11 +56,11 @@ export class InventoryProjector {
   }
 
   private integrationService(vm: HyperVSimVm, name: string): InventoryIntegrationServiceJson {
-    // Hyper-V ships Guest Service Interface disabled.
-    const enabled = name !== 'Guest Service Interface';
+    const enabled = !vm.disabledIntegrationServices.has(name);
     let status: string | null = null;
     if (enabled && vm.state === 'Running') {
-      status = vm.guestServices === 'kernel-only' && DAEMON_SERVICES.has(name) ? 'No Contact' : 'OK';
+      const contact = vm.guestServices === 'full' || (vm.guestServices === 'kernel-only' && !DAEMON_SERVICES.has(name));
+      status = contact ? 'OK' : 'No Contact';
     }
     return { Name: name, Enabled: enabled, PrimaryStatusDescription: status };
   }

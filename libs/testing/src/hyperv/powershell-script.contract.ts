@@ -52,11 +52,55 @@ export const METRICS_SCRIPT_MARKER = '# hybridforms:metrics';
 /** Cmdlets the metrics script must call: Get-VM maps counter instance names to VM ids. */
 export const METRICS_REQUIRED_CMDLETS: readonly string[] = ['Get-VM', 'Get-VMHardDiskDrive', 'Get-Counter', 'ConvertTo-Json'];
 
+/**
+ * First line of a VM action script (power actions and Remove-VM). The host reads, in a restricted
+ * grammar it refuses to guess beyond:
+ * - `$vm = Hyper-V\Get-VM -Id '<guid>'` (every Get-VM of the script names the same GUID; never `-Name`),
+ *   then `$s = [string]$vm.State`: the state before, which every condition tests;
+ * - one step per line, in order: `[if (<cond>) { ]$c = '<Cmdlet>'; $vm | Hyper-V\<Cmdlet> [-Switch …]; $acted = $true[ }]`,
+ *   `<cond>` being `$s -eq|-ne 'State'` or `$s -in|-notin 'A','B'`;
+ * - a catch that writes the error record as one JSON line (see {@link writesErrorRecordJson}).
+ * It answers with {@link VmActionResultJson}; a refused cmdlet with the error record and exit 1.
+ */
+export const VM_ACTION_SCRIPT_MARKER = '# hybridforms:vm-action';
+
+/** Cmdlets every VM action script calls (plus the action's own). */
+export const VM_ACTION_REQUIRED_CMDLETS: readonly string[] = ['Get-VM', 'ConvertTo-Json'];
+
+/** The cmdlets a VM action step may apply to `$vm`. */
+export const VM_ACTION_CMDLETS = ['Start-VM', 'Stop-VM', 'Save-VM', 'Suspend-VM', 'Resume-VM', 'Restart-VM', 'Remove-VM'] as const;
+export type VmActionCmdlet = (typeof VM_ACTION_CMDLETS)[number];
+
+/**
+ * First line of the script that lists what the host knows of one VHD file, so the plugin can tell
+ * whether it is attached or a parent: `$p = '<path>'` (single-quoted), the files of the target's
+ * folder and of `(Get-VMHost).VirtualHardDiskPath`, every VM's drives, each file's parent chain
+ * (Get-VHD ParentPath). The host answers with {@link VhdFactsJson}.
+ */
+export const VHD_FACTS_SCRIPT_MARKER = '# hybridforms:vhd-facts';
+
+export const VHD_FACTS_REQUIRED_CMDLETS: readonly string[] = ['Get-VMHost', 'Get-VM', 'Get-VMHardDiskDrive', 'Get-VHD', 'Get-ChildItem', 'Test-Path', 'ConvertTo-Json'];
+
+/**
+ * First line of the script that deletes one VHD file: `$p = '<path>'`, then
+ * `if (Test-Path -LiteralPath $p -PathType Leaf) { $c = 'Remove-Item'; Remove-Item -LiteralPath $p -Force; … }`.
+ * The host answers with {@link VhdRemoveResultJson}, or the error record like a VM action.
+ */
+export const VHD_REMOVE_SCRIPT_MARKER = '# hybridforms:vhd-remove';
+
+export const VHD_REMOVE_REQUIRED_CMDLETS: readonly string[] = ['Test-Path', 'Remove-Item', 'ConvertTo-Json'];
+
+/** The host's default folder of virtual hard disks (`(Get-VMHost).VirtualHardDiskPath`). */
+export const DEFAULT_VIRTUAL_HARD_DISK_PATH = 'C:\\ProgramData\\Microsoft\\Windows\\Virtual Hard Disks';
+
 /** Markers the host knows, by the name logged in {@link HyperVSimRequest.marker}. */
 export const SCRIPT_MARKERS: Readonly<Record<string, string>> = {
   inventory: INVENTORY_SCRIPT_MARKER,
   events: EVENTS_SCRIPT_MARKER,
   metrics: METRICS_SCRIPT_MARKER,
+  'vm-action': VM_ACTION_SCRIPT_MARKER,
+  'vhd-facts': VHD_FACTS_SCRIPT_MARKER,
+  'vhd-remove': VHD_REMOVE_SCRIPT_MARKER,
 };
 
 /** The two Hyper-V admin channels the events script reads (shared/reference/hyperv.md §6). */
@@ -74,6 +118,15 @@ export function catchesNoMatchingEvents(script: string): boolean {
 /** True when the script body is wrapped so that an error becomes one plain line on stderr (not CLIXML). */
 export function writesPlainErrors(script: string): boolean {
   return /catch\s*\{[^}]*\[Console\]::Error\.WriteLine/i.test(script);
+}
+
+/**
+ * True when the script's catch writes the error record as one JSON line on stderr:
+ * `catch { [Console]::Error.WriteLine((ConvertTo-Json … FullyQualifiedErrorId …))`, with the
+ * members Cmdlet, State, ErrorId, Category and Message ({@link ErrorRecordJson}).
+ */
+export function writesErrorRecordJson(script: string): boolean {
+  return /catch\s*\{\s*\[Console\]::Error\.WriteLine\(\(ConvertTo-Json[^\n]*\$_\.FullyQualifiedErrorId[^\n]*\$_\.Exception\.Message/i.test(script);
 }
 
 /** Microsoft.HyperV.PowerShell.VMState (the Hyper-V module of Windows Server 2019 and later). */
