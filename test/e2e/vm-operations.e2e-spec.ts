@@ -1,10 +1,10 @@
-import { RefreshService } from '@hybridforms/discovery';
 import { ExecuteOperation } from '@hybridforms/operations';
+import { EventRepository } from '@hybridforms/persistence';
 import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
-import { QUIET_TELEMETRY } from '../support/telemetry.js';
+import { QUIET_TELEMETRY, refreshFromEvents } from '../support/telemetry.js';
 
 type Vm = { id: string; nativeId: string; name: string; powerState: string; archivedAt: string | null };
 type Step = { name: string; status: string; startedAt: string | null; finishedAt: string | null; detail: string | null };
@@ -40,10 +40,14 @@ describe.each([['sqlite'], ['postgresql']])('VM power actions end to end on %s (
   const vms = async (query = ''): Promise<Vm[]> => (await t.http().get(`/api/v1/vms?limit=500&provider=${providerId}&${query}`).expect(200)).body.items;
   const vm = async (id: string): Promise<Vm> => (await t.http().get(`/api/v1/vms/${id}`).expect(200)).body;
   const changes = async (id: string): Promise<Change[]> => (await t.http().get(`/api/v1/vms/${id}/changes?field=powerState&limit=100`).expect(200)).body.items;
-  /** Waits for every operation and the refreshes they ask for; then the operation as stored. */
+  /**
+   * Waits for every operation and the refreshes they ask for (targets left while another refresh
+   * ran are drained now, not after the coalescing delay); then the operation as stored.
+   */
   const settled = async (id: string): Promise<Operation> => {
     await t.app.get(ExecuteOperation).idle();
-    await t.app.get(RefreshService).idle();
+    do await refreshFromEvents(t, providerId);
+    while ((await t.app.get(EventRepository).refreshTargets(providerId)).nativeIds.length > 0);
     return (await t.http().get(`/api/v1/operations/${id}`).expect(200)).body;
   };
   const simRequests = (nativeId: string): SimRequest[] => sim.requests.filter((r) => r.path.toLowerCase().startsWith(nativeId));
@@ -135,12 +139,12 @@ describe.each([['sqlite'], ['postgresql']])('VM power actions end to end on %s (
     expect(wrong.body.message).toBe(`cannot start ${running.name}: the VM is already running`);
     const suspend = await as(tokens.operator).post(`/api/v1/vms/${running.id}/actions`).send({ action: 'suspend' }).expect(400);
     expect(suspend.body.message).toContain('suspend is not an action of azure VMs; allowed: start, stop, deallocate, restart');
-    const force = await as(tokens.operator).post(`/api/v1/vms/${running.id}/actions`).send({ action: 'stop', force: true }).expect(400);
-    expect(force.body.message).toContain('azure VMs have no forced stop');
+    const force = await as(tokens.operator).post(`/api/v1/vms/${running.id}/actions`).send({ action: 'restart', force: true }).expect(400);
+    expect(force.body.message).toContain('only a stop can be forced');
     await as(tokens.operator).post(`/api/v1/vms/${running.id}/actions`).send({ action: 'powerOff' }).expect(400);
     await as(tokens.operator).post(`/api/v1/vms/${running.id}/actions`).send({}).expect(400);
     await as(tokens.operator).post('/api/v1/vms/00000000-0000-4000-8000-000000000000/actions').send({ action: 'stop' }).expect(404);
-    expect(sim.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    expect(sim.requests.filter((r) => r.method === 'POST' && r.vmAction)).toEqual([]);
     expect((await t.http().get(`/api/v1/operations?vm=${running.id}`).expect(200)).body.items.filter((o: Operation) => o.status === 'queued')).toEqual([]);
   });
 
@@ -163,7 +167,7 @@ describe.each([['sqlite'], ['postgresql']])('VM power actions end to end on %s (
     const ofTarget = audit.filter((a) => a.targetId === target.id);
     expect(ofTarget.map((a) => [a.actor, a.outcome, a.statusCode])).toEqual(
       expect.arrayContaining([
-        ['ops-viewer', 'failure', 403],
+        ['ops-viewer', 'denied', 403],
         ['ops-operator', 'failure', 409],
       ]),
     );
@@ -200,7 +204,7 @@ describe.each([['sqlite'], ['postgresql']])('VM power actions end to end on %s (
     await settled(batch.body.operations[0].id);
     const ofBatch: Operation[] = (await t.http().get(`/api/v1/operations?batch=${batch.body.id}&limit=100`).expect(200)).body.items;
     expect(ofBatch.map((o) => o.status)).toEqual(running.map(() => 'succeeded'));
-    expect(sim.requests.filter((r) => r.method === 'POST').length).toBe(running.length);
+    expect(sim.requests.filter((r) => r.method === 'POST' && r.vmAction === 'restart').length).toBe(running.length);
 
     const none = await as(tokens.operator).post('/api/v1/vm-actions').send({ action: 'start', targets: { vmIds: running.map((v) => v.id) } }).expect(409);
     expect(none.body.message).toContain('the VM is already running');

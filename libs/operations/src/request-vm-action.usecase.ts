@@ -14,7 +14,7 @@ export interface Requester {
 
 export interface VmActionInput {
   action: unknown;
-  /** Hyper-V stop: turn off instead of shutting down. */
+  /** stop: turn off (Hyper-V) / skip the guest's shutdown (Azure). */
   force?: boolean;
 }
 
@@ -63,7 +63,8 @@ export class RequestVmAction {
     if (!vm) throw new NotFoundError(`vm ${vmId} not found`);
     const provider = await this.providers.get(vm.providerId);
     const refusal = this.refusalFor(vm, provider, action, input);
-    if (refusal) throw refusal.status === 400 ? new BadInputError(refusal.reason) : new ConflictError(refusal.reason);
+    if (refusal?.status === 400) throw new BadInputError(refusal.reason);
+    if (refusal) throw new ConflictError(`cannot ${action} ${vm.name}: ${refusal.reason}`);
     const stored = await this.store(vm, action, input, requester, null);
     if ('active' in stored) throw new ConflictError(busyReason(stored.active));
     return stored.added;
@@ -113,10 +114,9 @@ export class RequestVmAction {
     const offered = plugin?.act ? (plugin.vmActions ?? []) : [];
     if (offered.length === 0) return { status: 400, reason: `provider ${provider.name} (${provider.type}) cannot act on VMs` };
     if (!offered.includes(action)) return { status: 400, reason: `action: ${action} is not an action of ${provider.type} VMs; allowed: ${offered.join(', ')}` };
-    if (input.force && provider.type !== 'hyperv') return { status: 400, reason: `force: ${provider.type} VMs have no forced stop; use stop or deallocate` };
     if (vm.archivedAt) return { status: 409, reason: `the VM ${vm.name} is archived (gone from its provider since ${vm.archivedAt.toISOString()})` };
     const wrong = wrongStateReason(action, vm.powerState);
-    return wrong ? { status: 409, reason: `cannot ${action} ${vm.name}: ${wrong}` } : null;
+    return wrong ? { status: 409, reason: wrong } : null;
   }
 
   private async store(vm: VmEntity, action: VmAction, input: VmActionInput, requester: Requester, batchId: string | null) {

@@ -16,7 +16,7 @@ export class VmActionDto {
   @IsString()
   action: string;
 
-  @ApiPropertyOptional({ description: 'Hyper-V stop only: turn the VM off instead of shutting the guest down' })
+  @ApiPropertyOptional({ description: 'stop only: Hyper-V turns the VM off instead of shutting the guest down; Azure powers off without a graceful shutdown (skipShutdown)' })
   @IsOptional()
   @IsBoolean()
   force?: boolean;
