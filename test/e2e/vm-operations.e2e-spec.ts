@@ -1,8 +1,8 @@
 import { ExecuteOperation } from '@hybridforms/operations';
 import { EventRepository } from '@hybridforms/persistence';
-import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
+import { AzureSimulator, HyperVHostSimulator, type SimRequest } from '@hybridforms/testing';
 import { createScratchDatabase } from '../support/postgres.js';
-import { azureProviderRequest } from '../support/provider-requests.js';
+import { azureProviderRequest, hypervProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 import { QUIET_TELEMETRY, refreshFromEvents } from '../support/telemetry.js';
 
@@ -228,5 +228,95 @@ describe.each([['sqlite'], ['postgresql']])('VM power actions end to end on %s (
     const end = JSON.parse(frames[frames.length - 1].split('\n').find((line) => line.startsWith('data: '))!.slice(6)) as Operation;
     expect(end).toMatchObject({ id: accepted.body.id, status: 'succeeded' });
     await settled(accepted.body.id);
+  });
+});
+
+describe.each([['sqlite'], ['postgresql']])('Hyper-V power actions end to end on %s (API → operation job → PowerShell over SSH → simulated host → targeted refresh)', (driver) => {
+  let host: HyperVHostSimulator;
+  let t: TestApp;
+  let providerId: string;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>> | null = null;
+
+  const byName = async (name: string): Promise<Vm> => (await t.http().get(`/api/v1/vms?provider=${providerId}&q=${name}`).expect(200)).body.items[0];
+  const act = (vm: Vm, body: Record<string, unknown>) => t.http().post(`/api/v1/vms/${vm.id}/actions`).send(body);
+  const settled = async (id: string): Promise<Operation> => {
+    await t.app.get(ExecuteOperation).idle();
+    do await refreshFromEvents(t, providerId);
+    while ((await t.app.get(EventRepository).refreshTargets(providerId)).nativeIds.length > 0);
+    return (await t.http().get(`/api/v1/operations/${id}`).expect(200)).body;
+  };
+  const run = async (vm: Vm, body: Record<string, unknown>): Promise<Operation> => settled((await act(vm, body).expect(202)).body.id);
+  const powerOf = async (vm: Vm) => (await t.http().get(`/api/v1/vms/${vm.id}`).expect(200)).body.powerState as string;
+
+  beforeAll(async () => {
+    host = await HyperVHostSimulator.start({ vmCount: 0 });
+    host.addVm({ name: 'hv-ops-web', state: 'Running' });
+    host.addVm({ name: 'hv-ops-db', state: 'Running' });
+    host.addVm({ name: 'hv-ops-noshutdown', state: 'Running', disabledIntegrationServices: ['Guest Service Interface', 'Shutdown'] });
+    scratch = driver === 'postgresql' ? await createScratchDatabase('hf_hvops') : null;
+    t = await startTestApp({ ...QUIET_TELEMETRY, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    const created = await t.http().post('/api/v1/providers').send(hypervProviderRequest(host, 'hv-ops')).expect(201);
+    providerId = created.body.id;
+    await waitForRefresh(t, created.body.refreshId);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await scratch?.drop();
+    await host?.stop();
+  });
+
+  it('shuts a guest down, starts it, saves it and resumes it, each by the VM id, each read back by a refresh', async () => {
+    const vm = await byName('hv-ops-web');
+    const steps: [Record<string, unknown>, string, string, string][] = [
+      [{ action: 'stop' }, 'Off', 'stopped', 'Stop-VM -Force'],
+      [{ action: 'start' }, 'Running', 'running', 'Start-VM'],
+      [{ action: 'suspend' }, 'Saved', 'suspended', 'Save-VM'],
+      [{ action: 'resume' }, 'Running', 'running', 'Start-VM'],
+      [{ action: 'restart' }, 'Running', 'running', 'Restart-VM -Force'],
+    ];
+    for (const [body, hostState, powerState, cmdlet] of steps) {
+      const operation = await run(vm, body);
+      expect([body.action, operation.status, operation.error]).toEqual([body.action, 'succeeded', null]);
+      expect(host.vmState(vm.nativeId)).toBe(hostState);
+      expect(host.appliedCmdlets(vm.nativeId).pop()).toBe(`${cmdlet} ${vm.nativeId}`);
+      expect(await powerOf(vm)).toBe(powerState);
+      const [last] = (await t.http().get(`/api/v1/vms/${vm.id}/changes?field=powerState&limit=1`).expect(200)).body.items as Change[];
+      if (body.action !== 'restart') expect([last.to, last.operationId]).toEqual([powerState, operation.id]);
+    }
+  });
+
+  it('turns a VM off only when asked with force, and reports a graceful stop the guest cannot take', async () => {
+    const vm = await byName('hv-ops-noshutdown');
+    const graceful = await run(vm, { action: 'stop' });
+    expect(graceful.status).toBe('failed');
+    expect(graceful.error).toContain('shutdown integration service');
+    expect(graceful.error).toContain('stop it with force');
+    expect(host.vmState(vm.nativeId)).toBe('Running');
+    expect(await powerOf(vm)).toBe('running');
+    const forced = await run(vm, { action: 'stop', force: true });
+    expect(forced.status).toBe('succeeded');
+    expect(host.appliedCmdlets(vm.nativeId).pop()).toBe(`Stop-VM -TurnOff -Force ${vm.nativeId}`);
+    expect(await powerOf(vm)).toBe('stopped');
+  });
+
+  it("refuses Azure's deallocate with the actions Hyper-V has, and the wrong state with the reason", async () => {
+    const vm = await byName('hv-ops-db');
+    const deallocate = await act(vm, { action: 'deallocate' }).expect(400);
+    expect(deallocate.body.message).toContain('deallocate is not an action of hyperv VMs; allowed: start, stop, restart, suspend, resume');
+    const resume = await act(vm, { action: 'resume' }).expect(409);
+    expect(resume.body.message).toBe('cannot resume hv-ops-db: the VM is already running');
+    expect(host.appliedCmdlets(vm.nativeId)).toEqual([]);
+  });
+
+  it("turns Hyper-V's own refusal into a clear operation error when the inventory was out of date", async () => {
+    const vm = await byName('hv-ops-db');
+    // Turned off behind the inventory's back: it still says running, so the API lets a restart through, and Hyper-V refuses it.
+    host.setState(vm.nativeId, 'Off');
+    const operation = await run(vm, { action: 'restart' });
+    expect(operation.status).toBe('failed');
+    expect(operation.errorCode).toBe('conflict');
+    expect(operation.error).toContain('Hyper-V refused Restart-VM');
+    expect(operation.error).toContain('The operation cannot be performed while the object is in its current state.');
+    expect(await powerOf(vm)).toBe('stopped');
   });
 });

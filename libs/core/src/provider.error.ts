@@ -6,6 +6,8 @@ export enum ProviderErrorCode {
   Unreachable = 'unreachable',
   Throttled = 'throttled',
   NotFound = 'not_found',
+  /** The provider refused because of the resource's state (wrong power state, still in use). */
+  Conflict = 'conflict',
   Temporary = 'temporary',
   MalformedResponse = 'malformed_response',
   Timeout = 'timeout',

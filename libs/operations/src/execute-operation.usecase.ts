@@ -297,8 +297,9 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
 
   private async finish(operation: OperationEntity, status: OperationStatus, outcome: { errorCode?: string; error?: string }, steps: OperationStep[]): Promise<void> {
     const pending = steps.find((step) => step.name === 'refresh' && step.status !== 'done');
-    if (status === 'failed' && pending && steps.some((step) => step.continuation)) {
-      // The cloud took the request: whatever it did must reach the inventory (and undo the optimistic state).
+    if (status === 'failed' && pending) {
+      // Whatever the cloud did (or the state it refused from, which the inventory may not know) must
+      // reach the inventory, and an optimistic state be undone: the VM is read back either way.
       const detail = await this.vms.detail(operation.vmId).catch(() => null);
       if (detail) {
         await this.askRefresh(operation, detail.vm.nativeId).catch(() => undefined);

@@ -88,7 +88,7 @@ export function toProviderError(error: unknown, context: AzureErrorContext): Pro
     if (e.code === 'PARSE_ERROR') return make(ProviderErrorCode.MalformedResponse, 'the response was not valid JSON', false);
     // A synchronous refusal (wrong state, in use, invalid): Azure's code and whole message say why.
     if ((status === 400 || status === 409) && e.code) {
-      return make(ProviderErrorCode.Unknown, `Azure refused the request (HTTP ${status} ${e.code}: ${short(firstLine(e.message), MAX_AZURE_REASON)})`, false);
+      return make(status === 409 ? ProviderErrorCode.Conflict : ProviderErrorCode.Unknown, `Azure refused the request (HTTP ${status} ${e.code}: ${short(firstLine(e.message), MAX_AZURE_REASON)})`, false);
     }
   }
   if (e.code === 'PARSE_ERROR' || e.name === 'SyntaxError' || MALFORMED_TEXT.test(e.message ?? '')) {

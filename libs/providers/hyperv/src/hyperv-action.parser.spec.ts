@@ -8,7 +8,7 @@ const record = (over: Record<string, unknown>) =>
 describe('action error records', () => {
   it('turns InvalidState into a non-retryable error naming the cmdlet, the state and Hyper-V\'s words', () => {
     const error = actionFailure({ stderr: record({}), code: 1 }, context);
-    expect(error.code).toBe(ProviderErrorCode.Unknown);
+    expect(error.code).toBe(ProviderErrorCode.Conflict);
     expect(error.retryable).toBe(false);
     expect(error.message).toBe(
       "Hyper-V refused Start-VM on VM 'rhel9-web01' (0f4e6d3a-9b1c-4c2e-8f7a-3d2b1a0c9e8f) on Hyper-V host hv01:22: the VM is Running, a state Start-VM cannot act from " +

@@ -123,8 +123,8 @@ export interface ActionFailureContext {
  * The ProviderError of a failed action script: the error record mapped to our codes with a
  * message naming the cmdlet, the state and Hyper-V's own words; anything else as
  * {@link powerShellFailure} does.
- * - InvalidState (the VM's state does not allow the cmdlet): Unknown, not retryable: there is no
- *   conflict code in ProviderErrorCode, and retrying the same request in the same state fails again.
+ * - InvalidState (the VM's state does not allow the cmdlet): Conflict, not retryable: the same
+ *   request in the same state fails again.
  * - ObjectNotFound (Get-VM -Id found nothing): NotFound.
  * - PermissionDenied / access denied: Forbidden.
  */
@@ -135,7 +135,7 @@ export function actionFailure(result: { stderr: string; code: number | null }, c
   const id = errorId ? ` [${errorId}]` : '';
   const on = `${context.subject} on Hyper-V host ${context.where}`;
   if (/^InvalidState,/i.test(errorId)) {
-    return new ProviderError(ProviderErrorCode.Unknown, `Hyper-V refused ${cmdlet} on ${on}: ${state ? `the VM is ${state}, a state ${cmdlet} cannot act from` : `its state does not allow ${cmdlet}`} ("${message}")${id}`);
+    return new ProviderError(ProviderErrorCode.Conflict, `Hyper-V refused ${cmdlet} on ${on}: ${state ? `the VM is ${state}, a state ${cmdlet} cannot act from` : `its state does not allow ${cmdlet}`} ("${message}")${id}`);
   }
   if (/ObjectNotFound/i.test(category) || /unable to find a virtual machine/i.test(message)) {
     return new ProviderError(ProviderErrorCode.NotFound, `${context.subject} is not on Hyper-V host ${context.where} (${cmdlet}: "${message}")${id}`);
