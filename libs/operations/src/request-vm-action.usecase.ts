@@ -62,7 +62,7 @@ export class RequestVmAction {
     const vm = (await this.vms.detail(vmId))?.vm;
     if (!vm) throw new NotFoundError(`vm ${vmId} not found`);
     const provider = await this.providers.get(vm.providerId);
-    const refusal = this.refusalFor(vm, provider, action, input);
+    const refusal = this.refusalFor(vm, provider, action);
     if (refusal?.status === 400) throw new BadInputError(refusal.reason);
     if (refusal) throw new ConflictError(`cannot ${action} ${vm.name}: ${refusal.reason}`);
     const stored = await this.store(vm, action, input, requester, null);
@@ -85,7 +85,7 @@ export class RequestVmAction {
     const skipped: SkippedVm[] = [];
     for (const vm of vms) {
       const held = busy.get(vm.id);
-      const refusal = held ? { status: 409, reason: busyReason(held), operationId: held.id } : this.refusalFor(vm, providers.get(vm.providerId)!, action, input);
+      const refusal = held ? { status: 409, reason: busyReason(held), operationId: held.id } : this.refusalFor(vm, providers.get(vm.providerId)!, action);
       if (refusal) {
         skipped.push({ vmId: vm.id, name: vm.name, reason: refusal.reason, ...(refusal.operationId ? { operationId: refusal.operationId } : {}) });
         continue;
@@ -109,7 +109,7 @@ export class RequestVmAction {
     return input.action;
   }
 
-  private refusalFor(vm: VmEntity, provider: ProviderEntity, action: VmAction, input: VmActionInput): Refusal | null {
+  private refusalFor(vm: VmEntity, provider: ProviderEntity, action: VmAction): Refusal | null {
     const plugin = this.registry.find(provider.type);
     const offered = plugin?.act ? (plugin.vmActions ?? []) : [];
     if (offered.length === 0) return { status: 400, reason: `provider ${provider.name} (${provider.type}) cannot act on VMs` };
