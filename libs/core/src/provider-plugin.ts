@@ -36,6 +36,8 @@ export const PROVIDER_EVENT_TYPES = [
   'vm.restarted',
   'vm.resized',
   'vm.updated',
+  // Raised by Hybridforms itself: a VM's retirement date is near (operations.retirementWarningDays).
+  'vm.retirement_warning',
   'other',
 ] as const;
 export type ProviderEventType = (typeof PROVIDER_EVENT_TYPES)[number];

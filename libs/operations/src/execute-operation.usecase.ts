@@ -194,8 +194,10 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
       case 'inventory':
         return this.listOwnedResources(run, step);
       case 'delete': {
-        const ref = step.target as ResourceRef | null | undefined;
-        if (!ref) throw new Error('a delete step without its target');
+        const target = step.target as ResourceRef | null | undefined;
+        if (!target) throw new Error('a delete step without its target');
+        // What a VM owns is on its host (Hyper-V): a ref listed without one gets the VM's.
+        const ref: ResourceRef = { ...target, hostNativeId: target.hostNativeId ?? run.vm.hostNativeId };
         if (!run.plugin.deleteResource) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} cannot delete resources`);
         const deleteResource = run.plugin.deleteResource.bind(run.plugin);
         return this.requestAndSettle(run, step, () => deleteResource(run.ctx, ref), `${ref.kind} ${ref.name} deleted`);

@@ -4,3 +4,5 @@ export * from './execute-operation.usecase.js';
 export * from './operation.queries.js';
 export * from './operation-progress.stream.js';
 export * from './vm-action.rules.js';
+export * from './retire-vm.usecase.js';
+export * from './retirement.jobs.js';

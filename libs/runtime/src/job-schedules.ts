@@ -1,5 +1,6 @@
 import { EVENT_TICK_JOB, METRIC_TICK_JOB, REFRESH_TICK_JOB } from '@hybridforms/discovery';
 import type { JobSchedule } from '@hybridforms/jobs';
+import { RETIREMENT_JOB } from '@hybridforms/operations';
 import { METRIC_PURGE_JOB, METRIC_ROLLUP_JOB } from '@hybridforms/telemetry';
 
 /**
@@ -13,4 +14,6 @@ export const JOB_SCHEDULE_TABLE: readonly JobSchedule[] = [
   { kind: METRIC_TICK_JOB, everyMs: (config) => config.metrics.captureIntervalSeconds * 1000 },
   { kind: METRIC_ROLLUP_JOB, everyMs: (config) => config.metrics.rollupIntervalSeconds * 1000 },
   { kind: METRIC_PURGE_JOB, everyMs: (config) => config.metrics.purgeIntervalSeconds * 1000 },
+  // Retirement warnings, then the retirements that are due.
+  { kind: RETIREMENT_JOB, everyMs: (config) => config.operations.retirementCheckSeconds * 1000 },
 ];

@@ -51,6 +51,13 @@ export class EventStore {
     return { stored, duplicates: rows.length - stored.length, refreshTargets };
   }
 
+  /** Events Hybridforms raises itself (a retirement warning): stored once each and published like the provider's. */
+  async recordOwn(providerId: string, events: ProviderEvent[], now = new Date()): Promise<EventEntity[]> {
+    const stored = await this.events.storeOwn(providerId, toRows(providerId, events, now));
+    this.stream.publish(stored);
+    return stored;
+  }
+
   /** A failed poll is recorded without touching the checkpoint. */
   recordFailure(providerId: string, message: string, now = new Date()): Promise<void> {
     return this.events.recordPollFailure(providerId, message, now);

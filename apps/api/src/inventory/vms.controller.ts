@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param, ParseUUIDPipe, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { APP_CONFIG, NotFoundError, type AppConfig } from '@hybridforms/core';
-import { VmQueryRepository } from '@hybridforms/persistence';
+import { OperationRepository, RetirementRepository, VmQueryRepository } from '@hybridforms/persistence';
 import { pageLimit } from '../common/paging.js';
 import { presentChange, presentDisk, presentHost, presentImage, presentNic, presentVm } from './inventory.presenter.js';
 import { vmFilterOf, VmChangesQueryDto, VmListQueryDto } from './vm-list-query.dto.js';
@@ -11,6 +11,8 @@ import { vmFilterOf, VmChangesQueryDto, VmListQueryDto } from './vm-list-query.d
 export class VmsController {
   constructor(
     private readonly vms: VmQueryRepository,
+    private readonly operations: OperationRepository,
+    private readonly retirements: RetirementRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -27,6 +29,7 @@ export class VmsController {
   async get(@Param('id', ParseUUIDPipe) id: string) {
     const detail = await this.vms.detail(id);
     if (!detail) throw new NotFoundError(`vm ${id} not found`);
+    const [retirement, active] = await Promise.all([this.retirements.of(id), this.operations.activeOfVm(id)]);
     return {
       ...presentVm(detail.vm),
       details: detail.vm.details,
@@ -34,6 +37,8 @@ export class VmsController {
       disks: detail.disks.map(presentDisk),
       host: detail.host ? presentHost(detail.host) : null,
       image: detail.image ? presentImage(detail.image) : null,
+      retirement: retirement ? { retiresAt: retirement.retiresAt, warnedAt: retirement.warnedAt, setBy: retirement.setBy } : null,
+      activeOperation: active ? { id: active.id, kind: active.kind, action: active.action, status: active.status } : null,
     };
   }
 

@@ -1,16 +1,16 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, MessageEvent, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Inject, MessageEvent, Param, ParseUUIDPipe, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { concat, defer, filter, from, map, merge, takeWhile, type Observable } from 'rxjs';
 import { APP_CONFIG, BadInputError, type AppConfig } from '@hybridforms/core';
-import { OperationProgressStream, OperationQueries, RequestVmAction, type Requester } from '@hybridforms/operations';
+import { OperationProgressStream, OperationQueries, RequestVmAction, RetireVm, type Requester } from '@hybridforms/operations';
 import { FINISHED_OPERATION_STATUSES } from '@hybridforms/persistence';
 import { Audited, RequireRole } from '../auth/access.decorators.js';
 import type { AuthenticatedRequest } from '../auth/request-context.js';
 import { pageLimit } from '../common/paging.js';
 import { writeSse } from '../common/sse-response.js';
 import { vmFilterOf } from '../inventory/vm-list-query.dto.js';
-import { BulkVmActionDto, OperationListQueryDto, VmActionDto } from './operations.dto.js';
+import { BulkVmActionDto, OperationListQueryDto, RetireVmDto, UpdateVmDto, VmActionDto } from './operations.dto.js';
 import { presentBatch, presentOperation } from './operation.presenter.js';
 
 @ApiTags('operations')
@@ -18,6 +18,7 @@ import { presentBatch, presentOperation } from './operation.presenter.js';
 export class OperationsController {
   constructor(
     private readonly actions: RequestVmAction,
+    private readonly retirement: RetireVm,
     private readonly operations: OperationQueries,
     private readonly progress: OperationProgressStream,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -42,6 +43,33 @@ export class OperationsController {
     if (!vmIds === !selector) throw new BadInputError('targets: give exactly one of vmIds or selector');
     const batch = await this.actions.requestMany(vmIds ? { vmIds } : { selector: vmFilterOf(selector!) }, body, requesterOf(request));
     return presentBatch(batch);
+  }
+
+  /** Sets or clears the VM's retirement date (the only field of a VM that is ours to change). */
+  @Patch('vms/:id')
+  @RequireRole('admin')
+  @Audited('vm.retirement-date', 'vm')
+  async update(@Param('id', ParseUUIDPipe) id: string, @Body() body: UpdateVmDto, @Req() request: AuthenticatedRequest) {
+    const retirement = await this.retirement.schedule(id, body.retiresAt, requesterOf(request));
+    return { id, retiresAt: retirement?.retiresAt ?? null, warnedAt: retirement?.warnedAt ?? null, setBy: retirement?.setBy ?? null };
+  }
+
+  /** Retires the VM now: stop, delete it and what it owns, archive it as retired. A failed retirement is taken up where it stopped. */
+  @Post('vms/:id/retire')
+  @RequireRole('admin')
+  @Audited('vm.retire', 'vm')
+  @HttpCode(202)
+  async retire(@Param('id', ParseUUIDPipe) id: string, @Body() body: RetireVmDto, @Req() request: AuthenticatedRequest) {
+    return presentOperation(await this.retirement.retire(id, body.confirm, requesterOf(request)));
+  }
+
+  /** A failed operation again, from the step that failed (what is done stays done). */
+  @Post('operations/:id/resume')
+  @RequireRole('operator')
+  @Audited('operation.resume', 'operation')
+  @HttpCode(202)
+  async resume(@Param('id', ParseUUIDPipe) id: string) {
+    return presentOperation(await this.retirement.resume(await this.operations.get(id)));
   }
 
   @Get('operations')

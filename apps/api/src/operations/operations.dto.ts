@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsDefined, IsIn, IsObject, IsOptional, IsString, IsUUID, ValidateNested } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsObject, IsOptional, IsString, IsUUID, ValidateIf, ValidateNested } from 'class-validator';
 import { VM_ACTIONS } from '@hybridforms/core';
 import { OPERATION_KINDS, OPERATION_STATUSES, type OperationKind, type OperationStatus } from '@hybridforms/persistence';
 import { RunTargetsDto } from '../automation/automation.dto.js';
@@ -55,4 +55,18 @@ export class OperationListQueryDto extends PageQueryDto {
   cursorKind(): CursorKind {
     return 'date';
   }
+}
+
+export class RetireVmDto {
+  @ApiProperty({ description: "The VM's name, to say which VM is to be stopped and deleted with what it owns" })
+  @IsString()
+  confirm: string;
+}
+
+export class UpdateVmDto {
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: 'When the retirement job stops and deletes the VM (a warning event comes operations.retirementWarningDays before); null clears it' })
+  @IsDefined({ message: 'retiresAt: give a date-time, or null to clear it' })
+  @ValidateIf((_dto, value) => value !== null)
+  @IsString()
+  retiresAt: string | null;
 }

@@ -68,6 +68,8 @@ export interface AppConfig {
     concurrency: number;
     maxTargets: number;
     timeoutSeconds: number;
+    retirementCheckSeconds: number;
+    retirementWarningDays: number;
   };
   api: { defaultPageSize: number; maxPageSize: number };
   auth: {
@@ -136,6 +138,8 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_OPERATION_CONCURRENCY: 'operations.concurrency',
   HYBRIDFORMS_OPERATION_MAX_TARGETS: 'operations.maxTargets',
   HYBRIDFORMS_OPERATION_TIMEOUT_SECONDS: 'operations.timeoutSeconds',
+  HYBRIDFORMS_RETIREMENT_CHECK_SECONDS: 'operations.retirementCheckSeconds',
+  HYBRIDFORMS_RETIREMENT_WARNING_DAYS: 'operations.retirementWarningDays',
   HYBRIDFORMS_AUTH_MAX_FAILURES_PER_MINUTE: 'auth.maxFailuresPerMinute',
   LOG_LEVEL: 'log.level',
   LOG_FORMAT: 'log.format',
@@ -242,6 +246,8 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       concurrency: read.int('operations.concurrency', 1, 500),
       maxTargets: read.int('operations.maxTargets', 1, 100_000),
       timeoutSeconds: read.int('operations.timeoutSeconds', 5, 24 * 3600),
+      retirementCheckSeconds: read.int('operations.retirementCheckSeconds', 1, 7 * 24 * 3600),
+      retirementWarningDays: read.int('operations.retirementWarningDays', 0, 365),
     },
     api: {
       defaultPageSize: read.int('api.defaultPageSize', 1, 1000),

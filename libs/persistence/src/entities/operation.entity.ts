@@ -22,7 +22,7 @@ export interface OperationStep {
   name: string;
   status: OperationStepStatus;
   /** What the step acts on, when not the VM itself (a disk, a NIC). */
-  target?: { kind: string; nativeId: string; name: string } | null;
+  target?: { kind: string; nativeId: string; name: string; hostNativeId?: string | null } | null;
   startedAt: string | null;
   finishedAt: string | null;
   continuation?: string | null;

@@ -102,6 +102,19 @@ export class EventRepository {
     });
   }
 
+  /**
+   * Stores events Hybridforms raises itself about a provider's VMs (a retirement warning): new
+   * (provider, native id) pairs only, VMs linked; the provider's poll checkpoint is not touched.
+   */
+  storeOwn(providerId: string, rows: EventEntity[]): Promise<EventEntity[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const linked = fitToColumns(this.dataSource, EventEntity, await this.linkRows(manager, providerId, rows));
+      const stored: EventEntity[] = [];
+      for (let i = 0; i < linked.length; i += INSERT_CHUNK) stored.push(...(await this.insertNew(manager, linked.slice(i, i + INSERT_CHUNK))));
+      return stored;
+    });
+  }
+
   /** A failed poll is recorded without touching the checkpoint. */
   async recordPollFailure(providerId: string, message: string, now: Date): Promise<void> {
     const existing = await this.checkpoints.findOneBy({ providerId });

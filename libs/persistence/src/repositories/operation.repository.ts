@@ -130,6 +130,28 @@ export class OperationRepository {
   }
 
   /**
+   * Queues a failed operation again with its steps as given (done ones stay done): false when it
+   * was not failed any more, or when another operation holds the VM now (the unique index).
+   */
+  async requeue(id: string, steps: OperationStep[]): Promise<boolean> {
+    try {
+      const requeued = await this.operations.update(
+        { id, status: 'failed' },
+        { status: 'queued', steps: steps as unknown as QueryDeepPartialEntity<OperationEntity>['steps'], errorCode: null, error: null, finishedAt: null, confirmedByRefreshId: null },
+      );
+      return Boolean(requeued.affected);
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  /** The newest operation of a kind on a VM. */
+  latestOfVm(vmId: string, kind: OperationKind): Promise<OperationEntity | null> {
+    return this.operations.findOne({ where: { vmId, kind }, order: { requestedAt: 'DESC' } });
+  }
+
+  /**
    * A refresh of the provider read the VMs of ended operations back: the targeted refresh they
    * asked for (its causes), or a full refresh that started after they ended. Returns their ids.
    */

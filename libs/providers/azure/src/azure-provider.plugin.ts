@@ -125,6 +125,10 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
   }
 
   /** Restores the poller of a continuation (no request is sent again) and polls at Azure's Retry-After pace until it settles. */
+  async resourcesOwnedBy(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, vm: VmActionTarget): Promise<ResourceRef[]> {
+    return this.operator(ctx).resourcesOwnedBy(vm);
+  }
+
   async awaitSettled(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, continuation: string): Promise<void> {
     return this.operator(ctx).awaitSettled(continuation);
   }

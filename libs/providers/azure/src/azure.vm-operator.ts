@@ -210,6 +210,47 @@ export class AzureVmOperator {
     }
   }
 
+  /**
+   * What a retirement deletes after the VM, read live: its NICs, then their public IPs (a NIC holds
+   * its IP: the NIC goes first), then its OS and data disks, leaving out a disk another VM also uses
+   * (a shared disk: `managedByExtended`). Deleting the VM itself detaches them; Azure deletes only
+   * what a deleteOption says (those are gone by the time their delete step runs, which is `done`).
+   */
+  async resourcesOwnedBy(vm: VmActionTarget): Promise<ResourceRef[]> {
+    const path = parseAzureResourceId(vm.nativeId, RESOURCE_TYPES.vm.type);
+    const { compute, network } = this.lifecycle(path.subscriptionId);
+    const signal = this.options.signal;
+    return this.call(`listing what VM ${path.name} owns`, path.subscriptionId, async () => {
+      const machine = await compute.virtualMachines.get(path.resourceGroup, path.name, { abortSignal: signal });
+      const nics: ResourceRef[] = [];
+      const publicIps: ResourceRef[] = [];
+      for (const ref of machine.networkProfile?.networkInterfaces ?? []) {
+        if (!ref.id) continue;
+        const nicPath = parseAzureResourceId(ref.id.toLowerCase(), RESOURCE_TYPES.nic.type);
+        nics.push({ kind: 'nic', nativeId: ref.id.toLowerCase(), name: nicPath.name });
+        const nic = await network.networkInterfaces.get(nicPath.resourceGroup, nicPath.name, { abortSignal: signal });
+        for (const config of nic.ipConfigurations ?? []) {
+          const ipId = config.publicIPAddress?.id?.toLowerCase();
+          if (ipId && !publicIps.some((ip) => ip.nativeId === ipId)) publicIps.push({ kind: 'publicIp', nativeId: ipId, name: parseAzureResourceId(ipId, RESOURCE_TYPES.publicIp.type).name });
+        }
+      }
+      const storage = machine.storageProfile;
+      const diskIds = [storage?.osDisk?.managedDisk?.id, ...(storage?.dataDisks ?? []).map((disk) => disk.managedDisk?.id)].filter((id): id is string => Boolean(id));
+      const disks: ResourceRef[] = [];
+      for (const id of diskIds) {
+        const diskPath = parseAzureResourceId(id.toLowerCase(), RESOURCE_TYPES.disk.type);
+        const disk = await compute.disks.get(diskPath.resourceGroup, diskPath.name, { abortSignal: signal });
+        const users = disk.managedByExtended ?? [];
+        if (users.length > 1) {
+          this.options.logger.log(`azure: disk ${diskPath.name} is shared by ${users.length} VMs; the retirement of ${path.name} leaves it`);
+          continue;
+        }
+        disks.push({ kind: 'disk', nativeId: id.toLowerCase(), name: diskPath.name });
+      }
+      return [...nics, ...publicIps, ...disks];
+    });
+  }
+
   /** Rebuilds the poller of a continuation (no request is sent again) and polls until the operation settles. */
   async awaitSettled(text: string): Promise<void> {
     const c = decodeAzureContinuation(text);
