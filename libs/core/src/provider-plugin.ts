@@ -142,8 +142,13 @@ export interface VmActionTarget {
 
 export interface VmActionRequest {
   action: VmAction;
-  /** Hyper-V `stop`: turn the VM off (pull the plug) instead of shutting the guest down. */
+  /** `stop`: Hyper-V turns the VM off (pulls the plug); Azure powers off without the guest's shutdown. */
   force?: boolean;
+  /**
+   * This operation asked before and cannot tell whether the provider took it (its process died
+   * between the call and its record): check the live state first instead of acting on trust.
+   */
+  resumed?: boolean;
 }
 
 /** Something a retirement deletes, as the inventory has it (a VM, or a NIC, public IP or disk it owns). */

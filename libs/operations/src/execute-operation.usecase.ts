@@ -213,7 +213,9 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
         }
         const force = retiring ? run.plugin.type === 'hyperv' : Boolean(run.operation.options.force);
         const act = run.plugin.act.bind(run.plugin);
-        return this.requestAndSettle(run, step, () => act(run.ctx, run.vm, { action, ...(force ? { force: true } : {}) }), 'carried out', OPTIMISTIC_STATE[action]);
+        // Begun before and not recorded as accepted: the provider may have taken it all the same.
+        const resumed = step.status === 'running';
+        return this.requestAndSettle(run, step, () => act(run.ctx, run.vm, { action, ...(force ? { force: true } : {}), ...(resumed ? { resumed } : {}) }), 'carried out', OPTIMISTIC_STATE[action]);
       }
     }
   }

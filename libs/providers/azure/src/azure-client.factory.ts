@@ -70,6 +70,7 @@ export class AzureClientFactory implements AzureClientSource {
   readonly scope: string;
   private readonly tlsOptions: { ca: string[] } | undefined;
   private readonly policies = new Map<string, ArmThrottlingPolicy>();
+  private readonly lifecycleClients = new Map<string, AzureLifecycleClients>();
 
   constructor(
     private readonly config: ResolvedAzureConfig,
@@ -135,13 +136,19 @@ export class AzureClientFactory implements AzureClientSource {
    * The compute and network clients the power actions and deletions use, built like the
    * collector's (same throttling policy, so status polls count against the subscription's pacing).
    */
+  /** One pair per subscription for the factory's life: lifecycle calls come by the hundred (one per operation step). */
   lifecycleFor(subscriptionId: string): AzureLifecycleClients {
-    const common = this.armOptions(subscriptionId);
-    return {
-      subscriptionId,
-      compute: new ComputeManagementClient(this.credential, subscriptionId, { ...common, credentials: { scopes: [this.scope] } }),
-      network: new NetworkManagementClient(this.credential, subscriptionId, { ...common, credentialScopes: [this.scope] }),
-    };
+    let clients = this.lifecycleClients.get(subscriptionId);
+    if (!clients) {
+      const common = this.armOptions(subscriptionId);
+      clients = {
+        subscriptionId,
+        compute: new ComputeManagementClient(this.credential, subscriptionId, { ...common, credentials: { scopes: [this.scope] } }),
+        network: new NetworkManagementClient(this.credential, subscriptionId, { ...common, credentialScopes: [this.scope] }),
+      };
+      this.lifecycleClients.set(subscriptionId, clients);
+    }
+    return clients;
   }
 
   forSubscription(subscriptionId: string): AzureSubscriptionClients {

@@ -99,12 +99,22 @@ describe('Azure provider plugin: power actions and deletions on the simulator, t
     ]);
   }, 30_000);
 
-  it('answers done without a POST when the VM is already in the action end state', async () => {
+  it('asked again after a crash (resumed), answers done without a POST when the VM is already in the action end state', async () => {
     const { target } = addVm('deallocated');
     const mark = sim.requests.length;
-    expect(await plugin.act(ctx(), target, { action: 'deallocate' })).toEqual({ state: 'done' });
-    expect(await plugin.act(ctx(), target, { action: 'stop' })).toEqual({ state: 'done' });
+    expect(await plugin.act(ctx(), target, { action: 'deallocate', resumed: true })).toEqual({ state: 'done' });
+    expect(await plugin.act(ctx(), target, { action: 'stop', resumed: true })).toEqual({ state: 'done' });
     expect(posts(since(mark))).toHaveLength(0);
+  });
+
+  it('sends a first request without reading the VM first (the host checked its state)', async () => {
+    const { target } = addVm('deallocated');
+    const mark = sim.requests.length;
+    const progress = await plugin.act(ctx(), target, { action: 'start' });
+    if (progress.state !== 'accepted') throw new Error('expected an accepted start');
+    await plugin.awaitSettled(ctx(), progress.continuation);
+    expect(since(mark).filter((r) => r.method === 'GET' && /instanceview$/i.test(r.path))).toEqual([]);
+    expect(posts(since(mark))).toHaveLength(1);
   });
 
   it('polls at the Retry-After pace: one POST, at most ceil(delay / retryAfter) + 1 status polls', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   ProviderError,
@@ -27,6 +28,10 @@ import { AZURE_VM_ACTIONS, AzureVmOperator } from './azure.vm-operator.js';
 /** Builds the SDK clients of a provider; replaceable in tests. */
 export type AzureClientSourceFactory = (config: ResolvedAzureConfig, clientSecret: string) => AzureClientSource;
 
+// Lifecycle client sources kept: one per provider in practice, dropped after ten idle minutes.
+const LIFECYCLE_SOURCE_MAX = 64;
+const LIFECYCLE_SOURCE_IDLE_MS = 10 * 60 * 1000;
+
 /** Injection token of an {@link AzureClientSourceFactory} to use instead of the real SDK clients. */
 export const AZURE_CLIENT_SOURCE_FACTORY = Symbol('AZURE_CLIENT_SOURCE_FACTORY');
 
@@ -43,6 +48,11 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
   readonly vmActions = AZURE_VM_ACTIONS;
 
   private readonly clientSourceFactory: AzureClientSourceFactory;
+  /**
+   * The client sources of lifecycle calls, per provider settings and secret: the hundreds of calls
+   * of a bulk action share one credential (one token) and one throttling policy per subscription.
+   */
+  private readonly lifecycleSources = new Map<string, { source: ReturnType<AzureClientSourceFactory>; usedAt: number }>();
 
   constructor(@Optional() @Inject(AZURE_CLIENT_SOURCE_FACTORY) clientSourceFactory?: AzureClientSourceFactory) {
     this.clientSourceFactory = clientSourceFactory ?? ((config, secret) => new AzureClientFactory(config, secret));
@@ -135,12 +145,27 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
 
   private operator(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): AzureVmOperator {
     const resolved = this.resolve(ctx.config, ctx.credentials);
-    return new AzureVmOperator(this.clientSourceFactory(resolved, ctx.credentials.clientSecret), {
+    return new AzureVmOperator(this.lifecycleSource(ctx.providerId, resolved, ctx.credentials.clientSecret), {
       subscriptionIds: resolved.subscriptionIds,
       secrets: [ctx.credentials.clientSecret],
       logger: ctx.logger,
       signal: ctx.signal,
     });
+  }
+
+  private lifecycleSource(providerId: string, resolved: ResolvedAzureConfig, clientSecret: string): ReturnType<AzureClientSourceFactory> {
+    // Keyed by a digest, never the secret itself: a rotated secret or changed settings get a new source.
+    const key = createHash('sha256').update(JSON.stringify([providerId, resolved, clientSecret])).digest('hex');
+    const now = Date.now();
+    for (const [stale, entry] of this.lifecycleSources) if (now - entry.usedAt > LIFECYCLE_SOURCE_IDLE_MS) this.lifecycleSources.delete(stale);
+    let entry = this.lifecycleSources.get(key);
+    if (!entry) {
+      if (this.lifecycleSources.size >= LIFECYCLE_SOURCE_MAX) this.lifecycleSources.delete(this.lifecycleSources.keys().next().value!);
+      entry = { source: this.clientSourceFactory(resolved, clientSecret), usedAt: now };
+      this.lifecycleSources.set(key, entry);
+    }
+    entry.usedAt = now;
+    return entry.source;
   }
 
   private resolve(config: AzureProviderConfig, credentials: AzureCredentials): ResolvedAzureConfig {
