@@ -87,6 +87,7 @@ describe.each([['sqlite'], ['postgresql']])('VM retirement end to end on %s (dat
     const after = await vmNamed(azureId, 'retire-web');
     expect(after.archivedAt).not.toBeNull();
     expect(after.archiveReason).toBe('retired');
+    expect(after.powerState).toBe('stopped');
     const [archived] = (await t.http().get(`/api/v1/vms/${vm.id}/changes?field=archived&limit=1`).expect(200)).body.items as Change[];
     expect([archived.to, archived.operationId]).toEqual([true, operation.id]);
     // Nothing of another VM went with it.

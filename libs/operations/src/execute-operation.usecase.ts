@@ -215,7 +215,10 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
         const act = run.plugin.act.bind(run.plugin);
         // Begun before and not recorded as accepted: the provider may have taken it all the same.
         const resumed = step.status === 'running';
-        return this.requestAndSettle(run, step, () => act(run.ctx, run.vm, { action, ...(force ? { force: true } : {}), ...(resumed ? { resumed } : {}) }), 'carried out', OPTIMISTIC_STATE[action]);
+        await this.requestAndSettle(run, step, () => act(run.ctx, run.vm, { action, ...(force ? { force: true } : {}), ...(resumed ? { resumed } : {}) }), 'carried out', OPTIMISTIC_STATE[action]);
+        // No refresh reads a retired VM back (it is gone): the stop the cloud settled is its last state.
+        if (retiring) await this.persister.recordPowerTransition(run.operation.vmId, 'stopped', run.operation.id);
+        return;
       }
     }
   }
