@@ -34,6 +34,10 @@ import { OPTIMISTIC_STATE } from './vm-action.rules.js';
 
 const OWNER = `${hostname()}:${process.pid}`;
 
+// A request to the cloud that failed retryably is sent this many times in all, RETRY_DELAY_MS × n apart.
+const REQUEST_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 1000;
+
 /** The job kind that runs one operation (payload: its id). */
 export const VM_OPERATION_JOB = 'vm-operation';
 
@@ -213,9 +217,7 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
         }
         const force = retiring ? run.plugin.type === 'hyperv' : Boolean(run.operation.options.force);
         const act = run.plugin.act.bind(run.plugin);
-        // Begun before and not recorded as accepted: the provider may have taken it all the same.
-        const resumed = step.status === 'running';
-        await this.requestAndSettle(run, step, () => act(run.ctx, run.vm, { action, ...(force ? { force: true } : {}), ...(resumed ? { resumed } : {}) }), 'carried out', OPTIMISTIC_STATE[action]);
+        await this.requestAndSettle(run, step, (resumed) => act(run.ctx, run.vm, { action, ...(force ? { force: true } : {}), ...(resumed ? { resumed } : {}) }), 'carried out', OPTIMISTIC_STATE[action]);
         // No refresh reads a retired VM back (it is gone): the stop the cloud settled is its last state.
         if (retiring) await this.persister.recordPowerTransition(run.operation.vmId, 'stopped', run.operation.id);
         return;
@@ -226,18 +228,20 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
   /**
    * One request to the cloud and its wait. Recorded before the call (a crash from then on resumes
    * at this step) and again once the cloud has accepted it, with the continuation: a resumed step
-   * that has one only polls.
+   * that has one only polls. A request begun before without an answer on record (a crash, a
+   * dropped connection) is sent as `resumed`: the provider checks the live state before acting.
    */
   private async requestAndSettle(
     run: StepContext,
     step: OperationStep,
-    request: () => Promise<CloudRequestProgress>,
+    request: (resumed: boolean) => Promise<CloudRequestProgress>,
     doneDetail: string,
     optimistic: PowerState | null = null,
   ): Promise<void> {
     if (!step.continuation) {
+      const begunBefore = step.status === 'running';
       await this.beginStep(run, step);
-      const answer = await request();
+      const answer = await this.withRetries(run, (attempt) => request(begunBefore || attempt > 1));
       if (answer.state === 'done') {
         await this.endStep(run, step, 'done', doneDetail);
         return;
@@ -250,6 +254,22 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
     if (!run.plugin.awaitSettled) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} accepted a request it cannot follow`);
     await run.plugin.awaitSettled(run.ctx, step.continuation!);
     await this.endStep(run, step, 'done', `${doneDetail} (settled by the provider)`);
+  }
+
+  /**
+   * A request that failed in a way that may pass (a dropped connection, throttling, a 5xx) is sent
+   * again, twice at most, a little later each time; anything else fails the step at once.
+   */
+  private async withRetries<T>(run: StepContext, call: (attempt: number) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call(attempt);
+      } catch (error) {
+        if (!ProviderError.is(error) || !error.retryable || attempt >= REQUEST_ATTEMPTS || run.ctx.signal?.aborted) throw error;
+        run.ctx.logger.warn(`operation ${run.operation.id}: ${error.message}; asking again (${attempt + 1} of ${REQUEST_ATTEMPTS})`);
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
+      }
+    }
   }
 
   /**
