@@ -465,6 +465,49 @@ describe.each(drivers)('the service SIGKILLed and started again on the same data
   );
 
   it(
+    'mid-retirement: killed while Azure deletes the VM; after the restart the retirement polls that delete (no second DELETE), deletes what the VM owned, and archives only it',
+    withOutput(async () => {
+      const f = await setUp({ vmCount: 8, operationDelayMs: 12_000, operationRetryAfterSeconds: 1 }, QUIET);
+      const { sim, svc, db, providerId } = f;
+      // A deallocated VM: its retirement's stop is done at once, and the VM's DELETE comes next.
+      sim.addVm(sim.subscriptionIds[0], { name: 'to-retire', resourceGroup: 'rg-retire', powerState: 'deallocated', publicIp: true, dataDisks: 1 });
+      expect((await fullRefresh(f)).status).toBe('completed');
+      const vm = (await svc.api<{ items: Vm[] }>('GET', `/api/v1/vms?provider=${providerId}&q=to-retire&limit=1`)).body.items[0];
+      expect(vm).toBeDefined();
+      const owned = sim.vmResources(sim.vmIds().find((id) => id.toLowerCase() === vm.nativeId)!);
+      const accepted = await svc.api<{ id: string }>('POST', `/api/v1/vms/${vm.id}/retire`, { confirm: vm.name });
+      expect(accepted.status).toBe(202);
+      const operationId = accepted.body.id;
+      type Step = { name: string; status: string; target?: { kind: string } | null; continuation?: string | null };
+      const stepsOf = async () => JSON.parse((await db.query<{ steps: string }>('SELECT steps FROM operations WHERE id = $1', [operationId]))[0].steps) as Step[];
+      await waitFor('Azure to accept the DELETE of the VM and the retirement to store it', async () =>
+        (await stepsOf()).some((step) => step.name === 'delete' && step.target?.kind === 'vm' && step.continuation),
+      );
+      const vmDeletes = () => sim.requests.filter((r) => r.method === 'DELETE' && r.path.toLowerCase() === vm.nativeId);
+      expect(vmDeletes()).toHaveLength(1);
+      await svc.kill('SIGKILL');
+      // What is asked from now on (the NICs', IP's and disks' deletes) settles faster.
+      sim.setVmOperationTiming({ delayMs: 1000 });
+
+      await svc.restart();
+      type Operation = { status: string; error: string | null; steps: { name: string; status: string }[] };
+      let operation: Operation | null = null;
+      await waitFor('the resumed retirement to end', async () => !['queued', 'running'].includes((operation = (await svc.api<Operation>('GET', `/api/v1/operations/${operationId}`)).body).status), 90_000);
+      expect(operation).toMatchObject({ status: 'succeeded', error: null });
+      expect(vmDeletes()).toHaveLength(1);
+      expect(sim.vmIds().map((id) => id.toLowerCase())).not.toContain(vm.nativeId);
+      for (const nic of owned.nics) expect(sim.hasResource('nic', nic.id)).toBe(false);
+      for (const disk of owned.disks) expect(sim.hasResource('disk', disk.id)).toBe(false);
+      await waitFor('the retired VM to be archived', async () => (await svc.api<{ archiveReason: string | null }>('GET', `/api/v1/vms/${vm.id}`)).body.archiveReason === 'retired');
+      await settled(f);
+      // Archived: the retired VM and nothing else (every other VM of the simulator is still live).
+      checks += await checkInvariants({ api: f.api, db, providers: [{ providerId, vmNativeIds: sim.vmIds() }] });
+      scenarios += 1;
+    }),
+    SCENARIO_MS,
+  );
+
+  it(
     'mid-event-poll, part of the Activity Log fetched: after the restart every event is stored once and the checkpoint moves on',
     withOutput(async () => {
       // Four records a page: a poll of the overlap window reads several pages.
