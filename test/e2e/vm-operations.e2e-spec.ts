@@ -1,3 +1,4 @@
+import { EventCatcher } from '@hybridforms/discovery';
 import { ExecuteOperation } from '@hybridforms/operations';
 import { EventRepository } from '@hybridforms/persistence';
 import { AzureSimulator, HyperVHostSimulator, type SimRequest } from '@hybridforms/testing';
@@ -105,6 +106,23 @@ describe.each([['sqlite'], ['postgresql']])('VM power actions end to end on %s (
     expect(operation.confirmedByRefreshId).toBe(history[0].refreshId);
     const refresh = (await t.http().get(`/api/v1/refreshes/${history[0].refreshId}`).expect(200)).body;
     expect(refresh).toMatchObject({ kind: 'targeted', targets: [target.nativeId], status: 'completed' });
+  });
+
+  it("catches the Activity Log events of the action as usual, linked to the VM, and their refresh converges with the operation's", async () => {
+    const [target] = await vms('powerState=running');
+    await t.app.get(EventCatcher).poll(providerId);
+    const operation = await settled((await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'stop' }).expect(202)).body.id);
+    expect(operation.status).toBe('succeeded');
+    expect(await t.app.get(EventCatcher).poll(providerId)).toMatchObject({ status: 'stored' });
+    const events = (await t.http().get(`/api/v1/vms/${target.id}/events?type=vm.stopped`).expect(200)).body.items as { status: string; vmId: string }[];
+    expect(events.map((e) => [e.status, e.vmId])).toEqual([
+      ['Succeeded', target.id],
+      ['Started', target.id],
+    ]);
+    // The refresh the Succeeded event asks for reads the same state: nothing changes.
+    await settled(operation.id);
+    expect((await vm(target.id)).powerState).toBe('stopped');
+    expect((await changes(target.id))[0]).toMatchObject({ from: 'stopping', to: 'stopped', operationId: operation.id });
   });
 
   it('deallocates and starts again, each a tracked operation that the inventory follows', async () => {

@@ -380,6 +380,46 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
   );
 
   it(
+    'a worker SIGKILLed mid-operation: another worker takes the operation over and polls the same Azure async operation; no second POST',
+    withOutput(async () => {
+      sim.setVmOperationTiming({ delayMs: 15_000 });
+      try {
+        const vms = (await apis[1].api<{ items: { id: string; nativeId: string }[] }>('GET', `/api/v1/vms?provider=${providerId}&powerState=running&limit=1`)).body.items;
+        const vm = vms[0];
+        const accepted = await apis[1].api<{ id: string }>('POST', `/api/v1/vms/${vm.id}/actions`, { action: 'stop' });
+        expect(accepted.status).toBe(202);
+        const operationId = accepted.body.id;
+        const rowOf = async () => (await db.query<{ status: string; owner: string | null; steps: string }>('SELECT status, owner, steps FROM operations WHERE id = $1', [operationId]))[0];
+        let owner: string | null = null;
+        await waitFor('a worker to hold the operation with Azure\'s continuation stored', async () => {
+          const row = await rowOf();
+          owner = row.owner;
+          return row.status === 'running' && (JSON.parse(row.steps) as { continuation?: string | null }[])[0].continuation != null;
+        }, 60_000);
+        const victim = workerOfPid(pidOfOwner(owner));
+        expect(victim).toBeDefined();
+        const posts = () => sim.requests.filter((r) => r.method === 'POST' && r.vmAction && r.path.toLowerCase().startsWith(vm.nativeId));
+        expect(posts()).toHaveLength(1);
+        const killedAt = Date.now();
+        expect((await victim!.kill('SIGKILL')).signal).toBe('SIGKILL');
+        await waitFor('the operation to end on another worker', async () => !['queued', 'running'].includes((await rowOf()).status), 90_000);
+        const after = await rowOf();
+        console.log(`cluster: operation taken over and ended ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the SIGKILL of its worker`);
+        expect(after.status).toBe('succeeded');
+        expect(after.owner).not.toBe(owner);
+        expect(workerOfPid(pidOfOwner(after.owner))).toBeDefined();
+        expect(posts()).toHaveLength(1);
+        await waitFor('the VM read back stopped', async () => (await apis[0].api<{ powerState: string }>('GET', `/api/v1/vms/${vm.id}`)).body.powerState === 'stopped', 60_000);
+        checks += await checkInvariants({ api, db, providers: [{ providerId, vmNativeIds: sim.vmIds() }] });
+        scenarios += 1;
+      } finally {
+        sim.setVmOperationTiming({ delayMs: 3000 });
+      }
+    }),
+    SCENARIO_MS,
+  );
+
+  it(
     'a worker SIGKILLed mid-refresh: another worker takes the refresh over and completes it; the inventory is a clean run\'s',
     withOutput(async () => {
       // The estate changes: one VM gone, one new (the taken-over refresh must archive and add them).
