@@ -64,6 +64,9 @@ export class RequestVmAction {
     const provider = await this.providers.get(vm.providerId);
     const refusal = this.refusalFor(vm, provider, action);
     if (refusal?.status === 400) throw new BadInputError(refusal.reason);
+    // The running operation is the reason, not the transitional state it put the VM in.
+    const held = await this.operations.activeOfVm(vm.id);
+    if (held) throw new ConflictError(busyReason(held));
     if (refusal) throw new ConflictError(`cannot ${action} ${vm.name}: ${refusal.reason}`);
     const stored = await this.store(vm, action, input, requester, null);
     if ('active' in stored) throw new ConflictError(busyReason(stored.active));

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, type EntityManager, type EntityTarget } from 'typeorm';
+import { Brackets, DataSource, In, type EntityManager, type EntityTarget } from 'typeorm';
 import { NotFoundError, addChunk, emptyInventoryGraph, type InventoryChunk, type InventoryGraph, type InventoryScope, type PartError, type PowerState } from '@hybridforms/core';
 import {
   DiskEntity,
@@ -27,6 +27,9 @@ import {
   type PersistStats,
 } from './inventory-diff.js';
 
+// Changes a lifecycle operation makes, and how long after its end a refresh's finding is still its doing.
+const ATTRIBUTED_FIELDS = new Set(['powerState', 'archived']);
+const ATTRIBUTION_WINDOW_MS = 10 * 60 * 1000;
 // An overwrite keeps who owns the row, its key and when it was first seen.
 const NEVER_OVERWRITTEN = new Set(['id', 'provider_id', 'native_id', 'created_at']);
 // Stored ids read per query when a streamed refresh looks for what it did not see.
@@ -211,9 +214,41 @@ export class InventoryPersister {
     const writable: Record<InventoryCollection, EntityTable<InventoryRow>> = tables;
     for (const name of INVENTORY_COLLECTIONS) await writable[name].upsert(diff.upserts[name], NEVER_OVERWRITTEN);
     for (const name of INVENTORY_COLLECTIONS) await writable[name].updateByIds(diff.archives[name], { archivedAt: now, updatedAt: now });
+    await this.attributeToOperations(manager, diff.changes, now);
     await new EntityTable(manager, VmChangeEntity).insert(diff.changes);
     if (causes && diff.archives.vms.length > 0) await this.markRetired(manager, diff.archives.vms, existingNativeIds(existing), causes);
     return diff.stats;
+  }
+
+  /**
+   * A power state (or archive) change that a refresh finds while an operation on the VM is in
+   * flight or just ended, unconfirmed, is that operation's doing even when another refresh (one an
+   * event asked for, a full one) read it first: its change record names the operation.
+   */
+  private async attributeToOperations(manager: EntityManager, changes: VmChangeEntity[], now: Date): Promise<void> {
+    const open = changes.filter((change) => !change.operationId && ATTRIBUTED_FIELDS.has(change.field));
+    if (open.length === 0) return;
+    const since = new Date(now.getTime() - ATTRIBUTION_WINDOW_MS);
+    const vmIds = [...new Set(open.map((change) => change.vmId))];
+    const operationOf = new Map<string, string>();
+    for (let i = 0; i < vmIds.length; i += 500) {
+      const rows = await manager
+        .createQueryBuilder(OperationEntity, 'operation')
+        .select(['operation.id', 'operation.vmId'])
+        .where('operation.vmId IN (:...vmIds)', { vmIds: vmIds.slice(i, i + 500) })
+        .andWhere(
+          new Brackets((qb) =>
+            qb.where("operation.status IN ('queued', 'running')").orWhere('operation.confirmedByRefreshId IS NULL AND operation.finishedAt >= :since', { since }),
+          ),
+        )
+        .orderBy('operation.requestedAt', 'ASC')
+        .getMany();
+      for (const row of rows) operationOf.set(row.vmId, row.id);
+    }
+    for (const change of open) {
+      const operationId = operationOf.get(change.vmId);
+      if (operationId) change.operationId = operationId;
+    }
   }
 
   /** VMs a retirement deleted, archived by the refresh it asked for: their reason says so. */
