@@ -1,4 +1,3 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { ProviderRegistry, type EventBatch, type ProviderContext } from '@hybridforms/core';
@@ -7,57 +6,13 @@ import { EventStore, MetricRollupService } from '@hybridforms/telemetry';
 import { AzureSimulator } from '@hybridforms/testing';
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
+import { openSse, type SseClient } from '../support/sse-client.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 import { QUIET_TELEMETRY, refreshFromEvents as takeRefreshTargets } from '../support/telemetry.js';
 
 type Vm = { id: string; nativeId: string; name: string; powerState: string; osFamily: string; size: string; tags: Record<string, string>; archivedAt: string | null };
 type Refresh = { id: string; kind: string; trigger: string; targets: string[] | null; status: string };
 type ApiEvent = { id: string; type: string; vmId: string | null; vmNativeId: string | null; status: string | null; nativeId: string };
-
-interface SseClient {
-  response: IncomingMessage;
-  /** Id of the last `event` frame received. */
-  lastId: string | null;
-  /** Resolves with every event received once `done` holds for them (10 s at most). */
-  until(done: (events: ApiEvent[]) => boolean): Promise<ApiEvent[]>;
-  close(): void;
-}
-
-/** A minimal server-sent-events client over node:http (frames split on blank lines). */
-function openSse(port: number, path: string, headers: Record<string, string> = {}): Promise<SseClient> {
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, path, headers: { accept: 'text/event-stream', ...headers } }, (response) => {
-      let text = '';
-      const events: ApiEvent[] = [];
-      const client: SseClient = {
-        response,
-        lastId: null,
-        until: async (done) => {
-          const deadline = Date.now() + 10_000;
-          while (!done(events) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-          return [...events];
-        },
-        close: () => response.destroy(),
-      };
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        text += chunk;
-        const frames = text.split('\n\n');
-        text = frames.pop() ?? '';
-        for (const frame of frames) {
-          const lines = frame.split('\n');
-          if (!lines.includes('event: event')) continue;
-          client.lastId = lines.find((line) => line.startsWith('id: '))?.slice(4) ?? null;
-          events.push(JSON.parse(lines.find((line) => line.startsWith('data: '))!.slice(6)) as ApiEvent);
-        }
-      });
-      response.on('error', () => undefined);
-      resolve(client);
-    });
-    request.on('error', reject).end();
-  });
-}
-
 
 describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s (Azure simulator → Activity Log / Monitor → store → HTTP)', (driver) => {
   let sim: AzureSimulator;
@@ -185,9 +140,9 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     const path = `/api/v1/events/stream?type=vm.started&provider=${providerId}`;
-    const streams: SseClient[] = [];
+    const streams: SseClient<ApiEvent>[] = [];
     try {
-      const first = await openSse(port, path, t.authHeaders);
+      const first = await openSse<ApiEvent>(port, path, t.authHeaders);
       streams.push(first);
       expect(first.response.statusCode).toBe(200);
       expect(first.response.headers['content-type']).toMatch(/text\/event-stream/);
@@ -205,7 +160,7 @@ describe.each([['sqlite'], ['postgresql']])('Events and metrics end to end on %s
       // Disconnected while more happens; EventSource reconnects with the last id it saw.
       cycle(other);
       await poll();
-      const second = await openSse(port, path, { ...t.authHeaders, 'last-event-id': first.lastId! });
+      const second = await openSse<ApiEvent>(port, path, { ...t.authHeaders, 'last-event-id': first.lastId! });
       streams.push(second);
       const missed = await second.until((events) => events.some((e) => e.vmNativeId === other.nativeId && e.status === 'Succeeded'));
       expect(missed.every((e) => e.type === 'vm.started')).toBe(true);

@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { EventCatcher } from '@hybridforms/discovery';
 import { ExecuteOperation } from '@hybridforms/operations';
 import { EventRepository } from '@hybridforms/persistence';
@@ -5,6 +6,7 @@ import { AzureSimulator, HyperVHostSimulator, type SimRequest } from '@hybridfor
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest, hypervProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
+import { openSse } from '../support/sse-client.js';
 import { QUIET_TELEMETRY, refreshFromEvents } from '../support/telemetry.js';
 
 type Vm = { id: string; nativeId: string; name: string; powerState: string; archivedAt: string | null };
@@ -230,8 +232,11 @@ describe.each([['sqlite'], ['postgresql']])('VM power actions end to end on %s (
     await as(tokens.operator).post('/api/v1/vm-actions').send({ action: 'start', targets: { vmIds: [stopped.id], selector: {} } }).expect(400);
   });
 
-  it('streams an operation over SSE until it ends', async () => {
+  it('streams an operation over SSE until it ends, and its changes on the events stream', async () => {
     const [target] = await vms('powerState=running');
+    const server = t.app.getHttpServer();
+    if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const live = await openSse<Operation>((server.address() as AddressInfo).port, `/api/v1/events/stream?vm=${target.id}`, { authorization: `Bearer ${tokens.viewer}` }, 'operation');
     const accepted = await as(tokens.operator).post(`/api/v1/vms/${target.id}/actions`).send({ action: 'restart' }).expect(202);
     const stream = await as(tokens.viewer).get(`/api/v1/operations/${accepted.body.id}`).set('accept', 'text/event-stream').buffer(true).parse((res, done) => {
       let text = '';
@@ -246,6 +251,10 @@ describe.each([['sqlite'], ['postgresql']])('VM power actions end to end on %s (
     const end = JSON.parse(frames[frames.length - 1].split('\n').find((line) => line.startsWith('data: '))!.slice(6)) as Operation;
     expect(end).toMatchObject({ id: accepted.body.id, status: 'succeeded' });
     await settled(accepted.body.id);
+    const changes = await live.until((frames) => frames.some((o) => o.status === 'succeeded'));
+    live.close();
+    expect(changes.every((o) => o.id === accepted.body.id)).toBe(true);
+    expect(changes.map((o) => o.status)).toEqual(expect.arrayContaining(['running', 'succeeded']));
   });
 });
 
