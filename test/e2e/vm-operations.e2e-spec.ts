@@ -1,13 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { EventCatcher } from '@hybridforms/discovery';
-import { ExecuteOperation } from '@hybridforms/operations';
-import { EventRepository } from '@hybridforms/persistence';
 import { AzureSimulator, HyperVHostSimulator, type SimRequest } from '@hybridforms/testing';
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest, hypervProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
+import { settleOperations } from '../support/operations.js';
 import { openSse } from '../support/sse-client.js';
-import { QUIET_TELEMETRY, refreshFromEvents } from '../support/telemetry.js';
+import { QUIET_TELEMETRY } from '../support/telemetry.js';
 
 type Vm = { id: string; nativeId: string; name: string; powerState: string; archivedAt: string | null };
 type Step = { name: string; status: string; startedAt: string | null; finishedAt: string | null; detail: string | null };
@@ -48,9 +47,7 @@ describe.each([['sqlite'], ['postgresql']])('VM power actions end to end on %s (
    * ran are drained now, not after the coalescing delay); then the operation as stored.
    */
   const settled = async (id: string): Promise<Operation> => {
-    await t.app.get(ExecuteOperation).idle();
-    do await refreshFromEvents(t, providerId);
-    while ((await t.app.get(EventRepository).refreshTargets(providerId)).nativeIds.length > 0);
+    await settleOperations(t, [providerId]);
     return (await t.http().get(`/api/v1/operations/${id}`).expect(200)).body;
   };
   const simRequests = (nativeId: string): SimRequest[] => sim.requests.filter((r) => r.path.toLowerCase().startsWith(nativeId));
@@ -267,9 +264,7 @@ describe.each([['sqlite'], ['postgresql']])('Hyper-V power actions end to end on
   const byName = async (name: string): Promise<Vm> => (await t.http().get(`/api/v1/vms?provider=${providerId}&q=${name}`).expect(200)).body.items[0];
   const act = (vm: Vm, body: Record<string, unknown>) => t.http().post(`/api/v1/vms/${vm.id}/actions`).send(body);
   const settled = async (id: string): Promise<Operation> => {
-    await t.app.get(ExecuteOperation).idle();
-    do await refreshFromEvents(t, providerId);
-    while ((await t.app.get(EventRepository).refreshTargets(providerId)).nativeIds.length > 0);
+    await settleOperations(t, [providerId]);
     return (await t.http().get(`/api/v1/operations/${id}`).expect(200)).body;
   };
   const run = async (vm: Vm, body: Record<string, unknown>): Promise<Operation> => settled((await act(vm, body).expect(202)).body.id);

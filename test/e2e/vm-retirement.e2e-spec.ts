@@ -1,10 +1,11 @@
-import { ExecuteOperation, RetirementJobs } from '@hybridforms/operations';
-import { EventRepository, RetirementRepository } from '@hybridforms/persistence';
+import { RetirementJobs } from '@hybridforms/operations';
+import { RetirementRepository } from '@hybridforms/persistence';
 import { AzureSimulator, HyperVHostSimulator } from '@hybridforms/testing';
+import { settleOperations } from '../support/operations.js';
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest, hypervProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
-import { QUIET_TELEMETRY, refreshFromEvents } from '../support/telemetry.js';
+import { QUIET_TELEMETRY } from '../support/telemetry.js';
 
 type Vm = { id: string; nativeId: string; name: string; powerState: string; archivedAt: string | null; archiveReason: string | null };
 type Operation = { id: string; kind: string; status: string; requestedBy: string; error: string | null; steps: { name: string; status: string; target: { kind: string; nativeId: string; name: string } | null }[] };
@@ -25,11 +26,7 @@ describe.each([['sqlite'], ['postgresql']])('VM retirement end to end on %s (dat
   const vmNamed = async (providerId: string, name: string): Promise<Vm> =>
     (await t.http().get(`/api/v1/vms?provider=${providerId}&q=${name}&archived=all`).expect(200)).body.items.find((vm: Vm) => vm.name === name);
   const settle = async (id: string): Promise<Operation> => {
-    await t.app.get(ExecuteOperation).idle();
-    for (const providerId of [azureId, hypervId]) {
-      do await refreshFromEvents(t, providerId);
-      while ((await t.app.get(EventRepository).refreshTargets(providerId)).nativeIds.length > 0);
-    }
+    await settleOperations(t, [azureId, hypervId]);
     return (await t.http().get(`/api/v1/operations/${id}`).expect(200)).body;
   };
 

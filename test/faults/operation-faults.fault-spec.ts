@@ -1,6 +1,5 @@
-import { ExecuteOperation } from '@hybridforms/operations';
-import { EventRepository } from '@hybridforms/persistence';
 import { AzureSimulator, HyperVHostSimulator, type SimRequest } from '@hybridforms/testing';
+import { settleOperations } from '../support/operations.js';
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest, hypervProviderRequest } from '../support/provider-requests.js';
 import { QUIET_TELEMETRY, refreshFromEvents } from '../support/telemetry.js';
@@ -32,11 +31,7 @@ describe.each([['sqlite'], ['postgresql']])('operation faults on %s', (driver) =
 
   const running = async (providerId: string): Promise<Vm[]> => (await t.http().get(`/api/v1/vms?provider=${providerId}&powerState=running&limit=500`).expect(200)).body.items;
   const settle = async (id: string): Promise<Operation> => {
-    await t.app.get(ExecuteOperation).idle();
-    for (const providerId of [azureId, hypervId]) {
-      do await refreshFromEvents(t, providerId);
-      while ((await t.app.get(EventRepository).refreshTargets(providerId)).nativeIds.length > 0);
-    }
+    await settleOperations(t, [azureId, hypervId]);
     return (await t.http().get(`/api/v1/operations/${id}`).expect(200)).body;
   };
   const act = async (vm: Vm, body: Record<string, unknown>) => settle((await t.http().post(`/api/v1/vms/${vm.id}/actions`).send(body).expect(202)).body.id);

@@ -6,3 +6,4 @@ export * from './operation-progress.stream.js';
 export * from './vm-action.rules.js';
 export * from './retire-vm.usecase.js';
 export * from './retirement.jobs.js';
+export * from './new-operation.js';

@@ -2,15 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, BadInputError, ConflictError, NotFoundError, ProviderRegistry, VM_ACTIONS, type AppConfig, type VmAction } from '@hybridforms/core';
 import { ProvidersService } from '@hybridforms/discovery';
-import { OperationRepository, VmQueryRepository, type OperationEntity, type OperationStep, type ProviderEntity, type VmEntity, type VmFilter } from '@hybridforms/persistence';
+import { OperationRepository, VmQueryRepository, type OperationEntity, type ProviderEntity, type VmEntity, type VmFilter } from '@hybridforms/persistence';
 import { ExecuteOperation } from './execute-operation.usecase.js';
+import { busyReason, newOperation, pendingStep, type Requester } from './new-operation.js';
 import { isVmAction, wrongStateReason } from './vm-action.rules.js';
-
-/** Who asked (the API token's name and id, or the scheduler). */
-export interface Requester {
-  name: string;
-  tokenId: string | null;
-}
 
 export interface VmActionInput {
   action: unknown;
@@ -123,28 +118,8 @@ export class RequestVmAction {
   }
 
   private async store(vm: VmEntity, action: VmAction, input: VmActionInput, requester: Requester, batchId: string | null) {
-    const step = (name: string): OperationStep => ({ name, status: 'pending', startedAt: null, finishedAt: null });
-    const stored = await this.operations.add({
-      id: randomUUID(),
-      kind: 'vm-action',
-      action,
-      vmId: vm.id,
-      providerId: vm.providerId,
-      vmName: vm.name,
-      status: 'queued',
-      options: input.force ? { force: true } : {},
-      requestedBy: requester.name,
-      requestedByTokenId: requester.tokenId,
-      batchId,
-      steps: [step(action), step('refresh')],
-      errorCode: null,
-      error: null,
-      requestedAt: new Date(),
-      startedAt: null,
-      finishedAt: null,
-      owner: null,
-      confirmedByRefreshId: null,
-    });
+    const steps = [pendingStep(action), pendingStep('refresh')];
+    const stored = await this.operations.add(newOperation({ kind: 'vm-action', action, vm, steps, requester, options: input.force ? { force: true } : {}, batchId }));
     if ('added' in stored) this.execution.enqueue(stored.added.id);
     return stored;
   }
@@ -161,8 +136,4 @@ export class RequestVmAction {
     }
     return this.vms.select(targets.selector);
   }
-}
-
-function busyReason(active: OperationEntity): string {
-  return `the VM ${active.vmName} has operation ${active.id} (${active.action}, ${active.status}) in progress`;
 }

@@ -1,12 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { BadInputError, ConflictError, NotFoundError, ProviderRegistry } from '@hybridforms/core';
 import { ProvidersService } from '@hybridforms/discovery';
 import { OperationRepository, RetirementRepository, VmQueryRepository, type OperationEntity, type OperationStep, type VmRetirementEntity } from '@hybridforms/persistence';
 import { ExecuteOperation } from './execute-operation.usecase.js';
-import type { Requester } from './request-vm-action.usecase.js';
-
-const pending = (name: string, target: OperationStep['target'] = null): OperationStep => ({ name, status: 'pending', target, startedAt: null, finishedAt: null });
+import { busyReason, newOperation, pendingStep, type Requester } from './new-operation.js';
 
 /**
  * Retirement (ManageIQ's): a date set on a VM, and the operation that retires it — list what it
@@ -53,28 +50,10 @@ export class RetireVm {
     if (vm.archivedAt) throw new ConflictError(`the VM ${vm.name} is archived: there is nothing left to retire`);
     const earlier = await this.operations.latestOfVm(vm.id, 'vm-retire');
     if (earlier?.status === 'failed') return this.resume(earlier);
-    const stored = await this.operations.add({
-      id: randomUUID(),
-      kind: 'vm-retire',
-      action: 'retire',
-      vmId: vm.id,
-      providerId: vm.providerId,
-      vmName: vm.name,
-      status: 'queued',
-      options: {},
-      requestedBy: requester.name,
-      requestedByTokenId: requester.tokenId,
-      batchId: null,
-      steps: [pending('inventory'), pending('stop'), pending('delete', { kind: 'vm', nativeId: vm.nativeId, name: vm.name, hostNativeId: detail.host?.nativeId ?? null }), pending('refresh')],
-      errorCode: null,
-      error: null,
-      requestedAt: new Date(),
-      startedAt: null,
-      finishedAt: null,
-      owner: null,
-      confirmedByRefreshId: null,
-    });
-    if ('active' in stored) throw new ConflictError(`the VM ${vm.name} has operation ${stored.active.id} (${stored.active.action}, ${stored.active.status}) in progress`);
+    const deleteVm = pendingStep('delete', { kind: 'vm', nativeId: vm.nativeId, name: vm.name, hostNativeId: detail.host?.nativeId ?? null });
+    const steps = [pendingStep('inventory'), pendingStep('stop'), deleteVm, pendingStep('refresh')];
+    const stored = await this.operations.add(newOperation({ kind: 'vm-retire', action: 'retire', vm, steps, requester }));
+    if ('active' in stored) throw new ConflictError(busyReason(stored.active));
     this.logger.log(`retirement ${stored.added.id} of ${vm.name} queued by ${requester.name}`);
     this.execution.enqueue(stored.added.id);
     return stored.added;
@@ -95,7 +74,7 @@ export class RetireVm {
     );
     if (!(await this.operations.requeue(operation.id, steps))) {
       const active = await this.operations.activeOfVm(operation.vmId);
-      throw new ConflictError(active ? `the VM ${operation.vmName} has operation ${active.id} (${active.action}, ${active.status}) in progress` : `operation ${operation.id} is no longer failed`);
+      throw new ConflictError(active ? busyReason(active) : `operation ${operation.id} is no longer failed`);
     }
     this.logger.log(`operation ${operation.id} (${operation.action} ${operation.vmName}) resumed at step ${steps.find((step) => step.status !== 'done')?.name ?? '(none)'}`);
     this.execution.enqueue(operation.id);
