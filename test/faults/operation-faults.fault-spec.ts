@@ -126,3 +126,39 @@ describe.each([['sqlite'], ['postgresql']])('operation faults on %s', (driver) =
     expect((await t.http().get(`/api/v1/operations?status=running`).expect(200)).body.items).toEqual([]);
   });
 });
+
+describe('an operation that outlasts operations.timeoutSeconds (sqlite)', () => {
+  let sim: AzureSimulator;
+  let t: TestApp;
+  let providerId: string;
+
+  beforeAll(async () => {
+    sim = await AzureSimulator.start({ vmCount: 4, operationDelayMs: 9_000, operationRetryAfterSeconds: 1 });
+    t = await startTestApp({ ...QUIET_TELEMETRY, HYBRIDFORMS_OPERATION_TIMEOUT_SECONDS: '5' });
+    const created = await t.http().post('/api/v1/providers').send(azureProviderRequest(sim, 'azure-timeout')).expect(201);
+    providerId = created.body.id;
+    await waitForRefresh(t, created.body.refreshId);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sim?.stop();
+  });
+
+  it('fails with timeout when Azure has not settled in time; resumed, it polls the same async operation and succeeds', async () => {
+    const [vm] = (await t.http().get(`/api/v1/vms?provider=${providerId}&powerState=running&limit=1`).expect(200)).body.items as Vm[];
+    const accepted = await t.http().post(`/api/v1/vms/${vm.id}/actions`).send({ action: 'stop' }).expect(202);
+    await settleOperations(t, [providerId]);
+    const timedOut: Operation = (await t.http().get(`/api/v1/operations/${accepted.body.id}`).expect(200)).body;
+    expect(timedOut.status).toBe('failed');
+    expect(timedOut.errorCode).toBe('timeout');
+    expect(timedOut.error).toContain('the operation goes on in Azure');
+
+    await t.http().post(`/api/v1/operations/${accepted.body.id}/resume`).expect(202);
+    await settleOperations(t, [providerId]);
+    const resumed: Operation = (await t.http().get(`/api/v1/operations/${accepted.body.id}`).expect(200)).body;
+    expect([resumed.status, resumed.error]).toEqual(['succeeded', null]);
+    expect(sim.requests.filter((r) => r.method === 'POST' && r.vmAction === 'powerOff')).toHaveLength(1);
+    expect((await t.http().get(`/api/v1/vms/${vm.id}`).expect(200)).body.powerState).toBe('stopped');
+    counts.scenarios += 1;
+  }, 60_000);
+});

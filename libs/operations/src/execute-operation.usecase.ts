@@ -140,10 +140,10 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
     const steps = operation.steps.map((step) => ({ ...step }));
     const abort = new AbortController();
     setMaxListeners(64, abort.signal);
-    const deadlineMs = (operation.startedAt ?? new Date()).getTime() + this.config.operations.timeoutSeconds * 1000;
+    // The bound is per try: a resumed operation (a restart, POST …/resume) gets the whole wait again.
     const timeout = setTimeout(
       () => abort.abort(new ProviderError(ProviderErrorCode.Timeout, `the provider did not settle the operation within ${this.config.operations.timeoutSeconds} s`)),
-      Math.max(0, deadlineMs - Date.now()),
+      this.config.operations.timeoutSeconds * 1000,
     );
     const onHandBack = () => abort.abort(new HandedBack('handed back: this process is shutting down'));
     if (handBack.aborted) onHandBack();
