@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { DEFAULT_TARGETED_LIST_THRESHOLD } from './azure-targeted-read.planner.js';
 
 /** Non-secret settings of an Azure provider (stored as given; defaults applied when used). */
 export interface AzureProviderConfig {
@@ -31,6 +32,14 @@ export interface AzureProviderConfig {
   eventsOverlapMinutes?: number;
   /** Minutes back the first event poll starts; 1..10080 (7 days), default 60. */
   eventsInitialLookbackMinutes?: number;
+  /**
+   * Targets of one subscription a targeted refresh reads by single GETs (about 4.5 requests
+   * each); above it the subscription's status list is read and the cheaper of single GETs and
+   * lists chosen by request count; 0..10000, default 1 (see DEFAULT_TARGETED_LIST_THRESHOLD: a
+   * higher value saves the status list in large subscriptions but lets small ones pay more than
+   * their full listing).
+   */
+  targetedListThreshold?: number;
 }
 
 /** Secrets of an Azure provider. */
@@ -59,6 +68,7 @@ const DEFAULTS = {
   metricsConcurrency: 4,
   eventsOverlapMinutes: 10,
   eventsInitialLookbackMinutes: 60,
+  targetedListThreshold: DEFAULT_TARGETED_LIST_THRESHOLD,
 } as const;
 
 const CONFIG_KEYS: readonly (keyof AzureProviderConfig)[] = [
@@ -75,6 +85,7 @@ const CONFIG_KEYS: readonly (keyof AzureProviderConfig)[] = [
   'metricsConcurrency',
   'eventsOverlapMinutes',
   'eventsInitialLookbackMinutes',
+  'targetedListThreshold',
 ];
 const CREDENTIAL_KEYS: readonly (keyof AzureCredentials)[] = ['clientSecret'];
 
@@ -117,6 +128,7 @@ export function validateAzureConfig(config: unknown, credentials: unknown): stri
     checkInteger(config, 'metricsConcurrency', 1, 16, problems);
     checkInteger(config, 'eventsOverlapMinutes', 0, 120, problems);
     checkInteger(config, 'eventsInitialLookbackMinutes', 1, 10080, problems);
+    checkInteger(config, 'targetedListThreshold', 0, 10000, problems);
   }
   if (!isPlainObject(credentials)) {
     problems.push('credentials must be an object with clientSecret');
@@ -147,6 +159,7 @@ export function resolveAzureConfig(config: AzureProviderConfig): ResolvedAzureCo
     metricsConcurrency: config.metricsConcurrency ?? DEFAULTS.metricsConcurrency,
     eventsOverlapMinutes: config.eventsOverlapMinutes ?? DEFAULTS.eventsOverlapMinutes,
     eventsInitialLookbackMinutes: config.eventsInitialLookbackMinutes ?? DEFAULTS.eventsInitialLookbackMinutes,
+    targetedListThreshold: config.targetedListThreshold ?? DEFAULTS.targetedListThreshold,
   };
 }
 

@@ -368,12 +368,12 @@ describe('Azure provider plugin against the simulator, through the real SDK', ()
       });
     });
 
-    it('refreshes only the VMs asked for by single GETs, and reports a removed VM as notFound', async () => {
+    it('refreshes only the VMs asked for by single GETs (up to targetedListThreshold), and reports a removed VM as notFound', async () => {
       const ids = sim.vmIds(SUB_A);
       const [kept, alsoKept, removed] = [ids[3], ids[10], ids[20]];
       sim.removeVm(removed);
       sim.clearRequests();
-      const graph = await graphOfChunks(plugin.collectInventory(contextFor(sim), { kind: 'targeted', nativeIds: [kept, alsoKept, removed].map((id) => id.toLowerCase()) }));
+      const graph = await graphOfChunks(plugin.collectInventory(contextFor(sim, { targetedListThreshold: 3 }), { kind: 'targeted', nativeIds: [kept, alsoKept, removed].map((id) => id.toLowerCase()) }));
       expect(graph.vms.map((vm) => vm.nativeId).sort()).toEqual([kept, alsoKept].map((id) => id.toLowerCase()).sort());
       expect(graph.notFound).toEqual([removed.toLowerCase()]);
       expect(graph.partErrors).toEqual([]);

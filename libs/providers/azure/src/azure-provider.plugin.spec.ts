@@ -219,8 +219,8 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
   });
 
   describe('targeted', () => {
-    it('GETs the VMs asked for with their NICs, public IPs and disks, and reports the gone ones as notFound', async () => {
-      const { arm, plugin, ctx } = setup();
+    it('GETs the VMs asked for (up to targetedListThreshold per subscription) with their NICs, public IPs and disks, and reports the gone ones as notFound', async () => {
+      const { arm, plugin, ctx } = setup(undefined, { targetedListThreshold: 2 });
       const wanted = vmId(SUBS[0], 'rg-prod', 'rhel-payg-01');
       const gone = vmId(SUBS[0], 'rg-prod', 'deleted-vm');
       const graph = await graphOfChunks(plugin.collectInventory(ctx, { kind: 'targeted', nativeIds: [wanted.toUpperCase(), gone] }));
@@ -338,11 +338,16 @@ describe('AzureProviderPlugin (collector and parser over fake SDK clients)', () 
         expect.stringMatching(/^config\.eventsInitialLookbackMinutes must be an integer from 1 to 10080/),
       ]);
       expect(plugin.validateConfig({ ...good, metricsEndpoint: 'https://{region}.metrics' }, { clientSecret: 's' })).toHaveLength(1);
+      expect(plugin.validateConfig({ ...good, targetedListThreshold: 0 }, { clientSecret: 's' })).toEqual([]);
+      expect(plugin.validateConfig({ ...good, targetedListThreshold: 2.5 }, { clientSecret: 's' })).toEqual([
+        expect.stringMatching(/^config\.targetedListThreshold must be an integer from 0 to 10000/),
+      ]);
       expect(resolveAzureConfig(good)).toMatchObject({
         metricsEndpoint: 'https://{location}.metrics.monitor.azure.com',
         metricsConcurrency: 4,
         eventsOverlapMinutes: 10,
         eventsInitialLookbackMinutes: 60,
+        targetedListThreshold: 1,
       });
       expect(metricsEndpointFor('https://{location}.metrics.monitor.azure.com', 'West Europe')).toBe('https://westeurope.metrics.monitor.azure.com');
     });

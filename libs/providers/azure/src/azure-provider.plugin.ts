@@ -71,7 +71,8 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
   /**
    * A full refresh page by page: per subscription (several at once, up to subscriptionConcurrency)
    * resource groups, then VM pages, then NIC and disk pages; a failed subscription is a part error.
-   * A targeted refresh is one chunk, of single GETs, parsed by the same stream parser.
+   * A targeted refresh is one chunk, of single GETs or of lists kept to the targets (whichever
+   * costs fewer requests), parsed by the same stream parser.
    */
   async *collectInventory(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, scope: InventoryScope): AsyncGenerator<InventoryChunk> {
     const collector = this.collector(ctx.config, ctx.credentials, { logger: ctx.logger, signal: ctx.signal, progress: ctx.progress });
@@ -186,6 +187,7 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
     return new AzureCollector(this.clientSourceFactory(resolved, credentials.clientSecret), {
       subscriptionIds: resolved.subscriptionIds,
       subscriptionConcurrency: resolved.subscriptionConcurrency,
+      targetedListThreshold: resolved.targetedListThreshold,
       secrets: [credentials.clientSecret],
       logger: context.logger,
       signal: context.signal,

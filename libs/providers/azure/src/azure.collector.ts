@@ -8,13 +8,19 @@ import { toProviderError } from './azure-error.mapper.js';
 import { normalizeLocation } from './azure-inventory.parser.js';
 import { AzureSubscriptionStreamParser, parseSubscriptionPages } from './azure-inventory.stream-parser.js';
 import type { AzureLocationSizes, AzureSubscriptionInventory } from './azure-raw-inventory.js';
+import { DEFAULT_TARGETED_LIST_THRESHOLD, listScopeFor, planTargetedRead, type TargetedReadCounts } from './azure-targeted-read.planner.js';
 
 /** How the collector runs; the clients come from an {@link AzureClientSource}. */
 export interface AzureCollectorOptions {
   subscriptionIds: string[];
   subscriptionConcurrency: number;
-  /** Concurrent single GETs of a targeted refresh. */
+  /** Concurrent single GETs (or resource group lists) of a targeted refresh. */
   targetedConcurrency?: number;
+  /**
+   * Targets of one subscription up to which a targeted refresh reads them by single GETs; above
+   * it the subscription's status list is read and the cheapest plan chosen (see planTargetedRead).
+   */
+  targetedListThreshold?: number;
   /** Masked in every error message. */
   secrets: readonly unknown[];
   logger?: ProviderLogger;
@@ -30,6 +36,23 @@ interface VmRef {
   name: string;
 }
 
+/** What one subscription's targeted read returns. */
+interface TargetedSubscriptionRead {
+  inventory: AzureSubscriptionInventory;
+  notFound: string[];
+  failures: { nativeId: string; error: ProviderError }[];
+}
+
+/** Where a list is read: the subscription's list, or those of some resource groups (lower-cased). */
+type ListScope = { kind: 'subscription' } | { kind: 'groups'; groups: string[] };
+
+/** The subscription-wide and the resource group list of one resource type. */
+interface ScopedLists<T> {
+  what: string;
+  subscription: () => PagedList<T>;
+  group: (resourceGroup: string) => PagedList<T>;
+}
+
 const VM_ID = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/virtualmachines\/([^/]+)$/i;
 const RESOURCE_ID = /^\/subscriptions\/[^/]+\/resourcegroups\/([^/]+)\/providers\/[^/]+\/[^/]+\/([^/]+)$/i;
 const DEFAULT_TARGETED_CONCURRENCY = 8;
@@ -37,8 +60,8 @@ const DEFAULT_TARGETED_CONCURRENCY = 8;
 const FALLBACK_CHUNK_SIZE = 1000;
 
 /**
- * Talks to ARM through the SDKs, and only that: lists (full refresh) or single GETs (targeted
- * refresh) per subscription, subscriptions in parallel up to a bound. One subscription's failure
+ * Talks to ARM through the SDKs, and only that: lists (full refresh), or single GETs or lists
+ * kept to the targets, whichever costs fewer requests (targeted refresh), per subscription, subscriptions in parallel up to a bound. One subscription's failure
  * becomes a part error while the others complete; a failure anywhere in a subscription's paging
  * stops that whole subscription (what it had yielded stays, nothing more of it is yielded, and it
  * is not reported complete). Retries are the SDK pipeline's alone.
@@ -178,8 +201,8 @@ export class AzureCollector {
   }
 
   /**
-   * Reads the given VMs (lower-cased resource ids) and what hangs off them, by single GETs, and
-   * parses them as a full refresh's pages are (each subscription's reads one page per list): one
+   * Reads the given VMs (lower-cased resource ids) and what hangs off them, by single GETs or
+   * from lists (see collectTargetedSubscription), and parses them as a full refresh's pages are (each subscription's reads one page per list): one
    * chunk, with the ids ARM says are gone and what failed.
    */
   async collectTargeted(nativeIds: string[]): Promise<InventoryChunk> {
@@ -235,10 +258,173 @@ export class AzureCollector {
     return { ...(await graphOfChunks(replay(chunks))), partErrors, notFound };
   }
 
-  private async collectTargetedSubscription(
+  /**
+   * Up to `targetedListThreshold` targets, single GETs. Beyond it the status list first (the
+   * VM count and groups a plan needs, and the power states lists lack), then the plan that
+   * costs fewest requests: single GETs after all, or lists kept to the targets and what they
+   * reference. A list read never costs more than the full listing it is a subset of.
+   */
+  private async collectTargetedSubscription(clients: AzureSubscriptionClients, refs: VmRef[]): Promise<TargetedSubscriptionRead> {
+    const threshold = this.options.targetedListThreshold ?? DEFAULT_TARGETED_LIST_THRESHOLD;
+    if (refs.length <= threshold) return this.getTargets(clients, refs);
+    return this.withSubscriptionAbort(this.options.signal, async (signal, fail) => {
+      const statuses = await this.readStatuses(clients, refs, signal);
+      const plan = planTargetedRead(statuses.counts);
+      this.options.logger?.debug(`subscription ${clients.subscriptionId}: ${refs.length} targets of ${statuses.counts.vms} VMs read by ${plan.kind} (about ${plan.requests} requests)`);
+      if (plan.kind === 'singleGets') return this.getTargets(clients, refs);
+      const vmScope: ListScope = plan.kind === 'groupLists' ? { kind: 'groups', groups: plan.groups } : { kind: 'subscription' };
+      return this.listTargets(clients, refs, statuses, vmScope, signal, fail);
+    });
+  }
+
+  /** Every VM of the status list counted by resource group; the targets' entries kept. */
+  private async readStatuses(
     clients: AzureSubscriptionClients,
     refs: VmRef[],
-  ): Promise<{ inventory: AzureSubscriptionInventory; notFound: string[]; failures: { nativeId: string; error: ProviderError }[] }> {
+    signal: AbortSignal,
+  ): Promise<{ counts: TargetedReadCounts; targets: VirtualMachine[] }> {
+    const wanted = new Set(refs.map((ref) => ref.nativeId));
+    const vmsByGroup = new Map<string, number>();
+    const targets: VirtualMachine[] = [];
+    const targetGroups = new Set<string>();
+    let vms = 0;
+    let pages = 0;
+    let firstPage = 0;
+    await this.pages(
+      'listing virtual machine statuses',
+      clients.subscriptionId,
+      () => clients.compute.virtualMachines.listAll({ statusOnly: 'true', abortSignal: this.options.signal }),
+      signal,
+      (page) => {
+        if (pages++ === 0) firstPage = page.length;
+        for (const vm of page.filter(hasStringId)) {
+          const group = groupOf(vm.id);
+          vmsByGroup.set(group, (vmsByGroup.get(group) ?? 0) + 1);
+          vms += 1;
+          if (wanted.has(vm.id.toLowerCase())) {
+            targets.push(vm);
+            targetGroups.add(group);
+          }
+        }
+      },
+    );
+    // One page says only that a page holds every VM: as many as there are is the bound that counts.
+    const pageSize = pages > 1 ? firstPage : Math.max(1, vms);
+    return { counts: { targets: refs.length, targetGroups: [...targetGroups].sort(), vmsByGroup, vms, pageSize }, targets };
+  }
+
+  /**
+   * The targets from lists: VMs in the plan's scope, then the NICs and disks they name, then the
+   * public IPs of those NICs, each list per resource group or for the subscription, whichever
+   * costs fewer pages. Only the targets and what they reference are kept, so the graph is the
+   * one their single GETs give; a target the VM lists lack is gone (any failed list fails the
+   * subscription, so nothing is reported gone then).
+   */
+  private async listTargets(
+    clients: AzureSubscriptionClients,
+    refs: VmRef[],
+    statuses: { counts: TargetedReadCounts; targets: VirtualMachine[] },
+    vmScope: ListScope,
+    signal: AbortSignal,
+    fail: Fail,
+  ): Promise<TargetedSubscriptionRead> {
+    const { subscriptionId, compute, network } = clients;
+    const abortSignal = this.options.signal;
+    const wanted = new Set(refs.map((ref) => ref.nativeId));
+    const virtualMachines = await this.readListed(
+      subscriptionId,
+      vmScope,
+      { what: 'virtual machines', subscription: () => compute.virtualMachines.listAll({ abortSignal }), group: (g) => compute.virtualMachines.list(g, { abortSignal }) },
+      (id) => wanted.has(id),
+      signal,
+      fail,
+    );
+    const found = new Set(virtualMachines.map((vm) => vm.id!.toLowerCase()));
+    const nicIds = idSet(virtualMachines.flatMap((vm) => (vm.networkProfile?.networkInterfaces ?? []).map((n) => n.id)));
+    const diskIds = idSet(virtualMachines.flatMap((vm) => [vm.storageProfile?.osDisk?.managedDisk?.id, ...(vm.storageProfile?.dataDisks ?? []).map((d) => d.managedDisk?.id)]));
+    const scopeOf = (ids: Set<string>): ListScope => listScopeFor([...ids].map(groupOf), statuses.counts);
+    const nicsRead = this.readListed(
+      subscriptionId,
+      scopeOf(nicIds),
+      { what: 'network interfaces', subscription: () => network.networkInterfaces.listAll({ abortSignal }), group: (g) => network.networkInterfaces.list(g, { abortSignal }) },
+      (id) => nicIds.has(id),
+      signal,
+      fail,
+    );
+    const disksRead = this.readListed(
+      subscriptionId,
+      scopeOf(diskIds),
+      { what: 'disks', subscription: () => compute.disks.list({ abortSignal }), group: (g) => compute.disks.listByResourceGroup(g, { abortSignal }) },
+      (id) => diskIds.has(id),
+      signal,
+      fail,
+    );
+    await settleAllOrThrow<unknown>(fail, [nicsRead, disksRead]);
+    const [networkInterfaces, disks] = [await nicsRead, await disksRead];
+    const publicIpIds = idSet(networkInterfaces.flatMap((nic) => (nic.ipConfigurations ?? []).map((c) => c.publicIPAddress?.id)));
+    const publicIPAddresses =
+      publicIpIds.size === 0
+        ? []
+        : await this.readListed(
+            subscriptionId,
+            scopeOf(publicIpIds),
+            { what: 'public IP addresses', subscription: () => network.publicIPAddresses.listAll({ abortSignal }), group: (g) => network.publicIPAddresses.list(g, { abortSignal }) },
+            (id) => publicIpIds.has(id),
+            signal,
+            fail,
+          );
+    const vmSizes = virtualMachines.length > 0 ? await this.sizesFor(clients, virtualMachines, abortSignal) : [];
+    return {
+      inventory: {
+        subscriptionId,
+        virtualMachines,
+        vmStatuses: statuses.targets.filter((vm) => found.has(vm.id!.toLowerCase())),
+        networkInterfaces,
+        publicIPAddresses,
+        disks,
+        resourceGroups: [],
+        vmSizes,
+      },
+      notFound: refs.filter((ref) => !found.has(ref.nativeId)).map((ref) => ref.nativeId),
+      failures: [],
+    };
+  }
+
+  /**
+   * The items of one resource type in a scope whose (lower-cased) id is wanted, page by page. A
+   * resource group gone since the status list was read lists nothing (its VMs are gone too).
+   */
+  private async readListed<T extends { id?: string }>(
+    subscriptionId: string,
+    scope: ListScope,
+    lists: ScopedLists<T>,
+    wanted: (id: string) => boolean,
+    signal: AbortSignal,
+    fail: Fail,
+  ): Promise<T[]> {
+    const kept: T[] = [];
+    const keep = (page: T[]) => {
+      for (const item of page) if (item.id && wanted(item.id.toLowerCase())) kept.push(item);
+    };
+    if (scope.kind === 'subscription') {
+      await this.pages(`listing ${lists.what}`, subscriptionId, lists.subscription, signal, keep);
+      return kept;
+    }
+    const limit = this.options.targetedConcurrency ?? DEFAULT_TARGETED_CONCURRENCY;
+    await settleBoundedOrThrow(fail, scope.groups, limit, (group) =>
+      this.call(`listing ${lists.what} of resource group ${group}`, subscriptionId, async () => {
+        try {
+          await this.readPages(`listing ${lists.what} of resource group ${group}`, subscriptionId, () => lists.group(group), signal, keep);
+        } catch (error) {
+          if (!isGone(error)) throw error;
+        }
+      }),
+    );
+    return kept;
+  }
+
+  /** The single-GET path: each VM with its instance view, then its NICs, their public IPs and its disks. */
+  private async getTargets(clients: AzureSubscriptionClients, refs: VmRef[]): Promise<TargetedSubscriptionRead> {
     const { subscriptionId, compute, network } = clients;
     const abortSignal = this.options.signal;
     const limit = this.options.targetedConcurrency ?? DEFAULT_TARGETED_CONCURRENCY;
@@ -373,38 +559,59 @@ export class AzureCollector {
     onPage: (page: T[]) => InventoryChunk | void | Promise<InventoryChunk | void>,
     emit?: (chunk: InventoryChunk) => Promise<void>,
   ): Promise<void> {
-    await this.call(operation, subscriptionId, async () => {
-      let token: string | undefined;
-      do {
-        let page: T[] | undefined = await onePage(start().byPage(token === undefined ? undefined : { continuationToken: token }));
-        if (page === undefined) return;
-        throwIfAborted(abortSignal);
-        assertShape(page, 'id', operation, subscriptionId);
-        token = continuationTokenOf(page);
-        const chunk = await onPage(page);
-        page = undefined; // not held while emit waits
-        if (chunk && emit) await emit(chunk);
-      } while (token);
-    });
+    await this.call(operation, subscriptionId, () => this.readPages(operation, subscriptionId, start, abortSignal, onPage, emit));
   }
 
-  /** Runs a subscription's lists under one signal, so the first failure stops its siblings. */
-  private async withSubscriptionAbort<T>(parent: AbortSignal | undefined, run: (signal: AbortSignal, fail: () => void) => Promise<T>): Promise<T> {
+  /** The paging of {@link pages}, its errors as the SDK threw them. */
+  private async readPages<T extends object>(
+    operation: string,
+    subscriptionId: string,
+    start: () => PagedList<T>,
+    abortSignal: AbortSignal,
+    onPage: (page: T[]) => InventoryChunk | void | Promise<InventoryChunk | void>,
+    emit?: (chunk: InventoryChunk) => Promise<void>,
+  ): Promise<void> {
+    let token: string | undefined;
+    do {
+      let page: T[] | undefined = await onePage(start().byPage(token === undefined ? undefined : { continuationToken: token }));
+      if (page === undefined) return;
+      throwIfAborted(abortSignal);
+      assertShape(page, 'id', operation, subscriptionId);
+      token = continuationTokenOf(page);
+      const chunk = await onPage(page);
+      page = undefined; // not held while emit waits
+      if (chunk && emit) await emit(chunk);
+    } while (token);
+  }
+
+  /**
+   * Runs a subscription's lists under one signal, so the first failure stops its siblings; that
+   * failure is the one thrown (nested lists may settle their aborts before it propagates).
+   */
+  private async withSubscriptionAbort<T>(parent: AbortSignal | undefined, run: (signal: AbortSignal, fail: Fail) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     setMaxListeners(256, controller.signal); // every list and page request of the subscription
     const onAbort = () => controller.abort(parent?.reason);
     if (parent?.aborted) onAbort();
     parent?.addEventListener('abort', onAbort, { once: true });
+    let first: { error: unknown } | null = null;
+    const fail: Fail = (error) => {
+      if (error !== undefined && !controller.signal.aborted) first = { error };
+      controller.abort();
+    };
     try {
-      return await run(controller.signal, () => controller.abort());
+      return await run(controller.signal, fail);
     } catch (error) {
       controller.abort();
-      throw error;
+      throw first ? (first as { error: unknown }).error : error;
     } finally {
       parent?.removeEventListener('abort', onAbort);
     }
   }
 }
+
+/** Stops a subscription's other lists; given the error, it is the failure the subscription reports. */
+type Fail = (error?: unknown) => void;
 
 /** What an SDK list call returns, as far as paging goes: byPage resumes at a continuation token. */
 interface PagedList<T> {
@@ -448,13 +655,13 @@ function abortError(): Error {
  * may be the aborts it caused). A subscription's lists end together: a failure aborts the others
  * at once, and the subscription frees its slot only once no request of it is left in flight.
  */
-async function settleAllOrThrow<T>(fail: () => void, work: Promise<T>[]): Promise<T[]> {
+async function settleAllOrThrow<T>(fail: Fail, work: Promise<T>[]): Promise<T[]> {
   let first: { error: unknown } | null = null;
   const results = await Promise.allSettled(
     work.map((p) =>
       p.catch((error: unknown) => {
         first ??= { error };
-        fail();
+        fail(error);
         throw error;
       }),
     ),
@@ -462,6 +669,38 @@ async function settleAllOrThrow<T>(fail: () => void, work: Promise<T>[]): Promis
   if (first) throw (first as { error: unknown }).error;
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
+/**
+ * {@link settleAllOrThrow} for work on items, at most `limit` at a time: the first failure
+ * aborts the rest through `fail` and is thrown once every started one has settled.
+ */
+async function settleBoundedOrThrow<T>(fail: Fail, items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let first: { error: unknown } | null = null;
+  await settleWithConcurrency(items, limit, async (item) => {
+    try {
+      await work(item);
+    } catch (error) {
+      first ??= { error };
+      fail(error);
+      throw error;
+    }
+  });
+  if (first) throw (first as { error: unknown }).error;
+}
+
+/** Resource ids, lower-cased, without the missing ones. */
+function idSet(ids: (string | undefined)[]): Set<string> {
+  return new Set(ids.filter((id): id is string => Boolean(id)).map((id) => id.toLowerCase()));
+}
+
+/** The resource group of a resource id, lower-cased. */
+function groupOf(id: string): string {
+  return id.split('/')[4]?.toLowerCase() ?? '';
+}
+
+function hasStringId<T extends { id?: string }>(item: T): item is T & { id: string } {
+  return typeof item.id === 'string';
+}
+
 function assertShape(items: unknown[], key: 'id' | 'name', operation: string, subscriptionId: string): void {
   const bad = items.findIndex((item) => typeof item !== 'object' || item === null || typeof (item as Record<string, unknown>)[key] !== 'string');
   if (bad >= 0) {
