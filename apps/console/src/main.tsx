@@ -1,13 +1,5 @@
 import { render } from 'preact';
+import { App } from './app.js';
 import './styles.css';
 
-function ConsoleShell() {
-  return (
-    <main class="shell">
-      <h1>Hybridforms</h1>
-      <p>Operator console</p>
-    </main>
-  );
-}
-
-render(<ConsoleShell />, document.getElementById('app')!);
+render(<App />, document.getElementById('app')!);
