@@ -12,10 +12,12 @@ RUN apt-get update -qq \
 COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY scripts scripts
 COPY apps apps
 COPY libs libs
 COPY config config
-RUN npx nest build api && npm prune --omit=dev
+# The API and worker, then the console's static files (dist/console) that the API serves.
+RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
 # Playbook runs: Debian's ansible-runner and ansible-core (no PyPI needed), and an SSH client.

@@ -73,6 +73,15 @@ describe.each([['sqlite'], ['postgresql']])('API access on %s: tokens, roles, au
     expect((await t.http().get(`/api/v1/tokens/${viewer.id}`).expect(200)).body).not.toHaveProperty('token');
   });
 
+  it("tells a token's holder its name and role (GET /whoami), and nothing without a valid token", async () => {
+    for (const role of ['viewer', 'operator', 'admin'] as const) {
+      const res = await as(tokens[role].token).get('/api/v1/whoami').expect(200);
+      expect(res.body).toEqual({ name: `${role}-bot`, role, tokenId: tokens[role].id });
+    }
+    expect((await t.http().get('/api/v1/whoami').expect(200)).body).toEqual({ name: 'env-admin', role: 'admin', tokenId: null });
+    await t.anonymous().get('/api/v1/whoami').expect(401);
+  });
+
   it('lets viewers read, operators refresh and run playbooks, and only admins manage providers, credentials, tokens, rules and the audit log', async () => {
     const viewer = as(tokens.viewer.token);
     const operator = as(tokens.operator.token);

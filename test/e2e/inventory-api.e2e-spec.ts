@@ -135,6 +135,16 @@ describe.each([['sqlite'], ['postgresql']])('Inventory API end to end on %s (Azu
     expect(byIp.map((vm) => vm.id)).toContain(withIp.id);
   });
 
+  it('counts the VMs the same filters match, and refuses what the list would refuse', async () => {
+    for (const query of ['', 'osFamily=rhel', 'osFamily=rhel&licenseModel=byos&osVersion=9', 'powerState=stopped,deallocated']) {
+      const counted = await t.http().get(`/api/v1/vms/count?${query}`).expect(200);
+      expect(counted.body).toEqual({ count: (await allVms(query)).length });
+    }
+    expect((await t.http().get('/api/v1/vms/count?osFamily=rhel').expect(200)).body.count).toBeGreaterThan(0);
+    await t.http().get('/api/v1/vms/count?osFamily=beos').expect(400);
+    await t.http().get('/api/v1/vms/count?limit=5').expect(400);
+  });
+
   it('sorts descending and pages consistently', async () => {
     const res = await t.http().get('/api/v1/vms?sort=-name&limit=500').expect(200);
     const names = res.body.items.map((vm: Vm) => vm.name);

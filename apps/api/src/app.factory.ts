@@ -7,6 +7,7 @@ import helmet from 'helmet';
 import { loadConfiguredSecretBox, type AppConfig, type SecretBox } from '@hybridforms/core';
 import { accessLogMiddleware, createLoggerService, REQUEST_ID_HEADER, requestIdMiddleware, requestLogContextMiddleware, type LogDestination } from '@hybridforms/observability';
 import { AppModule } from './app.module.js';
+import { CONSOLE_PREFIX, serveConsole } from './console/console-assets.js';
 import { DeclaredInputInterceptor } from './common/declared-input.interceptor.js';
 import { DomainExceptionFilter } from './common/domain-exception.filter.js';
 import { bodyParserErrors, checkParsedInput, lastResortErrors, notFoundInOurShape, requireJsonBody } from './common/http-input.js';
@@ -37,6 +38,7 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
   app.use(requestIdMiddleware());
   if (logger) app.use(accessLogMiddleware(logger.pino));
   app.use(securityHeaders());
+  serveConsole(app);
   if (config.http.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.http.corsOrigins,
@@ -77,7 +79,8 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
 /**
  * helmet's headers everywhere. The API answers JSON only, so its CSP forbids everything; Swagger UI
- * at /docs needs its own scripts and inline styles and data: images, nothing from elsewhere.
+ * at /docs needs its own scripts and inline styles and data: images, nothing from elsewhere. The
+ * console loads only its own files and talks only to this origin: no inline script or style at all.
  */
 function securityHeaders() {
   const common = { upgradeInsecureRequests: null, formAction: ["'self'"], frameAncestors: ["'none'"], baseUri: ["'self'"], objectSrc: ["'none'"] };
@@ -97,5 +100,13 @@ function securityHeaders() {
       },
     },
   });
-  return (req: Request, res: Response, next: NextFunction) => (req.path === '/docs' || req.path.startsWith('/docs/') ? docs : api)(req, res, next);
+  const consolePages = helmet({
+    frameguard: { action: 'deny' },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'"], imgSrc: ["'self'"], connectSrc: ["'self'"], ...common },
+    },
+  });
+  const under = (path: string, prefix: string) => path === prefix || path.startsWith(`${prefix}/`);
+  return (req: Request, res: Response, next: NextFunction) => (under(req.path, '/docs') ? docs : under(req.path, CONSOLE_PREFIX) ? consolePages : api)(req, res, next);
 }

@@ -4,7 +4,7 @@ import { APP_CONFIG, NotFoundError, type AppConfig } from '@hybridforms/core';
 import { OperationRepository, RetirementRepository, VmQueryRepository } from '@hybridforms/persistence';
 import { pageLimit } from '../common/paging.js';
 import { presentChange, presentDisk, presentHost, presentImage, presentNic, presentVm } from './inventory.presenter.js';
-import { vmFilterOf, VmChangesQueryDto, VmListQueryDto } from './vm-list-query.dto.js';
+import { vmFilterOf, VmChangesQueryDto, VmFilterQueryDto, VmListQueryDto } from './vm-list-query.dto.js';
 
 @ApiTags('vms')
 @Controller('vms')
@@ -23,6 +23,12 @@ export class VmsController {
       { limit: pageLimit(query, this.config), cursor: query.cursor, sort: query.sort },
     );
     return { items: page.items.map(presentVm), nextCursor: page.nextCursor };
+  }
+
+  /** How many VMs the same filters as `GET /vms` match (declared before `:id`, which would take `count` for an id). */
+  @Get('count')
+  async count(@Query() query: VmFilterQueryDto) {
+    return { count: await this.vms.count(vmFilterOf(query)) };
   }
 
   @Get(':id')

@@ -53,6 +53,13 @@ export class VmQueryRepository {
     return paginate(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor);
   }
 
+  /** How many VMs match a filter (the size of a list that is read page by page). */
+  count(filter: VmFilter): Promise<number> {
+    const qb = this.vms.createQueryBuilder('vm');
+    this.applyFilter(qb, filter);
+    return qb.getCount();
+  }
+
   /** The native ids of these VMs of the provider, by our id; VMs of another provider or unknown are left out. */
   async nativeIdsOf(providerId: string, vmIds: string[]): Promise<Map<string, string>> {
     const rows = await this.vms.find({ select: { id: true, nativeId: true }, where: { providerId, id: In(vmIds) } });

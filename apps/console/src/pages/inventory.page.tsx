@@ -1,0 +1,165 @@
+import { useState } from 'preact/hooks';
+import { LICENSE_MODELS, OS_FAMILIES, POWER_STATES, type Page, type Provider, type Vm } from '../api/api-types.js';
+import type { Query } from '../api/api-client.js';
+import { Empty, ErrorNotice, Loaded } from '../components/state-views.js';
+import { formatOs } from '../format.js';
+import { href, navigate, type Route } from '../router.js';
+import type { Session } from '../session.js';
+import { useResource } from '../use-resource.js';
+
+/** The /vms filters the page offers, each bound to the query parameter of the same name. */
+const FILTERS = ['provider', 'osFamily', 'osVersion', 'licenseModel', 'powerState', 'location', 'tag', 'q'] as const;
+type FilterName = (typeof FILTERS)[number];
+type Filters = Record<FilterName, string>;
+
+const PAGE_SIZE = 50;
+
+function filtersOf(params: URLSearchParams): Filters {
+  return Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ''])) as Filters;
+}
+
+function paramsOf(filters: Filters): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const name of FILTERS) if (filters[name].trim()) params.set(name, filters[name].trim());
+  return params;
+}
+
+export function InventoryPage({ session, route }: { session: Session; route: Route }) {
+  const applied = filtersOf(route.params);
+  const key = paramsOf(applied).toString();
+  // The form is re-created (key) when the applied filters change, e.g. by the back button.
+  return (
+    <main id="main">
+      <h1>Inventory</h1>
+      <FilterForm key={key} session={session} applied={applied} />
+      <VmTable key={key} session={session} applied={applied} />
+    </main>
+  );
+}
+
+function FilterForm({ session, applied }: { session: Session; applied: Filters }) {
+  const [draft, setDraft] = useState(applied);
+  const providers = useResource(() => session.api.get<Page<Provider>>('/providers'), []);
+  const set = (name: FilterName) => (event: Event) => setDraft({ ...draft, [name]: (event.currentTarget as HTMLInputElement | HTMLSelectElement).value });
+  const select = (name: FilterName, label: string, options: readonly (readonly [string, string])[]) => (
+    <div class="field">
+      <label for={`filter-${name}`}>{label}</label>
+      <select id={`filter-${name}`} name={name} value={draft[name]} onChange={set(name)}>
+        <option value="">Any</option>
+        {options.map(([value, text]) => (
+          <option key={value} value={value}>
+            {text}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+  const text = (name: FilterName, label: string, placeholder: string) => (
+    <div class="field">
+      <label for={`filter-${name}`}>{label}</label>
+      <input id={`filter-${name}`} name={name} type="search" placeholder={placeholder} value={draft[name]} onInput={set(name)} />
+    </div>
+  );
+  const providerOptions = providers.state === 'ready' ? providers.data.items.map((p) => [p.id, `${p.name} (${p.type})`] as const) : [];
+  const pairs = (values: readonly string[]) => values.map((v) => [v, v] as const);
+  return (
+    <form
+      class="filters panel"
+      aria-label="Filters"
+      onSubmit={(event) => {
+        event.preventDefault();
+        navigate('/inventory', paramsOf(draft));
+      }}
+    >
+      {select('provider', 'Provider', providerOptions)}
+      {select('osFamily', 'OS family', pairs(OS_FAMILIES))}
+      {text('osVersion', 'OS version', '9 or 9.4')}
+      {select('licenseModel', 'License', pairs(LICENSE_MODELS))}
+      {select('powerState', 'Power state', pairs(POWER_STATES))}
+      {text('location', 'Location', 'eastus')}
+      {text('tag', 'Tag', 'key or key=value')}
+      {text('q', 'Search', 'name, id or IP')}
+      <div class="button-row filter-buttons">
+        <button type="submit" class="primary">
+          Apply filters
+        </button>
+        <button type="button" onClick={() => navigate('/inventory')}>
+          Clear
+        </button>
+      </div>
+      {providers.state === 'error' && <ErrorNotice error={providers.error} retry={providers.reload} />}
+    </form>
+  );
+}
+
+function VmTable({ session, applied }: { session: Session; applied: Filters }) {
+  // Cursor paging: the API only goes forward, so the cursors of the pages seen are kept to go back.
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const pageIndex = cursors.length - 1;
+  const query: Query = { ...Object.fromEntries(FILTERS.map((name) => [name, applied[name].trim() || undefined])) };
+  const page = useResource(() => session.api.get<Page<Vm>>('/vms', { ...query, limit: PAGE_SIZE, cursor: cursors[pageIndex] }), [pageIndex]);
+  const total = useResource(() => session.api.get<{ count: number }>('/vms/count', query), []);
+
+  return (
+    <section aria-labelledby="vm-list-title">
+      <div class="list-header">
+        <h2 id="vm-list-title">Virtual machines</h2>
+        <p class="count" role="status" data-testid="vm-count">
+          {total.state === 'ready' ? `${total.data.count.toLocaleString()} matching` : total.state === 'loading' ? 'Counting…' : 'Count unavailable'}
+          {page.state === 'ready' && page.data.items.length > 0 && ` · showing ${(pageIndex * PAGE_SIZE + 1).toLocaleString()}–${(pageIndex * PAGE_SIZE + page.data.items.length).toLocaleString()}`}
+        </p>
+      </div>
+      <Loaded resource={page} what="virtual machines">
+        {(data) =>
+          data.items.length === 0 ? (
+            <Empty>No virtual machine matches these filters.</Empty>
+          ) : (
+            <>
+              <div class="table-scroll">
+                <table class="vm-table">
+                  <thead>
+                    <tr>
+                      <th scope="col">Name</th>
+                      <th scope="col">OS</th>
+                      <th scope="col">License</th>
+                      <th scope="col">Power</th>
+                      <th scope="col">Location</th>
+                      <th scope="col">Size</th>
+                      <th scope="col">IP addresses</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {data.items.map((vm) => (
+                      <tr key={vm.id} data-vm-id={vm.id}>
+                        <td>
+                          <a href={href(`/vms/${vm.id}`)}>{vm.name}</a>
+                        </td>
+                        <td>{formatOs(vm)}</td>
+                        <td>{vm.licenseModel ?? '—'}</td>
+                        <td>
+                          <span class={`badge power-${vm.powerState}`}>{vm.powerState}</span>
+                        </td>
+                        <td>{vm.location ?? '—'}</td>
+                        <td>{vm.size ?? '—'}</td>
+                        <td>{vm.ipAddresses.join(', ') || '—'}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <nav class="pager" aria-label="Pages">
+                <button type="button" disabled={pageIndex === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+                  Previous
+                </button>
+                <span>Page {pageIndex + 1}</span>
+                <button type="button" disabled={!data.nextCursor} onClick={() => setCursors([...cursors, data.nextCursor])}>
+                  Next
+                </button>
+              </nav>
+            </>
+          )
+        }
+      </Loaded>
+    </section>
+  );
+}
