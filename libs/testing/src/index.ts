@@ -1,6 +1,7 @@
 export { AzureSimulator, type SimAttachment } from './azure/azure-simulator.js';
 export type {
   AzureSimulatorOptions,
+  SimCreationKind,
   SimDeletableKind,
   FaultRoute,
   FaultSpec,
@@ -19,6 +20,8 @@ export type {
   VmOperationTiming,
 } from './azure/vm-operations.js';
 export type { SimResourceDeletion } from './azure/resource-deletions.js';
+export type { SimResourceCreation } from './azure/resource-creations.js';
+export type { SimMarketplacePlan } from './azure/marketplace-terms.js';
 export { HyperVHostSimulator } from './hyperv/hyperv-host-simulator.js';
 export {
   EVENTS_REQUIRED_CMDLETS,

@@ -32,7 +32,7 @@ export function vmToWire(vm: SimVm, options: { instanceView: boolean; now: strin
   properties.securityProfile = vm.hyperVGeneration === 'V2' ? { securityType: 'TrustedLaunch', uefiSettings: { secureBootEnabled: true, vTpmEnabled: true } } : undefined;
   properties.diagnosticsProfile = { bootDiagnostics: { enabled: true } };
   if (vm.licenseType) properties.licenseType = vm.licenseType;
-  properties.provisioningState = vm.deleting ? 'Deleting' : 'Succeeded';
+  properties.provisioningState = vm.deleting ? 'Deleting' : (vm.provisioningState ?? 'Succeeded');
   if (options.instanceView) properties.instanceView = instanceViewToWire(vm, options.now);
   properties.timeCreated = vm.timeCreated;
 
@@ -103,8 +103,12 @@ function osProfile(vm: SimVm): Json {
   return {
     ...base,
     linuxConfiguration: {
-      disablePasswordAuthentication: true,
-      ssh: { publicKeys: [{ path: `/home/${vm.adminUsername}/.ssh/authorized_keys`, keyData: `ssh-rsa AAAAB3NzaC1yc2E${vm.vmId.replace(/-/g, '')} generated-by-azure` }] },
+      disablePasswordAuthentication: vm.disablePasswordAuthentication ?? true,
+      ssh: {
+        publicKeys: vm.sshPublicKeys ?? [
+          { path: `/home/${vm.adminUsername}/.ssh/authorized_keys`, keyData: `ssh-rsa AAAAB3NzaC1yc2E${vm.vmId.replace(/-/g, '')} generated-by-azure` },
+        ],
+      },
       provisionVMAgent: true,
       patchSettings: { patchMode: 'ImageDefault', assessmentMode: 'ImageDefault' },
       enableVMAgentPlatformUpdates: false,
@@ -130,12 +134,26 @@ export function instanceViewToWire(vm: SimVm, now: string): Json {
     statuses: [{ code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded', time: vm.timeCreated }],
   }));
   view.statuses = [
-    vm.deleting
-      ? { code: 'ProvisioningState/deleting', level: 'Info', displayStatus: 'Deleting' }
-      : { code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded', time: now },
+    provisioningStatus(vm, now),
     { code: `PowerState/${vm.powerState}`, level: 'Info', displayStatus: POWER_DISPLAY[vm.powerState] },
   ];
   return compact(view);
+}
+
+function provisioningStatus(vm: SimVm, now: string): Json {
+  if (vm.deleting) return { code: 'ProvisioningState/deleting', level: 'Info', displayStatus: 'Deleting' };
+  if (vm.provisioningState === 'Creating') return { code: 'ProvisioningState/creating', level: 'Info', displayStatus: 'Creating' };
+  if (vm.provisioningState === 'Failed') {
+    const error = vm.provisioningError;
+    return compact({
+      code: `ProvisioningState/failed/${error?.code ?? 'InternalOperationError'}`,
+      level: 'Error',
+      displayStatus: 'Provisioning failed',
+      message: error?.message,
+      time: now,
+    });
+  }
+  return { code: 'ProvisioningState/succeeded', level: 'Info', displayStatus: 'Provisioning succeeded', time: now };
 }
 
 function vmAgent(vm: SimVm, now: string): Json {
@@ -172,7 +190,9 @@ function vmAgent(vm: SimVm, now: string): Json {
 }
 
 export function nicToWire(nic: SimNic): Json {
-  const ipConfigId = `${nic.id}/ipConfigurations/ipconfig1`;
+  const ipConfigName = nic.ipConfigName ?? 'ipconfig1';
+  const ipConfigId = `${nic.id}/ipConfigurations/${ipConfigName}`;
+  const provisioningState = nic.provisioningState ?? 'Succeeded';
   // The VNet and NSG live in the NIC's resource group.
   const group = nic.id.slice(0, nic.id.indexOf('/providers/'));
   return compact({
@@ -181,22 +201,23 @@ export function nicToWire(nic: SimNic): Json {
     etag: `W/"${nic.resourceGuid}"`,
     type: 'Microsoft.Network/networkInterfaces',
     location: nic.location,
+    tags: nic.tags,
     kind: 'Regular',
     properties: compact({
-      provisioningState: 'Succeeded',
+      provisioningState,
       resourceGuid: nic.resourceGuid,
       ipConfigurations: [
         {
-          name: 'ipconfig1',
+          name: ipConfigName,
           id: ipConfigId,
           etag: `W/"${nic.resourceGuid}"`,
           type: 'Microsoft.Network/networkInterfaces/ipConfigurations',
           properties: compact({
-            provisioningState: 'Succeeded',
+            provisioningState,
             privateIPAddress: nic.privateIp,
             privateIPAllocationMethod: 'Dynamic',
             publicIPAddress: nic.publicIp ? { id: nic.publicIp.id } : undefined,
-            subnet: { id: `${group}/providers/Microsoft.Network/virtualNetworks/${group.split('/')[4]}-vnet/subnets/default` },
+            subnet: { id: nic.subnetId ?? `${group}/providers/Microsoft.Network/virtualNetworks/${group.split('/')[4]}-vnet/subnets/default` },
             primary: true,
             privateIPAddressVersion: 'IPv4',
           }),
@@ -207,7 +228,8 @@ export function nicToWire(nic: SimNic): Json {
         appliedDnsServers: [],
         internalDomainNameSuffix: `${nic.resourceGuid.slice(0, 26).replace(/-/g, '')}.bx.internal.cloudapp.net`,
       },
-      macAddress: nic.macAddress,
+      // Network assigns the MAC address only once a VM has the NIC.
+      macAddress: nic.macAddress || undefined,
       vnetEncryptionSupported: false,
       enableIPForwarding: false,
       enableAcceleratedNetworking: nic.acceleratedNetworking,
@@ -231,11 +253,12 @@ export function publicIpToWire(pip: SimPublicIp): Json {
     id: pip.id,
     etag: `W/"${pip.resourceGuid}"`,
     location: pip.location,
+    tags: pip.tags,
     zones: pip.zone ? [pip.zone] : undefined,
     type: 'Microsoft.Network/publicIPAddresses',
     sku: { name: pip.skuName, tier: 'Regional' },
     properties: compact({
-      provisioningState: 'Succeeded',
+      provisioningState: pip.provisioningState ?? 'Succeeded',
       resourceGuid: pip.resourceGuid,
       // A Dynamic address is absent while unallocated (e.g. its VM is deallocated).
       ipAddress: pip.allocated ? pip.address : undefined,
@@ -246,7 +269,9 @@ export function publicIpToWire(pip: SimPublicIp): Json {
         ? { domainNameLabel: pip.domainNameLabel, fqdn: `${pip.domainNameLabel}.${pip.location}.cloudapp.azure.com` }
         : undefined,
       ipTags: [],
-      ipConfiguration: pip.nic ? { id: reference(`${pip.nic.id}/ipConfigurations/ipconfig1`, pip.nic.vm?.upperRefs ?? false) } : undefined,
+      ipConfiguration: pip.nic
+        ? { id: reference(`${pip.nic.id}/ipConfigurations/${pip.nic.ipConfigName ?? 'ipconfig1'}`, pip.nic.vm?.upperRefs ?? false) }
+        : undefined,
       ddosSettings: { protectionMode: 'VirtualNetworkInherited' },
     }),
   });

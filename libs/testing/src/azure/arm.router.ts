@@ -15,7 +15,10 @@ import type { ResourceTable } from './resource.table.js';
 import { armError, armThrottled, jsonResponse, queryParam, type SimIncoming, type SimResponse } from './sim-http.js';
 import type { SimEstate, SubscriptionEstate } from './sim-estate.js';
 import type { SimRecord, SimVm } from './sim-estate.model.js';
-import type { SimDeletableKind, SimVmAction } from './azure-simulator.types.js';
+import type { SimCreationKind, SimDeletableKind, SimVmAction } from './azure-simulator.types.js';
+import { isRefusal, type CreateRefusal } from './create-request.parser.js';
+import type { MarketplaceTerms, SimMarketplacePlan } from './marketplace-terms.js';
+import type { CreationResult, ResourceCreations } from './resource-creations.js';
 import type { ResourceDeletions, SimResourceDeletion } from './resource-deletions.js';
 import { VM_ACTIONS, type SimLongRunningOperation, type VmOperations } from './vm-operations.js';
 import { KNOWN_LOCATIONS, VM_SIZES } from './vm-size.catalog.js';
@@ -33,6 +36,10 @@ export interface ArmRouterConfig {
   operations: VmOperations;
   /** The DELETEs of disks, NICs and public IPs. */
   deletions: ResourceDeletions;
+  /** The PUTs that create VMs, NICs and public IPs. */
+  creations: ResourceCreations;
+  /** The marketplace terms (agreements) of plan images. */
+  terms: MarketplaceTerms;
 }
 
 export interface ArmMatch {
@@ -43,6 +50,8 @@ export interface ArmMatch {
   vmAction?: SimVmAction;
   /** The disk, NIC or public IP deletion a DELETE or status poll belongs to. */
   deletion?: SimDeletableKind;
+  /** The VM, NIC or public IP creation a PUT or status poll belongs to. */
+  creation?: SimCreationKind;
   serve: () => SimResponse;
 }
 
@@ -54,12 +63,15 @@ interface ResourceType {
   wire: (record: SimRecord, incoming: SimIncoming, now: string) => unknown;
   /** Set for the types whose DELETE the simulator serves through {@link ResourceDeletions}. */
   deletable?: SimDeletableKind;
+  /** Set for the types whose PUT creates one, through {@link ResourceCreations}. */
+  creatable?: SimCreationKind;
 }
 
 const VM_TYPE: ResourceType = {
   provider: 'Microsoft.Compute/virtualMachines',
   family: 'compute',
   faultRoute: 'virtualMachines',
+  creatable: 'vm',
   table: (sub) => sub.vms,
   wire: (record, incoming, now) => vmToWire(record as SimVm, { instanceView: wantsInstanceView(incoming), now }),
 };
@@ -79,6 +91,7 @@ const RESOURCE_TYPES: Record<string, ResourceType> = {
     family: 'network',
     faultRoute: 'networkInterfaces',
     deletable: 'nic',
+    creatable: 'nic',
     table: (sub) => sub.nics,
     wire: (record) => nicToWire(record as Parameters<typeof nicToWire>[0]),
   },
@@ -87,6 +100,7 @@ const RESOURCE_TYPES: Record<string, ResourceType> = {
     family: 'network',
     faultRoute: 'publicIPAddresses',
     deletable: 'publicIp',
+    creatable: 'publicIp',
     table: (sub) => sub.publicIps,
     wire: (record) => publicIpToWire(record as Parameters<typeof publicIpToWire>[0]),
   },
@@ -162,9 +176,19 @@ export class ArmRouter {
     }
     if (rest[0] === 'providers' && rest[1] === 'microsoft.compute' && rest[2] === 'locations' && rest.length === 6 && rest[4] === 'operations') {
       const polled = this.route(incoming, 'operations', undefined, subscriptionId, 'compute', () => this.operationStatus(incoming, rest[3], orig[5]));
-      return { ...polled, vmAction: this.config.operations.get(orig[5])?.action };
+      const action = this.config.operations.get(orig[5])?.action;
+      return action === 'create' ? { ...polled, creation: 'vm' } : { ...polled, vmAction: action };
     }
     const deletionPoll = rest[0] === 'providers' && rest[2] === 'locations' && rest.length === 6 && DELETION_STATUS_ROUTES[`${rest[1]}/${rest[4]}`];
+    const creation = deletionPoll && !deletionPoll.monitor ? this.config.creations.get(orig[5]) : undefined;
+    if (creation) {
+      const polled = this.route(incoming, 'operations', undefined, subscriptionId, 'network', () => this.creationStatus(rest[3], orig[5]));
+      return { ...polled, creation: creation.kind };
+    }
+    if (rest.join('/').startsWith('providers/microsoft.marketplaceordering/') && rest.length === 12) {
+      const agreement = this.matchAgreement(incoming, subscriptionId, rest, orig);
+      if (agreement) return agreement;
+    }
     if (deletionPoll) {
       const polled = this.route(incoming, 'operations', undefined, subscriptionId, deletionPoll.family, () =>
         this.deletionStatus(incoming, rest[3], orig[5], deletionPoll.monitor),
@@ -218,6 +242,14 @@ export class ArmRouter {
     }
     const name = tail[0];
     const id = `/subscriptions/${subscriptionId}/resourceGroups/${groupName}/providers/${type.provider}/${name}`;
+    const creatable = type.creatable;
+    if (creatable && tail.length === 1 && incoming.method === 'PUT') {
+      const put = this.route(incoming, 'resourceCreations', undefined, subscriptionId, type.family, (sub) =>
+        inGroup(sub, () => this.create(incoming, creatable, sub.id, this.group(sub, groupName)!.name, name)),
+      ['PUT'],
+      );
+      return { ...put, creation: creatable };
+    }
     if (type === VM_TYPE && tail.length === 1 && incoming.method === 'DELETE') {
       const deletion = this.route(incoming, 'virtualMachineActions', undefined, subscriptionId, 'compute', (sub) =>
         inGroup(sub, () => {
@@ -498,6 +530,88 @@ export class ArmRouter {
     return jsonResponse(200, body, retry);
   }
 
+  /**
+   * A PUT that creates: 201 (or 200 for the same body again) with the resource body and, while its
+   * operation runs, `Azure-AsyncOperation` and `Retry-After`; or the synchronous refusal with
+   * `target` when the provider names the field.
+   */
+  private create(incoming: SimIncoming, kind: SimCreationKind, subscriptionId: string, group: string, name: string): SimResponse {
+    const creations = this.config.creations;
+    const nowMs = Date.now();
+    const result =
+      kind === 'vm'
+        ? creations.createVm(subscriptionId, group, name, incoming.body, nowMs)
+        : kind === 'nic'
+          ? creations.createNic(subscriptionId, group, name, incoming.body, nowMs)
+          : creations.createPublicIp(subscriptionId, group, name, incoming.body, nowMs);
+    if (isRefusal(result)) return refusalResponse(result);
+    return jsonResponse(result.status, this.createdWire(result), this.creationHeaders(incoming, result));
+  }
+
+  private createdWire(result: CreationResult): unknown {
+    if (result.kind === 'vm') return vmToWire(result.resource, { instanceView: false, now: new Date().toISOString() });
+    return result.kind === 'nic' ? nicToWire(result.resource) : publicIpToWire(result.resource);
+  }
+
+  /** Compute's PUT names its status URL only (no Location); Network's the same under Microsoft.Network. */
+  private creationHeaders(incoming: SimIncoming, result: CreationResult): Record<string, string> {
+    if (!result.operation) return {};
+    if (result.kind === 'vm') {
+      const { 'azure-asyncoperation': asyncOperation, 'retry-after': retryAfter } = this.operationHeaders(incoming, result.operation);
+      return { 'azure-asyncoperation': asyncOperation, 'retry-after': retryAfter };
+    }
+    const op = result.operation;
+    const apiVersion = encodeURIComponent(queryParam(incoming.query, 'api-version') ?? '');
+    return {
+      'azure-asyncoperation': `${this.config.baseUrl()}/subscriptions/${op.subscriptionId}/providers/Microsoft.Network/locations/${op.location}/operations/${op.id}?api-version=${apiVersion}`,
+      'retry-after': String(this.config.operations.timing.retryAfterSeconds),
+    };
+  }
+
+  /** A network creation's status URL: `{ status }`, with Retry-After while in progress. */
+  private creationStatus(location: string, operationId: string): SimResponse {
+    const op = this.config.creations.get(operationId);
+    if (!op || op.location !== location) {
+      return armError(404, 'NotFound', `The operation '${operationId}' could not be found in location '${location}'.`);
+    }
+    const retry: Record<string, string> = op.status === 'InProgress' ? { 'retry-after': String(this.config.operations.timing.retryAfterSeconds) } : {};
+    return jsonResponse(200, { status: op.status }, retry);
+  }
+
+  /**
+   * `…/providers/Microsoft.MarketplaceOrdering/offerTypes/virtualmachine/publishers/{p}/offers/{o}/plans/{plan}/agreements/current`:
+   * GET the terms, PUT `{ properties: { accepted } }` to accept or revoke them (what `az vm image terms accept` sends).
+   */
+  private matchAgreement(incoming: SimIncoming, subscriptionId: string, rest: string[], orig: string[]): ArmMatch | undefined {
+    const shape = ['providers', 'microsoft.marketplaceordering', 'offertypes', 'virtualmachine', 'publishers', '*', 'offers', '*', 'plans', '*', 'agreements', 'current'];
+    if (!shape.every((part, i) => part === '*' || part === rest[i])) return undefined;
+    const plan: SimMarketplacePlan = { publisher: orig[5], offer: orig[7], plan: orig[9] };
+    return this.route(
+      incoming,
+      'marketplaceAgreements',
+      undefined,
+      subscriptionId,
+      null,
+      (sub) =>
+        this.withApiVersion(incoming, () => {
+          if (incoming.method === 'PUT') {
+            let accepted: unknown;
+            try {
+              accepted = (JSON.parse(incoming.body) as { properties?: { accepted?: unknown } }).properties?.accepted;
+            } catch {
+              accepted = undefined;
+            }
+            if (typeof accepted !== 'boolean') {
+              return refusalResponse({ status: 400, code: 'InvalidParameter', message: "The request body must carry 'properties.accepted' (true or false).", target: 'accepted' });
+            }
+            this.config.terms.set(sub.id, plan, accepted);
+          }
+          return jsonResponse(200, this.config.terms.wire(sub.id, plan));
+        }),
+      ['GET', 'PUT'],
+    );
+  }
+
   private vmSizes(location: string, incoming: SimIncoming): SimResponse {
     if (!KNOWN_LOCATIONS.includes(location)) {
       return armError(
@@ -547,6 +661,13 @@ const DELETION_STATUS_ROUTES: Record<string, { family: ApiVersionFamily; monitor
   'microsoft.network/operations': { family: 'network', monitor: false },
   'microsoft.network/operationresults': { family: 'network', monitor: true },
 };
+
+/** ARM's error envelope with the `target` a resource provider names. */
+function refusalResponse(refusal: CreateRefusal): SimResponse {
+  const error: Record<string, string> = { code: refusal.code, message: refusal.message };
+  if (refusal.target !== undefined) error.target = refusal.target;
+  return jsonResponse(refusal.status, { error });
+}
 
 function groupOf(id: string): string {
   return id.split('/')[4]?.toLowerCase() ?? '';

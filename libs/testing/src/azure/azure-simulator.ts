@@ -15,6 +15,8 @@ import type { SimVm } from './sim-estate.model.js';
 import { PowerTimeline } from './sim-metrics.js';
 import { armError, armServerError, armThrottled, parseIncoming, type SimIncoming, type SimResponse } from './sim-http.js';
 import { ResourceDeletions, type SimResourceDeletion } from './resource-deletions.js';
+import { ResourceCreations, type SimResourceCreation } from './resource-creations.js';
+import { MarketplaceTerms, type SimMarketplacePlan } from './marketplace-terms.js';
 import { VmOperations, type SimLongRunningOperation, type VmOperationFailureSpec, type VmOperationTiming } from './vm-operations.js';
 
 /** A disk or NIC of a VM and what deleting the VM does to it. */
@@ -65,6 +67,8 @@ export class AzureSimulator {
     private readonly power: PowerTimeline,
     private readonly operations: VmOperations,
     private readonly deletions: ResourceDeletions,
+    private readonly creations: ResourceCreations,
+    private readonly terms: MarketplaceTerms,
     init: { url: string; caCertificate: string; tenantId: string; clientId: string; clientSecret: string; subscriptionIds: string[] },
   ) {
     this.url = init.url;
@@ -106,6 +110,9 @@ export class AzureSimulator {
     });
     // Deletions of disks, NICs and public IPs take the VM operations' timing.
     const deletions = new ResourceDeletions(estate, () => operations.timing);
+    // Creations too; a VM create is one of the VM operations ('create').
+    const terms = new MarketplaceTerms();
+    const creations = new ResourceCreations(estate, operations, power, terms, () => operations.timing, options.coreQuota);
 
     const certificates = SimCertificateFactory.forHost(host);
     let baseUrl = '';
@@ -120,6 +127,8 @@ export class AzureSimulator {
       monitor,
       operations,
       deletions,
+      creations,
+      terms,
       tenantId,
       subscriptionIds,
       pageSize,
@@ -139,7 +148,7 @@ export class AzureSimulator {
     const { port } = server.address() as AddressInfo;
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     baseUrl = `https://${urlHost}:${port}`;
-    const simulator = new AzureSimulator(server, estate, entra, arm, monitor, log, power, operations, deletions, {
+    const simulator = new AzureSimulator(server, estate, entra, arm, monitor, log, power, operations, deletions, creations, terms, {
       url: baseUrl,
       caCertificate: certificates.caCertificate,
       tenantId,
@@ -186,8 +195,9 @@ export class AzureSimulator {
   }
 
   /**
-   * Makes long-running VM operations (power actions, DELETE) end `Failed` on the status URL with
-   * `error: { code, message }` (default AllocationFailed): those of one VM, or the next N of any VM.
+   * Makes long-running VM operations (power actions, DELETE, a create's PUT) end `Failed` on the
+   * status URL with `error: { code, message }` (default AllocationFailed): those of one VM, or the
+   * next N of any VM. A failed create leaves the VM in place with provisioningState Failed.
    */
   failVmOperations(spec: VmOperationFailureSpec = {}): void {
     this.operations.failOperations(spec);
@@ -208,6 +218,47 @@ export class AzureSimulator {
   resourceDeletions(): SimResourceDeletion[] {
     this.deletions.advance(Date.now());
     return this.deletions.all();
+  }
+
+  /** The PUTs of NICs and public IPs accepted so far (settled up to now), oldest first; VM creates are vmOperations() with action 'create'. */
+  resourceCreations(): SimResourceCreation[] {
+    this.creations.advance(Date.now());
+    return this.creations.all();
+  }
+
+  /**
+   * Sets the approved vCPU quota ("Total Regional Cores") of a subscription in a location; a VM PUT
+   * that would take the allocated VMs' cores past it answers 409 OperationNotAllowed.
+   */
+  setCoreQuota(subscriptionId: string, location: string, limit: number): void {
+    this.creations.setCoreQuota(subscriptionId, location, limit);
+  }
+
+  /** The vCPUs the subscription's allocated VMs hold in a location (what the quota check counts). */
+  coreUsage(subscriptionId: string, location: string): number {
+    this.advance();
+    return this.creations.coreUsage(subscriptionId, location);
+  }
+
+  /**
+   * Accepts (or declines) a plan's marketplace terms for a subscription, as `az vm image terms
+   * accept` does. Undecided plans are accepted, except Red Hat `rhel-byos` (Cloud Access) plans.
+   */
+  setMarketplaceTerms(plan: SimMarketplacePlan, accepted: boolean, subscriptionId = this.subscriptionIds[0]): void {
+    this.terms.set(subscriptionId, plan, accepted);
+  }
+
+  marketplaceTermsAccepted(plan: SimMarketplacePlan, subscriptionId = this.subscriptionIds[0]): boolean {
+    return this.terms.isAccepted(subscriptionId, plan);
+  }
+
+  /**
+   * Adds a subnet NIC PUTs may name; returns its id. Without one, only `<rg>-vnet/subnets/default`
+   * of an existing resource group exists (where the generated NICs sit).
+   */
+  addSubnet(subscriptionId: string, resourceGroup: string, virtualNetwork: string, subnet = 'default'): string {
+    this.estate.ensureResourceGroup(subscriptionId, resourceGroup, 'eastus');
+    return this.estate.addSubnet(subscriptionId, resourceGroup, virtualNetwork, subnet);
   }
 
   /** Whether the estate still has this disk, NIC or public IP (any casing of its id). */
@@ -376,6 +427,7 @@ export class AzureSimulator {
     record.route = match?.faultRoute ?? 'unknown';
     if (match && 'vmAction' in match && match.vmAction) record.vmAction = match.vmAction;
     if (match && 'deletion' in match && match.deletion) record.deletion = match.deletion;
+    if (match && 'creation' in match && match.creation) record.creation = match.creation;
     const fault = match ? this.faults.take(match.faultRoute, match.page) : this.faults.take('*', undefined);
 
     if (fault?.kind === 'drop') {
@@ -411,6 +463,7 @@ export class AzureSimulator {
     const now = Date.now();
     this.operations.advance(now);
     this.deletions.advance(now);
+    this.creations.advance(now);
   }
 
   private at(options: SimActivityOptions): number {

@@ -1,5 +1,8 @@
-/** The VM long-running operations the simulator serves: the power actions and DELETE. */
-export type SimVmAction = 'start' | 'powerOff' | 'deallocate' | 'restart' | 'delete';
+/** The VM long-running operations the simulator serves: the power actions, DELETE and the create (PUT of a new VM). */
+export type SimVmAction = 'start' | 'powerOff' | 'deallocate' | 'restart' | 'delete' | 'create';
+
+/** The resources a PUT creates: a VM, a NIC or a public IP. */
+export type SimCreationKind = 'vm' | 'nic' | 'publicIp';
 
 /** The resources besides VMs that the simulator deletes as long-running operations. */
 export type SimDeletableKind = 'disk' | 'nic' | 'publicIp';
@@ -41,6 +44,11 @@ export interface AzureSimulatorOptions {
   operationDelayMs?: number;
   /** The Retry-After (seconds) of a VM operation's 202 and of its InProgress status answers (default 1). */
   operationRetryAfterSeconds?: number;
+  /**
+   * The approved vCPU quota ("Total Regional Cores") of every subscription in every location,
+   * default 1000; a VM PUT that would exceed it is refused (setCoreQuota changes one).
+   */
+  coreQuota?: number;
 }
 
 export interface SimVmSpec {
@@ -93,8 +101,9 @@ export interface SimVmSpec {
  * `page` applies), 'metrics' the ARM per-resource metrics read, 'metricsBatch' the data-plane
  * metrics:getBatch POST. 'virtualMachineActions' are the long-running VM operations (POST start,
  * powerOff, deallocate, restart; DELETE of a VM), 'operations' the polls of their status and
- * Location URLs (and of the deletions'). 'resourceDeletions' are the DELETEs of disks, NICs and
- * public IPs.
+ * Location URLs (and of the deletions' and creations'). 'resourceDeletions' are the DELETEs of disks, NICs and
+ * public IPs; 'resourceCreations' the PUTs of VMs, NICs and public IPs. 'marketplaceAgreements' are
+ * the GET and PUT of a plan's marketplace terms.
  */
 export type FaultRoute =
   | 'token'
@@ -112,6 +121,8 @@ export type FaultRoute =
   | 'virtualMachineActions'
   | 'operations'
   | 'resourceDeletions'
+  | 'resourceCreations'
+  | 'marketplaceAgreements'
   | '*';
 
 export interface FaultSpec {
@@ -147,4 +158,6 @@ export interface SimRequest {
    * 'delete'), on the POST or DELETE and on every poll of its status or Location URL.
    */
   vmAction?: SimVmAction;
+  /** For a PUT that creates a VM, NIC or public IP: its kind, on the PUT and on every poll of its status URL. */
+  creation?: SimCreationKind;
 }

@@ -50,4 +50,12 @@ describe('FaultInjector', () => {
     expect(faults.take('operations', undefined)?.kind).toBe('throttle');
     expect(faults.take('operations', undefined)).toBeUndefined();
   });
+
+  it('accepts the routes of the creates, the deletions and the marketplace agreements', () => {
+    const faults = new FaultInjector();
+    for (const route of ['resourceCreations', 'resourceDeletions', 'marketplaceAgreements']) faults.inject({ route, kind: 'error', status: 503 });
+    expect(faults.take('resourceCreations', undefined)).toMatchObject({ status: 503 });
+    expect(faults.take('resourceDeletions', undefined)).toMatchObject({ status: 503 });
+    expect(faults.take('marketplaceAgreements', undefined)).toMatchObject({ status: 503 });
+  });
 });

@@ -16,6 +16,9 @@ const ROUTES = [
   'metricsbatch',
   'virtualmachineactions',
   'operations',
+  'resourcedeletions',
+  'resourcecreations',
+  'marketplaceagreements',
   '*',
 ];
 const KINDS: ReadonlyArray<FaultSpec['kind']> = ['throttle', 'error', 'malformed', 'slow', 'drop'];

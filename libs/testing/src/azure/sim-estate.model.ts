@@ -53,6 +53,9 @@ export interface SimPublicIp extends SimRecord {
   domainNameLabel?: string;
   resourceGuid: string;
   zone?: string;
+  provisioningState?: 'Updating' | 'Succeeded';
+  tags?: Record<string, string>;
+  createBody?: string;
 }
 
 export interface SimNic extends SimRecord {
@@ -69,6 +72,14 @@ export interface SimNic extends SimRecord {
   deleteOption: SimDeleteOption;
   publicIp: SimPublicIp | null;
   resourceGuid: string;
+  /** A created NIC: 'Updating' until its PUT's operation settles (Network has no 'Creating'). */
+  provisioningState?: 'Updating' | 'Succeeded';
+  /** The subnet a created NIC's ipconfig names; generated NICs sit in `<rg>-vnet/default`. */
+  subnetId?: string;
+  ipConfigName?: string;
+  tags?: Record<string, string>;
+  /** The canonical PUT body a created NIC came from (a second PUT with the same body changes nothing). */
+  createBody?: string;
 }
 
 /** What the guest agent would report if the VM were running. */
@@ -110,4 +121,14 @@ export interface SimVm extends SimRecord {
   nics: SimNic[];
   osDisk: SimDisk;
   dataDisks: SimDisk[];
+  /** A VM created by a PUT: Creating until its operation settles, then Succeeded or Failed. Absent = Succeeded. */
+  provisioningState?: 'Creating' | 'Succeeded' | 'Failed';
+  /** Why a create failed (the instance view shows `ProvisioningState/failed/<code>`). */
+  provisioningError?: { code: string; message: string };
+  /** What the guest agent of a created VM reports once it has booted (the create settled). */
+  bootGuest?: SimGuestReport;
+  /** The osProfile of a created VM as it was given. */
+  sshPublicKeys?: { path: string; keyData: string }[];
+  disablePasswordAuthentication?: boolean;
+  createBody?: string;
 }

@@ -1,4 +1,5 @@
 import type { SimPowerState, SimVmSpec } from './azure-simulator.types.js';
+import type { NicCreateRequest, PublicIpCreateRequest, VmCreateRequest } from './create-request.parser.js';
 import { ResourceTable } from './resource.table.js';
 import { SeededRandom } from './seeded-random.js';
 import type { SimDisk, SimNic, SimPublicIp, SimResourceGroup, SimVm } from './sim-estate.model.js';
@@ -55,6 +56,7 @@ export class SimEstate {
   private macCounter = 0;
   private publicIpCounter = 0;
   private readonly privateIpCounters = new Map<string, number>();
+  private readonly subnets = new Set<string>();
 
   constructor(subscriptionIds: readonly string[], seed: number) {
     this.random = new SeededRandom(seed).fork(7);
@@ -249,6 +251,154 @@ export class SimEstate {
       disk.diskState = 'Unattached';
       if (disk.deleteOption === 'Delete') sub.disks.remove(disk.key);
     }
+  }
+
+  /** Adds a subnet that NIC PUTs may name; returns its id. */
+  addSubnet(subscriptionId: string, resourceGroup: string, virtualNetwork: string, subnet: string): string {
+    const sub = this.requireSubscription(subscriptionId);
+    const id = `${resourceId(sub.id, resourceGroup, 'Microsoft.Network/virtualNetworks', virtualNetwork)}/subnets/${subnet}`;
+    this.subnets.add(id.toLowerCase());
+    return id;
+  }
+
+  /**
+   * Whether a subnet exists: one added with addSubnet, or the `<rg>-vnet/subnets/default` of an
+   * existing resource group (the subnet the generated NICs sit in).
+   */
+  hasSubnet(id: string): boolean {
+    if (this.subnets.has(id.toLowerCase())) return true;
+    const match = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Network\/virtualNetworks\/([^/]+)\/subnets\/default$/i.exec(id);
+    if (!match) return false;
+    const sub = this.subscription(match[1]);
+    return !!sub?.resourceGroups.get(`/subscriptions/${sub.id}/resourcegroups/${match[2]}`) && match[3].toLowerCase() === `${match[2]}-vnet`.toLowerCase();
+  }
+
+  /** A public IP from a PUT, provisioningState 'Updating' until its operation settles. */
+  createPublicIp(subscriptionId: string, resourceGroup: string, name: string, request: PublicIpCreateRequest, createBody: string): SimPublicIp {
+    const sub = this.requireSubscription(subscriptionId);
+    const group = this.ensureResourceGroup(sub.id, resourceGroup, request.location);
+    const pip = this.newPublicIp(sub, group.name, name, request.location, {
+      skuName: request.skuName,
+      allocation: request.allocation,
+      nic: null,
+      domainNameLabel: request.domainNameLabel,
+      zone: request.zones?.[0],
+    });
+    // A Dynamic address is assigned only once the IP is associated with a running VM.
+    pip.allocated = request.allocation === 'Static';
+    Object.assign(pip, { provisioningState: 'Updating', tags: request.tags, createBody });
+    return pip;
+  }
+
+  /**
+   * A NIC from a PUT ('Updating' until its operation settles). Its MAC address is assigned when a
+   * VM gets it; a public IP it names becomes associated with its ipconfig.
+   */
+  createNic(subscriptionId: string, resourceGroup: string, name: string, request: NicCreateRequest, createBody: string): SimNic {
+    const sub = this.requireSubscription(subscriptionId);
+    const group = this.ensureResourceGroup(sub.id, resourceGroup, request.location);
+    const id = resourceId(sub.id, group.name, 'Microsoft.Network/networkInterfaces', name);
+    const config = request.ipConfigurations.find((c) => c.primary) ?? request.ipConfigurations[0];
+    const publicIp = config.publicIpId ? (this.findPublicIp(config.publicIpId) ?? null) : null;
+    const nic: SimNic = {
+      seq: ++this.seq,
+      key: id.toLowerCase(),
+      id,
+      name,
+      location: request.location,
+      macAddress: '',
+      privateIp: this.nextPrivateIp(sub.id),
+      acceleratedNetworking: request.enableAcceleratedNetworking,
+      vm: null,
+      deleteOption: 'Detach',
+      publicIp,
+      resourceGuid: this.random.guid(),
+      provisioningState: 'Updating',
+      subnetId: config.subnetId,
+      ipConfigName: config.name,
+      tags: request.tags,
+      createBody,
+    };
+    if (publicIp) publicIp.nic = nic;
+    sub.nics.add(nic);
+    return nic;
+  }
+
+  /**
+   * A VM from a PUT, deallocated and 'Creating' (its create operation then boots it), with its
+   * managed OS disk; the NICs it names link back to it.
+   */
+  createVm(
+    subscriptionId: string,
+    resourceGroup: string,
+    name: string,
+    request: VmCreateRequest,
+    nics: SimNic[],
+    extra: { bootGuest: SimVm['bootGuest']; createBody: string; nowMs: number },
+  ): SimVm {
+    const sub = this.requireSubscription(subscriptionId);
+    const group = this.ensureResourceGroup(sub.id, resourceGroup, request.location);
+    const id = resourceId(sub.id, group.name, 'Microsoft.Compute/virtualMachines', name);
+    const image = { ...request.imageReference };
+    const hyperVGeneration = /gen2|azure-edition/i.test(image.sku ?? '') || /gen2/i.test(image.id ?? '') ? 'V2' : 'V1';
+    const timeCreated = `${new Date(extra.nowMs).toISOString().slice(0, 23)}0000+00:00`;
+    const vm: SimVm = {
+      seq: ++this.seq,
+      key: id.toLowerCase(),
+      subscriptionId: sub.id,
+      id,
+      name,
+      resourceGroup: group.name,
+      location: request.location,
+      vmId: this.random.guid(),
+      vmSize: request.vmSize,
+      osType: 'Linux',
+      imageReference: image,
+      plan: request.plan ? { ...request.plan } : null,
+      licenseType: request.licenseType ?? null,
+      powerState: 'deallocated',
+      guest: { osName: null, osVersion: null, agentVersion: null },
+      guestForgotten: false,
+      tags: request.tags,
+      timeCreated,
+      computerName: request.computerName,
+      adminUsername: request.adminUsername,
+      hyperVGeneration,
+      zones: request.zones,
+      upperRefs: false,
+      nics: [],
+      osDisk: undefined as unknown as SimDisk,
+      dataDisks: [],
+      provisioningState: 'Creating',
+      bootGuest: extra.bootGuest,
+      sshPublicKeys: request.sshPublicKeys,
+      disablePasswordAuthentication: request.disablePasswordAuthentication,
+      createBody: extra.createBody,
+    };
+    const premium = /s(_|$)|^Standard_[DG]S/i.test(request.vmSize);
+    vm.osDisk = this.newDisk(sub, group.name, request.osDisk.name ?? `${name}_OsDisk_1_${this.random.hex(32)}`, request.location, {
+      sizeGB: request.osDisk.diskSizeGB ?? 64,
+      skuName: request.osDisk.storageAccountType ?? (premium ? 'Premium_LRS' : 'Standard_LRS'),
+      osType: 'Linux',
+      hyperVGeneration,
+      owner: vm,
+      deleteOption: request.osDisk.deleteOption,
+      diskState: 'Attached',
+      createOption: 'FromImage',
+      image,
+      timeCreated,
+      zone: request.zones?.[0],
+    });
+    request.networkInterfaces.forEach((entry, i) => {
+      const nic = nics[i];
+      nic.vm = vm;
+      nic.deleteOption = entry.deleteOption;
+      if (!nic.macAddress) nic.macAddress = this.nextMac();
+      vm.nics.push(nic);
+    });
+    sub.vms.add(vm);
+    this.vmIndex.set(vm.key, vm);
+    return vm;
   }
 
   findDisk(id: string): SimDisk | undefined {

@@ -59,6 +59,7 @@ export interface OperationRefusal {
 const TRANSITION: Record<Exclude<SimVmAction, 'delete'>, { during: SimPowerState; after: SimPowerState }> = {
   start: { during: 'starting', after: 'running' },
   restart: { during: 'starting', after: 'running' },
+  create: { during: 'starting', after: 'running' },
   powerOff: { during: 'stopping', after: 'stopped' },
   deallocate: { during: 'deallocating', after: 'deallocated' },
 };
@@ -124,7 +125,7 @@ export class VmOperations {
    * - any operation while another one on the same VM is in progress: 409 OperationNotAllowed
    *   (unverified: Compute may instead preempt the earlier operation).
    */
-  begin(vm: SimVm, action: SimVmAction, nowMs: number): SimLongRunningOperation | OperationRefusal {
+  begin(vm: SimVm, action: SimVmAction, nowMs: number, requestBody?: unknown): SimLongRunningOperation | OperationRefusal {
     this.advance(nowMs);
     const busy = this.all().find((op) => op.status === 'InProgress' && op.vmId.toLowerCase() === vm.key);
     if (busy) {
@@ -142,7 +143,7 @@ export class VmOperations {
         message: `Operation '${action}' is not allowed on VM '${vm.name}' since the VM is either deallocated or marked to be deallocated.`,
       };
     }
-    const activity = this.log.begin(this.target(vm), action, { atMs: nowMs });
+    const activity = this.log.begin(this.target(vm), action, { atMs: nowMs, requestBody });
     const op: SimLongRunningOperation = {
       id: randomUUID(),
       action,
@@ -171,6 +172,7 @@ export class VmOperations {
   }
 
   private isNoOp(state: SimPowerState, action: Exclude<SimVmAction, 'delete'>): boolean {
+    if (action === 'create') return false;
     if (action === 'start') return state === 'running';
     if (action === 'powerOff') return state === 'stopped';
     if (action === 'deallocate') return state === 'deallocated';
@@ -186,6 +188,11 @@ export class VmOperations {
       op.error = error;
       if (vm && op.action === 'delete') vm.deleting = false;
       else if (vm) this.estate.setPowerState(op.vmId, op.from);
+      // Azure leaves a VM whose create failed in place, provisioningState Failed.
+      if (vm && op.action === 'create') {
+        vm.provisioningState = 'Failed';
+        vm.provisioningError = error;
+      }
     } else {
       op.status = 'Succeeded';
       if (vm && op.action === 'delete') {
@@ -195,9 +202,14 @@ export class VmOperations {
         const after = TRANSITION[op.action].after;
         this.estate.setPowerState(op.vmId, after);
         this.power.change(op.vmId, after === 'running', atMs);
+        // A created VM has booted: its guest agent now reports the image's OS.
+        if (op.action === 'create') {
+          vm.provisioningState = 'Succeeded';
+          if (vm.bootGuest) vm.guest = { ...vm.bootGuest };
+        }
       }
     }
-    op.activity.end(op.status, { atMs, error });
+    op.activity.end(op.status, { atMs, error, created: op.action === 'create' });
   }
 
   private takeFailure(op: SimLongRunningOperation): SimOperationError | undefined {
