@@ -89,7 +89,7 @@ export function buildService(): Promise<string> {
         extends: join(REPO_ROOT, 'tsconfig.build.json'),
         compilerOptions: { outDir: staging },
         include: [join(REPO_ROOT, 'apps'), join(REPO_ROOT, 'libs')],
-        exclude: [join(REPO_ROOT, 'node_modules'), join(REPO_ROOT, 'dist'), join(REPO_ROOT, 'test'), join(REPO_ROOT, '**/*.spec.ts'), join(REPO_ROOT, '**/*.integration-spec.ts')],
+        exclude: [join(REPO_ROOT, 'node_modules'), join(REPO_ROOT, 'dist'), join(REPO_ROOT, 'apps', 'console'), join(REPO_ROOT, 'test'), join(REPO_ROOT, '**/*.spec.ts'), join(REPO_ROOT, '**/*.integration-spec.ts')],
       }),
     );
     const nest = join(REPO_ROOT, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js');
