@@ -1,9 +1,10 @@
-import { ProviderError, ProviderErrorCode, type EventBatch, type ProviderContext, type ProviderEvent, type ProviderLogger } from '@hybridforms/core';
+import { ProviderError, ProviderErrorCode, type EventBatch, type ProviderEvent } from '@hybridforms/core';
 import { AzureSimulator, simMetricValue } from '@hybridforms/testing';
 import { AZURE_VM_METRICS } from './azure-metrics.parser.js';
-import type { AzureCredentials, AzureProviderConfig } from './azure-provider.config.js';
+import type { AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
 import { parseEventCheckpoint } from './azure.event-catcher.js';
+import { simContext } from './__fixtures__/sim-context.js';
 
 // Event catching (Activity Log through arm-monitor 7) and metrics capture (metrics:getBatch through
 // monitor-query-metrics) of the plugin, against the HTTPS simulator.
@@ -12,27 +13,9 @@ const SUB_A = '6a7b8c9d-1111-4aaa-8aaa-0000000000a1';
 const SUB_B = '6a7b8c9d-2222-4bbb-8bbb-0000000000b2';
 const MINUTE = 60_000;
 
-const quietLogger: ProviderLogger = { debug: () => undefined, log: () => undefined, warn: () => undefined, error: () => undefined };
 const plugin = new AzureProviderPlugin();
+const contextFor = (sim: AzureSimulator, overrides: Partial<AzureProviderConfig> = {}) => simContext(sim, { metricsEndpoint: sim.metricsEndpointTemplate, ...overrides });
 
-function contextFor(sim: AzureSimulator, overrides: Partial<AzureProviderConfig> = {}): ProviderContext<AzureProviderConfig, AzureCredentials> {
-  return {
-    providerId: 'it',
-    config: {
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      subscriptionIds: sim.subscriptionIds,
-      resourceManagerUrl: sim.url,
-      authorityHost: sim.url,
-      caCertificate: sim.caCertificate,
-      metricsEndpoint: sim.metricsEndpointTemplate,
-      defaultRetryAfterSeconds: 0,
-      ...overrides,
-    },
-    credentials: { clientSecret: sim.clientSecret },
-    logger: quietLogger,
-  };
-}
 
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
   const error = await promise.then(

@@ -1,8 +1,8 @@
-import { graphOfChunks, ProviderError, ProviderErrorCode, type InventoryGraph, type ProviderContext, type ProviderLogger, type VmActionTarget } from '@hybridforms/core';
+import { graphOfChunks, ProviderError, ProviderErrorCode, type InventoryGraph, type VmActionTarget } from '@hybridforms/core';
 import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
-import type { AzureCredentials, AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
 import { decodeAzureContinuation } from './azure.vm-operator.js';
+import { simContext } from './__fixtures__/sim-context.js';
 
 // Power actions and deletions through the real arm-compute 24 / arm-network 36 pollers against the
 // simulator's long-running operations (202 + Azure-AsyncOperation + Retry-After).
@@ -10,8 +10,6 @@ import { decodeAzureContinuation } from './azure.vm-operator.js';
 const DELAY_MS = 1500;
 const RETRY_AFTER_S = 1;
 const RG = 'rg-actions';
-
-const quietLogger: ProviderLogger = { debug: () => undefined, log: () => undefined, warn: () => undefined, error: () => undefined };
 
 async function failure(promise: Promise<unknown>): Promise<ProviderError> {
   const error = await promise.then(
@@ -36,23 +34,7 @@ describe('Azure provider plugin: power actions and deletions on the simulator, t
     sim.setVmOperationTiming({ delayMs: DELAY_MS, retryAfterSeconds: RETRY_AFTER_S });
   });
 
-  function ctx(signal?: AbortSignal): ProviderContext<AzureProviderConfig, AzureCredentials> {
-    return {
-      providerId: 'it',
-      config: {
-        tenantId: sim.tenantId,
-        clientId: sim.clientId,
-        subscriptionIds: sim.subscriptionIds,
-        resourceManagerUrl: sim.url,
-        authorityHost: sim.url,
-        caCertificate: sim.caCertificate,
-        defaultRetryAfterSeconds: 0,
-      },
-      credentials: { clientSecret: sim.clientSecret },
-      logger: quietLogger,
-      signal,
-    };
-  }
+  const ctx = (signal?: AbortSignal) => simContext(sim, {}, signal);
 
   function addVm(powerState: 'running' | 'deallocated' = 'running'): { id: string; target: VmActionTarget } {
     const name = `vm-act-${++seq}`;

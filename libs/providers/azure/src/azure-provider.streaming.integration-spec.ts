@@ -1,7 +1,7 @@
-import { graphOfChunks, ProviderErrorCode, type InventoryChunk, type InventoryGraph, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
+import { graphOfChunks, ProviderErrorCode, type InventoryChunk, type InventoryGraph } from '@hybridforms/core';
 import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
-import type { AzureCredentials, AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
+import { simContext } from './__fixtures__/sim-context.js';
 
 // A full collectInventory through the real SDKs against the HTTPS simulator: the same inventory
 // whatever the page size (as when every list is one page), in chunks no larger than an ARM page, emitted while the
@@ -12,27 +12,9 @@ const SETUP_MS = 60_000;
 const PAGE = 7;
 const SUBS = [1, 2, 3, 4, 5].map((n) => `0a1b2c3d-${String(n).repeat(4)}-4aaa-8aaa-00000000000${n}`);
 
-const quietLogger: ProviderLogger = { debug: () => undefined, log: () => undefined, warn: () => undefined, error: () => undefined };
 const plugin = new AzureProviderPlugin();
+const contextFor = simContext;
 
-function contextFor(sim: AzureSimulator, overrides: Partial<AzureProviderConfig> = {}, signal?: AbortSignal): ProviderContext<AzureProviderConfig, AzureCredentials> {
-  return {
-    providerId: 'it',
-    config: {
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      subscriptionIds: sim.subscriptionIds,
-      resourceManagerUrl: sim.url,
-      authorityHost: sim.url,
-      caCertificate: sim.caCertificate,
-      defaultRetryAfterSeconds: 0,
-      ...overrides,
-    },
-    credentials: { clientSecret: sim.clientSecret },
-    logger: quietLogger,
-    signal,
-  };
-}
 
 const isVmListPage = (r: SimRequest) => /\/providers\/microsoft\.compute\/virtualmachines$/i.test(r.path) && r.query.statusOnly !== 'true';
 const COLLECTIONS = ['hosts', 'vms', 'nics', 'disks', 'images', 'networks', 'resourceGroups'] as const;

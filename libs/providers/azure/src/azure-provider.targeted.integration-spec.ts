@@ -1,7 +1,8 @@
-import { graphOfChunks, type InventoryGraph, type ProviderContext, type ProviderLogger } from '@hybridforms/core';
+import { graphOfChunks, type InventoryGraph } from '@hybridforms/core';
 import { AzureSimulator, type SimRequest } from '@hybridforms/testing';
-import type { AzureCredentials, AzureProviderConfig } from './azure-provider.config.js';
+import type { AzureProviderConfig } from './azure-provider.config.js';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
+import { simContext } from './__fixtures__/sim-context.js';
 
 // Targeted refreshes through the real SDKs against the simulator: past targetedListThreshold the
 // targets come from lists (the subscription's or their resource groups'), never costing more
@@ -13,26 +14,9 @@ const SUBS = ['0a1b2c3d-1111-4aaa-8aaa-000000000001', '0a1b2c3d-2222-4bbb-8bbb-0
 const GETS: Partial<AzureProviderConfig> = { targetedListThreshold: 10_000 };
 const LISTS: Partial<AzureProviderConfig> = { targetedListThreshold: 0 };
 
-const quietLogger: ProviderLogger = { debug: () => undefined, log: () => undefined, warn: () => undefined, error: () => undefined };
 const plugin = new AzureProviderPlugin();
+const contextFor = simContext;
 
-function contextFor(sim: AzureSimulator, overrides: Partial<AzureProviderConfig> = {}): ProviderContext<AzureProviderConfig, AzureCredentials> {
-  return {
-    providerId: 'it',
-    config: {
-      tenantId: sim.tenantId,
-      clientId: sim.clientId,
-      subscriptionIds: sim.subscriptionIds,
-      resourceManagerUrl: sim.url,
-      authorityHost: sim.url,
-      caCertificate: sim.caCertificate,
-      defaultRetryAfterSeconds: 0,
-      ...overrides,
-    },
-    credentials: { clientSecret: sim.clientSecret },
-    logger: quietLogger,
-  };
-}
 
 function targeted(sim: AzureSimulator, ids: string[], overrides: Partial<AzureProviderConfig>): Promise<InventoryGraph> {
   return graphOfChunks(plugin.collectInventory(contextFor(sim, overrides), { kind: 'targeted', nativeIds: ids.map((id) => id.toLowerCase()) }));
