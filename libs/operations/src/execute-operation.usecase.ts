@@ -341,9 +341,6 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
   private async confirmedBy(refresh: RefreshEntity): Promise<void> {
     if (refresh.status !== 'completed' && refresh.status !== 'partial') return;
     const ids = await this.operations.markConfirmed(refresh);
-    for (const id of ids) {
-      const operation = await this.operations.findById(id);
-      if (operation) this.progress.publish(operation);
-    }
+    for (const operation of await this.operations.findByIds(ids)) this.progress.publish(operation);
   }
 }

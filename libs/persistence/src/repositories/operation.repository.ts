@@ -67,6 +67,13 @@ export class OperationRepository {
     return this.operations.findOneBy({ id });
   }
 
+  /** The operations of these ids (a refresh confirms hundreds at once), in no particular order. */
+  async findByIds(ids: string[]): Promise<OperationEntity[]> {
+    const rows: OperationEntity[] = [];
+    for (let i = 0; i < ids.length; i += 500) rows.push(...(await this.operations.findBy({ id: In(ids.slice(i, i + 500)) })));
+    return rows;
+  }
+
   activeOfVm(vmId: string): Promise<OperationEntity | null> {
     return this.operations.findOneBy({ vmId, status: In([...ACTIVE_OPERATION_STATUSES]) });
   }
