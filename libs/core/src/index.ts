@@ -1,6 +1,7 @@
 export * from './inventory-graph.js';
 export * from './provider.error.js';
 export * from './provider-plugin.js';
+export * from './provisioning-contract.js';
 export * from './provider-plugin.decorator.js';
 export * from './provider-registry.service.js';
 export * from './os-classification.js';

@@ -1,4 +1,5 @@
 import type { InventoryChunk, PowerState } from './inventory-graph.js';
+import type { ProvisioningDuties } from './provisioning-contract.js';
 
 /** Structured logging a plugin may use; the host adds provider and refresh context. */
 export interface ProviderLogger {
@@ -175,7 +176,8 @@ export type CloudRequestProgress = { state: 'done' } | { state: 'accepted'; cont
  * The contract every provider plugin implements. One plugin per provider type; it never touches
  * the database (the shared persister saves what it returns) and never imports another provider.
  */
-export interface ProviderPlugin<TConfig = Record<string, unknown>, TCredentials = Record<string, unknown>> {
+export interface ProviderPlugin<TConfig = Record<string, unknown>, TCredentials = Record<string, unknown>>
+  extends ProvisioningDuties<ProviderContext<TConfig, TCredentials>> {
   /** The provider type this plugin serves, e.g. `azure`. Unique across plugins. */
   readonly type: string;
 
