@@ -78,6 +78,14 @@ export interface ProvisionSpec {
   licenseModel: 'payg' | 'byos' | null;
 }
 
+/** What {@link ProvisioningDuties.checkProvision} found. */
+export interface ProvisionCheck {
+  /** One message per problem, each starting with its field path (`size.vmSize: …`). */
+  problems: string[];
+  /** The vCPUs one VM of the first spec gets (Azure: the size's cores), for the host's quotas; null when unknown (the size is wrong). */
+  vcpusPerVm: number | null;
+}
+
 /** One step of making a VM, in the order the plugin runs them. */
 export interface ProvisionStepPlan {
   /** e.g. Azure `publicIp`, `nic`, `vm`; Hyper-V `vhd`, `vm`, `processor`, `memory`, `network`, `start`, `guest`. */
@@ -104,9 +112,10 @@ export interface ProvisioningDuties<TContext> {
   /**
    * Checks specs against the cloud's rules and the live provider before anything is made: names
    * as the cloud allows them, the size in the location's sizes, the subnet, the plan's terms (and
-   * how to accept them), the host's memory, the switch. One message per problem, each naming its field.
+   * how to accept them), the cloud's quota, the host's memory, the switch. The specs of one call
+   * share everything but their names.
    */
-  checkProvision?(ctx: TContext, specs: ProvisionSpec[]): Promise<string[]>;
+  checkProvision?(ctx: TContext, specs: ProvisionSpec[]): Promise<ProvisionCheck>;
   /** The steps that make one VM, in order. Pure: the same spec always gives the same steps and names. */
   provisionSteps?(spec: ProvisionSpec): ProvisionStepPlan[];
   /** Runs one step of {@link provisionSteps}; `resumed`: asked before without an answer on record. */

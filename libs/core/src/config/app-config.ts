@@ -71,6 +71,22 @@ export interface AppConfig {
     retirementCheckSeconds: number;
     retirementWarningDays: number;
   };
+  provisioning: {
+    /** Quotas of one request. */
+    maxVmsPerRequest: number;
+    maxVcpusPerRequest: number;
+    /** Requests of one token pending approval, approved or running at once. */
+    maxActivePerToken: number;
+    /** The approval policy: a request is approved at once when it makes at most this many VMs (0: every request waits for an admin)… */
+    autoApproveMaxCount: number;
+    /** …of Azure sizes in this list… */
+    autoApproveVmSizes: string[];
+    /** …or Hyper-V VMs of at most these processors and memory. */
+    autoApproveMaxCpuCount: number;
+    autoApproveMaxMemoryMB: number;
+    /** The most cloud-init user data a request may carry, in bytes (before any encoding). */
+    maxUserDataBytes: number;
+  };
   api: { defaultPageSize: number; maxPageSize: number };
   auth: {
     maxFailuresPerMinute: number;
@@ -140,6 +156,11 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_OPERATION_TIMEOUT_SECONDS: 'operations.timeoutSeconds',
   HYBRIDFORMS_RETIREMENT_CHECK_SECONDS: 'operations.retirementCheckSeconds',
   HYBRIDFORMS_RETIREMENT_WARNING_DAYS: 'operations.retirementWarningDays',
+  HYBRIDFORMS_PROVISION_MAX_VMS_PER_REQUEST: 'provisioning.maxVmsPerRequest',
+  HYBRIDFORMS_PROVISION_MAX_VCPUS_PER_REQUEST: 'provisioning.maxVcpusPerRequest',
+  HYBRIDFORMS_PROVISION_MAX_ACTIVE_PER_TOKEN: 'provisioning.maxActivePerToken',
+  HYBRIDFORMS_PROVISION_AUTO_APPROVE_MAX_COUNT: 'provisioning.autoApproveMaxCount',
+  HYBRIDFORMS_PROVISION_AUTO_APPROVE_VM_SIZES: 'provisioning.autoApproveVmSizes',
   HYBRIDFORMS_AUTH_MAX_FAILURES_PER_MINUTE: 'auth.maxFailuresPerMinute',
   LOG_LEVEL: 'log.level',
   LOG_FORMAT: 'log.format',
@@ -248,6 +269,16 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       timeoutSeconds: read.int('operations.timeoutSeconds', 5, 24 * 3600),
       retirementCheckSeconds: read.int('operations.retirementCheckSeconds', 1, 7 * 24 * 3600),
       retirementWarningDays: read.int('operations.retirementWarningDays', 0, 365),
+    },
+    provisioning: {
+      maxVmsPerRequest: read.int('provisioning.maxVmsPerRequest', 1, 10_000),
+      maxVcpusPerRequest: read.int('provisioning.maxVcpusPerRequest', 1, 1_000_000),
+      maxActivePerToken: read.int('provisioning.maxActivePerToken', 1, 10_000),
+      autoApproveMaxCount: read.int('provisioning.autoApproveMaxCount', 0, 10_000),
+      autoApproveVmSizes: read.stringList('provisioning.autoApproveVmSizes'),
+      autoApproveMaxCpuCount: read.int('provisioning.autoApproveMaxCpuCount', 0, 1024),
+      autoApproveMaxMemoryMB: read.int('provisioning.autoApproveMaxMemoryMB', 0, 16 * 1024 * 1024),
+      maxUserDataBytes: read.int('provisioning.maxUserDataBytes', 1, 1024 * 1024),
     },
     api: {
       defaultPageSize: read.int('api.defaultPageSize', 1, 1000),

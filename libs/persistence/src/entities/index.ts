@@ -14,6 +14,7 @@ import { OperationEntity } from './operation.entity.js';
 import { PlaybookRunEventEntity } from './playbook-run-event.entity.js';
 import { PlaybookRunEntity } from './playbook-run.entity.js';
 import { ProviderEntity } from './provider.entity.js';
+import { ProvisionRequestEntity } from './provision-request.entity.js';
 import { RefreshEntity } from './refresh.entity.js';
 import { ResourceGroupEntity } from './resource-group.entity.js';
 import { VmChangeEntity } from './vm-change.entity.js';
@@ -37,6 +38,7 @@ export {
   PlaybookRunEntity,
   PlaybookRunEventEntity,
   ProviderEntity,
+  ProvisionRequestEntity,
   RefreshEntity,
   ResourceGroupEntity,
   VmChangeEntity,
@@ -46,6 +48,7 @@ export {
 export * from './refresh.entity.js';
 export * from './playbook-run.entity.js';
 export * from './operation.entity.js';
+export { PROVISION_REQUEST_STATUSES, ACTIVE_PROVISION_REQUEST_STATUSES, type ProvisionRequestStatus } from './provision-request.entity.js';
 export * from './inventory-columns.js';
 export { AUDIT_OUTCOMES, type AuditOutcome } from './audit-entry.entity.js';
 
@@ -71,4 +74,5 @@ export const ENTITIES = [
   AuditEntryEntity,
   OperationEntity,
   VmRetirementEntity,
+  ProvisionRequestEntity,
 ];

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Repository, type ObjectLiteral } from 'typeorm';
+import { IsNull, Repository, type ObjectLiteral } from 'typeorm';
 import { HostEntity, ImageEntity, NetworkEntity, RefreshEntity } from '../entities/index.js';
 import type { Page } from './cursor.js';
 import { applyArchived, applySearch, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
@@ -43,6 +43,11 @@ export class InventoryQueryRepository {
 
   findHost(id: string): Promise<HostEntity | null> {
     return this.hosts.findOneBy({ id });
+  }
+
+  /** A provider's custom images still present (what the customer uploaded: Cloud Access gold images among them). */
+  customImagesOf(providerId: string): Promise<ImageEntity[]> {
+    return this.images.find({ where: { providerId, kind: 'custom', archivedAt: IsNull() }, order: { name: 'ASC' } });
   }
 
   findImage(id: string): Promise<ImageEntity | null> {

@@ -105,6 +105,23 @@ export class VmQueryRepository {
     return rows;
   }
 
+  /** Which of these names live (not archived) VMs of the provider already have, compared case-insensitively as both clouds do. */
+  async liveNamesAmong(providerId: string, names: string[]): Promise<string[]> {
+    const found: string[] = [];
+    const lower = [...new Set(names.map((name) => name.toLowerCase()))];
+    for (let i = 0; i < lower.length; i += 500) {
+      const rows = await this.vms
+        .createQueryBuilder('vm')
+        .select('vm.name', 'name')
+        .where('vm.providerId = :providerId', { providerId })
+        .andWhere('vm.archivedAt IS NULL')
+        .andWhere('LOWER(vm.name) IN (:...names)', { names: lower.slice(i, i + 500) })
+        .getRawMany<{ name: string }>();
+      found.push(...rows.map((row) => row.name));
+    }
+    return found;
+  }
+
   async exists(ids: string[]): Promise<string[]> {
     const rows = await this.vms.find({ select: { id: true }, where: { id: In(ids) } });
     return rows.map((row) => row.id);

@@ -10,6 +10,7 @@ import { MetricRepository } from './metric.repository.js';
 import { OperationRepository } from './operation.repository.js';
 import { PlaybookRunRepository } from './playbook-run.repository.js';
 import { ProviderRepository } from './provider.repository.js';
+import { ProvisionRequestRepository } from './provision-request.repository.js';
 import { RefreshRepository } from './refresh.repository.js';
 import { RetirementRepository } from './retirement.repository.js';
 import { SealedSecretsRepository } from './sealed-secrets.repository.js';
@@ -24,6 +25,7 @@ export * from './metric.repository.js';
 export * from './operation.repository.js';
 export * from './playbook-run.repository.js';
 export * from './provider.repository.js';
+export * from './provision-request.repository.js';
 export * from './refresh.repository.js';
 export * from './retirement.repository.js';
 export * from './sealed-secrets.repository.js';
@@ -48,4 +50,5 @@ export const REPOSITORIES = [
   MachineCredentialRepository,
   OperationRepository,
   RetirementRepository,
+  ProvisionRequestRepository,
 ];
