@@ -14,6 +14,7 @@ import { InventoryController } from './inventory/inventory.controller.js';
 import { VmsController } from './inventory/vms.controller.js';
 import { OperationsController } from './operations/operations.controller.js';
 import { ProvidersController } from './providers/providers.controller.js';
+import { ProvisioningController } from './provisioning/provisioning.controller.js';
 import { RefreshesController } from './refreshes/refreshes.controller.js';
 import { EventsController } from './telemetry/events.controller.js';
 import { MetricsController } from './telemetry/metrics.controller.js';
@@ -41,6 +42,7 @@ export class AppModule {
         PlaybookRunsController,
         AutomationRulesController,
         OperationsController,
+        ProvisioningController,
       ],
     };
   }

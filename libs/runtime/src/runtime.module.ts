@@ -7,6 +7,7 @@ import { JOB_SCHEDULES, JobQueueLifecycle, JobsModule, jobsOptionsOf } from '@hy
 import { ObservabilityModule } from '@hybridforms/observability';
 import { OperationsModule } from '@hybridforms/operations';
 import { PersistenceModule } from '@hybridforms/persistence';
+import { ProvisioningModule } from '@hybridforms/provisioning';
 import { AzureProviderModule } from '@hybridforms/providers/azure';
 import { HyperVProviderModule } from '@hybridforms/providers/hyperv';
 import { EventStream, TelemetryModule } from '@hybridforms/telemetry';
@@ -30,7 +31,7 @@ class PortsModule {}
 export class RuntimeModule {
   /** `runsJobs`: this process runs the background jobs (embedded mode, workers); a cluster's API process only enqueues. */
   static forRoot(config: AppConfig, secretBox: SecretBox, runsJobs: boolean): DynamicModule {
-    const shared = [AccessModule, InventoryDiscoveryModule, TelemetryModule, AutomationModule, OperationsModule];
+    const shared = [AccessModule, InventoryDiscoveryModule, TelemetryModule, AutomationModule, OperationsModule, ProvisioningModule];
     const observability = ObservabilityModule.forRoot();
     return {
       module: RuntimeModule,

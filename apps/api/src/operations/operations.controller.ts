@@ -3,10 +3,10 @@ import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { concat, defer, filter, from, map, merge, takeWhile, type Observable } from 'rxjs';
 import { APP_CONFIG, BadInputError, type AppConfig } from '@hybridforms/core';
-import { OperationProgressStream, OperationQueries, RequestVmAction, RetireVm, type Requester } from '@hybridforms/operations';
+import { OperationProgressStream, OperationQueries, RequestVmAction, RetireVm } from '@hybridforms/operations';
 import { FINISHED_OPERATION_STATUSES } from '@hybridforms/persistence';
 import { Audited, RequireRole } from '../auth/access.decorators.js';
-import type { AuthenticatedRequest } from '../auth/request-context.js';
+import { requesterOf, type AuthenticatedRequest } from '../auth/request-context.js';
 import { pageLimit } from '../common/paging.js';
 import { writeSse } from '../common/sse-response.js';
 import { vmFilterOf } from '../inventory/vm-list-query.dto.js';
@@ -106,8 +106,4 @@ export class OperationsController {
       ),
     );
   }
-}
-
-function requesterOf(request: AuthenticatedRequest): Requester {
-  return { name: request.principal?.name ?? 'unknown', tokenId: request.principal?.tokenId ?? null };
 }

@@ -1,0 +1,114 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { licenseModelFor, ProviderError, redactSecrets, redactingLogger, type ProviderContext, type ProviderPlugin, type ProvisionSource } from '@hybridforms/core';
+import { ProvidersService } from '@hybridforms/discovery';
+import { InventoryQueryRepository, type ImageEntity, type ProviderEntity } from '@hybridforms/persistence';
+
+export interface ProvisionSourceFilter {
+  providerId?: string;
+  osFamily?: string;
+  /** A version or its prefix: `9` matches 9.4. */
+  osVersion?: string;
+  licenseModel?: string;
+}
+
+/** A source with the provider it belongs to. */
+export interface ListedSource extends ProvisionSource {
+  providerId: string;
+  providerName: string;
+  providerType: string;
+}
+
+/** The sources of the providers asked, and the providers that could not say (their error, secrets out). */
+export interface SourceListing {
+  items: ListedSource[];
+  errors: Array<{ providerId: string; providerName: string; error: string }>;
+}
+
+/**
+ * What VMs can be made from: each provider's own list, read live (marketplace images, template
+ * VHDs and VMs), and the custom images the inventory discovered on Azure.
+ */
+@Injectable()
+export class ProvisionSources {
+  private readonly logger = new Logger(ProvisionSources.name);
+
+  constructor(
+    private readonly providers: ProvidersService,
+    private readonly inventory: InventoryQueryRepository,
+  ) {}
+
+  async list(filter: ProvisionSourceFilter): Promise<SourceListing> {
+    const providers = filter.providerId ? [await this.providers.get(filter.providerId)] : await this.providers.list();
+    const listing: SourceListing = { items: [], errors: [] };
+    await Promise.all(
+      providers.map(async (provider) => {
+        try {
+          listing.items.push(...(await this.ofProvider(provider)).filter((source) => matches(source, filter)));
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          listing.errors.push({ providerId: provider.id, providerName: provider.name, error: message });
+          this.logger.warn(`sources of provider ${provider.name} not listed: ${message}`);
+        }
+      }),
+    );
+    listing.items.sort((a, b) => a.providerName.localeCompare(b.providerName) || a.kind.localeCompare(b.kind) || a.ref.localeCompare(b.ref));
+    return listing;
+  }
+
+  /** One source of a provider by its ref, or null when it is not (or no longer) offered. */
+  async find(providerId: string, ref: string): Promise<ListedSource | null> {
+    const provider = await this.providers.get(providerId);
+    return (await this.ofProvider(provider)).find((source) => source.ref === ref) ?? null;
+  }
+
+  private async ofProvider(provider: ProviderEntity): Promise<ListedSource[]> {
+    const { plugin, credentials } = await this.providers.withSecrets(provider.id);
+    const own = plugin.provisionSources ? await this.live(provider, plugin, credentials) : [];
+    const custom = provider.type === 'azure' ? (await this.inventory.customImagesOf(provider.id)).map(customImageSource) : [];
+    return [...own, ...custom].map((source) => ({ ...source, providerId: provider.id, providerName: provider.name, providerType: provider.type }));
+  }
+
+  private async live(provider: ProviderEntity, plugin: ProviderPlugin, credentials: Record<string, unknown>): Promise<ProvisionSource[]> {
+    const ctx: ProviderContext = {
+      providerId: provider.id,
+      config: provider.config,
+      credentials,
+      logger: redactingLogger(new Logger(`provider:${provider.name}`), [credentials]),
+      signal: AbortSignal.timeout(60_000),
+    };
+    try {
+      return await plugin.provisionSources!(ctx);
+    } catch (error) {
+      const message = ProviderError.is(error) ? error.message : error instanceof Error ? error.message : String(error);
+      throw new Error(redactSecrets(message, [credentials]));
+    }
+  }
+}
+
+/** A custom image of the inventory as a source: its classification is the one the inventory gave it. */
+function customImageSource(image: ImageEntity): ProvisionSource {
+  return {
+    ref: image.nativeId,
+    kind: 'custom-image',
+    name: image.name,
+    osFamily: image.osFamily,
+    osVersion: image.osVersion,
+    // An uploaded RHEL image carries no RHEL fee: the customer's own subscription (Cloud Access), unless Hybrid Benefit says otherwise per VM.
+    licenseModel: licenseModelFor(image.osFamily, 'byos'),
+    location: null,
+    hostNativeId: null,
+    generation: null,
+    plan: null,
+    details: { imageId: image.nativeId },
+  };
+}
+
+function matches(source: ProvisionSource, filter: ProvisionSourceFilter): boolean {
+  if (filter.osFamily && source.osFamily !== filter.osFamily) return false;
+  if (filter.licenseModel && source.licenseModel !== filter.licenseModel) return false;
+  if (filter.osVersion) {
+    const version = source.osVersion ?? '';
+    if (version !== filter.osVersion && !version.startsWith(`${filter.osVersion}.`)) return false;
+  }
+  return true;
+}
