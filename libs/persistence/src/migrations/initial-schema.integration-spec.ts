@@ -20,7 +20,8 @@ const AUTOMATION_TABLES = ['machine_credentials', 'playbook_runs', 'playbook_run
 const RULE_TABLES = ['automation_rules'];
 const SECURITY_TABLES = ['api_tokens', 'audit_log'];
 const OPERATION_TABLES = ['operations', 'vm_retirements'];
-const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms', ...TELEMETRY_TABLES, ...AUTOMATION_TABLES, ...RULE_TABLES, ...SECURITY_TABLES, ...OPERATION_TABLES];
+const PROVISIONING_TABLES = ['provision_requests'];
+const TABLES = ['disks', 'hosts', 'images', 'networks', 'nics', 'providers', 'refreshes', 'resource_groups', 'vm_changes', 'vms', ...TELEMETRY_TABLES, ...AUTOMATION_TABLES, ...RULE_TABLES, ...SECURITY_TABLES, ...OPERATION_TABLES, ...PROVISIONING_TABLES];
 
 describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
   let db: TestDatabase;
@@ -34,7 +35,7 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('run up on an empty database and create every table and index', async () => {
     const ran = await db.dataSource.runMigrations();
-    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004', 'Security1795600000005', 'Operations1795600000006']);
+    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004', 'Security1795600000005', 'Operations1795600000006', 'Provisioning1795600000007']);
     expect(await db.dataSource.showMigrations()).toBe(false);
 
     expect(await tableNames(db)).toEqual(expect.arrayContaining(TABLES));
@@ -55,6 +56,8 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
         'IDX_audit_log_at',
         'UQ_operations_active_vm',
         'IDX_operations_vm',
+        'IDX_provision_requests_status',
+        'IDX_provision_requests_token',
       ]),
     );
     if (driver === 'sqlite') expect(existsSync(join(db.location, SQLITE_FILE_NAME))).toBe(true);
@@ -142,6 +145,9 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
   it('runs down cleanly', async () => {
     const columnsOf = async (table: string) => (await db.dataSource.createQueryRunner().getTable(table))?.columns.map((c) => c.name) ?? [];
     const vmColumns = () => columnsOf('vms');
+    expect(await tableNames(db)).toEqual(expect.arrayContaining([...OPERATION_TABLES, ...PROVISIONING_TABLES]));
+    await db.dataSource.undoLastMigration();
+    expect((await tableNames(db)).filter((table) => PROVISIONING_TABLES.includes(table))).toEqual([]);
     expect(await tableNames(db)).toEqual(expect.arrayContaining(OPERATION_TABLES));
     expect(await columnsOf('vm_changes')).toContain('operation_id');
     await db.dataSource.undoLastMigration();
