@@ -14,6 +14,9 @@ import {
   type ProviderLogger,
   type ProviderPlugin,
   type CloudRequestProgress,
+  type ProvisionSpec,
+  type ProvisionStepPlan,
+  type ProvisionStepProgress,
   type ResourceRef,
   type VmActionRequest,
   type VmActionTarget,
@@ -23,6 +26,7 @@ import { resolveAzureConfig, validateAzureConfig, type AzureCredentials, type Az
 import { AzureCollector } from './azure.collector.js';
 import { AzureEventCatcher } from './azure.event-catcher.js';
 import { AzureMetricsCollector } from './azure.metrics-collector.js';
+import { AzureVmBuilder, azureProvisionSteps } from './azure.vm-builder.js';
 import { AZURE_VM_ACTIONS, AzureVmOperator } from './azure.vm-operator.js';
 
 /** Builds the SDK clients of a provider; replaceable in tests. */
@@ -142,6 +146,16 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
 
   async awaitSettled(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, continuation: string): Promise<void> {
     return this.operator(ctx).awaitSettled(continuation);
+  }
+
+  /** Public IP (when asked), NIC, then the VM: deterministic names, so a task asked again finds what it made. */
+  provisionSteps(spec: ProvisionSpec): ProvisionStepPlan[] {
+    return azureProvisionSteps(spec);
+  }
+
+  /** One PUT through the SDK's create poller; its state is the continuation `awaitSettled` polls. */
+  async provisionStep(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, spec: ProvisionSpec, step: string): Promise<ProvisionStepProgress> {
+    return new AzureVmBuilder(this.operator(ctx)).run(spec, step);
   }
 
   private operator(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): AzureVmOperator {

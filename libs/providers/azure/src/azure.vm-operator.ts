@@ -17,7 +17,18 @@ export const AZURE_VM_ACTIONS = ['start', 'stop', 'deallocate', 'restart'] as co
 type AzureVmAction = (typeof AZURE_VM_ACTIONS)[number];
 
 /** The long-running requests a continuation can resume: Compute's VM actions and the deletions. */
-export type AzureLroRequest = 'start' | 'powerOff' | 'deallocate' | 'restart' | 'deleteVm' | 'deleteDisk' | 'deleteNic' | 'deletePublicIp';
+export type AzureLroRequest =
+  | 'start'
+  | 'powerOff'
+  | 'deallocate'
+  | 'restart'
+  | 'deleteVm'
+  | 'deleteDisk'
+  | 'deleteNic'
+  | 'deletePublicIp'
+  | 'createVm'
+  | 'createNic'
+  | 'createPublicIp';
 
 /**
  * What `act` and `deleteResource` hand to the host, as JSON: enough to rebuild the SDK's poller in
@@ -60,6 +71,9 @@ const REQUEST_CLIENT: Record<AzureLroRequest, AzureContinuation['client']> = {
   deleteDisk: 'compute',
   deleteNic: 'network',
   deletePublicIp: 'network',
+  createVm: 'compute',
+  createNic: 'network',
+  createPublicIp: 'network',
 };
 
 // ARM's refusals to delete something still in use; Compute says it of a disk with OperationNotAllowed "Disk … is attached to VM …".
@@ -124,7 +138,7 @@ export interface AzureVmOperatorOptions {
 }
 
 /** The SDK pollers we drive: arm-compute's (core-lro 3) and arm-network's (core-lro 2) share these members. */
-interface DrivenPoller {
+export interface DrivenPoller {
   isDone(): boolean;
   pollUntilDone(options?: { abortSignal?: AbortSignal }): Promise<unknown>;
 }
@@ -264,11 +278,17 @@ export class AzureVmOperator {
       await this.call(what, c.subscriptionId, async () => {
         let poller: Pick<DrivenPoller, 'pollUntilDone'>;
         if (c.client === 'compute') {
-          poller = restorePoller(compute, c.poller, sourceOperation(compute, c.request), { updateIntervalInMs: this.pollIntervalMs, abortSignal: signal });
+          const options = { updateIntervalInMs: this.pollIntervalMs, abortSignal: signal };
+          poller =
+            c.request === 'createVm'
+              ? restorePoller(compute, c.poller, compute.virtualMachines.createOrUpdate, options)
+              : restorePoller(compute, c.poller, sourceOperation(compute, c.request), options);
         } else {
-          const group = c.request === 'deleteNic' ? network.networkInterfaces : network.publicIPAddresses;
-          // With resumeFrom the classic client sends no DELETE, only a first poll.
-          poller = await group.beginDelete(c.resourceGroup, c.name, { resumeFrom: c.poller, updateIntervalInMs: this.pollIntervalMs, abortSignal: signal });
+          // With resumeFrom the classic client sends no DELETE or PUT (the body is not sent), only a first poll.
+          const resume = { resumeFrom: c.poller, updateIntervalInMs: this.pollIntervalMs, abortSignal: signal };
+          if (c.request === 'createNic') poller = await network.networkInterfaces.beginCreateOrUpdate(c.resourceGroup, c.name, {}, resume);
+          else if (c.request === 'createPublicIp') poller = await network.publicIPAddresses.beginCreateOrUpdate(c.resourceGroup, c.name, {}, resume);
+          else poller = await (c.request === 'deleteNic' ? network.networkInterfaces : network.publicIPAddresses).beginDelete(c.resourceGroup, c.name, resume);
         }
         await poller.pollUntilDone({ abortSignal: signal });
       });
@@ -282,6 +302,24 @@ export class AzureVmOperator {
       }
       throw error;
     }
+  }
+
+  /**
+   * Sends one long-running request of another duty (provisioning's PUTs) the way this operator
+   * sends its own: the provider's subscription check, Azure's errors mapped, the poller's state
+   * as the continuation.
+   */
+  async send(
+    what: string,
+    subscriptionId: string,
+    continuation: Omit<AzureContinuation, 'v' | 'poller' | 'subscriptionId'>,
+    begin: (clients: AzureLifecycleClients, options: { updateIntervalInMs: number; abortSignal?: AbortSignal }) => Promise<{ poller: DrivenPoller; serialize: () => Promise<string> }>,
+  ): Promise<CloudRequestProgress> {
+    const clients = this.lifecycle(subscriptionId);
+    return this.call(what, subscriptionId, async () => {
+      const { poller, serialize } = await begin(clients, { updateIntervalInMs: this.pollIntervalMs, abortSignal: this.options.signal });
+      return this.progress(poller, { ...continuation, subscriptionId }, serialize);
+    });
   }
 
   private async progress(
