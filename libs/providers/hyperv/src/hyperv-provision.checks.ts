@@ -17,7 +17,10 @@ import { parseVhdPath } from './hyperv-vm-action.script.js';
  *   host's capacity and free memory are checked live.
  * - size.generation: 1 or 2. A generation 2 VM cannot use a .vhd file (VHDX only); a generation 1
  *   VM can boot a VHDX from its IDE controller, so VHDX templates take either, but a template VM's
- *   disk was installed for its own generation's firmware (BIOS vs UEFI) and keeps it.
+ *   disk was installed for its own generation's firmware (BIOS vs UEFI) and keeps it. Source: John
+ *   Howard (Hyper-V PM), "Hyper-V generation 2 virtual machines – part 3": generation 2 supports
+ *   VHDX only; generation 1 takes VHDX too but boots from IDE only (not SCSI); a boot disk converted
+ *   to VHDX still does not boot as generation 2, since its partition layout is BIOS/MBR.
  * - admin.sshPublicKey: one OpenSSH public key line (`<type> <base64> [comment]`) whose blob names
  *   the same key type; never a private key.
  */
