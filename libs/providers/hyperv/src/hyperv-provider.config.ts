@@ -10,8 +10,8 @@ export interface HyperVHostConfig {
   skipHostKeyCheck?: boolean;
   /**
    * The folders of this host that hold template VHDX files (provisionSources lists the `*.vhdx`
-   * directly under each): absolute Windows paths (`D:\\Library\\Templates`, or a UNC share
-   * `\\\\filer\\library`), up to 16. Per host, not per provider: a template is a file on one host's
+   * directly under each): absolute Windows paths (`D:\Library\Templates`, or a UNC share
+   * `\\filer\library`), up to 16. Per host, not per provider: a template is a file on one host's
    * disk, and a VM made from it goes on that host. Default none.
    */
   libraryPaths?: string[];

@@ -9,7 +9,38 @@ import {
   PROVISION_CHECK_COMMAND_NAME,
   PROVISION_SOURCES_COMMAND_NAME,
 } from './hyperv-provision.script.js';
+import { encodePowerShellCommand } from './powershell-command.js';
 import { PowerShellSession } from './powershell.session.js';
+import type { ProvisionCheckQuery } from './hyperv-provision.script.js';
+import type { ProvisionSourcesFacts } from './hyperv-provision.parser.js';
+
+/** True when the script's encoded command fits cmd.exe's command line. */
+function fits(script: string): boolean {
+  try {
+    encodePowerShellCommand(script);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Splits items into groups whose script fits one command line (cmd.exe's 8,191 characters, the
+ * base64 of UTF-16 being 8/3 of the script): one group unless there are many or long values.
+ */
+export function fittingGroups<T>(items: readonly T[], build: (group: T[]) => string): T[][] {
+  const groups: T[][] = [];
+  let current: T[] = [];
+  for (const item of items) {
+    if (current.length > 0 && !fits(build([...current, item]))) {
+      groups.push(current);
+      current = [];
+    }
+    current.push(item);
+  }
+  if (current.length > 0 || groups.length === 0) groups.push(current);
+  return groups;
+}
 
 type Host = ResolvedHyperVConfig['hosts'][number];
 const MB = 1024 * 1024;
@@ -41,8 +72,16 @@ export class HyperVProvisionClient {
 
   private async hostSources(host: Host): Promise<ProvisionSource[]> {
     const where = this.where(host);
-    const stdout = await this.run(host, PROVISION_SOURCES_COMMAND_NAME, buildProvisionSourcesScript(host.libraryPaths));
-    const facts = parseProvisionSources(stdout, `${PROVISION_SOURCES_COMMAND_NAME} on ${where}`);
+    // Many or long library paths take more than one command line: one script per group, merged.
+    const groups = fittingGroups(host.libraryPaths, buildProvisionSourcesScript);
+    const facts: ProvisionSourcesFacts = { computerName: null, vhds: [], templates: [], missing: [] };
+    for (const group of groups) {
+      const part = parseProvisionSources(await this.run(host, PROVISION_SOURCES_COMMAND_NAME, buildProvisionSourcesScript(group)), `${PROVISION_SOURCES_COMMAND_NAME} on ${where}`);
+      facts.computerName ??= part.computerName;
+      facts.vhds.push(...part.vhds.filter((v) => !facts.vhds.some((w) => w.path.toLowerCase() === v.path.toLowerCase())));
+      facts.templates.push(...part.templates.filter((t) => !facts.templates.some((u) => u.vmId === t.vmId)));
+      facts.missing.push(...part.missing);
+    }
     for (const path of facts.missing) this.options.logger.warn(`hyperv: library path ${path} is not a folder on ${where}`);
     return provisionSourcesOf(hostNativeId(host), facts);
   }
@@ -77,7 +116,7 @@ export class HyperVProvisionClient {
     };
     let facts: ProvisionCheckFacts;
     try {
-      facts = parseProvisionCheck(await this.run(host, PROVISION_CHECK_COMMAND_NAME, buildProvisionCheckScript(query)), `${PROVISION_CHECK_COMMAND_NAME} on ${where}`);
+      facts = await this.checkFacts(host, query);
     } catch (error) {
       return [`placement.hostNativeId: host ${id} (${where}) could not be checked: ${(error as Error).message}`];
     }
@@ -105,6 +144,25 @@ export class HyperVProvisionClient {
       problems.push(`size.memoryMB: the ${specs.length} VM(s) for host ${id} (${specs.map((s) => s.name).join(', ')}) need ${wanted} MB together; the host has ${available} MB free for VMs`);
     }
     return problems;
+  }
+
+  /** The check facts of one host; several scripts when the names do not fit one command line (memory from the first). */
+  private async checkFacts(host: Host, query: ProvisionCheckQuery): Promise<ProvisionCheckFacts> {
+    type Item = [keyof ProvisionCheckQuery, string];
+    const items: Item[] = (Object.keys(query) as (keyof ProvisionCheckQuery)[]).flatMap((key) => query[key].map((v): Item => [key, v]));
+    const queryOf = (group: Item[]): ProvisionCheckQuery => ({
+      vmNames: group.filter(([k]) => k === 'vmNames').map(([, v]) => v),
+      switchNames: group.filter(([k]) => k === 'switchNames').map(([, v]) => v),
+      files: group.filter(([k]) => k === 'files').map(([, v]) => v),
+      folders: group.filter(([k]) => k === 'folders').map(([, v]) => v),
+    });
+    let facts: ProvisionCheckFacts | null = null;
+    for (const group of fittingGroups(items, (g) => buildProvisionCheckScript(queryOf(g)))) {
+      const part = parseProvisionCheck(await this.run(host, PROVISION_CHECK_COMMAND_NAME, buildProvisionCheckScript(queryOf(group))), `${PROVISION_CHECK_COMMAND_NAME} on ${this.where(host)}`);
+      if (facts === null) facts = part;
+      else for (const key of ['vms', 'switches', 'files', 'folders'] as const) for (const [k, v] of part[key]) facts[key].set(k, v);
+    }
+    return facts as ProvisionCheckFacts;
   }
 
   private async run(host: Host, name: string, script: string): Promise<string> {

@@ -153,4 +153,13 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V provisioning sources 
     host.injectFault({ kind: 'cmdlet-error', cmdlet: 'Get-ChildItem', marker: 'provision-sources' });
     await expect(sources()).rejects.toThrow(/Access to the path 'D:\\Library\\Templates' is denied/);
   });
+
+  it('splits the checks of many specs over several scripts when they do not fit one command line', async () => {
+    const base = await spec();
+    const specs = Array.from({ length: 60 }, (_, i) => ({ ...base, name: `rhel9-bulk-${'x'.repeat(45)}-${String(i).padStart(2, '0')}`, size: { memoryMB: 512 } }));
+    specs.push({ ...base, name: 'rhel9-taken', size: { memoryMB: 512 } });
+    const before = host.requests.length;
+    expect(await plugin.checkProvision(ctx(), specs)).toEqual([`name: a VM named 'rhel9-taken' exists already on host ${hostId()}`]);
+    expect(host.requests.slice(before).filter((r) => r.marker === 'provision-check').length).toBeGreaterThan(1);
+  });
 });

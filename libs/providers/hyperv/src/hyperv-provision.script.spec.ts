@@ -63,3 +63,16 @@ describe('libraryPaths (per host)', () => {
     expect(validateHyperVConfig(config('D:\\Library'), credentials)).toEqual(['config.hosts[0].libraryPaths: must list up to 16 folders']);
   });
 });
+
+describe('fittingGroups', () => {
+  it('keeps everything in one script when it fits, and splits what would pass cmd.exe\'s line limit', async () => {
+    const { fittingGroups } = await import('./hyperv-provision.client.js');
+    expect(fittingGroups(['D:\\Library\\Templates'], buildProvisionSourcesScript)).toEqual([['D:\\Library\\Templates']]);
+    expect(fittingGroups([], buildProvisionSourcesScript)).toEqual([[]]);
+    const long = Array.from({ length: 16 }, (_, i) => `D:\\${'L'.repeat(200)}${i}`);
+    const groups = fittingGroups(long, buildProvisionSourcesScript);
+    expect(groups.length).toBeGreaterThan(1);
+    expect(groups.flat()).toEqual(long);
+    for (const g of groups) expect(() => encodePowerShellCommand(buildProvisionSourcesScript(g))).not.toThrow();
+  });
+});
