@@ -22,7 +22,8 @@ export type {
 export type { SimResourceDeletion } from './azure/resource-deletions.js';
 export type { SimResourceCreation } from './azure/resource-creations.js';
 export type { SimMarketplacePlan } from './azure/marketplace-terms.js';
-export { HyperVHostSimulator } from './hyperv/hyperv-host-simulator.js';
+export { HyperVHostSimulator, SIM_LIBRARY_PATH, SIM_TEMPLATE_VM_ID } from './hyperv/hyperv-host-simulator.js';
+export { HOST_RESERVED_MEMORY_BYTES, parseQuotedList, ProvisionProjector } from './hyperv/provision.projector.js';
 export {
   EVENTS_REQUIRED_CMDLETS,
   EVENTS_SCRIPT_MARKER,
@@ -45,6 +46,12 @@ export {
   VM_ACTION_CMDLETS,
   VM_ACTION_REQUIRED_CMDLETS,
   VM_ACTION_SCRIPT_MARKER,
+  PROVISION_CHECK_REQUIRED_CMDLETS,
+  PROVISION_CHECK_SCRIPT_MARKER,
+  PROVISION_SOURCES_REQUIRED_CMDLETS,
+  PROVISION_SOURCES_SCRIPT_MARKER,
+  findScriptMarker,
+  missingCmdlets,
   writesErrorRecordJson,
   type VmActionCmdlet,
 } from './hyperv/powershell-script.contract.js';

@@ -8,6 +8,13 @@ export interface HyperVHostConfig {
   hostKeyFingerprint?: string;
   /** Explicit opt-out of host key pinning; logged as a warning on every connection. */
   skipHostKeyCheck?: boolean;
+  /**
+   * The folders of this host that hold template VHDX files (provisionSources lists the `*.vhdx`
+   * directly under each): absolute Windows paths (`D:\Library\Templates`, or a UNC share
+   * `\\filer\library`), up to 16. Per host, not per provider: a template is a file on one host's
+   * disk, and a VM made from it goes on that host. Default none.
+   */
+  libraryPaths?: string[];
 }
 
 /** Non-secret settings of a Hyper-V provider. */
@@ -36,7 +43,9 @@ export interface HyperVCredentials {
 }
 
 const CONFIG_KEYS = ['username', 'hosts', 'hostConcurrency', 'commandTimeoutSeconds', 'connectTimeoutSeconds', 'eventsInitialLookbackMinutes'];
-const HOST_KEYS = ['host', 'port', 'hostKeyFingerprint', 'skipHostKeyCheck'];
+const HOST_KEYS = ['host', 'port', 'hostKeyFingerprint', 'skipHostKeyCheck', 'libraryPaths'];
+/** Most library paths a host may list. */
+export const MAX_LIBRARY_PATHS = 16;
 const CREDENTIAL_KEYS = ['password', 'privateKey', 'passphrase'];
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$|^\[?[0-9a-fA-F:]+\]?$/;
@@ -64,6 +73,16 @@ export function validateHyperVConfig(config: unknown, credentials: unknown): str
       if (entry.hostKeyFingerprint === undefined && entry.skipHostKeyCheck !== true) {
         problems.push(`${at}: give hostKeyFingerprint to pin the host key, or skipHostKeyCheck: true to opt out explicitly`);
       }
+      if (entry.libraryPaths !== undefined) {
+        if (!Array.isArray(entry.libraryPaths) || entry.libraryPaths.length > MAX_LIBRARY_PATHS) {
+          problems.push(`${at}.libraryPaths: must list up to ${MAX_LIBRARY_PATHS} folders`);
+        } else {
+          entry.libraryPaths.forEach((path: unknown, j: number) => {
+            const problem = windowsFolderProblem(path);
+            if (problem) problems.push(`${at}.libraryPaths[${j}]: ${problem}`);
+          });
+        }
+      }
       const id = `${String(entry.host).toLowerCase()}:${entry.port ?? 22}`;
       if (seen.has(id)) problems.push(`${at}: ${id} is listed twice`);
       seen.add(id);
@@ -85,7 +104,7 @@ export function validateHyperVConfig(config: unknown, credentials: unknown): str
 
 export interface ResolvedHyperVConfig {
   username: string;
-  hosts: (HyperVHostConfig & { port: number })[];
+  hosts: (HyperVHostConfig & { port: number; libraryPaths: string[] })[];
   hostConcurrency: number;
   commandTimeoutMs: number;
   connectTimeoutMs: number;
@@ -98,12 +117,25 @@ export const DEFAULT_EVENTS_INITIAL_LOOKBACK_MINUTES = 60;
 export function resolveHyperVConfig(config: HyperVProviderConfig): ResolvedHyperVConfig {
   return {
     username: config.username,
-    hosts: config.hosts.map((h) => ({ host: h.host, port: h.port ?? 22, hostKeyFingerprint: h.hostKeyFingerprint, skipHostKeyCheck: h.skipHostKeyCheck })),
+    hosts: config.hosts.map((h) => ({ host: h.host, port: h.port ?? 22, hostKeyFingerprint: h.hostKeyFingerprint, skipHostKeyCheck: h.skipHostKeyCheck, libraryPaths: [...(h.libraryPaths ?? [])] })),
     hostConcurrency: config.hostConcurrency ?? 4,
     commandTimeoutMs: (config.commandTimeoutSeconds ?? 120) * 1000,
     connectTimeoutMs: (config.connectTimeoutSeconds ?? 15) * 1000,
     eventsInitialLookbackMinutes: config.eventsInitialLookbackMinutes ?? DEFAULT_EVENTS_INITIAL_LOOKBACK_MINUTES,
   };
+}
+
+const ABSOLUTE_WINDOWS_FOLDER = /^(?:[A-Za-z]:\\|\\\\[^\\]+\\[^\\]+)/;
+/** Characters Windows forbids in paths, control characters, and the quotes PowerShell also reads as `'` (U+2018–U+201B). */
+const FORBIDDEN_FOLDER_CHARACTERS = /[<>"|?*\u0000-\u001f\u2018-\u201b]/;
+
+/** Why a value is not an absolute Windows folder path (drive or UNC) without `.`/`..` segments, or null. */
+export function windowsFolderProblem(path: unknown): string | null {
+  if (typeof path !== 'string' || path.length === 0 || path.length > 248) return 'must be a folder path of 1 to 248 characters';
+  if (!ABSOLUTE_WINDOWS_FOLDER.test(path)) return 'must be an absolute Windows path such as D:\\Library\\Templates or \\\\server\\share\\folder';
+  if (FORBIDDEN_FOLDER_CHARACTERS.test(path) || path.slice(2).includes(':')) return 'holds characters a Windows path cannot have';
+  if (path.split('\\').some((segment, i) => i > 0 && (segment === '.' || segment === '..'))) return 'must not have . or .. segments';
+  return null;
 }
 
 function range(problems: string[], config: Record<string, unknown>, key: string, min: number, max: number): void {

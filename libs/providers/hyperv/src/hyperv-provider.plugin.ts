@@ -15,12 +15,16 @@ import {
   type ProviderContext,
   type ProviderLogger,
   type ProviderPlugin,
+  type ProvisionSource,
+  type ProvisionSpec,
+  type ProvisioningDuties,
   type ResourceRef,
   type VmAction,
   type VmActionRequest,
   type VmActionTarget,
 } from '@hybridforms/core';
 import { HyperVLifecycleClient } from './hyperv-lifecycle.client.js';
+import { HyperVProvisionClient } from './hyperv-provision.client.js';
 import { HYPERV_VM_ACTIONS } from './hyperv-vm-action.script.js';
 import { HyperVCollector } from './hyperv.collector.js';
 import { formatHyperVEventsCheckpoint, parseHyperVEventsCheckpoint } from './hyperv-events.checkpoint.js';
@@ -36,7 +40,9 @@ import { resolveHyperVConfig, validateHyperVConfig, type HyperVCredentials, type
  */
 @ProviderPluginImpl()
 @Injectable()
-export class HyperVProviderPlugin implements ProviderPlugin<HyperVProviderConfig, HyperVCredentials> {
+export class HyperVProviderPlugin
+  implements ProviderPlugin<HyperVProviderConfig, HyperVCredentials>, Pick<ProvisioningDuties<ProviderContext<HyperVProviderConfig, HyperVCredentials>>, 'provisionSources' | 'checkProvision'>
+{
   readonly type = 'hyperv';
 
   validateConfig(config: unknown, credentials: unknown): string[] {
@@ -133,6 +139,32 @@ export class HyperVProviderPlugin implements ProviderPlugin<HyperVProviderConfig
       );
     }
     return { state: 'done' };
+  }
+
+  /**
+   * The template VHDX files under each host's `libraryPaths` (classified from their file names,
+   * the weakest evidence) and the VMs whose Notes hold `#template` (classified from their KVP while
+   * they run, else from their names), one script per host. Refs: `vhd:<host native id>:<path>`,
+   * `vm:<VM GUID>`. A host that fails is logged and left out; all failing throws.
+   */
+  async provisionSources(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>): Promise<ProvisionSource[]> {
+    return this.provision(ctx).sources();
+  }
+
+  /**
+   * One message per problem, each starting with its field path: the pure rules
+   * (hyperv-provision.checks.ts), then one script per host for the live facts (the switch, a VM
+   * of the same name, the template file, the VHD folder, processors and memory for the specs on
+   * that host together).
+   */
+  async checkProvision(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, specs: ProvisionSpec[]): Promise<string[]> {
+    return this.provision(ctx).check(specs);
+  }
+
+  private provision(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>): HyperVProvisionClient {
+    const problems = validateHyperVConfig(ctx.config, ctx.credentials);
+    if (problems.length > 0) throw new ProviderError(ProviderErrorCode.InvalidConfig, `invalid Hyper-V provider settings: ${problems.join('; ')}`);
+    return new HyperVProvisionClient(resolveHyperVConfig(ctx.config), ctx.credentials, { logger: ctx.logger, signal: ctx.signal });
   }
 
   private lifecycle(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>): HyperVLifecycleClient {

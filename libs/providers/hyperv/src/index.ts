@@ -39,3 +39,8 @@ export {
   type VhdFacts,
   type VmActionResult,
 } from './hyperv-action.parser.js';
+export { HyperVProvisionClient } from './hyperv-provision.client.js';
+export { buildProvisionCheckScript, buildProvisionSourcesScript, TEMPLATE_NOTES_TAG, type ProvisionCheckQuery } from './hyperv-provision.script.js';
+export { availableMemoryBytes, parseProvisionCheck, parseProvisionSources, provisionSourcesOf, type ProvisionCheckFacts, type ProvisionSourcesFacts } from './hyperv-provision.parser.js';
+export { checkSpecShape, parseVhdSourceRef, sshPublicKeyProblem, vmNameProblems } from './hyperv-provision.checks.js';
+export { classifyTemplateName } from './kvp-classification.js';

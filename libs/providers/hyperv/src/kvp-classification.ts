@@ -124,3 +124,21 @@ function kvpValue(items: KvpItems | null | undefined, key: string): string | nul
   const value = typeof found === 'string' ? found.trim() : '';
   return value === '' ? null : value;
 }
+
+/**
+ * Classifies a template from its name alone (a VHDX file name without folder or extension, or a
+ * template VM's name): the weakest evidence we have, used only where nothing better exists (a
+ * file has no KVP and no sidecar). `rhel-9.4-gold` and `rhel9_4` → rhel 9.4, `rhel-8.10-gold` →
+ * rhel 8.10, `RHEL9` → rhel 9; the other families by the same name patterns as KVP OSName.
+ * osSource is null: the classifier's sources are what a VM reports, not what a file is called.
+ */
+export function classifyTemplateName(name: string): { osFamily: 'rhel' | 'windows' | 'linux-other' | 'unknown'; osName: string | null; osVersion: string | null } {
+  const rhel = /(?:^|[^a-z])rhel[-_ ]?(\d+)?(?:[._-](\d+)(?![\d.]*[a-z]))?/i.exec(name) ?? /red ?hat ?enterprise ?linux[-_ ]?(\d+)?(?:[._-](\d+))?/i.exec(name);
+  if (rhel && !RHEL_COREOS_PATTERN.test(name)) {
+    const version = rhel[1] ? majorMinor(rhel[1], rhel[2] ?? null) : null;
+    return { osFamily: 'rhel', osName: RHEL_NAME, osVersion: version };
+  }
+  const family = familyOf(name.replace(/[-_.]/g, ' '));
+  if (family === 'rhel' || family === 'unknown') return { osFamily: 'unknown', osName: null, osVersion: null };
+  return { osFamily: family, osName: null, osVersion: null };
+}

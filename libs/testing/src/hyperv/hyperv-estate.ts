@@ -67,6 +67,10 @@ export class HyperVEstate {
   private readonly vms = new Map<string, HyperVSimVm>();
   /** Keyed by lower-case path: NTFS paths are case-insensitive. */
   private readonly files = new Map<string, HyperVVhdFile>();
+  /** Folders that exist without holding a file (lower-case); a file's folder always exists. */
+  private readonly folders = new Set<string>();
+  /** Memory the management OS uses beyond its fixed reserve (bytes), lowering FreePhysicalMemory. */
+  hostMemoryInUse = 0;
 
   constructor(
     readonly host: InventoryHostJson,
@@ -122,6 +126,20 @@ export class HyperVEstate {
   /** Puts a VHD file on the host's disk (replacing one at the same path). */
   addVhdFile(spec: HyperVVhdFileSpec): void {
     this.files.set(spec.path.toLowerCase(), { path: spec.path, vhdType: spec.vhdType, size: spec.size, fileSize: spec.fileSize, parentPath: spec.parentPath ?? null });
+  }
+
+  /** Makes a folder (and its parents) exist. */
+  addFolder(path: string): void {
+    const parts = path.replace(/\\+$/, '').split('\\');
+    for (let i = 1; i <= parts.length; i++) this.folders.add(parts.slice(0, i).join('\\').toLowerCase());
+  }
+
+  /** Test-Path -PathType Container: an added folder, a drive root, the default VHD folder, or a folder (or ancestor) of a file. */
+  folderExists(path: string): boolean {
+    const key = path.replace(/\\+$/, '').toLowerCase();
+    if (/^[a-z]:$/.test(key) || this.folders.has(key)) return true;
+    if (key === 'c:\\programdata\\microsoft\\windows\\virtual hard disks') return true;
+    return [...this.files.keys()].some((f) => f.startsWith(`${key}\\`));
   }
 
   /** The file at a path (any case), or null. */

@@ -33,6 +33,8 @@ import {
   VHD_FACTS_REQUIRED_CMDLETS,
   VHD_REMOVE_REQUIRED_CMDLETS,
   VM_ACTION_REQUIRED_CMDLETS,
+  PROVISION_CHECK_REQUIRED_CMDLETS,
+  PROVISION_SOURCES_REQUIRED_CMDLETS,
   decodePowerShellCommand,
   findScriptMarker,
   missingCmdlets,
@@ -40,6 +42,7 @@ import {
   type HyperVEventLogName,
 } from './powershell-script.contract.js';
 import { PowerShellJsonSerializer } from './powershell-json.serializer.js';
+import { HOST_RESERVED_MEMORY_BYTES, ParserError, ProvisionProjector } from './provision.projector.js';
 import { parseVhdScriptPath, parseVmActionScript, VmActionProjector, type ActionOutcome, type VmActionHost } from './vm-action.projector.js';
 
 /** The cmdlets each marker's script must call. */
@@ -50,6 +53,8 @@ const REQUIRED_CMDLETS: Readonly<Record<string, readonly string[]>> = {
   'vm-action': VM_ACTION_REQUIRED_CMDLETS,
   'vhd-facts': VHD_FACTS_REQUIRED_CMDLETS,
   'vhd-remove': VHD_REMOVE_REQUIRED_CMDLETS,
+  'provision-sources': PROVISION_SOURCES_REQUIRED_CMDLETS,
+  'provision-check': PROVISION_CHECK_REQUIRED_CMDLETS,
 };
 
 /** Every counter path the simulator serves, all instances. */
@@ -69,6 +74,43 @@ function parseKeyOrThrow(text: string): ParsedKey {
   const parsed = ssh2.utils.parseKey(text);
   if (parsed instanceof Error) throw parsed;
   return Array.isArray(parsed) ? parsed[0] : parsed;
+}
+
+/** The simulated host's template library folder (what a provider config lists in `libraryPaths`). */
+export const SIM_LIBRARY_PATH = 'D:\\Library\\Templates';
+/** The VMId of the `#template` VM of {@link HyperVHostSimulatorOptions.templateVm}. */
+export const SIM_TEMPLATE_VM_ID = '7a3c9e41-2b6d-4f80-9c1e-5d8a0b3f6e27';
+
+/**
+ * A library of template disks: two RHEL gold images and an Ubuntu one as VHDX directly under
+ * {@link SIM_LIBRARY_PATH}, an old .vhd beside them (not a `*.vhdx`) and one in a subfolder (not
+ * listed: Get-ChildItem without -Recurse). With `templateVm`, an Off VM whose Notes hold `#template`.
+ */
+function seedTemplateLibrary(estate: HyperVEstate, templateVm: boolean): void {
+  const lib = SIM_LIBRARY_PATH;
+  estate.addFolder(lib);
+  estate.addFolder('D:\\VMs');
+  const disk = (name: string, gib: number, usedGib: number) => ({ path: `${lib}\\${name}`, vhdType: 'Dynamic' as const, size: gib * 1024 ** 3, fileSize: usedGib * 1024 ** 3 });
+  estate.addVhdFile(disk('rhel-9.4-gold.vhdx', 64, 6));
+  estate.addVhdFile(disk('rhel-8.10-gold.vhdx', 64, 5));
+  estate.addVhdFile(disk('ubuntu-22.04-base.vhdx', 32, 4));
+  estate.addVhdFile(disk('rhel-7.9-gold.vhd', 40, 4));
+  estate.addVhdFile({ ...disk('rhel-9.0-gold.vhdx', 64, 6), path: `${lib}\\archive\\rhel-9.0-gold.vhdx` });
+  if (templateVm) {
+    estate.addVm({
+      name: 'rhel9-template',
+      vmId: SIM_TEMPLATE_VM_ID,
+      state: 'Off',
+      notes: '#template RHEL 9.4 base, sealed',
+      generation: 2,
+      hardDrives: [{ path: 'D:\\VMs\\rhel9-template\\rhel9-template.vhdx', vhdType: 'Dynamic', size: 64 * 1024 ** 3, fileSize: 7 * 1024 ** 3 }],
+      kvp: { OSName: 'Red Hat Enterprise Linux', OSMajorVersion: '9.4', OSMinorVersion: '', OSVersion: '5.14.0', OSBuildNumber: '5.14.0-427.13.1.el9_4.x86_64',
+        ProcessorArchitecture: '9',
+        FullyQualifiedDomainName: 'rhel9-template',
+        IntegrationServicesVersion: '3.1',
+      },
+    });
+  }
 }
 
 /**
@@ -100,6 +142,7 @@ export class HyperVHostSimulator {
   private readonly eventsProjector: EventsProjector;
   private readonly metricsProjector: MetricsProjector;
   private readonly actionProjector: VmActionProjector;
+  private readonly provisionProjector: ProvisionProjector;
   private readonly journal: HyperVEventJournal;
   private stopped = false;
 
@@ -128,6 +171,7 @@ export class HyperVHostSimulator {
     this.eventsProjector = new EventsProjector(serializer);
     this.metricsProjector = new MetricsProjector(serializer);
     this.actionProjector = new VmActionProjector(serializer);
+    this.provisionProjector = new ProvisionProjector(serializer);
     this.journal = new HyperVEventJournal(estate.host.ComputerName);
     this.writeHistory();
   }
@@ -138,6 +182,7 @@ export class HyperVHostSimulator {
     const generated = new HyperVEstateGenerator(options.seed ?? 1).generate(options.hostName ?? 'HV01', vmCount);
     const estate = new HyperVEstate(generated.host, generated.switches);
     for (const vm of generated.vms) estate.addVm(vm.spec);
+    seedTemplateLibrary(estate, options.templateVm === true);
 
     // ECDSA, not ed25519: ssh2's pure-JS ed25519 generator now and then (about 1 in 300) writes a
     // private key its own parser refuses as "Malformed OpenSSH private key".
@@ -278,6 +323,28 @@ export class HyperVHostSimulator {
     this.estate.addVhdFile(spec);
   }
 
+  /** Makes a folder exist on the host (Test-Path -PathType Container), e.g. a library or VHD folder. */
+  addFolder(path: string): void {
+    this.estate.addFolder(path);
+  }
+
+  /** The names of the host's virtual switches. */
+  switchNames(): string[] {
+    return this.estate.switches.map((sw) => sw.name);
+  }
+
+  /** Host memory in use by the management OS beyond its fixed reserve: lowers FreePhysicalMemory. */
+  setHostMemoryInUse(bytes: number): void {
+    this.estate.hostMemoryInUse = bytes;
+  }
+
+  /** The host's MemoryCapacity and the FreePhysicalMemory it reports now, in bytes. */
+  memoryFigures(): { capacity: number; free: number } {
+    const vms = this.estate.list().filter((vm) => isActiveState(vm.state));
+    const assigned = vms.reduce((sum, vm) => sum + (vm.dynamicMemoryEnabled ? Math.round(vm.memoryStartup * 0.75) : vm.memoryStartup), 0);
+    return { capacity: this.estate.host.MemoryCapacity, free: Math.max(0, this.estate.host.MemoryCapacity - assigned - HOST_RESERVED_MEMORY_BYTES - this.estate.hostMemoryInUse) };
+  }
+
   /** The VHD file at a path (any case), or null when there is none. */
   vhdFile(path: string): HyperVVhdFile | null {
     const file = this.estate.vhdFile(path);
@@ -386,6 +453,16 @@ export class HyperVHostSimulator {
 
   private scriptAnswer(marker: string, script: string, logged: HyperVSimRequest): ScriptAnswer {
     if (marker === 'inventory') return { stdout: this.inventoryText() };
+    if (marker === 'provision-sources' || marker === 'provision-check') {
+      try {
+        return marker === 'provision-sources'
+          ? this.provisionProjector.sources(this.estate, script, (cmdlet) => this.faults.takeCmdletError(cmdlet, marker))
+          : this.provisionProjector.check(this.estate, script);
+      } catch (error) {
+        if (error instanceof ParserError) return this.provisionProjector.parserError(error);
+        return { stderr: `${(error as Error).message}\r\n`, code: 1 };
+      }
+    }
     if (marker === 'vm-action' || marker === 'vhd-facts' || marker === 'vhd-remove') {
       let outcome: ActionOutcome | { answer: ScriptAnswer; labels?: undefined };
       try {

@@ -33,6 +33,11 @@ export interface HyperVHostSimulatorOptions {
    * public half of the generated {@link HyperVHostSimulator.clientPrivateKey}.
    */
   authorizedKeys?: string[];
+  /**
+   * Adds `rhel9-template` (Off, Notes `#template …`, its disk under D:\\VMs) to the estate. The
+   * template library under D:\\Library\\Templates is always there (no VM holds its files).
+   */
+  templateVm?: boolean;
 }
 
 /**

@@ -90,6 +90,28 @@ export const VHD_REMOVE_SCRIPT_MARKER = '# hybridforms:vhd-remove';
 
 export const VHD_REMOVE_REQUIRED_CMDLETS: readonly string[] = ['Test-Path', 'Remove-Item', 'ConvertTo-Json'];
 
+/**
+ * First line of the script that lists provisioning sources: `$paths = @('<folder>', …)` (one line,
+ * single-quoted literals), the `*.vhdx` files directly under each (Get-ChildItem -LiteralPath
+ * -Filter *.vhdx -File, then Get-VHD), the VMs whose Notes hold `#template` with their first
+ * drive and KVP, and the folders that are missing. The host answers with
+ * `{ ComputerName, Vhds: [{Path, VhdFormat, VhdType, Size, FileSize, ParentPath}], Templates:
+ * [{VMId, VMName, Generation, State, Notes, DiskPath, Kvp}], Missing: [path] }`.
+ */
+export const PROVISION_SOURCES_SCRIPT_MARKER = '# hybridforms:provision-sources';
+
+export const PROVISION_SOURCES_REQUIRED_CMDLETS: readonly string[] = ['Test-Path', 'Get-ChildItem', 'Get-VHD', 'Get-VM', 'Get-VMHardDiskDrive', 'Get-CimInstance', 'Get-VMHost', 'ConvertTo-Json'];
+
+/**
+ * First line of the script of the live provisioning checks: `$names`, `$switches`, `$files` and
+ * `$folders` lists (as `$paths` above). The host answers with `{ ComputerName,
+ * LogicalProcessorCount, MemoryCapacity, MemoryAssigned, FreePhysicalMemoryKB, Vms: [{Name,
+ * Exists}], Switches: [{Name, Exists}], Files: [{Path, Exists}], Folders: [{Path, Exists}] }`.
+ */
+export const PROVISION_CHECK_SCRIPT_MARKER = '# hybridforms:provision-check';
+
+export const PROVISION_CHECK_REQUIRED_CMDLETS: readonly string[] = ['Get-VMHost', 'Get-CimInstance', 'Get-VM', 'Get-VMSwitch', 'Test-Path', 'ConvertTo-Json'];
+
 /** The host's default folder of virtual hard disks (`(Get-VMHost).VirtualHardDiskPath`). */
 export const DEFAULT_VIRTUAL_HARD_DISK_PATH = 'C:\\ProgramData\\Microsoft\\Windows\\Virtual Hard Disks';
 
@@ -101,6 +123,8 @@ export const SCRIPT_MARKERS: Readonly<Record<string, string>> = {
   'vm-action': VM_ACTION_SCRIPT_MARKER,
   'vhd-facts': VHD_FACTS_SCRIPT_MARKER,
   'vhd-remove': VHD_REMOVE_SCRIPT_MARKER,
+  'provision-sources': PROVISION_SOURCES_SCRIPT_MARKER,
+  'provision-check': PROVISION_CHECK_SCRIPT_MARKER,
 };
 
 /** The two Hyper-V admin channels the events script reads (shared/reference/hyperv.md §6). */
