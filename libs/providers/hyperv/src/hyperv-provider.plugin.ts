@@ -16,6 +16,7 @@ import {
   type ProviderLogger,
   type ProviderPlugin,
   type ProvisionSource,
+  type ProvisionCheck,
   type ProvisionSpec,
   type ProvisioningDuties,
   type ResourceRef,
@@ -157,8 +158,9 @@ export class HyperVProviderPlugin
    * of the same name, the template file, the VHD folder, processors and memory for the specs on
    * that host together).
    */
-  async checkProvision(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, specs: ProvisionSpec[]): Promise<string[]> {
-    return this.provision(ctx).check(specs);
+  async checkProvision(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, specs: ProvisionSpec[]): Promise<ProvisionCheck> {
+    // New-VM gives one virtual processor unless Set-VMProcessor says otherwise.
+    return { problems: await this.provision(ctx).check(specs), vcpusPerVm: specs[0]?.size.cpuCount ?? 1 };
   }
 
   private provision(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>): HyperVProvisionClient {

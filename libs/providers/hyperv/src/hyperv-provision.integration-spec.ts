@@ -32,6 +32,8 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V provisioning sources 
     credentials: { password: host.password },
     logger,
   });
+  /** The problems a check found (the vCPUs it reports are asserted apart). */
+  const problemsOf = async (...args: Parameters<HyperVProviderPlugin['checkProvision']>): Promise<string[]> => (await plugin.checkProvision(...args)).problems;
   const hostId = () => hostNativeId({ host: host.host, port: host.port });
   const sources = () => plugin.provisionSources(ctx());
   const sourceNamed = async (name: string): Promise<ProvisionSource> => {
@@ -84,13 +86,14 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V provisioning sources 
   });
 
   it('passes a good spec, from a VHDX and from the template VM', async () => {
-    expect(await plugin.checkProvision(ctx(), [await spec()])).toEqual([]);
+    expect(await problemsOf(ctx(), [await spec()])).toEqual([]);
+    expect((await plugin.checkProvision(ctx(), [await spec({ size: { cpuCount: 4, memoryMB: 4096 } })])).vcpusPerVm).toBe(4);
     const fromVm = (await sources()).find((s) => s.kind === 'template-vm') as ProvisionSource;
-    expect(await plugin.checkProvision(ctx(), [await spec({ source: fromVm, name: 'rhel9-new02' })])).toEqual([]);
+    expect(await problemsOf(ctx(), [await spec({ source: fromVm, name: 'rhel9-new02' })])).toEqual([]);
   });
 
   it('says a VM of that name exists (any case), the switch and the folder are missing', async () => {
-    const problems = await plugin.checkProvision(ctx(), [await spec({ name: 'RHEL9-Taken', placement: { hostNativeId: hostId(), switchName: 'vSwitch-Nope', vhdFolder: 'D:\\NoSuchFolder' } })]);
+    const problems = await problemsOf(ctx(), [await spec({ name: 'RHEL9-Taken', placement: { hostNativeId: hostId(), switchName: 'vSwitch-Nope', vhdFolder: 'D:\\NoSuchFolder' } })]);
     expect(problems).toEqual([
       `name: a VM named 'RHEL9-Taken' exists already on host ${hostId()}`,
       `placement.switchName: host ${hostId()} has no virtual switch 'vSwitch-Nope' (VM 'RHEL9-Taken')`,
@@ -101,14 +104,14 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V provisioning sources 
   it('says the template file is gone', async () => {
     const source = await sourceNamed('rhel-8.10-gold');
     const gone = { ...source, ref: source.ref.replace('rhel-8.10-gold', 'rhel-8.10-deleted') };
-    expect(await plugin.checkProvision(ctx(), [await spec({ source: gone })])).toEqual([
+    expect(await problemsOf(ctx(), [await spec({ source: gone })])).toEqual([
       `source: the template file ${SIM_LIBRARY_PATH}\\rhel-8.10-deleted.vhdx does not exist on host ${hostId()} (VM 'rhel9-new01')`,
     ]);
   });
 
   it('says the host is not one of the provider\'s, without asking any host', async () => {
     const before = host.requests.length;
-    const problems = await plugin.checkProvision(ctx(), [await spec({ placement: { hostNativeId: 'hyperv:elsewhere', switchName: 'x' } })]);
+    const problems = await problemsOf(ctx(), [await spec({ placement: { hostNativeId: 'hyperv:elsewhere', switchName: 'x' } })]);
     expect(problems).toEqual([
       expect.stringMatching(/^placement\.hostNativeId: 'hyperv:elsewhere' is not one of this provider's hosts/),
       expect.stringMatching(/^source: 'rhel-9\.4-gold' is on host .*, not on hyperv:elsewhere/),
@@ -121,35 +124,35 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V provisioning sources 
     const { capacity, free } = host.memoryFigures();
     const half = Math.floor(free / MB / 2 / 2) * 2 + 2; // two of these are just over the free memory
     const specs = [await spec({ name: 'big01', size: { memoryMB: half } }), await spec({ name: 'big02', size: { memoryMB: half } })];
-    expect(await plugin.checkProvision(ctx(), [specs[0]])).toEqual([]);
-    expect(await plugin.checkProvision(ctx(), specs)).toEqual([
+    expect(await problemsOf(ctx(), [specs[0]])).toEqual([]);
+    expect(await problemsOf(ctx(), specs)).toEqual([
       `size.memoryMB: the 2 VM(s) for host ${hostId()} (big01, big02) need ${2 * half} MB together; the host has ${Math.floor(free / MB)} MB free for VMs`,
     ]);
     // The host's own use lowers FreePhysicalMemory, which the check follows.
     host.setHostMemoryInUse(free - 1024 * MB);
-    expect(await plugin.checkProvision(ctx(), [specs[0]])).toEqual([expect.stringMatching(/^size\.memoryMB: the 1 VM\(s\) .* need \d+ MB together; the host has 1024 MB free/)]);
+    expect(await problemsOf(ctx(), [specs[0]])).toEqual([expect.stringMatching(/^size\.memoryMB: the 1 VM\(s\) .* need \d+ MB together; the host has 1024 MB free/)]);
     const tooBig = Math.floor(capacity / MB) + 2;
-    expect(await plugin.checkProvision(ctx(), [await spec({ size: { memoryMB: tooBig } })])).toContain(
+    expect(await problemsOf(ctx(), [await spec({ size: { memoryMB: tooBig } })])).toContain(
       `size.memoryMB: ${tooBig} MB is more than host ${hostId()} has (${Math.floor(capacity / MB)} MB) (VM 'rhel9-new01')`,
     );
   });
 
   it('refuses more processors than the host has, and the pure rules before any script', async () => {
-    const problems = await plugin.checkProvision(ctx(), [await spec({ size: { cpuCount: 200, memoryMB: 4096 } })]);
+    const problems = await problemsOf(ctx(), [await spec({ size: { cpuCount: 200, memoryMB: 4096 } })]);
     expect(problems).toEqual([expect.stringMatching(/^size\.cpuCount: 200 is more than the \d+ logical processors of host/)]);
-    const shape = await plugin.checkProvision(ctx(), [await spec({ name: 'bad_name', size: { memoryMB: 33 }, admin: { username: 'cloud-user', sshPublicKey: 'not a key' } })]);
+    const shape = await problemsOf(ctx(), [await spec({ name: 'bad_name', size: { memoryMB: 33 }, admin: { username: 'cloud-user', sshPublicKey: 'not a key' } })]);
     expect(shape.map((p) => p.slice(0, p.indexOf(':')))).toEqual(['name', 'size.memoryMB', 'admin.sshPublicKey']);
   });
 
   it('keeps a name with a single quote inside its literal: the host reads it whole', async () => {
-    const problems = await plugin.checkProvision(ctx(), [await spec({ placement: { hostNativeId: hostId(), switchName: "LAN'; Get-VM; '" } })]);
+    const problems = await problemsOf(ctx(), [await spec({ placement: { hostNativeId: hostId(), switchName: "LAN'; Get-VM; '" } })]);
     expect(problems).toEqual([`placement.switchName: host ${hostId()} has no virtual switch 'LAN'; Get-VM; '' (VM 'rhel9-new01')`]);
   });
 
   it('turns a host that fails into one message on placement.hostNativeId, and a failing sources read into an error', async () => {
     const good = await spec();
     host.injectFault({ kind: 'error-record', marker: 'provision-check' });
-    expect(await plugin.checkProvision(ctx(), [good])).toEqual([expect.stringMatching(/^placement\.hostNativeId: host .* could not be checked: .*required permission/)]);
+    expect(await problemsOf(ctx(), [good])).toEqual([expect.stringMatching(/^placement\.hostNativeId: host .* could not be checked: .*required permission/)]);
     host.injectFault({ kind: 'cmdlet-error', cmdlet: 'Get-ChildItem', marker: 'provision-sources' });
     await expect(sources()).rejects.toThrow(/Access to the path 'D:\\Library\\Templates' is denied/);
   });
@@ -159,7 +162,7 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V provisioning sources 
     const specs = Array.from({ length: 60 }, (_, i) => ({ ...base, name: `rhel9-bulk-${'x'.repeat(45)}-${String(i).padStart(2, '0')}`, size: { memoryMB: 512 } }));
     specs.push({ ...base, name: 'rhel9-taken', size: { memoryMB: 512 } });
     const before = host.requests.length;
-    expect(await plugin.checkProvision(ctx(), specs)).toEqual([`name: a VM named 'rhel9-taken' exists already on host ${hostId()}`]);
+    expect(await problemsOf(ctx(), specs)).toEqual([`name: a VM named 'rhel9-taken' exists already on host ${hostId()}`]);
     expect(host.requests.slice(before).filter((r) => r.marker === 'provision-check').length).toBeGreaterThan(1);
   });
 });
