@@ -17,6 +17,8 @@ import {
   type ResourceRef,
   type VmActionRequest,
   type VmActionTarget,
+  type ProvisionSource,
+  type ProvisionSpec,
 } from '@hybridforms/core';
 import { AzureClientFactory, type AzureClientSource } from './azure-client.factory.js';
 import { resolveAzureConfig, validateAzureConfig, type AzureCredentials, type AzureProviderConfig, type ResolvedAzureConfig } from './azure-provider.config.js';
@@ -24,6 +26,7 @@ import { AzureCollector } from './azure.collector.js';
 import { AzureEventCatcher } from './azure.event-catcher.js';
 import { AzureMetricsCollector } from './azure.metrics-collector.js';
 import { AZURE_VM_ACTIONS, AzureVmOperator } from './azure.vm-operator.js';
+import { AzureVmProvisioner } from './azure.vm-provisioner.js';
 
 /** Builds the SDK clients of a provider; replaceable in tests. */
 export type AzureClientSourceFactory = (config: ResolvedAzureConfig, clientSecret: string) => AzureClientSource;
@@ -142,6 +145,31 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
 
   async awaitSettled(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, continuation: string): Promise<void> {
     return this.operator(ctx).awaitSettled(continuation);
+  }
+
+  /**
+   * Red Hat's marketplace images (offer RHEL: On-Demand; rhel-byos: Cloud Access, with its plan)
+   * in each of config.locations, listed live; none when no location is configured.
+   */
+  async provisionSources(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): Promise<ProvisionSource[]> {
+    return this.provisioner(ctx).sources();
+  }
+
+  /** Azure's naming rules, the location's sizes, the subnet, the plan's terms, the regional vCPU quota: one message per problem. */
+  async checkProvision(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, specs: ProvisionSpec[]): Promise<string[]> {
+    return this.provisioner(ctx).check(specs);
+  }
+
+  private provisioner(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): AzureVmProvisioner {
+    const resolved = this.resolve(ctx.config, ctx.credentials);
+    return new AzureVmProvisioner(this.lifecycleSource(ctx.providerId, resolved, ctx.credentials.clientSecret), {
+      subscriptionIds: resolved.subscriptionIds,
+      locations: resolved.locations,
+      resourceManagerUrl: resolved.resourceManagerUrl,
+      secrets: [ctx.credentials.clientSecret],
+      logger: ctx.logger,
+      signal: ctx.signal,
+    });
   }
 
   private operator(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): AzureVmOperator {
