@@ -138,6 +138,14 @@ describe('Azure provider plugin: provisioning sources and checks on the simulato
     }
   });
 
+  it('names the VM after each message when several specs are checked', async () => {
+    const problems = await plugin.checkProvision!(ctx(), [spec({ name: 'ok-1' }), spec({ name: 'bad_2' }), spec({ name: 'ok-3', size: { vmSize: 'Standard_Z1' } })]);
+    expect(problems).toEqual([
+      expect.stringMatching(/^name: 'bad_2' .* \[VM bad_2\]$/),
+      expect.stringMatching(/^size\.vmSize: 'Standard_Z1' is not offered in eastus \[VM ok-3\]$/),
+    ]);
+  });
+
   it('refuses a Cloud Access image whose terms are not accepted, saying how to accept them, and passes it once accepted', async () => {
     const byos = spec({ source: source('marketplace:eastus:RedHat:rhel-byos:rhel-lvm87'), licenseModel: 'byos' });
     const mark = sim.requests.length;

@@ -115,3 +115,16 @@ describe('Azure VM provisioner: pure rules', () => {
     expect(licenseProblems({ licenseModel: 'payg', source: byos as ProvisionSource })[0]).toMatch(/^licenseModel: payg is not possible/);
   });
 });
+
+describe('config.locations', () => {
+  const base = { tenantId: '00000000-0000-0000-0000-000000000001', clientId: '00000000-0000-0000-0000-000000000002', subscriptionIds: ['00000000-0000-0000-0000-000000000003'] };
+  const secret = { clientSecret: 's3cret' };
+  it('accepts region names, refuses anything else, and defaults to none', async () => {
+    const { validateAzureConfig, resolveAzureConfig } = await import('./azure-provider.config.js');
+    expect(validateAzureConfig({ ...base, locations: ['eastus', 'WestEurope'] }, secret)).toEqual([]);
+    expect(validateAzureConfig({ ...base, locations: 'eastus' }, secret)).toEqual([expect.stringMatching(/^config\.locations must be a list/)]);
+    expect(validateAzureConfig({ ...base, locations: ['east us'] }, secret)).toEqual([expect.stringMatching(/^config\.locations\[0\] /)]);
+    expect(resolveAzureConfig(base).locations).toEqual([]);
+    expect(resolveAzureConfig({ ...base, locations: ['WestEurope', 'westeurope'] }).locations).toEqual(['westeurope']);
+  });
+});

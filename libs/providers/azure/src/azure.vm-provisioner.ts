@@ -276,7 +276,8 @@ export class AzureVmProvisioner {
   /** One message per problem, each starting with its field; [] when every spec can be made. */
   async check(specs: ProvisionSpec[]): Promise<string[]> {
     const problems: string[] = [];
-    const prefix = (spec: ProvisionSpec, message: string) => (specs.length > 1 ? `${spec.name}: ${message}` : message);
+    // Each message starts with its field; with several specs, the VM it is about follows in brackets.
+    const prefix = (spec: ProvisionSpec, message: string) => (specs.length > 1 ? `${message} [VM ${spec.name}]` : message);
     const sizeCache = new Map<string, Promise<Map<string, SizeInfo>>>();
     const termsCache = new Map<string, Promise<boolean>>();
     // vCPUs wanted per subscription and location, for the quota check.

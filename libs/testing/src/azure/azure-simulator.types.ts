@@ -128,6 +128,10 @@ export type FaultRoute =
   | 'resourceDeletions'
   | 'resourceCreations'
   | 'marketplaceAgreements'
+  | 'vmImageOffers'
+  | 'vmImageSkus'
+  | 'usages'
+  | 'subnets'
   | '*';
 
 export interface FaultSpec {
