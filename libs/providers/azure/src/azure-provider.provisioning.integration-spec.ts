@@ -161,6 +161,16 @@ describe('Azure provider plugin: provisioning sources and checks on the simulato
     expect(await plugin.checkProvision!(ctx(), [byos])).toEqual([]);
   });
 
+  it('refuses a Cloud Access image in a subscription not enrolled in Cloud Access', async () => {
+    sim.setCloudAccess(false);
+    try {
+      const problems = await plugin.checkProvision!(ctx(), [spec({ source: source('marketplace:eastus:RedHat:rhel-byos:rhel-lvm9'), licenseModel: 'byos' })]);
+      expect(problems).toEqual([expect.stringMatching(/^source: RedHat:rhel-byos:rhel-lvm9 is not offered to subscription .* in eastus \(rhel-byos is only offered to subscriptions enrolled in Red Hat Cloud Access\)$/)]);
+    } finally {
+      sim.setCloudAccess(true);
+    }
+  });
+
   it('refuses specs whose vCPUs together pass the free regional quota, naming the numbers', async () => {
     const sub = sim.subscriptionIds[0];
     const used = sim.coreUsage(sub, 'eastus');

@@ -280,6 +280,7 @@ export class AzureVmProvisioner {
     const prefix = (spec: ProvisionSpec, message: string) => (specs.length > 1 ? `${message} [VM ${spec.name}]` : message);
     const sizeCache = new Map<string, Promise<Map<string, SizeInfo>>>();
     const termsCache = new Map<string, Promise<boolean>>();
+    const skuCache = new Map<string, Promise<Set<string>>>();
     // vCPUs wanted per subscription and location, for the quota check.
     const demand = new Map<string, { subscriptionId: string; location: string; cores: number; names: string[] }>();
 
@@ -327,6 +328,28 @@ export class AzureVmProvisioner {
             }
           });
           if (!exists) own.push(`placement.subnetId: subnet '${subnet.subnet}' of virtual network '${subnet.virtualNetwork}' in resource group '${subnet.resourceGroup}' does not exist`);
+        }
+        // The image is offered to this subscription there (rhel-byos only to a Cloud Access enrolled one).
+        const image = spec.source?.kind === 'marketplace' ? parseMarketplaceRef(spec.source.ref) : null;
+        if (image && image.location === location) {
+          const key = `${subscriptionId}/${location}/${image.publisher}/${image.offer}`.toLowerCase();
+          let skus = skuCache.get(key);
+          if (!skus) {
+            skus = this.call(`listing the skus of ${image.offer} in ${location}`, subscriptionId, async () => {
+              try {
+                const listed = await compute.virtualMachineImages.listSkus(location, image.publisher, image.offer, { abortSignal: this.options.signal });
+                return new Set(listed.map((sku) => sku.name.toLowerCase()));
+              } catch (error) {
+                if ((error as { statusCode?: number }).statusCode === 404) return new Set<string>();
+                throw error;
+              }
+            });
+            skuCache.set(key, skus);
+          }
+          if (!(await skus).has(image.sku.toLowerCase())) {
+            const cloudAccess = image.offer.toLowerCase() === RHEL_BYOS_OFFER ? ' (rhel-byos is only offered to subscriptions enrolled in Red Hat Cloud Access)' : '';
+            own.push(`source: ${image.publisher}:${image.offer}:${image.sku} is not offered to subscription ${subscriptionId} in ${location}${cloudAccess}`);
+          }
         }
         // The plan's terms.
         const plan = spec.source?.plan;
