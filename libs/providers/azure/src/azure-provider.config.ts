@@ -40,6 +40,11 @@ export interface AzureProviderConfig {
    * their full listing).
    */
   targetedListThreshold?: number;
+  /**
+   * Regions offered for provisioning (e.g. `eastus`, `westeurope`): the marketplace RHEL images
+   * are listed in each; default none (no marketplace sources are offered until some are set).
+   */
+  locations?: string[];
 }
 
 /** Secrets of an Azure provider. */
@@ -69,6 +74,7 @@ const DEFAULTS = {
   eventsOverlapMinutes: 10,
   eventsInitialLookbackMinutes: 60,
   targetedListThreshold: DEFAULT_TARGETED_LIST_THRESHOLD,
+  locations: [] as string[],
 } as const;
 
 const CONFIG_KEYS: readonly (keyof AzureProviderConfig)[] = [
@@ -86,6 +92,7 @@ const CONFIG_KEYS: readonly (keyof AzureProviderConfig)[] = [
   'eventsOverlapMinutes',
   'eventsInitialLookbackMinutes',
   'targetedListThreshold',
+  'locations',
 ];
 const CREDENTIAL_KEYS: readonly (keyof AzureCredentials)[] = ['clientSecret'];
 
@@ -129,6 +136,7 @@ export function validateAzureConfig(config: unknown, credentials: unknown): stri
     checkInteger(config, 'eventsOverlapMinutes', 0, 120, problems);
     checkInteger(config, 'eventsInitialLookbackMinutes', 1, 10080, problems);
     checkInteger(config, 'targetedListThreshold', 0, 10000, problems);
+    checkLocations(config.locations, problems);
   }
   if (!isPlainObject(credentials)) {
     problems.push('credentials must be an object with clientSecret');
@@ -160,7 +168,24 @@ export function resolveAzureConfig(config: AzureProviderConfig): ResolvedAzureCo
     eventsOverlapMinutes: config.eventsOverlapMinutes ?? DEFAULTS.eventsOverlapMinutes,
     eventsInitialLookbackMinutes: config.eventsInitialLookbackMinutes ?? DEFAULTS.eventsInitialLookbackMinutes,
     targetedListThreshold: config.targetedListThreshold ?? DEFAULTS.targetedListThreshold,
+    locations: [...new Set((config.locations ?? DEFAULTS.locations).map((l) => l.toLowerCase()))],
   };
+}
+
+// Azure region names as ARM spells them: lower-case letters and digits (`eastus2`, `germanywestcentral`).
+const LOCATION_NAME = /^[a-z][a-z0-9]{1,39}$/i;
+
+function checkLocations(value: unknown, problems: string[]): void {
+  if (value === undefined) return;
+  if (!Array.isArray(value)) {
+    problems.push('config.locations must be a list of Azure region names (e.g. ["eastus", "westeurope"])');
+    return;
+  }
+  value.forEach((location, index) => {
+    if (typeof location !== 'string' || !LOCATION_NAME.test(location)) {
+      problems.push(`config.locations[${index}] must be an Azure region name such as eastus (letters and digits, no spaces)`);
+    }
+  });
 }
 
 function checkSubscriptionIds(value: unknown, problems: string[]): void {

@@ -14,12 +14,14 @@ import {
   type ProviderLogger,
   type ProviderPlugin,
   type CloudRequestProgress,
+  type ProvisionCheck,
   type ProvisionSpec,
   type ProvisionStepPlan,
   type ProvisionStepProgress,
   type ResourceRef,
   type VmActionRequest,
   type VmActionTarget,
+  type ProvisionSource,
 } from '@hybridforms/core';
 import { AzureClientFactory, type AzureClientSource } from './azure-client.factory.js';
 import { resolveAzureConfig, validateAzureConfig, type AzureCredentials, type AzureProviderConfig, type ResolvedAzureConfig } from './azure-provider.config.js';
@@ -28,6 +30,7 @@ import { AzureEventCatcher } from './azure.event-catcher.js';
 import { AzureMetricsCollector } from './azure.metrics-collector.js';
 import { AzureVmBuilder, azureProvisionSteps } from './azure.vm-builder.js';
 import { AZURE_VM_ACTIONS, AzureVmOperator } from './azure.vm-operator.js';
+import { AzureVmProvisioner } from './azure.vm-provisioner.js';
 
 /** Builds the SDK clients of a provider; replaceable in tests. */
 export type AzureClientSourceFactory = (config: ResolvedAzureConfig, clientSecret: string) => AzureClientSource;
@@ -156,6 +159,31 @@ export class AzureProviderPlugin implements ProviderPlugin<AzureProviderConfig, 
   /** One PUT through the SDK's create poller; its state is the continuation `awaitSettled` polls. */
   async provisionStep(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, spec: ProvisionSpec, step: string): Promise<ProvisionStepProgress> {
     return new AzureVmBuilder(this.operator(ctx)).run(spec, step);
+  }
+
+  /**
+   * Red Hat's marketplace images (offer RHEL: On-Demand; rhel-byos: Cloud Access, with its plan)
+   * in each of config.locations, listed live; none when no location is configured.
+   */
+  async provisionSources(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): Promise<ProvisionSource[]> {
+    return this.provisioner(ctx).sources();
+  }
+
+  /** Azure's naming rules, the location's sizes, the subnet, the plan's terms, the regional vCPU quota: one message per problem. */
+  async checkProvision(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>, specs: ProvisionSpec[]): Promise<ProvisionCheck> {
+    return this.provisioner(ctx).check(specs);
+  }
+
+  private provisioner(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): AzureVmProvisioner {
+    const resolved = this.resolve(ctx.config, ctx.credentials);
+    return new AzureVmProvisioner(this.lifecycleSource(ctx.providerId, resolved, ctx.credentials.clientSecret), {
+      subscriptionIds: resolved.subscriptionIds,
+      locations: resolved.locations,
+      resourceManagerUrl: resolved.resourceManagerUrl,
+      secrets: [ctx.credentials.clientSecret],
+      logger: ctx.logger,
+      signal: ctx.signal,
+    });
   }
 
   private operator(ctx: ProviderContext<AzureProviderConfig, AzureCredentials>): AzureVmOperator {

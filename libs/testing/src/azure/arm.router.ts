@@ -22,6 +22,7 @@ import type { CreationResult, ResourceCreations } from './resource-creations.js'
 import type { ResourceDeletions, SimResourceDeletion } from './resource-deletions.js';
 import { VM_ACTIONS, type SimLongRunningOperation, type VmOperations } from './vm-operations.js';
 import { KNOWN_LOCATIONS, VM_SIZES } from './vm-size.catalog.js';
+import { sizeFamily, type MarketplaceImages } from './marketplace-images.js';
 
 export interface ArmRouterConfig {
   tenantId: string;
@@ -40,6 +41,8 @@ export interface ArmRouterConfig {
   creations: ResourceCreations;
   /** The marketplace terms (agreements) of plan images. */
   terms: MarketplaceTerms;
+  /** The marketplace image catalogue (publishers, offers, skus). */
+  images: MarketplaceImages;
 }
 
 export interface ArmMatch {
@@ -195,8 +198,22 @@ export class ArmRouter {
       );
       return { ...polled, deletion: this.config.deletions.get(orig[5])?.kind };
     }
+    if (rest[0] === 'providers' && rest[1] === 'microsoft.compute' && rest[2] === 'locations' && rest[4] === 'publishers' && rest[6] === 'artifacttypes' && rest[7] === 'vmimage' && rest[8] === 'offers') {
+      if (rest.length === 9) {
+        return this.route(incoming, 'vmImageOffers', undefined, subscriptionId, 'compute', (sub) => this.imageOffers(sub, orig[3], orig[5]));
+      }
+      if (rest.length === 11 && rest[10] === 'skus') {
+        return this.route(incoming, 'vmImageSkus', undefined, subscriptionId, 'compute', (sub) => this.imageSkus(sub, orig[3], orig[5], orig[9]));
+      }
+    }
+    if (rest[0] === 'resourcegroups' && rest.length === 8 && rest[2] === 'providers' && rest[3] === 'microsoft.network' && rest[4] === 'virtualnetworks' && rest[6] === 'subnets') {
+      return this.route(incoming, 'subnets', undefined, subscriptionId, 'network', (sub) => this.subnet(sub, orig[1], orig[5], orig[7]));
+    }
     if (rest[0] === 'providers' && rest[1] === 'microsoft.compute' && rest[2] === 'locations' && rest.length === 5) {
       const location = rest[3];
+      if (rest[4] === 'usages') {
+        return this.route(incoming, 'usages', undefined, subscriptionId, 'compute', (sub) => this.usages(sub, location, incoming));
+      }
       if (rest[4] === 'vmsizes') {
         return this.route(incoming, 'vmSizes', undefined, subscriptionId, 'compute', () => this.vmSizes(location, incoming));
       }
@@ -612,6 +629,92 @@ export class ArmRouter {
     );
   }
 
+  /**
+   * VirtualMachineImages_ListOffers: a bare JSON array of `{ location, name, id }` (no `value`
+   * envelope, not paged), ids in Compute's capitalized form (`/Subscriptions/…/Providers/…`).
+   */
+  private imageOffers(sub: SubscriptionEstate, location: string, publisher: string): SimResponse {
+    const loc = location.toLowerCase();
+    if (!KNOWN_LOCATIONS.includes(loc)) return this.unknownImageLocation(location);
+    const name = this.config.images.publisher(publisher);
+    const offers = name ? this.config.images.offers(sub.id, name) : [];
+    if (!name) return armError(404, 'NotFound', `Artifact: VMImage was not found.`);
+    return jsonResponse(
+      200,
+      offers.map((offer) => ({ location: loc, name: offer, id: `${imageBase(sub.id, loc, name)}/ArtifactTypes/VMImage/Offers/${offer}` })),
+    );
+  }
+
+  /** VirtualMachineImages_ListSkus: a bare JSON array of `{ location, name, id }`. */
+  private imageSkus(sub: SubscriptionEstate, location: string, publisher: string, offer: string): SimResponse {
+    const loc = location.toLowerCase();
+    if (!KNOWN_LOCATIONS.includes(loc)) return this.unknownImageLocation(location);
+    const name = this.config.images.publisher(publisher);
+    const skus = name ? this.config.images.skus(sub.id, name, offer) : undefined;
+    if (!name || !skus) return armError(404, 'NotFound', `Artifact: VMImage was not found.`);
+    const offerName = this.config.images.offers(sub.id, name).find((o) => o.toLowerCase() === offer.toLowerCase()) ?? offer;
+    return jsonResponse(
+      200,
+      skus.map((sku) => ({ location: loc, name: sku, id: `${imageBase(sub.id, loc, name)}/ArtifactTypes/VMImage/Offers/${offerName}/Skus/${sku}` })),
+    );
+  }
+
+  private unknownImageLocation(location: string): SimResponse {
+    return armError(400, 'InvalidParameter', `The value of parameter location '${location}' is invalid.`);
+  }
+
+  /**
+   * Usage_List: `{ value: [{ unit, currentValue, limit, name: { value, localizedValue } }] }`,
+   * the regional vCPUs (the quota VM PUTs are checked against) and one entry per size family
+   * in use, counting the allocated VMs of the location as the quota check does.
+   */
+  private usages(sub: SubscriptionEstate, location: string, incoming: SimIncoming): SimResponse {
+    if (!KNOWN_LOCATIONS.includes(location)) {
+      return armError(
+        400,
+        'NoRegisteredProviderFound',
+        `No registered resource provider found for location '${location}' and API version '${queryParam(incoming.query, 'api-version')}' ` +
+          `for type 'locations/usages'. The supported locations are '${KNOWN_LOCATIONS.join(', ')}'.`,
+      );
+    }
+    const limit = this.config.creations.coreQuota(sub.id, location);
+    const current = this.config.creations.coreUsage(sub.id, location);
+    const families = new Map<string, number>();
+    for (const vm of sub.vms.all()) {
+      if (vm.location.toLowerCase() !== location || vm.powerState === 'deallocated' || vm.provisioningState === 'Failed') continue;
+      const cores = VM_SIZES.find((s) => s.name.toLowerCase() === vm.vmSize.toLowerCase())?.numberOfCores ?? 0;
+      const family = sizeFamily(vm.vmSize);
+      families.set(family, (families.get(family) ?? 0) + cores);
+    }
+    // Families of every known size are listed (Azure lists them all), the ones in use with their vCPUs.
+    for (const size of VM_SIZES) if (!families.has(sizeFamily(size.name))) families.set(sizeFamily(size.name), 0);
+    const usage = (value: string, localizedValue: string, currentValue: number, max: number) => ({ unit: 'Count', currentValue, limit: max, name: { value, localizedValue } });
+    return jsonResponse(200, {
+      value: [
+        usage('availabilitySets', 'Availability Sets', 0, 2500),
+        usage('cores', 'Total Regional vCPUs', current, limit),
+        usage('virtualMachines', 'Virtual Machines', sub.vms.all().filter((vm) => vm.location.toLowerCase() === location).length, 25000),
+        ...[...families].sort(([a], [b]) => a.localeCompare(b)).map(([family, cores]) => usage(family, familyLabel(family), cores, limit)),
+      ],
+    });
+  }
+
+  /** Subnets_Get: the subnet when it exists (added with addSubnet, or a group's `<rg>-vnet/default`). */
+  private subnet(sub: SubscriptionEstate, group: string, vnet: string, name: string): SimResponse {
+    const id = `/subscriptions/${sub.id}/resourceGroups/${group}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${name}`;
+    if (!this.group(sub, group)) return this.groupNotFound(group);
+    if (!this.estate.hasSubnet(id)) {
+      return armError(404, 'NotFound', `Resource ${id} not found.`);
+    }
+    return jsonResponse(200, {
+      name,
+      id,
+      etag: `W/"${randomUUID()}"`,
+      type: 'Microsoft.Network/virtualNetworks/subnets',
+      properties: { provisioningState: 'Succeeded', addressPrefix: '10.0.0.0/24', privateEndpointNetworkPolicies: 'Disabled', privateLinkServiceNetworkPolicies: 'Enabled' },
+    });
+  }
+
   private vmSizes(location: string, incoming: SimIncoming): SimResponse {
     if (!KNOWN_LOCATIONS.includes(location)) {
       return armError(
@@ -667,6 +770,16 @@ function refusalResponse(refusal: CreateRefusal): SimResponse {
   const error: Record<string, string> = { code: refusal.code, message: refusal.message };
   if (refusal.target !== undefined) error.target = refusal.target;
   return jsonResponse(refusal.status, { error });
+}
+
+function imageBase(subscriptionId: string, location: string, publisher: string): string {
+  return `/Subscriptions/${subscriptionId}/Providers/Microsoft.Compute/Locations/${location}/Publishers/${publisher}`;
+}
+
+/** `standardDSv3Family` → `Standard DSv3 Family vCPUs`, as Azure labels family quotas. */
+function familyLabel(family: string): string {
+  const match = /^(standard|basic)(.*)Family$/.exec(family);
+  return match ? `${match[1][0].toUpperCase()}${match[1].slice(1)} ${match[2]} Family vCPUs` : family;
 }
 
 function groupOf(id: string): string {

@@ -17,6 +17,7 @@ import { armError, armServerError, armThrottled, parseIncoming, type SimIncoming
 import { ResourceDeletions, type SimResourceDeletion } from './resource-deletions.js';
 import { ResourceCreations, type SimResourceCreation } from './resource-creations.js';
 import { MarketplaceTerms, type SimMarketplacePlan } from './marketplace-terms.js';
+import { MarketplaceImages } from './marketplace-images.js';
 import { VmOperations, type SimLongRunningOperation, type VmOperationFailureSpec, type VmOperationTiming } from './vm-operations.js';
 
 /** A disk or NIC of a VM and what deleting the VM does to it. */
@@ -69,6 +70,7 @@ export class AzureSimulator {
     private readonly deletions: ResourceDeletions,
     private readonly creations: ResourceCreations,
     private readonly terms: MarketplaceTerms,
+    private readonly images: MarketplaceImages,
     init: { url: string; caCertificate: string; tenantId: string; clientId: string; clientSecret: string; subscriptionIds: string[] },
   ) {
     this.url = init.url;
@@ -112,6 +114,7 @@ export class AzureSimulator {
     const deletions = new ResourceDeletions(estate, () => operations.timing);
     // Creations too; a VM create is one of the VM operations ('create').
     const terms = new MarketplaceTerms();
+    const images = new MarketplaceImages(options.imageCatalogue);
     const creations = new ResourceCreations(estate, operations, power, terms, () => operations.timing, options.coreQuota);
 
     const certificates = SimCertificateFactory.forHost(host);
@@ -129,6 +132,7 @@ export class AzureSimulator {
       deletions,
       creations,
       terms,
+      images,
       tenantId,
       subscriptionIds,
       pageSize,
@@ -148,7 +152,7 @@ export class AzureSimulator {
     const { port } = server.address() as AddressInfo;
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     baseUrl = `https://${urlHost}:${port}`;
-    const simulator = new AzureSimulator(server, estate, entra, arm, monitor, log, power, operations, deletions, creations, terms, {
+    const simulator = new AzureSimulator(server, estate, entra, arm, monitor, log, power, operations, deletions, creations, terms, images, {
       url: baseUrl,
       caCertificate: certificates.caCertificate,
       tenantId,
@@ -250,6 +254,16 @@ export class AzureSimulator {
 
   marketplaceTermsAccepted(plan: SimMarketplacePlan, subscriptionId = this.subscriptionIds[0]): boolean {
     return this.terms.isAccepted(subscriptionId, plan);
+  }
+
+  /** Sets (replaces) the skus of a marketplace offer the image listings serve; an empty list removes it. */
+  setImageOffer(publisher: string, offer: string, skus: readonly string[]): void {
+    this.images.setOffer(publisher, offer, skus);
+  }
+
+  /** Enrols a subscription in Red Hat Cloud Access (or not): only enrolled ones see `rhel-byos`. Default enrolled. */
+  setCloudAccess(enabled: boolean, subscriptionId = this.subscriptionIds[0]): void {
+    this.images.setCloudAccess(subscriptionId, enabled);
   }
 
   /**

@@ -49,6 +49,11 @@ export interface AzureSimulatorOptions {
    * default 1000; a VM PUT that would exceed it is refused (setCoreQuota changes one).
    */
   coreQuota?: number;
+  /**
+   * The marketplace images the listings serve, publisher → offer → skus, in every known location;
+   * default Red Hat's RHEL (8-lvm-gen2, 9-lvm-gen2, 9-lvm, 8-lvm) and rhel-byos (rhel-lvm9, rhel-lvm8, rhel-lvm87).
+   */
+  imageCatalogue?: Record<string, Record<string, string[]>>;
 }
 
 export interface SimVmSpec {
@@ -123,6 +128,10 @@ export type FaultRoute =
   | 'resourceDeletions'
   | 'resourceCreations'
   | 'marketplaceAgreements'
+  | 'vmImageOffers'
+  | 'vmImageSkus'
+  | 'usages'
+  | 'subnets'
   | '*';
 
 export interface FaultSpec {
