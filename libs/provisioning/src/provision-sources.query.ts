@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { licenseModelFor, ProviderError, redactSecrets, redactingLogger, type ProviderContext, type ProviderPlugin, type ProvisionSource } from '@hybridforms/core';
+import { licenseModelFor, ProviderError, type OsFamily, redactSecrets, redactingLogger, type ProviderContext, type ProviderPlugin, type ProvisionSource } from '@hybridforms/core';
 import { ProvidersService } from '@hybridforms/discovery';
 import { InventoryQueryRepository, type ImageEntity, type ProviderEntity } from '@hybridforms/persistence';
 
@@ -85,21 +85,28 @@ export class ProvisionSources {
   }
 }
 
-/** A custom image of the inventory as a source: its classification is the one the inventory gave it. */
-function customImageSource(image: ImageEntity): ProvisionSource {
+/**
+ * A custom image of the inventory as a source. Its classification is the image's own when the
+ * inventory has one, else what most live VMs made from it report (their guest agents): that is
+ * what a new VM from it will report too.
+ */
+function customImageSource({ image, guests }: { image: ImageEntity; guests: { osFamily: OsFamily; osVersion: string | null; vms: number } | null }): ProvisionSource {
+  const own = image.osFamily !== 'unknown';
+  const osFamily = own ? image.osFamily : (guests?.osFamily ?? 'unknown');
+  const osVersion = own ? image.osVersion : (guests?.osVersion ?? null);
   return {
     ref: image.nativeId,
     kind: 'custom-image',
     name: image.name,
-    osFamily: image.osFamily,
-    osVersion: image.osVersion,
+    osFamily,
+    osVersion,
     // An uploaded RHEL image carries no RHEL fee: the customer's own subscription (Cloud Access), unless Hybrid Benefit says otherwise per VM.
-    licenseModel: licenseModelFor(image.osFamily, 'byos'),
+    licenseModel: licenseModelFor(osFamily, 'byos'),
     location: null,
     hostNativeId: null,
     generation: null,
     plan: null,
-    details: { imageId: image.nativeId },
+    details: { imageId: image.nativeId, osFrom: own ? 'image' : guests ? `the ${guests.vms} VM(s) made from it` : null },
   };
 }
 

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, Repository, type ObjectLiteral } from 'typeorm';
-import { HostEntity, ImageEntity, NetworkEntity, RefreshEntity } from '../entities/index.js';
+import type { OsFamily } from '@hybridforms/core';
+import { HostEntity, ImageEntity, NetworkEntity, RefreshEntity, VmEntity } from '../entities/index.js';
 import type { Page } from './cursor.js';
 import { applyArchived, applySearch, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
 
@@ -45,9 +46,34 @@ export class InventoryQueryRepository {
     return this.hosts.findOneBy({ id });
   }
 
-  /** A provider's custom images still present (what the customer uploaded: Cloud Access gold images among them). */
-  customImagesOf(providerId: string): Promise<ImageEntity[]> {
-    return this.images.find({ where: { providerId, kind: 'custom', archivedAt: IsNull() }, order: { name: 'ASC' } });
+  /**
+   * A provider's custom images still present (what the customer uploaded: Cloud Access gold images
+   * among them), each with the OS most of the live VMs made from it report: an image id says
+   * nothing of its OS, the guests booted from it do.
+   */
+  async customImagesOf(providerId: string): Promise<Array<{ image: ImageEntity; guests: { osFamily: OsFamily; osVersion: string | null; vms: number } | null }>> {
+    const images = await this.images.find({ where: { providerId, kind: 'custom', archivedAt: IsNull() }, order: { name: 'ASC' } });
+    if (images.length === 0) return [];
+    const rows = await this.images.manager
+      .createQueryBuilder(VmEntity, 'vm')
+      .select('vm.imageId', 'imageId')
+      .addSelect('vm.osFamily', 'osFamily')
+      .addSelect('vm.osVersion', 'osVersion')
+      .addSelect('COUNT(*)', 'vms')
+      .where('vm.imageId IN (:...ids)', { ids: images.map((image) => image.id) })
+      .andWhere('vm.archivedAt IS NULL')
+      .andWhere("vm.osFamily <> 'unknown'")
+      .groupBy('vm.imageId')
+      .addGroupBy('vm.osFamily')
+      .addGroupBy('vm.osVersion')
+      .getRawMany<{ imageId: string; osFamily: OsFamily; osVersion: string | null; vms: string | number }>();
+    const best = new Map<string, { osFamily: OsFamily; osVersion: string | null; vms: number }>();
+    for (const row of rows) {
+      const vms = Number(row.vms);
+      const current = best.get(row.imageId);
+      if (!current || vms > current.vms) best.set(row.imageId, { osFamily: row.osFamily, osVersion: row.osVersion, vms });
+    }
+    return images.map((image) => ({ image, guests: best.get(image.id) ?? null }));
   }
 
   findImage(id: string): Promise<ImageEntity | null> {
