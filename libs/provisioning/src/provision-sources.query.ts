@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { licenseModelFor, ProviderError, type OsFamily, redactSecrets, redactingLogger, type ProviderContext, type ProviderPlugin, type ProvisionSource } from '@hybridforms/core';
+import { licenseModelFor, ProviderError, type OsFamily, redactSecrets, type ProviderContext, type ProviderPlugin, type ProvisionSource } from '@hybridforms/core';
 import { ProvidersService } from '@hybridforms/discovery';
 import { InventoryQueryRepository, type ImageEntity, type ProviderEntity } from '@hybridforms/persistence';
 
@@ -62,26 +62,20 @@ export class ProvisionSources {
   }
 
   private async ofProvider(provider: ProviderEntity): Promise<ListedSource[]> {
-    const { plugin, credentials } = await this.providers.withSecrets(provider.id);
-    const own = plugin.provisionSources ? await this.live(provider, plugin, credentials) : [];
+    const { plugin, credentials, ctx } = await this.providers.openContext(provider.id, AbortSignal.timeout(60_000));
+    const own = plugin.provisionSources ? await live(plugin, ctx, credentials) : [];
     const custom = provider.type === 'azure' ? (await this.inventory.customImagesOf(provider.id)).map(customImageSource) : [];
     return [...own, ...custom].map((source) => ({ ...source, providerId: provider.id, providerName: provider.name, providerType: provider.type }));
   }
+}
 
-  private async live(provider: ProviderEntity, plugin: ProviderPlugin, credentials: Record<string, unknown>): Promise<ProvisionSource[]> {
-    const ctx: ProviderContext = {
-      providerId: provider.id,
-      config: provider.config,
-      credentials,
-      logger: redactingLogger(new Logger(`provider:${provider.name}`), [credentials]),
-      signal: AbortSignal.timeout(60_000),
-    };
-    try {
-      return await plugin.provisionSources!(ctx);
-    } catch (error) {
-      const message = ProviderError.is(error) ? error.message : error instanceof Error ? error.message : String(error);
-      throw new Error(redactSecrets(message, [credentials]));
-    }
+/** The plugin's live list; its failure in words without secrets. */
+async function live(plugin: ProviderPlugin, ctx: ProviderContext, credentials: Record<string, unknown>): Promise<ProvisionSource[]> {
+  try {
+    return await plugin.provisionSources!(ctx);
+  } catch (error) {
+    const message = ProviderError.is(error) ? error.message : error instanceof Error ? error.message : String(error);
+    throw new Error(redactSecrets(message, [credentials]));
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, BadInputError, ProviderError, redactSecrets, redactingLogger, type AppConfig, type ProviderContext, type ProvisionSpec } from '@hybridforms/core';
+import { APP_CONFIG, BadInputError, ProviderError, redactSecrets, type AppConfig, type ProvisionSpec } from '@hybridforms/core';
 import { PlaybookCatalog } from '@hybridforms/automation';
 import { ProvidersService } from '@hybridforms/discovery';
 import { MachineCredentialRepository, ProvisionRequestRepository, VmQueryRepository, type ProvisionRequestEntity } from '@hybridforms/persistence';
@@ -33,7 +33,7 @@ export class SubmitProvisionRequest {
     const provider = await this.providers.get(input.providerId).catch(() => {
       throw new BadInputError(`provider: no provider ${input.providerId}`);
     });
-    const { plugin, credentials } = await this.providers.withSecrets(provider.id);
+    const { plugin, credentials, ctx } = await this.providers.openContext(provider.id, AbortSignal.timeout(60_000));
     if (!plugin.provisionSources || !plugin.checkProvision) throw new BadInputError(`provider: ${provider.name} (${provider.type}) cannot provision VMs`);
 
     const problems: string[] = [];
@@ -60,13 +60,6 @@ export class SubmitProvisionRequest {
 
     const id = randomUUID();
     const specs = input.names.map((name): ProvisionSpec => specOf(id, randomUUID(), name, input, source));
-    const ctx: ProviderContext = {
-      providerId: provider.id,
-      config: provider.config,
-      credentials,
-      logger: redactingLogger(new Logger(`provider:${provider.name}`), [credentials]),
-      signal: AbortSignal.timeout(60_000),
-    };
     const check = await plugin.checkProvision(ctx, specs).catch((error: unknown) => {
       const message = redactSecrets(error instanceof Error ? error.message : String(error), [credentials]);
       // The provider could not be asked: not the request's fault, and nothing is stored.

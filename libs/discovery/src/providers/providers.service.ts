@@ -10,6 +10,7 @@ import {
   SecretBox,
   redactSecrets,
   redactingLogger,
+  type ProviderContext,
   type ProviderPlugin,
 } from '@hybridforms/core';
 import { MetricRepository, ProviderEntity, ProviderRepository } from '@hybridforms/persistence';
@@ -114,6 +115,19 @@ export class ProvidersService {
   async withSecrets(id: string): Promise<ProviderWithSecrets> {
     const provider = await this.get(id);
     return { provider, plugin: this.registry.get(provider.type), credentials: this.openCredentials(provider) };
+  }
+
+  /** A plugin's context for one piece of work on the provider: its secrets open, a logger that redacts them. */
+  async openContext(id: string, signal?: AbortSignal): Promise<ProviderWithSecrets & { ctx: ProviderContext }> {
+    const opened = await this.withSecrets(id);
+    const ctx: ProviderContext = {
+      providerId: opened.provider.id,
+      config: opened.provider.config,
+      credentials: opened.credentials,
+      logger: redactingLogger(new Logger(`provider:${opened.provider.name}`), [opened.credentials]),
+      ...(signal ? { signal } : {}),
+    };
+    return { ...opened, ctx };
   }
 
   private openCredentials(provider: ProviderEntity): Record<string, unknown> {

@@ -28,11 +28,11 @@ export const INVENTORY_SCRIPT_FIRST_LINE = '# hybridforms:inventory';
 /** What the inventory command is called in logs and error messages. */
 export const INVENTORY_COMMAND_NAME = 'hyperv-inventory';
 
-/** The inventory script body; send it with `encodePowerShellCommand(INVENTORY_SCRIPT, INVENTORY_COMMAND_NAME)`. */
-export const INVENTORY_SCRIPT = [
-  INVENTORY_SCRIPT_FIRST_LINE,
-  '$h = Hyper-V\\Get-VMHost',
-  '$os = Get-CimInstance -ClassName Win32_OperatingSystem',
+/**
+ * `$kvp`: each VM's KVP intrinsic items (the guest's OS name and version among them) by VM GUID,
+ * read in one CIM query for all VMs (reference/hyperv.md §4).
+ */
+export const KVP_BY_VM_SCRIPT = [
   '$kvp = @{}',
   'foreach ($c in Get-CimInstance -Namespace root/virtualization/v2 -ClassName Msvm_KvpExchangeComponent) {',
   '  $i = [ordered]@{}',
@@ -44,6 +44,14 @@ export const INVENTORY_SCRIPT = [
   '  }',
   '  if ($i.Count) { $kvp[[string]$c.SystemName] = New-Object PSObject -Property $i }',
   '}',
+];
+
+/** The inventory script body; send it with `encodePowerShellCommand(INVENTORY_SCRIPT, INVENTORY_COMMAND_NAME)`. */
+export const INVENTORY_SCRIPT = [
+  INVENTORY_SCRIPT_FIRST_LINE,
+  '$h = Hyper-V\\Get-VMHost',
+  '$os = Get-CimInstance -ClassName Win32_OperatingSystem',
+  ...KVP_BY_VM_SCRIPT,
   '$vms = foreach ($vm in Hyper-V\\Get-VM) {',
   '  [pscustomobject]@{',
   '    VMId = ([string]$vm.VMId).ToLower()',

@@ -1,3 +1,5 @@
+import { KVP_BY_VM_SCRIPT } from './hyperv-inventory.script.js';
+
 /**
  * The PowerShell scripts of the provisioning read duties (provisionSources, checkProvision): one
  * round trip per host each, printing one compressed JSON document (hyperv-provision.parser.ts).
@@ -50,17 +52,7 @@ export function buildProvisionSourcesScript(libraryPaths: readonly string[]): st
     '    if ($v) { [pscustomobject]@{ Path = $v.Path; VhdFormat = $v.VhdFormat; VhdType = $v.VhdType; Size = $v.Size; FileSize = $v.FileSize; ParentPath = $v.ParentPath } }',
     '  }',
     '})',
-    '$kvp = @{}',
-    'foreach ($c in Get-CimInstance -Namespace root/virtualization/v2 -ClassName Msvm_KvpExchangeComponent) {',
-    '  $i = [ordered]@{}',
-    '  foreach ($x in $c.GuestIntrinsicExchangeItems) {',
-    '    $d = [xml]$x',
-    '    $n = $d.SelectSingleNode("/INSTANCE/PROPERTY[@NAME=\'Name\']/VALUE")',
-    '    $v = $d.SelectSingleNode("/INSTANCE/PROPERTY[@NAME=\'Data\']/VALUE")',
-    '    if ($n) { $i[$n.InnerText] = "$($v.InnerText)" }',
-    '  }',
-    '  if ($i.Count) { $kvp[[string]$c.SystemName] = New-Object PSObject -Property $i }',
-    '}',
+    ...KVP_BY_VM_SCRIPT,
     `$templates = @(foreach ($vm in @(Hyper-V\\Get-VM | Where-Object { $_.Notes -like '*${TEMPLATE_NOTES_TAG}*' })) {`,
     '  $disk = @(Hyper-V\\Get-VMHardDiskDrive -VM $vm | Where-Object { $_.Path })[0]',
     '  [pscustomobject]@{ VMId = ([string]$vm.VMId).ToLower(); VMName = $vm.VMName; Generation = $vm.Generation; State = [string]$vm.State; Notes = $vm.Notes; DiskPath = $disk.Path; Kvp = $kvp[[string]$vm.VMId] }',
