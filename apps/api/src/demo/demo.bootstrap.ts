@@ -6,7 +6,7 @@ import { MachineCredentialsService, StartPlaybookRun } from '@hybridforms/automa
 import type { AppConfig } from '@hybridforms/core';
 import { VmQueryRepository } from '@hybridforms/persistence';
 import { ProvidersService, RefreshService, TelemetryScheduler } from '@hybridforms/discovery';
-import { AzureSimulator, HyperVHostSimulator, startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
+import { AzureSimulator, HyperVHostSimulator, SIM_LIBRARY_PATH, startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
 import { DemoScenario } from './demo.scenario.js';
 
 const DEMO_AZURE = 'demo-azure';
@@ -52,7 +52,7 @@ export async function startDemo(app: INestApplication, sshd: LoopbackSshd | null
   });
   logger.log(`demo: Azure simulator at ${simulator.url} (${simulator.subscriptionIds.length} subscriptions, ${vmCount} VMs each)`);
   // Both simulators live as long as the process; the app's shutdown hooks end it on SIGINT/SIGTERM.
-  const hyperv = await HyperVHostSimulator.start({ vmCount: Number(process.env.DEMO_HYPERV_VM_COUNT ?? 24), hostName: 'HV-DEMO01' });
+  const hyperv = await HyperVHostSimulator.start({ vmCount: Number(process.env.DEMO_HYPERV_VM_COUNT ?? 24), hostName: 'HV-DEMO01', templateVm: true });
   logger.log(`demo: Hyper-V host simulator at ssh://${hyperv.host}:${hyperv.port}`);
 
   await app.init();
@@ -71,13 +71,15 @@ export async function startDemo(app: INestApplication, sshd: LoopbackSshd | null
         authorityHost: simulator.url,
         caCertificate: simulator.caCertificate,
         metricsEndpoint: simulator.metricsEndpointTemplate,
+        // Where marketplace images are offered as provisioning sources (GET /provisioning/sources).
+        locations: ['eastus', 'westeurope'],
       },
       credentials: { clientSecret: simulator.clientSecret },
     },
     {
       name: DEMO_HYPERV,
       type: 'hyperv',
-      config: { username: hyperv.username, hosts: [{ host: hyperv.host, port: hyperv.port, hostKeyFingerprint: hyperv.hostKeyFingerprint }] },
+      config: { username: hyperv.username, hosts: [{ host: hyperv.host, port: hyperv.port, hostKeyFingerprint: hyperv.hostKeyFingerprint, libraryPaths: [SIM_LIBRARY_PATH] }] },
       credentials: { password: hyperv.password },
     },
   ];
