@@ -11,6 +11,9 @@ export interface ProvisionSourceFilter {
   licenseModel?: string;
 }
 
+/** A provider with its secrets and plugin context open. */
+export type OpenedProvider = Awaited<ReturnType<ProvidersService['openContext']>>;
+
 /** A source with the provider it belongs to. */
 export interface ListedSource extends ProvisionSource {
   providerId: string;
@@ -55,14 +58,16 @@ export class ProvisionSources {
     return listing;
   }
 
-  /** One source of a provider by its ref, or null when it is not (or no longer) offered. */
-  async find(providerId: string, ref: string): Promise<ListedSource | null> {
-    const provider = await this.providers.get(providerId);
-    return (await this.ofProvider(provider)).find((source) => source.ref === ref) ?? null;
+  /** One source of a provider already opened (ProvidersService.openContext) by its ref, or null when it is not (or no longer) offered. */
+  async find(opened: OpenedProvider, ref: string): Promise<ListedSource | null> {
+    return (await this.ofOpened(opened)).find((source) => source.ref === ref) ?? null;
   }
 
   private async ofProvider(provider: ProviderEntity): Promise<ListedSource[]> {
-    const { plugin, credentials, ctx } = await this.providers.openContext(provider.id, AbortSignal.timeout(60_000));
+    return this.ofOpened(await this.providers.openContext(provider.id, AbortSignal.timeout(60_000)));
+  }
+
+  private async ofOpened({ provider, plugin, credentials, ctx }: OpenedProvider): Promise<ListedSource[]> {
     const own = plugin.provisionSources ? await live(plugin, ctx, credentials) : [];
     const custom = provider.type === 'azure' ? (await this.inventory.customImagesOf(provider.id)).map(customImageSource) : [];
     return [...own, ...custom].map((source) => ({ ...source, providerId: provider.id, providerName: provider.name, providerType: provider.type }));

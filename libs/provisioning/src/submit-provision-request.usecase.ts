@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, BadInputError, ProviderError, redactSecrets, type AppConfig, type ProvisionSpec } from '@hybridforms/core';
+import { APP_CONFIG, BadInputError, NotFoundError, ProviderError, redactSecrets, type AppConfig, type ProvisionSpec } from '@hybridforms/core';
 import { PlaybookCatalog } from '@hybridforms/automation';
 import { ProvidersService } from '@hybridforms/discovery';
 import { MachineCredentialRepository, ProvisionRequestRepository, VmQueryRepository, type ProvisionRequestEntity } from '@hybridforms/persistence';
@@ -30,14 +30,14 @@ export class SubmitProvisionRequest {
   async submit(body: unknown, requester: Requester, now = new Date()): Promise<ProvisionRequestEntity> {
     const quota = this.config.provisioning;
     const input = parseProvisionRequest(body, quota, now);
-    const provider = await this.providers.get(input.providerId).catch(() => {
-      throw new BadInputError(`provider: no provider ${input.providerId}`);
+    const opened = await this.providers.openContext(input.providerId, AbortSignal.timeout(60_000)).catch((error: unknown) => {
+      throw error instanceof NotFoundError ? new BadInputError(`provider: no provider ${input.providerId}`) : error;
     });
-    const { plugin, credentials, ctx } = await this.providers.openContext(provider.id, AbortSignal.timeout(60_000));
+    const { provider, plugin, credentials, ctx } = opened;
     if (!plugin.provisionSources || !plugin.checkProvision) throw new BadInputError(`provider: ${provider.name} (${provider.type}) cannot provision VMs`);
 
     const problems: string[] = [];
-    const source = await this.sources.find(provider.id, input.sourceRef);
+    const source = await this.sources.find(opened, input.sourceRef);
     if (!source) throw new BadInputError(`source: ${input.sourceRef} is not a source of provider ${provider.name} (GET /provisioning/sources?provider=${provider.id})`);
     problems.push(...sourceProblems(input, source));
 

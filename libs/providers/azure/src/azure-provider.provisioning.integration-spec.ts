@@ -134,7 +134,6 @@ describe('Azure provider plugin: provisioning sources and checks on the simulato
       [{ admin: { username: 'root', sshPublicKey: ed25519Key() } }, /^admin\.username: 'root' is a name Azure reserves/],
       [{ admin: { username: 'azureuser', sshPublicKey: 'ssh-rsa notakey' } }, /^admin\.sshPublicKey: /],
       [{ userData: 'x'.repeat(65536) }, /^userData: 65536 bytes is more than Azure's customData limit of 65535 bytes/],
-      [{ source: source('marketplace:eastus:RedHat:rhel-byos:rhel-lvm9'), licenseModel: 'payg' }, /^licenseModel: payg is not possible/],
     ];
     for (const [overrides, expected] of cases) {
       const problems = await problemsOf(ctx(), [spec(overrides)]);

@@ -2,8 +2,7 @@ import type { VirtualMachine } from '@azure/arm-compute';
 import type { NetworkInterface, PublicIPAddress } from '@azure/arm-network';
 import { ProviderError, ProviderErrorCode, type ProvisionSpec, type ProvisionStepPlan, type ProvisionStepProgress, type ResourceRef } from '@hybridforms/core';
 import type { AzureVmOperator } from './azure.vm-operator.js';
-
-const SUBNET_ID = /^\/subscriptions\/([0-9a-f-]{36})\/resourceGroups\/([-\w.()]{1,90})\/providers\/Microsoft\.Network\/virtualNetworks\/([-\w.]{1,80})\/subnets\/([-\w.]{1,80})$/i;
+import { parseMarketplaceRef, parseSubnetId } from './azure.vm-provisioner.js';
 
 /** The tags every resource a task makes carries: an operator (and a resumed task) can tell it is ours and whose. */
 export const REQUEST_TAG = 'hybridforms-request';
@@ -24,11 +23,11 @@ export function azureResourceNames(vmName: string): { nic: string; publicIp: str
 
 function placementOf(spec: ProvisionSpec): Placement {
   const { resourceGroup, location, subnetId } = spec.placement;
-  const subnet = subnetId ? SUBNET_ID.exec(subnetId) : null;
+  const subnet = subnetId ? parseSubnetId(subnetId) : null;
   if (!resourceGroup || !location || !subnet) {
     throw new ProviderError(ProviderErrorCode.InvalidConfig, 'an Azure VM needs placement.resourceGroup, placement.location and placement.subnetId (a subnet resource id)');
   }
-  return { subscriptionId: subnet[1].toLowerCase(), resourceGroup, location, subnetId: subnetId! };
+  return { subscriptionId: subnet.subscriptionId, resourceGroup, location, subnetId: subnetId! };
 }
 
 function resourceId(p: Placement, type: string, name: string): string {
@@ -56,13 +55,12 @@ export function azureVmBody(spec: ProvisionSpec): VirtualMachine {
   const p = placementOf(spec);
   const names = azureResourceNames(spec.name);
   const { source } = spec;
-  const details = source.details;
-  const imageReference =
-    source.kind === 'marketplace'
-      ? { publisher: String(details.publisher), offer: String(details.offer), sku: String(details.sku), version: String(details.version ?? 'latest') }
-      : source.kind === 'custom-image'
-        ? { id: source.ref }
-        : null;
+  const image = source.kind === 'marketplace' ? parseMarketplaceRef(source.ref) : null;
+  const imageReference = image
+    ? { publisher: image.publisher, offer: image.offer, sku: image.sku, version: 'latest' }
+    : source.kind === 'custom-image'
+      ? { id: source.ref }
+      : null;
   if (!imageReference) throw new ProviderError(ProviderErrorCode.InvalidConfig, `an Azure VM cannot be made from a ${source.kind} source`);
   // Hybrid Benefit: an On-Demand image billed as the customer's own subscription. A Cloud Access
   // image is BYOS by its plan and needs no licenseType.

@@ -1,9 +1,7 @@
-import type { ProvisionSource } from '@hybridforms/core';
 import {
   adminProblems,
   generationOfSku,
   isOpenSshPublicKey,
-  licenseProblems,
   marketplaceSource,
   parseMarketplaceRef,
   parseSubnetId,
@@ -103,16 +101,6 @@ describe('Azure VM provisioner: pure rules', () => {
     expect(userDataProblems(null)).toEqual([]);
     expect(userDataProblems('x'.repeat(65535))).toEqual([]);
     expect(userDataProblems('x'.repeat(65536))[0]).toMatch(/^userData: 65536 bytes .*\(87384 base64 characters, at most 87380/);
-  });
-
-  it('allows byos (Hybrid Benefit) on On-Demand images, refuses payg on Cloud Access images', () => {
-    const payg = marketplaceSource({ location: 'eastus', publisher: 'RedHat', offer: 'RHEL', sku: '9-lvm-gen2' });
-    const byos = marketplaceSource({ location: 'eastus', publisher: 'RedHat', offer: 'rhel-byos', sku: 'rhel-lvm9' });
-    expect(licenseProblems({ licenseModel: 'byos', source: payg })).toEqual([]);
-    expect(licenseProblems({ licenseModel: 'payg', source: payg })).toEqual([]);
-    expect(licenseProblems({ licenseModel: 'byos', source: byos })).toEqual([]);
-    expect(licenseProblems({ licenseModel: null, source: byos })).toEqual([]);
-    expect(licenseProblems({ licenseModel: 'payg', source: byos as ProvisionSource })[0]).toMatch(/^licenseModel: payg is not possible/);
   });
 });
 

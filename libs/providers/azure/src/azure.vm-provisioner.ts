@@ -155,15 +155,6 @@ export function userDataProblems(userData: string | null): string[] {
   return [`userData: ${bytes} bytes is more than Azure's customData limit of ${CUSTOM_DATA_MAX_BYTES} bytes (${Buffer.from(userData).toString('base64').length} base64 characters, at most 87380)`];
 }
 
-/** The license model against the source: byos on an On-Demand image is Hybrid Benefit (RHEL_BYOS); payg on a Cloud Access image is refused. */
-export function licenseProblems(spec: Pick<ProvisionSpec, 'licenseModel' | 'source'>): string[] {
-  const byosSource = spec.source.plan !== null || spec.source.licenseModel === 'byos';
-  if (spec.licenseModel === 'payg' && byosSource) {
-    return [`licenseModel: payg is not possible with ${spec.source.name}, a Cloud Access (BYOS) image; choose an On-Demand RHEL image or licenseModel byos`];
-  }
-  return [];
-}
-
 // A subnet's ARM id.
 const SUBNET_ID =
   /^\/subscriptions\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/resourcegroups\/([-\w.()]{1,90})\/providers\/microsoft\.network\/virtualnetworks\/([-\w.]{1,80})\/subnets\/([-\w.]{1,80})$/i;
@@ -198,7 +189,6 @@ export function staticProblems(spec: ProvisionSpec): string[] {
   }
   problems.push(...adminProblems(spec.admin));
   problems.push(...userDataProblems(spec.userData));
-  if (spec.source) problems.push(...licenseProblems(spec));
   return problems;
 }
 
