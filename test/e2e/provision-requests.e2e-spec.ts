@@ -1,4 +1,5 @@
 import { AzureSimulator, HyperVHostSimulator, SIM_LIBRARY_PATH } from '@hybridforms/testing';
+import { RunProvisionRequest } from '@hybridforms/provisioning';
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest, hypervProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
@@ -72,11 +73,13 @@ describe.each([['sqlite'], ['postgresql']])('provision requests end to end on %s
     viewer = (await t.http().post('/api/v1/tokens').send({ name: 'provision-viewer', role: 'viewer' }).expect(201)).body.token;
   });
   afterAll(async () => {
+    // The approved requests run: let their tasks end before the app closes (it would hand them back after a grace).
+    await t?.app.get(RunProvisionRequest).idle();
     await t?.close();
     await scratch?.drop();
     await sim?.stop();
     await host?.stop();
-  });
+  }, 120_000);
 
   it('lists On-Demand, Cloud Access and custom-image sources, classified as the VMs made from them would be', async () => {
     const { items, errors } = (await t.http().get(`/api/v1/provisioning/sources?provider=${azureId}`).expect(200)).body as { items: Source[]; errors: unknown[] };
@@ -125,13 +128,14 @@ describe.each([['sqlite'], ['postgresql']])('provision requests end to end on %s
 
     sim.setMarketplaceTerms({ publisher: 'redhat', offer: 'rhel-byos', plan: 'rhel-lvm9' }, true);
     const taken = await t.http().post('/api/v1/provision-requests').send(request({ source: CLOUD_ACCESS, name: 'byos-1' })).expect(201);
-    expect(taken.body).toMatchObject({ status: 'approved', decidedBy: 'policy', names: ['byos-1'], source: { ref: CLOUD_ACCESS, licenseModel: 'byos' } });
+    // Approved by the policy, and started at once.
+    expect(taken.body).toMatchObject({ status: 'running', decidedBy: 'policy', names: ['byos-1'], source: { ref: CLOUD_ACCESS, licenseModel: 'byos' } });
     await t.http().post(`/api/v1/provision-requests/${taken.body.id}/cancel`).expect(200);
   });
 
   it('approves a small request by policy and leaves a bigger one to an admin, who approves or denies it once', async () => {
     const small = (await t.http().post('/api/v1/provision-requests').set(as(operator)).send(request({ name: 'small-1' })).expect(201)).body as ProvisionRequest;
-    expect(small).toMatchObject({ status: 'approved', decidedBy: 'policy', requestedBy: 'provision-operator', vcpus: 2 });
+    expect(small).toMatchObject({ status: 'running', decidedBy: 'policy', requestedBy: 'provision-operator', vcpus: 2 });
     expect(small.reason).toMatch(/^policy: 1 VM\(s\) of Standard_D2s_v3/);
 
     const big = (await t.http().post('/api/v1/provision-requests').set(as(operator)).send(request({ name: undefined, namePattern: 'app-{n}', count: 4 })).expect(201)).body as ProvisionRequest;
@@ -139,10 +143,10 @@ describe.each([['sqlite'], ['postgresql']])('provision requests end to end on %s
     await t.anonymous().post(`/api/v1/provision-requests/${big.id}/approve`).set(as(operator)).expect(403);
     await t.anonymous().post(`/api/v1/provision-requests`).set(as(viewer)).send(request({ name: 'viewer-1' })).expect(403);
     const approved = (await t.http().post(`/api/v1/provision-requests/${big.id}/approve`).expect(200)).body as ProvisionRequest;
-    expect(approved.status).toBe('approved');
+    expect(approved.status).toBe('running');
     expect(approved.decidedBy).not.toBe('policy');
     const again = await t.http().post(`/api/v1/provision-requests/${big.id}/approve`).expect(409);
-    expect(again.body.message).toMatch(/is approved .*only a request pending approval can be approved/);
+    expect(again.body.message).toMatch(/is running .*only a request pending approval can be approved/);
 
     const denied = (await t.http().post('/api/v1/provision-requests').set(as(operator)).send(request({ name: undefined, namePattern: 'big-{n}', count: 5 })).expect(201)).body as ProvisionRequest;
     await t.http().post(`/api/v1/provision-requests/${denied.id}/deny`).send({ reason: '  ' }).expect(400);
@@ -155,14 +159,19 @@ describe.each([['sqlite'], ['postgresql']])('provision requests end to end on %s
     const audit = (await t.http().get('/api/v1/audit?action=provision-request.deny&limit=10').expect(200)).body.items as { targetId: string; outcome: string }[];
     expect(audit.map((entry) => [entry.targetId, entry.outcome])).toEqual(expect.arrayContaining([[denied.id, 'success'], [denied.id, 'failure']]));
 
-    // Quota: four in progress at most per token (HYBRIDFORMS_PROVISION_MAX_ACTIVE_PER_TOKEN=4); small and big are in progress.
-    const third = (await t.http().post('/api/v1/provision-requests').set(as(operator)).send(request({ name: 'q-1' })).expect(201)).body as ProvisionRequest;
-    await t.http().post('/api/v1/provision-requests').set(as(operator)).send(request({ name: 'q-2' })).expect(201);
-    const over = await t.http().post('/api/v1/provision-requests').set(as(operator)).send(request({ name: 'q-3' })).expect(400);
-    expect(over.body.message).toMatch(/^quota: provision-operator has 4 provision request\(s\) pending or running.*provisioning\.maxActivePerToken: 4/);
-    await t.http().post(`/api/v1/provision-requests/${third.id}/cancel`).set(as(operator)).expect(200);
-    await t.http().post(`/api/v1/provision-requests/${third.id}/cancel`).set(as(operator)).expect(409);
-    await t.http().post('/api/v1/provision-requests').set(as(operator)).send(request({ name: 'q-3' })).expect(201);
+    // Quota: four in progress at most per token (HYBRIDFORMS_PROVISION_MAX_ACTIVE_PER_TOKEN=4). Requests
+    // waiting for an admin count as in progress (the approved ones above run, and may have ended).
+    const quotaToken = (await t.http().post('/api/v1/tokens').send({ name: 'provision-quota', role: 'operator' }).expect(201)).body.token;
+    const waiting: ProvisionRequest[] = [];
+    for (const n of [1, 2, 3, 4]) {
+      waiting.push((await t.http().post('/api/v1/provision-requests').set(as(quotaToken)).send(request({ name: undefined, namePattern: `wait${n}-{n}`, count: 4 })).expect(201)).body);
+    }
+    expect(waiting.map((r) => r.status)).toEqual(['pending_approval', 'pending_approval', 'pending_approval', 'pending_approval']);
+    const over = await t.http().post('/api/v1/provision-requests').set(as(quotaToken)).send(request({ name: 'q-3' })).expect(400);
+    expect(over.body.message).toMatch(/^quota: provision-quota has 4 provision request\(s\) pending or running.*provisioning\.maxActivePerToken: 4/);
+    await t.http().post(`/api/v1/provision-requests/${waiting[0].id}/cancel`).set(as(quotaToken)).expect(200);
+    await t.http().post(`/api/v1/provision-requests/${waiting[0].id}/cancel`).set(as(quotaToken)).expect(409);
+    await t.http().post('/api/v1/provision-requests').set(as(quotaToken)).send(request({ name: 'q-3' })).expect(201);
   });
 
   it('counts vCPUs against the per-request quota and the subscription quota', async () => {

@@ -1,5 +1,4 @@
 import { setMaxListeners } from 'node:events';
-import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import {
   APP_CONFIG,
@@ -9,8 +8,6 @@ import {
   redactSecrets,
   redactingLogger,
   type AppConfig,
-  type CloudRequestProgress,
-  type PowerState,
   type ProviderContext,
   type ProviderPlugin,
   type ResourceRef,
@@ -30,24 +27,18 @@ import {
   type RefreshEntity,
 } from '@hybridforms/persistence';
 import { OperationProgressStream } from './operation-progress.stream.js';
+import { HandedBack, OPERATION_OWNER, OperationStepLog, requestAndSettle } from './operation-steps.js';
 import { OPTIMISTIC_STATE } from './vm-action.rules.js';
-
-const OWNER = `${hostname()}:${process.pid}`;
-
-// A request to the cloud that failed retryably is sent this many times in all, RETRY_DELAY_MS × n apart.
-const REQUEST_ATTEMPTS = 3;
-const RETRY_DELAY_MS = 1000;
 
 /** The job kind that runs one operation (payload: its id). */
 export const VM_OPERATION_JOB = 'vm-operation';
 
-/** The job was handed back (shutdown past its grace): the operation stays running for the next process. */
-class HandedBack extends Error {}
-
 /** What the steps of one try share. */
 interface StepContext {
   operation: OperationEntity;
+  vmId: string;
   steps: OperationStep[];
+  log: OperationStepLog;
   plugin: ProviderPlugin;
   ctx: ProviderContext;
   vm: VmActionTarget;
@@ -105,7 +96,7 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
     // Embedded mode: the in-process queue died with the last process, so every unfinished
     // operation is queued again (and resumes where it stood). Distributed: the broker keeps the
     // jobs; this only requeues an operation whose enqueue failed (the key stops a duplicate).
-    const unfinished = await this.operations.unfinished();
+    const unfinished = (await this.operations.unfinished()).filter((operation) => operation.kind !== 'vm-provision');
     for (const operation of unfinished) this.enqueue(operation.id);
     if (unfinished.length > 0) this.logger.log(`queued ${unfinished.length} unfinished operation(s) again`);
   }
@@ -128,14 +119,16 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
     for (;;) {
       const counts = (await this.queue.counts())[VM_OPERATION_JOB];
       const jobs = counts ? counts.waiting + counts.delayed + counts.active : 0;
-      if (jobs === 0 && this.work.size === 0 && (await this.operations.countUnfinished()) === 0) return;
+      if (jobs === 0 && this.work.size === 0 && (await this.operations.countUnfinished(['vm-action', 'vm-retire'])) === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
   private async run(id: string, handBack: AbortSignal): Promise<void> {
-    if (!(await this.operations.claim(id, OWNER, new Date(), true))) return;
+    if (!(await this.operations.claim(id, OPERATION_OWNER, new Date(), true))) return;
     const operation = (await this.operations.findById(id))!;
+    const vmId = operation.vmId;
+    if (!vmId) throw new Error(`operation ${id} (${operation.kind}) has no VM: not a ${VM_OPERATION_JOB} job`);
     this.progress.publish(operation);
     const steps = operation.steps.map((step) => ({ ...step }));
     const abort = new AbortController();
@@ -152,7 +145,7 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
     try {
       const { provider, plugin, credentials } = await this.providers.withSecrets(operation.providerId);
       secrets = [credentials];
-      const detail = await this.vms.detail(operation.vmId);
+      const detail = await this.vms.detail(vmId);
       if (!detail) throw new ProviderError(ProviderErrorCode.NotFound, `the VM ${operation.vmName} is no longer in the inventory`);
       const ctx: ProviderContext = {
         providerId: provider.id,
@@ -162,7 +155,8 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
         signal: abort.signal,
       };
       const vm: VmActionTarget = { nativeId: detail.vm.nativeId, name: detail.vm.name, hostNativeId: detail.host?.nativeId ?? null, powerState: detail.vm.powerState };
-      const run: StepContext = { operation, steps, plugin, ctx, vm, providerNativeIdOfVm: detail.vm.nativeId };
+      const log = new OperationStepLog(this.operations, this.progress, operation, steps);
+      const run: StepContext = { operation, vmId, steps, log, plugin, ctx, vm, providerNativeIdOfVm: detail.vm.nativeId };
       for (const step of steps) {
         if (step.status === 'done') continue;
         if (abort.signal.aborted) throw abort.signal.reason;
@@ -193,7 +187,7 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
     switch (step.name) {
       case 'refresh':
         await this.askRefresh(run.operation, run.providerNativeIdOfVm);
-        await this.endStep(run, step, 'done', 'a targeted refresh of the VM was asked for');
+        await run.log.end(step, 'done', 'a targeted refresh of the VM was asked for');
         return;
       case 'inventory':
         return this.listOwnedResources(run, step);
@@ -204,7 +198,7 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
         const ref: ResourceRef = { ...target, hostNativeId: target.hostNativeId ?? run.vm.hostNativeId };
         if (!run.plugin.deleteResource) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} cannot delete resources`);
         const deleteResource = run.plugin.deleteResource.bind(run.plugin);
-        return this.requestAndSettle(run, step, () => deleteResource(run.ctx, ref), `${ref.kind} ${ref.name} deleted`);
+        return requestAndSettle(run.log, run.plugin, run.ctx, step, () => deleteResource(run.ctx, ref), `${ref.kind} ${ref.name} deleted`);
       }
       default: {
         // A power action; a retirement's `stop` is one too (turning off: the VM is deleted next).
@@ -212,62 +206,26 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
         if (!run.plugin.act) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} cannot act on VMs`);
         const retiring = run.operation.kind === 'vm-retire';
         if (retiring && ['stopped', 'deallocated'].includes(run.vm.powerState)) {
-          await this.endStep(run, step, 'done', `already ${run.vm.powerState}`);
+          await run.log.end(step, 'done', `already ${run.vm.powerState}`);
           return;
         }
         const force = retiring ? run.plugin.type === 'hyperv' : Boolean(run.operation.options.force);
         const act = run.plugin.act.bind(run.plugin);
-        await this.requestAndSettle(run, step, (resumed) => act(run.ctx, run.vm, { action, ...(force ? { force: true } : {}), ...(resumed ? { resumed } : {}) }), 'carried out', OPTIMISTIC_STATE[action]);
+        const optimistic = OPTIMISTIC_STATE[action];
+        await requestAndSettle(
+          run.log,
+          run.plugin,
+          run.ctx,
+          step,
+          (resumed) => act(run.ctx, run.vm, { action, ...(force ? { force: true } : {}), ...(resumed ? { resumed } : {}) }),
+          'carried out',
+          async (answer) => {
+            if (answer.state === 'accepted' && optimistic) await this.persister.recordPowerTransition(run.vmId, optimistic, run.operation.id);
+          },
+        );
         // No refresh reads a retired VM back (it is gone): the stop the cloud settled is its last state.
-        if (retiring) await this.persister.recordPowerTransition(run.operation.vmId, 'stopped', run.operation.id);
+        if (retiring) await this.persister.recordPowerTransition(run.vmId, 'stopped', run.operation.id);
         return;
-      }
-    }
-  }
-
-  /**
-   * One request to the cloud and its wait. Recorded before the call (a crash from then on resumes
-   * at this step) and again once the cloud has accepted it, with the continuation: a resumed step
-   * that has one only polls. A request begun before without an answer on record (a crash, a
-   * dropped connection) is sent as `resumed`: the provider checks the live state before acting.
-   */
-  private async requestAndSettle(
-    run: StepContext,
-    step: OperationStep,
-    request: (resumed: boolean) => Promise<CloudRequestProgress>,
-    doneDetail: string,
-    optimistic: PowerState | null = null,
-  ): Promise<void> {
-    if (!step.continuation) {
-      const begunBefore = step.status === 'running';
-      await this.beginStep(run, step);
-      const answer = await this.withRetries(run, (attempt) => request(begunBefore || attempt > 1));
-      if (answer.state === 'done') {
-        await this.endStep(run, step, 'done', doneDetail);
-        return;
-      }
-      step.continuation = answer.continuation;
-      step.detail = 'accepted by the provider; waiting for it to settle';
-      await this.saveSteps(run);
-      if (optimistic) await this.persister.recordPowerTransition(run.operation.vmId, optimistic, run.operation.id);
-    }
-    if (!run.plugin.awaitSettled) throw new ProviderError(ProviderErrorCode.InvalidConfig, `provider type ${run.plugin.type} accepted a request it cannot follow`);
-    await run.plugin.awaitSettled(run.ctx, step.continuation!);
-    await this.endStep(run, step, 'done', `${doneDetail} (settled by the provider)`);
-  }
-
-  /**
-   * A request that failed in a way that may pass (a dropped connection, throttling, a 5xx) is sent
-   * again, twice at most, a little later each time; anything else fails the step at once.
-   */
-  private async withRetries<T>(run: StepContext, call: (attempt: number) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call(attempt);
-      } catch (error) {
-        if (!ProviderError.is(error) || !error.retryable || attempt >= REQUEST_ATTEMPTS || run.ctx.signal?.aborted) throw error;
-        run.ctx.logger.warn(`operation ${run.operation.id}: ${error.message}; asking again (${attempt + 1} of ${REQUEST_ATTEMPTS})`);
-        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * attempt));
       }
     }
   }
@@ -278,12 +236,12 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
    * knows what is left even once the VM is gone.
    */
   private async listOwnedResources(run: StepContext, step: OperationStep): Promise<void> {
-    await this.beginStep(run, step);
+    await run.log.begin(step);
     let owned: ResourceRef[];
     if (run.plugin.resourcesOwnedBy) {
       owned = await run.plugin.resourcesOwnedBy(run.ctx, run.vm);
     } else {
-      const inventory = await this.operations.ownedBy(run.operation.vmId);
+      const inventory = await this.operations.ownedBy(run.vmId);
       owned = [
         ...inventory.nics.map((nic): ResourceRef => ({ kind: 'nic', nativeId: nic.nativeId, name: nic.name, hostNativeId: run.vm.hostNativeId })),
         ...inventory.disks.map((disk): ResourceRef => ({ kind: 'disk', nativeId: disk.nativeId, name: disk.name, hostNativeId: run.vm.hostNativeId })),
@@ -296,22 +254,7 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
       .map((ref): OperationStep => ({ name: 'delete', status: 'pending', target: ref, startedAt: null, finishedAt: null }));
     const refresh = run.steps.findIndex((candidate) => candidate.name === 'refresh');
     run.steps.splice(refresh < 0 ? run.steps.length : refresh, 0, ...deletes);
-    await this.endStep(run, step, 'done', owned.length === 0 ? 'the VM owns nothing else to delete' : `owns ${owned.map((ref) => `${ref.kind} ${ref.name}`).join(', ')}`);
-  }
-
-  private async beginStep(run: StepContext, step: OperationStep): Promise<void> {
-    Object.assign(step, { status: 'running', startedAt: step.startedAt ?? new Date().toISOString(), finishedAt: null });
-    await this.saveSteps(run);
-  }
-
-  private async endStep(run: StepContext, step: OperationStep, status: OperationStep['status'], detail: string): Promise<void> {
-    Object.assign(step, { status, startedAt: step.startedAt ?? new Date().toISOString(), finishedAt: new Date().toISOString(), detail });
-    await this.saveSteps(run);
-  }
-
-  private async saveSteps(run: StepContext): Promise<void> {
-    await this.operations.saveSteps(run.operation.id, run.steps);
-    this.progress.publish({ ...run.operation, status: 'running', steps: run.steps });
+    await run.log.end(step, 'done', owned.length === 0 ? 'the VM owns nothing else to delete' : `owns ${owned.map((ref) => `${ref.kind} ${ref.name}`).join(', ')}`);
   }
 
   /** The outcome (or a failure's aftermath: an optimistic state to correct) is read back by a targeted refresh. */
@@ -327,7 +270,7 @@ export class ExecuteOperation implements OnModuleInit, OnApplicationBootstrap, O
     if (status === 'failed' && pending) {
       // Whatever the cloud did (or the state it refused from, which the inventory may not know) must
       // reach the inventory, and an optimistic state be undone: the VM is read back either way.
-      const detail = await this.vms.detail(operation.vmId).catch(() => null);
+      const detail = operation.vmId ? await this.vms.detail(operation.vmId).catch(() => null) : null;
       if (detail) {
         await this.askRefresh(operation, detail.vm.nativeId).catch(() => undefined);
         Object.assign(pending, { status: 'done', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), detail: 'a targeted refresh of the VM was asked for' });

@@ -7,3 +7,4 @@ export * from './vm-action.rules.js';
 export * from './retire-vm.usecase.js';
 export * from './retirement.jobs.js';
 export * from './new-operation.js';
+export * from './operation-steps.js';

@@ -34,6 +34,7 @@ export function newOperation(input: {
     requestedBy: input.requester.name,
     requestedByTokenId: input.requester.tokenId,
     batchId: input.batchId ?? null,
+    provisionRequestId: null,
     steps: input.steps,
     errorCode: null,
     error: null,

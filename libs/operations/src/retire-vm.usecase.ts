@@ -65,6 +65,9 @@ export class RetireVm {
    */
   async resume(operation: OperationEntity): Promise<OperationEntity> {
     if (operation.status !== 'failed') throw new ConflictError(`operation ${operation.id} is ${operation.status}: only a failed operation can be resumed`);
+    // A failed provision task cleaned up after itself: a new request makes the VM again.
+    if (!operation.vmId) throw new ConflictError(`operation ${operation.id} is a provision task: submit a new provision request to make its VM again`);
+    const vmId = operation.vmId;
     const timedOut = operation.errorCode === 'timeout';
     // The closing refresh runs again too: the one the failure asked for read the VM back half-way.
     const steps = operation.steps.map((step): OperationStep =>
@@ -73,7 +76,7 @@ export class RetireVm {
         : { ...step, status: 'pending', finishedAt: null, detail: null, continuation: timedOut ? (step.continuation ?? null) : null },
     );
     if (!(await this.operations.requeue(operation.id, steps))) {
-      const active = await this.operations.activeOfVm(operation.vmId);
+      const active = await this.operations.activeOfVm(vmId);
       throw new ConflictError(active ? busyReason(active) : `operation ${operation.id} is no longer failed`);
     }
     this.logger.log(`operation ${operation.id} (${operation.action} ${operation.vmName}) resumed at step ${steps.find((step) => step.status !== 'done')?.name ?? '(none)'}`);

@@ -243,7 +243,7 @@ export class InventoryPersister {
         )
         .orderBy('operation.requestedAt', 'ASC')
         .getMany();
-      for (const row of rows) operationOf.set(row.vmId, row.id);
+      for (const row of rows) if (row.vmId) operationOf.set(row.vmId, row.id);
     }
     for (const change of open) {
       const operationId = operationOf.get(change.vmId);

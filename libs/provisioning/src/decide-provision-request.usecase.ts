@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BadInputError, ConflictError, NotFoundError } from '@hybridforms/core';
 import { ProvisionRequestRepository, type ProvisionRequestEntity, type ProvisionRequestStatus } from '@hybridforms/persistence';
 import type { Requester } from '@hybridforms/operations';
+import { RunProvisionRequest } from './run-provision-request.usecase.js';
 
 /**
  * What is decided about a request after it was made: an admin's approval or denial (of a request
@@ -12,10 +13,15 @@ import type { Requester } from '@hybridforms/operations';
 export class DecideProvisionRequest {
   private readonly logger = new Logger(DecideProvisionRequest.name);
 
-  constructor(private readonly requests: ProvisionRequestRepository) {}
+  constructor(
+    private readonly requests: ProvisionRequestRepository,
+    private readonly execution: RunProvisionRequest,
+  ) {}
 
-  approve(id: string, admin: Requester, now = new Date()): Promise<ProvisionRequestEntity> {
-    return this.move(id, ['pending_approval'], 'approved', { decidedBy: admin.name, reason: null, decidedAt: now }, 'approved');
+  async approve(id: string, admin: Requester, now = new Date()): Promise<ProvisionRequestEntity> {
+    await this.move(id, ['pending_approval'], 'approved', { decidedBy: admin.name, reason: null, decidedAt: now }, 'approved');
+    await this.execution.startOrLeave(id);
+    return (await this.requests.findById(id))!;
   }
 
   deny(id: string, reason: unknown, admin: Requester, now = new Date()): Promise<ProvisionRequestEntity> {
@@ -23,9 +29,15 @@ export class DecideProvisionRequest {
     return this.move(id, ['pending_approval'], 'denied', { decidedBy: admin.name, reason: reason.trim(), decidedAt: now, finishedAt: now }, 'denied');
   }
 
-  /** A request not running yet ends as canceled; nothing was made for it. */
-  cancel(id: string, by: Requester, now = new Date()): Promise<ProvisionRequestEntity> {
-    return this.move(id, ['pending_approval', 'approved'], 'canceled', { reason: `canceled by ${by.name}`, finishedAt: now }, 'canceled');
+  /**
+   * A request not running yet ends as canceled at once. A running one is canceled too: each task
+   * stops before its next step and deletes what it made (a VM already in the inventory stays);
+   * the request's finishedAt is set once its last task has ended.
+   */
+  async cancel(id: string, by: Requester, now = new Date()): Promise<ProvisionRequestEntity> {
+    const before = await this.requests.findById(id);
+    const running = before?.status === 'running';
+    return this.move(id, ['pending_approval', 'approved', 'running'], 'canceled', { reason: `canceled by ${by.name}`, ...(running ? {} : { finishedAt: now }) }, 'canceled');
   }
 
   private async move(
@@ -40,7 +52,7 @@ export class DecideProvisionRequest {
     if (!(await this.requests.transition(id, from, to, decision))) {
       const current = (await this.requests.findById(id))!;
       const by = current.decidedBy ? ` (decided by ${current.decidedBy})` : '';
-      throw new ConflictError(`provision request ${id} is ${current.status}${by}: only a request ${from.map((status) => status.replace('_', ' ')).join(' or ')} can be ${verb}`);
+      throw new ConflictError(`provision request ${id} is ${current.status}${by}: only a request ${from.map((status) => status.replace('_', ' ')).join(', ')} can be ${verb}`);
     }
     this.logger.log(`provision request ${id} ${verb} (${decision.decidedBy ?? decision.reason ?? ''})`);
     return (await this.requests.findById(id))!;

@@ -4,3 +4,5 @@ export * from './provision-request.rules.js';
 export * from './submit-provision-request.usecase.js';
 export * from './decide-provision-request.usecase.js';
 export * from './provision-request.queries.js';
+export * from './run-provision-request.usecase.js';
+export * from './provision-task.js';

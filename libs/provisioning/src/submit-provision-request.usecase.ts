@@ -7,6 +7,7 @@ import { MachineCredentialRepository, ProvisionRequestRepository, VmQueryReposit
 import type { Requester } from '@hybridforms/operations';
 import { autoApproval, parseProvisionRequest, sourceProblems, type ProvisionRequestInput } from './provision-request.rules.js';
 import { ProvisionSources, type ListedSource } from './provision-sources.query.js';
+import { RunProvisionRequest } from './run-provision-request.usecase.js';
 
 /**
  * Takes a provision request: checked whole before anything is stored (its shape, the source, names
@@ -24,6 +25,7 @@ export class SubmitProvisionRequest {
     private readonly vms: VmQueryRepository,
     private readonly credentials: MachineCredentialRepository,
     private readonly playbooks: PlaybookCatalog,
+    private readonly execution: RunProvisionRequest,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -91,7 +93,8 @@ export class SubmitProvisionRequest {
     };
     await this.requests.add(request);
     this.logger.log(`provision request ${id} (${input.count} VM(s) from ${source.name} on ${provider.name}) by ${requester.name}: ${request.status}`);
-    return request;
+    if (request.status === 'approved') await this.execution.startOrLeave(id);
+    return (await this.requests.findById(id)) ?? request;
   }
 }
 

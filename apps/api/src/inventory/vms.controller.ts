@@ -35,7 +35,7 @@ export class VmsController {
   async get(@Param('id', ParseUUIDPipe) id: string) {
     const detail = await this.vms.detail(id);
     if (!detail) throw new NotFoundError(`vm ${id} not found`);
-    const [retirement, active] = await Promise.all([this.retirements.of(id), this.operations.activeOfVm(id)]);
+    const [retirement, active, provision] = await Promise.all([this.retirements.of(id), this.operations.activeOfVm(id), this.operations.provisionOf(id)]);
     return {
       ...presentVm(detail.vm),
       details: detail.vm.details,
@@ -45,6 +45,8 @@ export class VmsController {
       image: detail.image ? presentImage(detail.image) : null,
       retirement: retirement ? { retiresAt: retirement.retiresAt, warnedAt: retirement.warnedAt, setBy: retirement.setBy } : null,
       activeOperation: active ? { id: active.id, kind: active.kind, action: active.action, status: active.status } : null,
+      // The provision request (and its task) that made the VM, when Hybridforms made it.
+      provisionedBy: provision ? { requestId: provision.provisionRequestId, taskId: provision.id, requestedBy: provision.requestedBy, status: provision.status } : null,
     };
   }
 

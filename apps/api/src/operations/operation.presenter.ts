@@ -14,6 +14,7 @@ export function presentOperation(operation: OperationEntity) {
     options: operation.options,
     requestedBy: operation.requestedBy,
     batchId: operation.batchId,
+    provisionRequestId: operation.provisionRequestId,
     steps: operation.steps.map((step) => ({
       name: step.name,
       status: step.status,
@@ -21,6 +22,7 @@ export function presentOperation(operation: OperationEntity) {
       startedAt: step.startedAt,
       finishedAt: step.finishedAt,
       detail: step.detail ?? null,
+      ...(step.errorCode ? { errorCode: step.errorCode } : {}),
     })),
     errorCode: operation.errorCode,
     error: operation.error,

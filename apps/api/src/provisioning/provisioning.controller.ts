@@ -49,7 +49,7 @@ export class ProvisioningController {
     return presentProvisionRequest(await this.decisions.deny(id, body.reason, requesterOf(request)));
   }
 
-  /** A request not running yet ends as canceled. */
+  /** Canceled at once; a running request's tasks stop before their next step and delete what they made. */
   @Post('provision-requests/:id/cancel')
   @RequireRole('operator')
   @Audited('provision-request.cancel', 'provision-request')
@@ -61,11 +61,12 @@ export class ProvisioningController {
   @Get('provision-requests')
   async list(@Query() query: ProvisionRequestListQueryDto) {
     const page = await this.requests.list({ status: query.status, requester: query.requester, providerId: query.provider }, { limit: pageLimit(query, this.config), cursor: query.cursor });
-    return { items: page.items.map(presentProvisionRequest), nextCursor: page.nextCursor };
+    return { items: page.items.map((item) => presentProvisionRequest(item)), nextCursor: page.nextCursor };
   }
 
   @Get('provision-requests/:id')
   async get(@Param('id', ParseUUIDPipe) id: string) {
-    return presentProvisionRequest(await this.requests.get(id));
+    const { request, tasks } = await this.requests.get(id);
+    return presentProvisionRequest(request, tasks);
   }
 }

@@ -10,6 +10,8 @@ import { ExecutePlaybookRun } from './execute-playbook-run.usecase.js';
 import { hasSealedMarker, sealSensitiveVars } from './run-secrets.js';
 
 export interface PlaybookRunRequest {
+  /** The run's id, when the caller fixes it beforehand (a provision task asked again finds its run, never a second one). */
+  id?: string;
   /** A catalog id (GET /playbooks). */
   playbook: string;
   targets: { vmIds: string[] } | { selector: VmFilter };
@@ -17,7 +19,7 @@ export interface PlaybookRunRequest {
   extraVars?: unknown;
   limit?: string;
   timeoutSeconds?: number;
-  trigger?: 'api' | 'rule';
+  trigger?: 'api' | 'rule' | 'provision';
   /** For a rule's run: the rule and the event that fired it. */
   ruleId?: string;
   eventId?: string;
@@ -42,6 +44,10 @@ export class StartPlaybookRun {
   ) {}
 
   async request(input: PlaybookRunRequest): Promise<PlaybookRunEntity> {
+    if (input.id) {
+      const earlier = await this.runs.findById(input.id);
+      if (earlier) return earlier;
+    }
     const playbook = await this.catalog.resolve(input.playbook);
     const validVars = validateExtraVars(input.extraVars ?? {});
     if (hasSealedMarker(validVars)) throw new BadInputError('extraVars: "$sealed" is not a name an extra var object may use');
@@ -57,17 +63,13 @@ export class StartPlaybookRun {
       throw error;
     });
     const selected = await this.selectVms(input.targets);
-    const built = buildInventory(selected, {
-      addressPolicy: Object.fromEntries(selected.map((vm) => [vm.providerId, this.config.automation.providerAddress[vm.providerName] ?? this.config.automation.defaultAddress])),
-      hostVars: { ansible_user: credential.username },
-      ...(this.config.automation.sshTarget ? { mapAddress: () => this.config.automation.sshTarget! } : {}),
-    });
+    const built = this.inventoryOf(selected, { ansible_user: credential.username });
     if (built.hosts.length === 0) {
       const reasons = built.skipped.map((s) => `${s.name}: ${s.reason}`).join(', ');
       throw new BadInputError(`targets: no VM of the selection can be reached${reasons ? ` (${reasons})` : ''}`);
     }
     const run = await this.runs.add({
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       playbook: playbook.id,
       status: 'queued',
       credentialId: credential.id,
@@ -94,6 +96,25 @@ export class StartPlaybookRun {
     this.logger.log(`playbook run ${run.id} of ${playbook.id} queued for ${built.hosts.length} host(s), ${built.skipped.length} skipped`);
     this.execution.enqueue(run.id);
     return run;
+  }
+
+  /**
+   * Where a run would reach the VM over SSH (the address the run's inventory would give it, or the
+   * configured SSH target), or why it would skip it (powered off, no address yet).
+   */
+  async sshEndpointOf(vmId: string): Promise<{ host: string; port: number } | { skipped: string }> {
+    const built = this.inventoryOf(await this.selectVms({ vmIds: [vmId] }), {});
+    const host = built.hosts[0];
+    if (!host) return { skipped: built.skipped[0]?.reason ?? 'not in the inventory' };
+    return this.config.automation.sshTarget ?? { host: host.address, port: 22 };
+  }
+
+  private inventoryOf(selected: Awaited<ReturnType<StartPlaybookRun['selectVms']>>, hostVars: Record<string, string>) {
+    return buildInventory(selected, {
+      addressPolicy: Object.fromEntries(selected.map((vm) => [vm.providerId, this.config.automation.providerAddress[vm.providerName] ?? this.config.automation.defaultAddress])),
+      hostVars,
+      ...(this.config.automation.sshTarget ? { mapAddress: () => this.config.automation.sshTarget! } : {}),
+    });
   }
 
   /** The VMs of the targets with what the inventory needs (addresses per kind, provider name). */

@@ -86,6 +86,11 @@ export interface AppConfig {
     autoApproveMaxMemoryMB: number;
     /** The most cloud-init user data a request may carry, in bytes (before any encoding). */
     maxUserDataBytes: number;
+    /** VMs one process makes at once on one provider. */
+    concurrencyPerProvider: number;
+    /** How long a task waits for its VM to be in the inventory, then for its SSH port, in seconds. */
+    inventoryWaitSeconds: number;
+    sshWaitSeconds: number;
   };
   api: { defaultPageSize: number; maxPageSize: number };
   auth: {
@@ -161,6 +166,7 @@ const ENV_KEYS: Record<string, string> = {
   HYBRIDFORMS_PROVISION_MAX_ACTIVE_PER_TOKEN: 'provisioning.maxActivePerToken',
   HYBRIDFORMS_PROVISION_AUTO_APPROVE_MAX_COUNT: 'provisioning.autoApproveMaxCount',
   HYBRIDFORMS_PROVISION_AUTO_APPROVE_VM_SIZES: 'provisioning.autoApproveVmSizes',
+  HYBRIDFORMS_PROVISION_CONCURRENCY_PER_PROVIDER: 'provisioning.concurrencyPerProvider',
   HYBRIDFORMS_AUTH_MAX_FAILURES_PER_MINUTE: 'auth.maxFailuresPerMinute',
   LOG_LEVEL: 'log.level',
   LOG_FORMAT: 'log.format',
@@ -279,6 +285,9 @@ export function loadAppConfig(env: Env = process.env): AppConfig {
       autoApproveMaxCpuCount: read.int('provisioning.autoApproveMaxCpuCount', 0, 1024),
       autoApproveMaxMemoryMB: read.int('provisioning.autoApproveMaxMemoryMB', 0, 16 * 1024 * 1024),
       maxUserDataBytes: read.int('provisioning.maxUserDataBytes', 1, 1024 * 1024),
+      concurrencyPerProvider: read.int('provisioning.concurrencyPerProvider', 1, 1000),
+      inventoryWaitSeconds: read.int('provisioning.inventoryWaitSeconds', 1, 24 * 3600),
+      sshWaitSeconds: read.int('provisioning.sshWaitSeconds', 1, 24 * 3600),
     },
     api: {
       defaultPageSize: read.int('api.defaultPageSize', 1, 1000),

@@ -6,8 +6,11 @@ export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 export const ACTIVE_OPERATION_STATUSES: readonly OperationStatus[] = ['queued', 'running'];
 export const FINISHED_OPERATION_STATUSES: readonly OperationStatus[] = ['succeeded', 'failed', 'canceled'];
 
-/** `vm-action`: a power action; `vm-retire`: stop, delete the VM and what it owned. */
-export const OPERATION_KINDS = ['vm-action', 'vm-retire'] as const;
+/**
+ * `vm-action`: a power action; `vm-retire`: stop, delete the VM and what it owned; `vm-provision`:
+ * one VM of a provision request, made step by step (its VM is known once the inventory has it).
+ */
+export const OPERATION_KINDS = ['vm-action', 'vm-retire', 'vm-provision'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export const OPERATION_STEP_STATUSES = ['pending', 'running', 'done', 'failed'] as const;
@@ -28,6 +31,8 @@ export interface OperationStep {
   continuation?: string | null;
   /** A one-line account of how it ended (the cloud's answer, the error). */
   detail?: string | null;
+  /** The error's code (a ProviderError code) when the step failed. */
+  errorCode?: string | null;
 }
 
 /** A lifecycle operation on one VM: what was asked, by whom, its steps and how it ended. */
@@ -43,8 +48,9 @@ export class OperationEntity {
   @TextColumn({ nullable: false, length: 32 })
   action: string;
 
-  @UuidColumn()
-  vmId: string;
+  /** Null for a provision task until the VM it made is in the inventory. */
+  @UuidColumn({ nullable: true })
+  vmId: string | null;
 
   @UuidColumn()
   providerId: string;
@@ -66,6 +72,10 @@ export class OperationEntity {
 
   @UuidColumn({ nullable: true })
   requestedByTokenId: string | null;
+
+  /** The provision request a `vm-provision` task belongs to. */
+  @UuidColumn({ nullable: true })
+  provisionRequestId: string | null;
 
   /** The bulk request (POST /vm-actions) it belongs to. */
   @UuidColumn({ nullable: true })

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { QueryFailedError, type DataSource } from 'typeorm';
-import { HostEntity, ProviderEntity, RefreshEntity, VmEntity, type RefreshStatus } from '../entities/index.js';
+import { HostEntity, OperationEntity, ProviderEntity, RefreshEntity, VmEntity, type RefreshStatus } from '../entities/index.js';
 import { SQLITE_FILE_NAME } from '../data-source.factory.js';
 import { insertProvider, openTestDatabase, TEST_DRIVERS, type TestDatabase } from '../testing/test-database.js';
 
@@ -35,7 +35,7 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('run up on an empty database and create every table and index', async () => {
     const ran = await db.dataSource.runMigrations();
-    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004', 'Security1795600000005', 'Operations1795600000006', 'Provisioning1795600000007']);
+    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004', 'Security1795600000005', 'Operations1795600000006', 'Provisioning1795600000007', 'ProvisionTasks1795600000008']);
     expect(await db.dataSource.showMigrations()).toBe(false);
 
     expect(await tableNames(db)).toEqual(expect.arrayContaining(TABLES));
@@ -142,10 +142,38 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
     expect(await db.dataSource.getRepository(VmEntity).countBy({ providerId: provider.id })).toBe(0);
   });
 
+  it('keeps one active operation per VM after the operations table was rebuilt, and lets provision tasks without a VM share it', async () => {
+    const provider = await insertProvider(db.dataSource);
+    const now = new Date();
+    const vmId = randomUUID();
+    await db.dataSource.getRepository(VmEntity).insert({
+      id: vmId, providerId: provider.id, nativeId: 'op-vm', uid: null, name: 'op-vm', hostId: null, imageId: null, location: null, resourceGroup: null,
+      subscriptionId: null, size: null, cpuCount: null, memoryMb: null, powerState: 'running', osFamily: 'unknown', osName: null, osVersion: null,
+      osSource: null, licenseModel: null, licenseType: null, guestAgentVersion: null, tags: {}, details: {}, ipAddresses: [], createdAtProvider: null,
+      archivedAt: null, createdAt: now, updatedAt: now,
+    });
+    const operation = (vm: string | null, status: OperationEntity['status']): OperationEntity => ({
+      id: randomUUID(), kind: vm ? 'vm-action' : 'vm-provision', action: 'start', vmId: vm, providerId: provider.id, vmName: 'op-vm', status,
+      options: {}, requestedBy: 'test', requestedByTokenId: null, batchId: null, provisionRequestId: vm ? null : randomUUID(), steps: [],
+      errorCode: null, error: null, requestedAt: now, startedAt: null, finishedAt: null, owner: null, confirmedByRefreshId: null,
+    });
+    const operations = db.dataSource.getRepository(OperationEntity);
+    await operations.save(operation(vmId, 'running'));
+    await expect(operations.save(operation(vmId, 'queued'))).rejects.toThrow(QueryFailedError);
+    await operations.save(operation(vmId, 'succeeded'));
+    await operations.save(operation(null, 'running'));
+    await operations.save(operation(null, 'running'));
+    expect(await operations.countBy({ providerId: provider.id })).toBe(4);
+  });
+
   it('runs down cleanly', async () => {
     const columnsOf = async (table: string) => (await db.dataSource.createQueryRunner().getTable(table))?.columns.map((c) => c.name) ?? [];
     const vmColumns = () => columnsOf('vms');
     expect(await tableNames(db)).toEqual(expect.arrayContaining([...OPERATION_TABLES, ...PROVISIONING_TABLES]));
+    expect(await columnsOf('operations')).toContain('provision_request_id');
+    await db.dataSource.undoLastMigration();
+    expect(await columnsOf('operations')).not.toContain('provision_request_id');
+    expect(await tableNames(db)).toEqual(expect.arrayContaining(PROVISIONING_TABLES));
     await db.dataSource.undoLastMigration();
     expect((await tableNames(db)).filter((table) => PROVISIONING_TABLES.includes(table))).toEqual([]);
     expect(await tableNames(db)).toEqual(expect.arrayContaining(OPERATION_TABLES));

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Brackets, In, Repository, type SelectQueryBuilder } from 'typeorm';
+import { Brackets, In, IsNull, Repository, type SelectQueryBuilder } from 'typeorm';
 import type { LicenseModel, OsFamily, PowerState } from '@hybridforms/core';
 import { DiskEntity, HostEntity, ImageEntity, NicEntity, VmChangeEntity, VmEntity } from '../entities/index.js';
 import type { Page } from './cursor.js';
@@ -120,6 +120,11 @@ export class VmQueryRepository {
       found.push(...rows.map((row) => row.name));
     }
     return found;
+  }
+
+  /** The live (not archived) VM of the provider with this native id. */
+  liveByNativeId(providerId: string, nativeId: string): Promise<VmEntity | null> {
+    return this.vms.findOneBy({ providerId, nativeId, archivedAt: IsNull() });
   }
 
   async exists(ids: string[]): Promise<string[]> {

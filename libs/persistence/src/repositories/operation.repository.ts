@@ -56,7 +56,8 @@ export class OperationRepository {
       return { added: operation };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const active = await this.activeOfVm(fields.vmId);
+      const active = fields.vmId ? await this.activeOfVm(fields.vmId) : null;
+      if (!active && !fields.vmId) throw error; // a task without a VM collides only on its id
       // The one that held the VM may have ended in between: try once more.
       if (!active) return this.add(fields);
       return { active };
@@ -83,7 +84,7 @@ export class OperationRepository {
     const active = new Map<string, OperationEntity>();
     for (let i = 0; i < vmIds.length; i += 500) {
       const rows = await this.operations.findBy({ vmId: In(vmIds.slice(i, i + 500)), status: In([...ACTIVE_OPERATION_STATUSES]) });
-      for (const row of rows) active.set(row.vmId, row);
+      for (const row of rows) if (row.vmId) active.set(row.vmId, row);
     }
     return active;
   }
@@ -103,8 +104,43 @@ export class OperationRepository {
     return this.operations.find({ where: { status: In([...ACTIVE_OPERATION_STATUSES]) }, order: { requestedAt: 'ASC' } });
   }
 
-  countUnfinished(): Promise<number> {
-    return this.operations.countBy({ status: In([...ACTIVE_OPERATION_STATUSES]) });
+  /** Queued or running, of the given kinds (all when none). */
+  countUnfinished(kinds?: readonly OperationKind[]): Promise<number> {
+    return this.operations.countBy({ status: In([...ACTIVE_OPERATION_STATUSES]), ...(kinds ? { kind: In([...kinds]) } : {}) });
+  }
+
+  /** Stores the tasks of a provision request not stored yet: starting a request twice makes no second task. */
+  async addTasks(tasks: OperationEntity[]): Promise<void> {
+    const stored = new Set((await this.findByIds(tasks.map((task) => task.id))).map((task) => task.id));
+    const missing = tasks.filter((task) => !stored.has(task.id)).map((task) => this.operations.create(task));
+    for (let i = 0; i < missing.length; i += 100) await this.operations.insert(missing.slice(i, i + 100) as QueryDeepPartialEntity<OperationEntity>[]);
+  }
+
+  /** The tasks of a provision request, in the order they were made. */
+  tasksOf(provisionRequestId: string): Promise<OperationEntity[]> {
+    return this.operations.find({ where: { provisionRequestId }, order: { requestedAt: 'ASC', vmName: 'ASC' } });
+  }
+
+  /** How many tasks of a request are in each status. */
+  async taskStatusesOf(provisionRequestId: string): Promise<Partial<Record<OperationStatus, number>>> {
+    const rows = await this.operations
+      .createQueryBuilder('operation')
+      .select('operation.status', 'status')
+      .addSelect('COUNT(*)', 'count')
+      .where('operation.provisionRequestId = :provisionRequestId', { provisionRequestId })
+      .groupBy('operation.status')
+      .getRawMany<{ status: OperationStatus; count: string | number }>();
+    return Object.fromEntries(rows.map((row) => [row.status, Number(row.count)]));
+  }
+
+  /** A provision task's VM, once the inventory has it (the task stays the VM's active operation until it ends). */
+  async linkVm(id: string, vmId: string): Promise<void> {
+    await this.operations.update({ id }, { vmId });
+  }
+
+  /** The provision task that made a VM, if one did. */
+  provisionOf(vmId: string): Promise<OperationEntity | null> {
+    return this.operations.findOne({ where: { vmId, kind: 'vm-provision' }, order: { requestedAt: 'DESC' } });
   }
 
   /**

@@ -49,6 +49,11 @@ export class ProvisionRequestRepository {
     return this.requests.countBy({ requestedByTokenId: tokenId, status: In([...ACTIVE_PROVISION_REQUEST_STATUSES]) });
   }
 
+  /** Approved or running: started again when a process starts (their tasks resume). */
+  unfinished(): Promise<ProvisionRequestEntity[]> {
+    return this.requests.find({ where: { status: In(['approved', 'running']) }, order: { requestedAt: 'ASC' } });
+  }
+
   /** Moves the request from `from` to `to`; false when it was no longer in `from` (someone else moved it). */
   async transition(id: string, from: readonly ProvisionRequestStatus[], to: ProvisionRequestStatus, decision: ProvisionRequestDecision): Promise<boolean> {
     const result = await this.requests
