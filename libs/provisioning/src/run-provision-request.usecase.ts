@@ -50,6 +50,8 @@ interface TaskRun {
   log: OperationStepLog;
   plugin: ProviderPlugin;
   ctx: ProviderContext;
+  /** Frees the task's provider slot (the slot bounds calls to the cloud, not the waits after them). */
+  releaseSlot: () => void;
 }
 
 /**
@@ -175,7 +177,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
       if (!release) throw abort.signal.reason;
       const { plugin, credentials, ctx } = await this.providers.openContext(task.providerId, abort.signal);
       secrets = [credentials];
-      const run: TaskRun = { task, request, spec: specOfTask(request, Number(task.options.index)), log, plugin, ctx };
+      const run: TaskRun = { task, request, spec: specOfTask(request, Number(task.options.index)), log, plugin, ctx, releaseSlot: release };
       if (!endingOf(steps)) {
         try {
           await this.runSteps(run);
@@ -212,6 +214,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
       if (run.ctx.signal?.aborted) throw run.ctx.signal.reason;
       const current = await this.requests.findById(run.request.id);
       if (current?.status === 'canceled') throw new Canceled(current.reason ?? 'the request was canceled');
+      if (HOST_STEPS.includes(step.name as (typeof HOST_STEPS)[number])) run.releaseSlot();
       await this.runStep(run, step);
     }
   }
