@@ -25,6 +25,8 @@ export interface AzureLifecycleClients {
   subscriptionId: string;
   compute: ComputeManagementClient;
   network: NetworkManagementClient;
+  /** The resource groups a request places VMs in (checked before anything is made). */
+  resources: Pick<ResourceManagementClient, 'resourceGroups'>;
 }
 
 /** The Activity Log operations of a subscription (arm-monitor 7). */
@@ -145,6 +147,7 @@ export class AzureClientFactory implements AzureClientSource {
         subscriptionId,
         compute: new ComputeManagementClient(this.credential, subscriptionId, { ...common, credentials: { scopes: [this.scope] } }),
         network: new NetworkManagementClient(this.credential, subscriptionId, { ...common, credentialScopes: [this.scope] }),
+        resources: new ResourceManagementClient(this.credential, subscriptionId, { ...common, credentialScopes: [this.scope] }),
       };
       this.lifecycleClients.set(subscriptionId, clients);
     }

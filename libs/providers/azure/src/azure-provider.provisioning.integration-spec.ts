@@ -130,6 +130,7 @@ describe('Azure provider plugin: provisioning sources and checks on the simulato
       [{ placement: { resourceGroup: RG, location: 'eastus', subnetId: subnetId.replace('workloads', 'missing') } }, /^placement\.subnetId: subnet 'missing' .* does not exist/],
       [{ placement: { resourceGroup: RG, location: 'westeurope', subnetId } }, /^placement\.location: 'westeurope' is not where the source is offered \('eastus'\)/],
       [{ placement: { location: 'eastus', subnetId } }, /^placement\.resourceGroup: a resource group is required/],
+      [{ placement: { resourceGroup: 'rg-nowhere', location: 'eastus', subnetId } }, /^placement\.resourceGroup: resource group 'rg-nowhere' does not exist in subscription .*az group create --name rg-nowhere/],
       [{ placement: { resourceGroup: 'rg.', location: 'eastus', subnetId } }, /^placement\.resourceGroup: 'rg\.' is not a valid/],
       [{ admin: { username: 'root', sshPublicKey: ed25519Key() } }, /^admin\.username: 'root' is a name Azure reserves/],
       [{ admin: { username: 'azureuser', sshPublicKey: 'ssh-rsa notakey' } }, /^admin\.sshPublicKey: /],

@@ -272,6 +272,7 @@ export class AzureVmProvisioner {
     // Each message starts with its field; with several specs, the VM it is about follows in brackets.
     const prefix = (spec: ProvisionSpec, message: string) => (specs.length > 1 ? `${message} [VM ${spec.name}]` : message);
     const sizeCache = new Map<string, Promise<Map<string, SizeInfo>>>();
+    const groupCache = new Map<string, Promise<boolean>>();
     const termsCache = new Map<string, Promise<boolean>>();
     const skuCache = new Map<string, Promise<Set<string>>>();
     // vCPUs wanted per subscription and location, for the quota check.
@@ -285,7 +286,26 @@ export class AzureVmProvisioner {
       if (subnet && !known) own.push(`placement.subnetId: subscription ${subnet.subscriptionId} is not one of this provider's subscriptions`);
       const location = spec.placement?.location?.toLowerCase();
       if (known && location) {
-        const { compute, network } = this.lifecycle(subscriptionId);
+        const { compute, network, resources } = this.lifecycle(subscriptionId);
+        // The resource group the VM goes in (Azure would refuse the first PUT with ResourceGroupNotFound).
+        const group = spec.placement?.resourceGroup;
+        if (group && !resourceGroupProblems(group).length) {
+          const key = `${subscriptionId}/${group}`.toLowerCase();
+          let found = groupCache.get(key);
+          if (!found) {
+            found = this.call(`reading resource group ${group}`, subscriptionId, async () => {
+              try {
+                await resources.resourceGroups.get(group, { abortSignal: this.options.signal });
+                return true;
+              } catch (error) {
+                if ((error as { statusCode?: number }).statusCode === 404) return false;
+                throw error;
+              }
+            });
+            groupCache.set(key, found);
+          }
+          if (!(await found)) own.push(`placement.resourceGroup: resource group '${group}' does not exist in subscription ${subscriptionId}; create it first (az group create --name ${group} --location ${location})`);
+        }
         // Sizes of the location.
         if (spec.size?.vmSize) {
           const key = `${subscriptionId}/${location}`;
