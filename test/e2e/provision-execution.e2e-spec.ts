@@ -137,6 +137,20 @@ describe.each([['sqlite'], ['postgresql']])('provision requests carried out on %
     async () => {
       sim.setMarketplaceTerms({ publisher: 'redhat', offer: 'rhel-byos', plan: 'rhel-lvm9' }, true);
       const submitted = await submit({ source: CLOUD_ACCESS, name: 'byos-made-1', placement: { resourceGroup: 'rg-net', location: LOCATION, subnetId, publicIp: false } });
+      // Followed live: the request and its task at each step, until it has ended.
+      const stream = await t.http().get(`/api/v1/provision-requests/${submitted.id}`).set('accept', 'text/event-stream').buffer(true).parse((res, done) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => done(null, text));
+      });
+      const frames = String(stream.body)
+        .split('\n\n')
+        .filter((frame) => frame.includes('data: '))
+        .map((frame) => ({ type: frame.split('\n').find((line) => line.startsWith('event: '))?.slice(7), data: JSON.parse(frame.split('\n').find((line) => line.startsWith('data: '))!.slice(6)) as Request }));
+      expect(frames[frames.length - 1]).toMatchObject({ type: 'end', data: { id: submitted.id, status: 'succeeded' } });
+      const seenSteps = new Set(frames.flatMap((frame) => frame.data.tasks.flatMap((task) => task.steps.filter((step) => step.status === 'running').map((step) => step.name))));
+      expect([...seenSteps]).toEqual(expect.arrayContaining(['nic', 'vm']));
       const done = await waitFor(submitted.id, ended);
       expect(done.status).toBe('succeeded');
       expect(done.tasks[0].steps.map((step) => step.name)).toEqual(['nic', 'vm', 'refresh']);
@@ -174,6 +188,22 @@ describe.each([['sqlite'], ['postgresql']])('provision requests carried out on %
       expect(kept.status).toBe('failed');
       expect(kept.tasks[0].steps.some((step) => step.name === 'cleanup')).toBe(false);
       expect(sim.hasResource('nic', armId('Microsoft.Network/networkInterfaces', 'kept-1-nic'))).toBe(true);
+    },
+    RUN_MS,
+  );
+
+  it(
+    'rides out Azure throttling (429 with Retry-After) and has each resource accepted once',
+    async () => {
+      const mark = sim.requests.length;
+      sim.injectFault({ route: 'operations', kind: 'throttle', retryAfterSeconds: 1, times: 2 });
+      sim.injectFault({ route: 'resourcecreations', kind: 'throttle', retryAfterSeconds: 1, times: 2 });
+      const done = await waitFor((await submit({ name: 'throttled-1', placement: { resourceGroup: 'rg-net', location: LOCATION, subnetId, publicIp: false } })).id, ended);
+      expect(done.status).toBe('succeeded');
+      const seen = sim.requests.slice(mark);
+      expect(seen.filter((r) => r.status === 429).length).toBe(4);
+      // A throttled PUT was never taken (the SDK sends it again); each resource was accepted once.
+      expect(seen.filter((r) => r.method === 'PUT' && r.status !== 429 && /\/throttled-1(-nic)?$/i.test(r.path)).map((r) => r.status)).toEqual([201, 201]);
     },
     RUN_MS,
   );

@@ -357,9 +357,10 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
 
   private async end(run: TaskRun, status: 'succeeded' | 'failed' | 'canceled', outcome: { errorCode?: string; error?: string }): Promise<void> {
     await this.operations.finish(run.task.id, status, outcome, run.log.steps, new Date());
+    // The request first: a watcher the task's end wakes reads the request as it ended.
+    await this.rollUp(run.request.id);
     const stored = await this.operations.findById(run.task.id);
     if (stored) this.progress.publish(stored);
-    await this.rollUp(run.request.id);
     const how = status === 'succeeded' ? 'made' : `${status}: ${outcome.error}`;
     this.logger[status === 'succeeded' ? 'log' : 'warn'](`provision task ${run.task.id} (${run.task.vmName}) ${how}`);
   }

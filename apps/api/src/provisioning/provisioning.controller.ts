@@ -1,12 +1,20 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Query, Req } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Inject, MessageEvent, Param, ParseUUIDPipe, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { concatMap, distinctUntilChanged, filter, from, interval, map, merge, of, takeWhile, type Observable } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
+import { OperationProgressStream } from '@hybridforms/operations';
 import { DecideProvisionRequest, ProvisionRequestQueries, ProvisionSources, SubmitProvisionRequest } from '@hybridforms/provisioning';
 import { Audited, RequireRole } from '../auth/access.decorators.js';
 import { requesterOf, type AuthenticatedRequest } from '../auth/request-context.js';
 import { pageLimit } from '../common/paging.js';
+import { writeSse } from '../common/sse-response.js';
 import { CreateProvisionRequestDto, DenyProvisionRequestDto, ProvisionRequestListQueryDto, ProvisionSourceQueryDto } from './provisioning.dto.js';
 import { presentProvisionRequest } from './provision-request.presenter.js';
+
+/** A request has ended once it is denied, or its status is final and its last task has ended. */
+const PROVISION_ENDED = (view: ReturnType<typeof presentProvisionRequest>) =>
+  ['denied', 'succeeded', 'failed', 'canceled'].includes(view.status) && (view.tasks ?? []).every((task) => ['succeeded', 'failed', 'canceled'].includes(task.status));
 
 @ApiTags('provisioning')
 @Controller()
@@ -16,6 +24,7 @@ export class ProvisioningController {
     private readonly submission: SubmitProvisionRequest,
     private readonly decisions: DecideProvisionRequest,
     private readonly requests: ProvisionRequestQueries,
+    private readonly progress: OperationProgressStream,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -64,9 +73,30 @@ export class ProvisioningController {
     return { items: page.items.map((item) => presentProvisionRequest(item)), nextCursor: page.nextCursor };
   }
 
+  /** The request with its tasks and their steps; with `Accept: text/event-stream`, it now and at each change until it has ended. */
   @Get('provision-requests/:id')
-  async get(@Param('id', ParseUUIDPipe) id: string) {
+  @ApiProduces('application/json', 'text/event-stream')
+  async get(@Param('id', ParseUUIDPipe) id: string, @Headers('accept') accept: string | undefined, @Req() req: Request, @Res() res: Response): Promise<void> {
     const { request, tasks } = await this.requests.get(id);
-    return presentProvisionRequest(request, tasks);
+    if (!accept?.includes('text/event-stream')) {
+      res.json(presentProvisionRequest(request, tasks));
+      return;
+    }
+    writeSse(req, res, this.follow$(id));
+  }
+
+  /**
+   * Read again at each change of one of its tasks (a step begun or ended), and every few seconds
+   * for what no task announces (an approval, a denial); each distinct state once.
+   */
+  private follow$(id: string): Observable<MessageEvent> {
+    const taskChanged = this.progress.changes$.pipe(filter((operation) => operation.provisionRequestId === id));
+    return merge(of(null), taskChanged, interval(2000)).pipe(
+      concatMap(() => from(this.requests.get(id))),
+      map(({ request, tasks }) => presentProvisionRequest(request, tasks)),
+      distinctUntilChanged((a, b) => JSON.stringify(a) === JSON.stringify(b)),
+      takeWhile((view) => !PROVISION_ENDED(view), true),
+      map((view): MessageEvent => ({ type: PROVISION_ENDED(view) ? 'end' : 'request', data: view })),
+    );
   }
 }
