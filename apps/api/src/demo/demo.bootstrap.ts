@@ -12,6 +12,7 @@ import { DemoScenario } from './demo.scenario.js';
 const DEMO_AZURE = 'demo-azure';
 const DEMO_HYPERV = 'demo-hyperv';
 const DEMO_CREDENTIAL = 'demo-ssh';
+const DEMO_RESOURCE_GROUP = 'rg-demo';
 const SSHD = '/usr/sbin/sshd';
 
 /**
@@ -51,6 +52,11 @@ export async function startDemo(app: INestApplication, sshd: LoopbackSshd | null
     subscriptionIds: ['6b1d4c3e-8f2a-4d5b-9c7e-1a2b3c4d5e6f', '0f9e8d7c-6b5a-4c3d-8e2f-1a0b9c8d7e6f'],
   });
   logger.log(`demo: Azure simulator at ${simulator.url} (${simulator.subscriptionIds.length} subscriptions, ${vmCount} VMs each)`);
+  // Somewhere to provision into (README, "Provisioning"): a resource group with a subnet, and the
+  // Cloud Access plan's terms accepted, as an operator would have them.
+  const demoSubnet = simulator.addSubnet(simulator.subscriptionIds[0], DEMO_RESOURCE_GROUP, 'vnet-demo');
+  simulator.setMarketplaceTerms({ publisher: 'redhat', offer: 'rhel-byos', plan: 'rhel-lvm9' }, true);
+  logger.log(`demo: provision into resource group ${DEMO_RESOURCE_GROUP}, subnet ${demoSubnet}`);
   // Both simulators live as long as the process; the app's shutdown hooks end it on SIGINT/SIGTERM.
   const hyperv = await HyperVHostSimulator.start({ vmCount: Number(process.env.DEMO_HYPERV_VM_COUNT ?? 24), hostName: 'HV-DEMO01', templateVm: true });
   logger.log(`demo: Hyper-V host simulator at ssh://${hyperv.host}:${hyperv.port}`);
