@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { AzureSimulator, startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
@@ -87,13 +88,18 @@ describe.each([['sqlite'], ['postgresql']])('provision requests carried out on %
         userData,
         retiresAt,
         tags: { team: 'web' },
-        postProvision: { playbook: 'playbooks/rhel/gather-facts.yml', credentialId },
+        postProvision: { playbook: 'playbooks/rhel/gather-facts.yml', credentialId, extraVars: { rhsm_password: 'pp-s3cret-value', region: 'east' } },
       });
       expect(submitted.status).toBe('running');
       // The user data may hold secrets: the API shows only its size and digest.
       expect(JSON.stringify(submitted)).not.toContain('s3cr3t-activation-key');
       expect(submitted.userData).toEqual({ bytes: Buffer.byteLength(userData), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
+      expect(submitted).toMatchObject({ postProvision: { extraVars: { rhsm_password: '***', region: 'east' } } });
+      // Stored sealed, as a run's secret extra vars are.
+      const [row] = await t.app.get(DataSource).query(`SELECT spec FROM provision_requests WHERE id = '${submitted.id}'`);
+      expect(String(row.spec)).not.toContain('s3cr3t-activation-key');
+      expect(String(row.spec)).not.toContain('pp-s3cret-value');
       const done = await waitFor(submitted.id, ended);
       expect(done.status).toBe('succeeded');
       expect(JSON.stringify(done)).not.toContain('s3cr3t-activation-key');

@@ -27,6 +27,7 @@ export async function rotateSecrets(sealed: SealedSecretsRepository, oldBox: Sec
     machineCredentials: { rotated: 0, skipped: 0 },
     playbookRunExtraVars: { rotated: 0, skipped: 0 },
     automationRuleExtraVars: { rotated: 0, skipped: 0 },
+    provisionRequestSecrets: { rotated: 0, skipped: 0 },
   };
   await sealed.resealAll((kind, where, value) => {
     const count = result[kind];

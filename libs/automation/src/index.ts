@@ -15,3 +15,4 @@ export * from './validation/run-input.validator.js';
 export * from './rules/automation-rules.service.js';
 export * from './rules/automation-rule.engine.js';
 export * from './rules/rule-trigger.module.js';
+export { sealSensitiveVars, unsealSensitiveVars } from './runs/run-secrets.js';

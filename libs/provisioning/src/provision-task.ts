@@ -1,4 +1,4 @@
-import type { ProvisionSource, ProvisionSpec, ProvisionStepPlan } from '@hybridforms/core';
+import { mapSealed, type ProvisionSource, type ProvisionSpec, type ProvisionStepPlan, type SecretBox } from '@hybridforms/core';
 import type { OperationEntity, OperationStep, ProvisionRequestEntity } from '@hybridforms/persistence';
 import { pendingStep } from '@hybridforms/operations';
 
@@ -17,7 +17,10 @@ export interface StoredProvisionSpec {
   size: ProvisionSpec['size'];
   placement: ProvisionSpec['placement'];
   admin: ProvisionSpec['admin'];
-  userData: string | null;
+  /** Sealed (`{ "$sealed": … }`); its size and digest are kept beside it for the API. */
+  userData: unknown;
+  userDataBytes: number | null;
+  userDataSha256: string | null;
   tags: Record<string, string>;
   licenseModel: ProvisionSpec['licenseModel'];
   retiresAt: string | null;
@@ -30,9 +33,13 @@ export function storedSpecOf(request: ProvisionRequestEntity): StoredProvisionSp
   return request.spec as unknown as StoredProvisionSpec;
 }
 
-/** The spec of the request's `index`th VM, as the plugin was given it when the request was checked. */
-export function specOfTask(request: ProvisionRequestEntity, index: number): ProvisionSpec {
+/**
+ * The spec of the request's `index`th VM, as the plugin was given it when the request was checked
+ * (the user data opened only with `box`; without it, left out: the steps' plan does not need it).
+ */
+export function specOfTask(request: ProvisionRequestEntity, index: number, box?: SecretBox): ProvisionSpec {
   const stored = storedSpecOf(request);
+  const userData = stored.userData && box ? (mapSealed(stored.userData, (sealed) => box.open(sealed)) as string) : null;
   return {
     requestId: request.id,
     taskId: stored.taskIds[index]!,
@@ -41,7 +48,7 @@ export function specOfTask(request: ProvisionRequestEntity, index: number): Prov
     size: stored.size,
     placement: stored.placement,
     admin: stored.admin,
-    userData: stored.userData,
+    userData,
     tags: stored.tags,
     licenseModel: stored.licenseModel,
   };

@@ -7,14 +7,16 @@ import {
   ProviderError,
   ProviderErrorCode,
   RUNS_JOBS,
+  SECRET_BOX,
   redactSecrets,
   type AppConfig,
+  type SecretBox,
   type ProviderContext,
   type ProviderPlugin,
   type ProvisionSpec,
   type ResourceRef,
 } from '@hybridforms/core';
-import { StartPlaybookRun } from '@hybridforms/automation';
+import { StartPlaybookRun, unsealSensitiveVars } from '@hybridforms/automation';
 import { ProvidersService, TargetedRefreshQueue } from '@hybridforms/discovery';
 import { HandlesJob, JOB_QUEUE, type JobContext, type JobQueue } from '@hybridforms/jobs';
 import {
@@ -85,6 +87,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
     @Inject(RUNS_JOBS) private readonly runsJobs: boolean,
+    @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
   ) {
     this.slots = new ProviderSlots(config.provisioning.concurrencyPerProvider);
   }
@@ -176,8 +179,9 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
     try {
       if (!release) throw abort.signal.reason;
       const { plugin, credentials, ctx } = await this.providers.openContext(task.providerId, abort.signal);
-      secrets = [credentials];
-      const run: TaskRun = { task, request, spec: specOfTask(request, Number(task.options.index)), log, plugin, ctx, releaseSlot: release };
+      const spec = specOfTask(request, Number(task.options.index), this.secretBox);
+      secrets = [credentials, ...(spec.userData ? [spec.userData] : [])];
+      const run: TaskRun = { task, request, spec, log, plugin, ctx, releaseSlot: release };
       if (!endingOf(steps)) {
         try {
           await this.runSteps(run);
@@ -284,7 +288,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
       step.detail = 'waiting for SSH to answer';
       await run.log.save();
       await this.waitForSsh(run);
-      await this.playbookRuns.request({ id: runId, playbook: asked.playbook, targets: { vmIds: [run.task.vmId!] }, credentialId: asked.credentialId, extraVars: asked.extraVars ?? {}, trigger: 'provision' });
+      await this.playbookRuns.request({ id: runId, playbook: asked.playbook, targets: { vmIds: [run.task.vmId!] }, credentialId: asked.credentialId, extraVars: unsealSensitiveVars(asked.extraVars ?? {}, this.secretBox), trigger: 'provision' });
       step.detail = `playbook run ${runId} started`;
       await run.log.save();
     }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, BadInputError, NotFoundError, ProviderError, redactSecrets, type AppConfig, type ProvisionSpec } from '@hybridforms/core';
-import { PlaybookCatalog } from '@hybridforms/automation';
+import { createHash } from 'node:crypto';
+import { APP_CONFIG, BadInputError, NotFoundError, ProviderError, SECRET_BOX, SEALED_MARKER, redactSecrets, type AppConfig, type ProvisionSpec, type SecretBox } from '@hybridforms/core';
+import { PlaybookCatalog, sealSensitiveVars } from '@hybridforms/automation';
 import { ProvidersService } from '@hybridforms/discovery';
 import { MachineCredentialRepository, ProvisionRequestRepository, VmQueryRepository, type ProvisionRequestEntity } from '@hybridforms/persistence';
 import type { Requester } from '@hybridforms/operations';
@@ -27,6 +28,7 @@ export class SubmitProvisionRequest {
     private readonly playbooks: PlaybookCatalog,
     private readonly execution: RunProvisionRequest,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
   ) {}
 
   async submit(body: unknown, requester: Requester, now = new Date()): Promise<ProvisionRequestEntity> {
@@ -82,7 +84,7 @@ export class SubmitProvisionRequest {
       count: input.count,
       names: input.names,
       vcpus,
-      spec: storedSpec(input, specs),
+      spec: storedSpec(input, specs, this.secretBox),
       requestedBy: requester.name,
       requestedByTokenId: requester.tokenId,
       decidedBy: approval ? 'policy' : null,
@@ -119,17 +121,24 @@ function sourceRecord(source: ListedSource): Record<string, unknown> {
   return own;
 }
 
-/** What the tasks need later; the task ids are fixed now, so the names made from them are too. */
-function storedSpec(input: ProvisionRequestInput, specs: ProvisionSpec[]): Record<string, unknown> {
+/**
+ * What the tasks need later; the task ids are fixed now, so the names made from them are too. The
+ * user data (it may carry a registration key) and the playbook's secret-like extra vars are
+ * stored sealed, as a run's are; the API shows the user data by its size and digest only.
+ */
+function storedSpec(input: ProvisionRequestInput, specs: ProvisionSpec[], box: SecretBox): Record<string, unknown> {
+  const userData = input.userData;
   return {
     size: input.size,
     placement: input.placement,
     admin: input.admin,
-    userData: input.userData,
+    userData: userData === null ? null : { [SEALED_MARKER]: box.seal(userData) },
+    userDataBytes: userData === null ? null : Buffer.byteLength(userData),
+    userDataSha256: userData === null ? null : createHash('sha256').update(userData).digest('hex'),
     tags: input.tags,
     licenseModel: input.licenseModel,
     retiresAt: input.retiresAt?.toISOString() ?? null,
-    postProvision: input.postProvision,
+    postProvision: input.postProvision ? { ...input.postProvision, extraVars: sealSensitiveVars(input.postProvision.extraVars ?? {}, box) } : null,
     keepOnFailure: input.keepOnFailure,
     taskIds: specs.map((spec) => spec.taskId),
   };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import { SEALED_MARKER, SecretBox, mapSealed } from '@hybridforms/core';
-import { AutomationRuleEntity, createDataSourceOptions, MachineCredentialEntity, PlaybookRunEntity, ProviderEntity, SealedSecretsRepository } from '@hybridforms/persistence';
+import { AutomationRuleEntity, createDataSourceOptions, MachineCredentialEntity, PlaybookRunEntity, ProviderEntity, ProvisionRequestEntity, SealedSecretsRepository } from '@hybridforms/persistence';
 import { createScratchDatabase } from '../../../../test/support/postgres.js';
 import { rotateSecrets } from '@hybridforms/access';
 import { rotateSecretsCommand } from './secrets-rotate.js';
@@ -25,6 +25,7 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
     provider: { clientSecret: 'azure-client-secret-0123456789' },
     credential: { privateKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAAfakefakefakefakefake\n-----END OPENSSH PRIVATE KEY-----\n' },
     extraVars: { db_password: 'db-password-0123456789', app: { api_token: 'api-token-0123456789', port: 80 } },
+    userData: '#cloud-config\nruncmd: [subscription-manager register --activationkey=key-0123456789]\n',
   };
 
   beforeEach(async () => {
@@ -109,7 +110,26 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
       createdAt: now,
       updatedAt: now,
     } as QueryDeepPartialEntity<AutomationRuleEntity>);
-    return { providerIds, credentialIds, runIds, ruleId };
+    const provisionRequestId = randomUUID();
+    await dataSource.getRepository(ProvisionRequestEntity).insert({
+      id: provisionRequestId,
+      status: 'succeeded',
+      providerId: providerIds[0],
+      sourceRef: 'marketplace:eastus:RedHat:RHEL:9-lvm-gen2',
+      source: {},
+      count: 1,
+      names: ['web-1'],
+      vcpus: 2,
+      spec: { userData: { [SEALED_MARKER]: box.seal(plain.userData) }, postProvision: { playbook: 'local/x.yml', extraVars: sealedVars } },
+      requestedBy: 'test',
+      requestedByTokenId: null,
+      decidedBy: 'policy',
+      reason: null,
+      requestedAt: now,
+      decidedAt: now,
+      finishedAt: now,
+    } as QueryDeepPartialEntity<ProvisionRequestEntity>);
+    return { providerIds, credentialIds, runIds, ruleId, provisionRequestId };
   }
 
   async function snapshot() {
@@ -118,12 +138,15 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
       credentials: await dataSource.getRepository(MachineCredentialEntity).find({ order: { id: 'ASC' } }),
       runs: await dataSource.getRepository(PlaybookRunEntity).find({ order: { id: 'ASC' } }),
       rules: await dataSource.getRepository(AutomationRuleEntity).find({ order: { id: 'ASC' } }),
+      provisionRequests: await dataSource.getRepository(ProvisionRequestEntity).find({ order: { id: 'ASC' } }),
     };
   }
 
   /** Every sealed value opens with `box` to what was sealed, and fails with `other`. */
   async function expectAllSealedWith(box: SecretBox, other: SecretBox) {
-    const { providers, credentials, runs, rules } = await snapshot();
+    const { providers, credentials, runs, rules, provisionRequests } = await snapshot();
+    expect(mapSealed(provisionRequests[0].spec, (s) => box.open(s))).toEqual({ userData: plain.userData, postProvision: { playbook: 'local/x.yml', extraVars: plain.extraVars } });
+    expect(() => mapSealed(provisionRequests[0].spec, (s) => other.open(s))).toThrow();
     for (const p of providers) {
       expect(box.open(p.credentialsCiphertext)).toEqual(plain.provider);
       expect(() => other.open(p.credentialsCiphertext)).toThrow();
@@ -150,10 +173,11 @@ describe.each(DRIVERS)('npm run secrets:rotate (%s)', (driver) => {
       machineCredentials: { rotated: 2, skipped: 0 },
       playbookRunExtraVars: { rotated: 2, skipped: 0 },
       automationRuleExtraVars: { rotated: 2, skipped: 0 },
+      provisionRequestSecrets: { rotated: 3, skipped: 0 },
     });
     await expectAllSealedWith(newBox, oldBox);
     const again = await rotateSecrets(new SealedSecretsRepository(dataSource), oldBox, newBox);
-    expect(again).toMatchObject({ providers: { rotated: 0, skipped: 2 }, machineCredentials: { rotated: 0, skipped: 2 }, playbookRunExtraVars: { rotated: 0, skipped: 2 }, automationRuleExtraVars: { rotated: 0, skipped: 2 } });
+    expect(again).toMatchObject({ providers: { rotated: 0, skipped: 2 }, machineCredentials: { rotated: 0, skipped: 2 }, playbookRunExtraVars: { rotated: 0, skipped: 2 }, automationRuleExtraVars: { rotated: 0, skipped: 2 }, provisionRequestSecrets: { rotated: 0, skipped: 3 } });
     await expectAllSealedWith(newBox, oldBox);
   });
 

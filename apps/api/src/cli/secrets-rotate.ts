@@ -78,6 +78,7 @@ export async function rotateSecretsCommand(args: string[], env: NodeJS.ProcessEn
   io.out(line('machine credentials', result.machineCredentials));
   io.out(line('playbook run extra vars', result.playbookRunExtraVars));
   io.out(line('automation rule extra vars', result.automationRuleExtraVars));
+  io.out(line('provision request user data and extra vars', result.provisionRequestSecrets));
   if (fromKeyFile && values['update-key-file']) {
     writeFileSync(keyFile, `${env.HYBRIDFORMS_NEW_SECRET_KEY.trim()}\n`, { mode: 0o600 });
     chmodSync(keyFile, 0o600);

@@ -7,9 +7,10 @@ import { AutomationRuleEntity } from '../entities/automation-rule.entity.js';
 import { MachineCredentialEntity } from '../entities/machine-credential.entity.js';
 import { PlaybookRunEntity } from '../entities/playbook-run.entity.js';
 import { ProviderEntity } from '../entities/provider.entity.js';
+import { ProvisionRequestEntity } from '../entities/provision-request.entity.js';
 
 /** The columns that hold sealed values: whole ciphertexts, or extra vars with sealed leaves. */
-export type SealedValueKind = 'providers' | 'machineCredentials' | 'playbookRunExtraVars' | 'automationRuleExtraVars';
+export type SealedValueKind = 'providers' | 'machineCredentials' | 'playbookRunExtraVars' | 'automationRuleExtraVars' | 'provisionRequestSecrets';
 
 /**
  * What to put in place of one sealed value (`where` names the row, never the secret), or null to
@@ -48,6 +49,17 @@ export class SealedSecretsRepository {
       for (const rule of await manager.find(AutomationRuleEntity, { select: { id: true, extraVars: true }, order: { id: 'ASC' } })) {
         const extraVars = resealVars(reseal, 'automationRuleExtraVars', `automation rule ${rule.id} (extra vars)`, rule.extraVars);
         if (extraVars) await manager.update(AutomationRuleEntity, { id: rule.id }, { extraVars } as QueryDeepPartialEntity<AutomationRuleEntity>);
+      }
+      // A provision request's user data and its post-provision playbook's secret-like extra vars.
+      after = '';
+      for (;;) {
+        const page = await manager.find(ProvisionRequestEntity, { select: { id: true, spec: true }, where: after ? { id: MoreThan(after) } : {}, order: { id: 'ASC' }, take: PAGE });
+        for (const request of page) {
+          const spec = resealVars(reseal, 'provisionRequestSecrets', `provision request ${request.id} (user data, extra vars)`, request.spec);
+          if (spec) await manager.update(ProvisionRequestEntity, { id: request.id }, { spec } as QueryDeepPartialEntity<ProvisionRequestEntity>);
+        }
+        if (page.length < PAGE) break;
+        after = page[page.length - 1].id;
       }
     });
   }
