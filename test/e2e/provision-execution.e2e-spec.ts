@@ -56,6 +56,15 @@ describe.each([['sqlite'], ['postgresql']])('provision requests carried out on %
   beforeAll(async () => {
     sim = await AzureSimulator.start({ vmCount: 0, operationDelayMs: 300 });
     subnetId = sim.addSubnet(sim.subscriptionIds[0], 'rg-net', 'vnet-app');
+    // A VM made from a customer's gold image: the inventory discovers the image, a custom-image source.
+    sim.addVm(sim.subscriptionIds[0], {
+      name: 'from-gold',
+      resourceGroup: 'rg-old',
+      location: LOCATION,
+      imageReference: { id: `/subscriptions/${sim.subscriptionIds[0]}/resourceGroups/rg-images/providers/Microsoft.Compute/images/rhel9-gold` },
+      guestOsName: 'redhat',
+      guestOsVersion: '9.2',
+    });
     sshd = await startLoopbackSshd();
     scratch = driver === 'postgresql' ? await createScratchDatabase('hf_provision_run') : null;
     t = await startTestApp({ ...QUIET_TELEMETRY, HYBRIDFORMS_AUTOMATION_SSH_TARGET: `127.0.0.1:${sshd.port}`, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
@@ -162,6 +171,21 @@ describe.each([['sqlite'], ['postgresql']])('provision requests carried out on %
       expect(done.tasks[0].steps.map((step) => step.name)).toEqual(['nic', 'vm', 'refresh']);
       const vm = (await t.http().get(`/api/v1/vms/${done.tasks[0].vmId}`).expect(200)).body;
       expect(vm).toMatchObject({ name: 'byos-made-1', osFamily: 'rhel', licenseModel: 'byos', provisionedBy: { requestId: submitted.id } });
+    },
+    RUN_MS,
+  );
+
+  it(
+    "makes a VM from a custom image the inventory discovered (a Cloud Access gold image), classified as the image's VMs are",
+    async () => {
+      const sources = (await t.http().get(`/api/v1/provisioning/sources?provider=${azureId}`).expect(200)).body.items as { ref: string; kind: string }[];
+      const gold = sources.find((source) => source.kind === 'custom-image')!;
+      expect(gold).toBeDefined();
+      const done = await waitFor((await submit({ source: gold.ref, name: 'gold-made-1', placement: { resourceGroup: 'rg-net', location: LOCATION, subnetId, publicIp: false } })).id, ended);
+      expect(done.status).toBe('succeeded');
+      const vm = (await t.http().get(`/api/v1/vms/${done.tasks[0].vmId}`).expect(200)).body;
+      expect(vm).toMatchObject({ name: 'gold-made-1', osFamily: 'rhel', licenseModel: 'byos', provisionedBy: { requestId: done.id } });
+      expect(vm.image?.name).toBe('rhel9-gold');
     },
     RUN_MS,
   );

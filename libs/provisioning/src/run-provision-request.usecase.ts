@@ -38,8 +38,10 @@ import { HOST_STEPS, endingOf, newProvisionTask, specOfTask, storedSpecOf } from
 export const VM_PROVISION_JOB = 'vm-provision';
 
 const POLL_MS = 500;
-// While the VM made is not in the inventory yet, its refresh is asked again this often.
-const REFRESH_AGAIN_MS = 10_000;
+// While the VM made is not in the inventory (or not classified) yet, its refresh is asked again this often.
+const REFRESH_AGAIN_MS = 5_000;
+// How long a VM in the inventory may stay unclassified (its guest agent not reporting yet) before the task goes on.
+const CLASSIFY_WAIT_MS = 120_000;
 
 /** A cancel of the request reached the task between two steps. */
 class Canceled extends Error {}
@@ -250,19 +252,29 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
     }
   }
 
-  /** A targeted refresh of the VM made, asked again until the inventory has it; then the task is the VM's. */
+  /**
+   * A targeted refresh of the VM made, asked again until the inventory has it (then the task is the
+   * VM's) and has classified it as its source says (a custom image's VM is classified only from
+   * its guest, once the guest agent reports; a guest that never does ends the wait, with a note).
+   */
   private async readIntoInventory(run: TaskRun, step: OperationStep): Promise<void> {
     const made = run.log.steps.find((candidate) => candidate.target?.kind === 'vm')?.target;
     if (!made?.nativeId) throw new Error('no step of the task says which VM it made');
     await run.log.begin(step);
     const deadline = Date.now() + this.config.provisioning.inventoryWaitSeconds * 1000;
+    let classifyBy = Number.POSITIVE_INFINITY;
     let askedAt = 0;
     for (;;) {
       const vm = await this.vms.liveByNativeId(run.task.providerId, made.nativeId);
-      if (vm) {
+      if (vm && !run.task.vmId) {
         await this.operations.linkVm(run.task.id, vm.id);
         run.task.vmId = vm.id;
-        await run.log.end(step, 'done', `in the inventory as VM ${vm.id} (${vm.osFamily}${vm.osVersion ? ` ${vm.osVersion}` : ''})`);
+        classifyBy = Math.min(deadline, Date.now() + CLASSIFY_WAIT_MS);
+      }
+      const classified = vm && (vm.osFamily !== 'unknown' || run.spec.source.osFamily === 'unknown');
+      if (vm && (classified || Date.now() > classifyBy)) {
+        const as = classified ? `${vm.osFamily}${vm.osVersion ? ` ${vm.osVersion}` : ''}` : 'not classified yet: its guest has not reported';
+        await run.log.end(step, 'done', `in the inventory as VM ${vm.id} (${as})`);
         return;
       }
       if (Date.now() > deadline) throw new ProviderError(ProviderErrorCode.Timeout, `the VM ${made.name} was made but no refresh found it within ${this.config.provisioning.inventoryWaitSeconds} s`);

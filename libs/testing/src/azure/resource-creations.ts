@@ -168,11 +168,25 @@ export class ResourceCreations {
     const refusal = this.vmRefusal(subscriptionId, id, request);
     if (refusal) return refusal;
     const nics = request.networkInterfaces.map((entry) => this.estate.findNic(entry.id)!);
-    const vm = this.estate.createVm(subscriptionId, group, name, request, nics, { bootGuest: bootGuest(request.imageReference), createBody, nowMs });
+    const vm = this.estate.createVm(subscriptionId, group, name, request, nics, { bootGuest: bootGuest(request.imageReference, this.capturedGuest(request.imageReference)), createBody, nowMs });
     this.power.begin(vm.id, false, nowMs);
     const op = this.vmOperations.begin(vm, 'create', nowMs, JSON.parse(raw));
     if (!('id' in op)) throw new Error(`A new VM refused its create: ${op.message}`);
     return { status: 201, kind: 'vm', resource: vm, operation: op.status === 'InProgress' ? op : undefined };
+  }
+
+  /**
+   * The OS a custom (managed) image was captured with, as the estate knows it: what the guests of
+   * the VMs already made from that image report. Null when none does.
+   */
+  private capturedGuest(image: SimImageReference): { osName: string; osVersion: string | null } | null {
+    if (!image.id) return null;
+    const id = image.id.toLowerCase();
+    for (const vmId of this.estate.vmIds()) {
+      const vm = this.estate.findVm(vmId)!;
+      if (vm.imageReference?.id?.toLowerCase() === id && vm.guest.osName) return { osName: vm.guest.osName, osVersion: vm.guest.osVersion };
+    }
+    return null;
   }
 
   private vmRefusal(subscriptionId: string, id: string, request: VmCreateRequest): CreateRefusal | undefined {
@@ -301,8 +315,13 @@ function invalidReference(referenced: string, by: string): CreateRefusal {
   };
 }
 
-/** What the guest agent reports once the VM has booted: the distribution of a Red Hat image, nothing known for others. */
-export function bootGuest(image: SimImageReference): SimGuestReport {
+/**
+ * What the guest agent reports once the VM has booted: the distribution of a Red Hat image; for a
+ * custom image, the OS it was captured with (`captured`: what a VM made from it reports); nothing
+ * known for others.
+ */
+export function bootGuest(image: SimImageReference, captured: { osName: string; osVersion: string | null } | null = null): SimGuestReport {
+  if (image.id) return { osName: captured?.osName ?? null, osVersion: captured?.osVersion ?? null, agentVersion: LINUX_AGENT };
   if ((image.publisher ?? '').toLowerCase() !== 'redhat') return { osName: null, osVersion: null, agentVersion: LINUX_AGENT };
   return { osName: 'redhat', osVersion: rhelVersion(image), agentVersion: LINUX_AGENT };
 }
