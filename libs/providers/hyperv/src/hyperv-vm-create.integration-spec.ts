@@ -147,6 +147,17 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V create steps over rea
     expect(host.vhdFile(`${SIM_LIBRARY_PATH}\\rhel-9.4-gold.vhdx`)).not.toBeNull();
   });
 
+  it('removes a VM it made but could not tag, so asking again makes it (and cleanup never misses one)', async () => {
+    const s = await spec('rhel9-untagged');
+    await plugin.provisionStep(ctx(), s, 'vhd', false);
+    host.injectFault({ kind: 'cmdlet-error', cmdlet: 'Set-VM', marker: 'vm-create', message: 'The operation failed because the file was not found.' });
+    const error = await plugin.provisionStep(ctx(), s, 'vm', false).catch((e: unknown) => e);
+    expect(error).toMatchObject({ message: expect.stringContaining('Set-VM failed on VM \'rhel9-untagged\'') });
+    expect(vmsNamed('rhel9-untagged')).toEqual([]);
+    const again = await plugin.provisionStep(ctx(), s, 'vm', false);
+    expect(vmsNamed('rhel9-untagged')).toEqual([expect.objectContaining({ VMId: again.made!.nativeId })]);
+  });
+
   it('leaves a same-named VM that is not ours alone', async () => {
     host.addVm({ name: 'rhel9-someone', state: 'Off' });
     const s = await spec('rhel9-someone');

@@ -57,6 +57,7 @@ describe('create-step scripts', () => {
       cpuCount: 2,
       switchName: 'vSwitch-LAN',
       setsUefiCa: true,
+      removesUntagged: true,
     });
   });
 

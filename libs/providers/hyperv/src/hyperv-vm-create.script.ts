@@ -112,9 +112,12 @@ function stepBody(step: HyperVCreateStep, input: VmCreateInput): string[] {
         ...FIND_OURS,
         '  if (-not $vm -and $same.Count -eq 0) {',
         "    $c = 'New-VM'; $vm = Hyper-V\\New-VM -Name $name -Generation $gen -MemoryStartupBytes $mem -VHDPath $path",
-        "    $c = 'Set-VM'; $vm | Hyper-V\\Set-VM -Notes $notes",
+        // Untagged, the VM would be no task's: a step asked again would refuse it and no cleanup would know it.
+        '    try {',
+        "      $c = 'Set-VM'; $vm | Hyper-V\\Set-VM -Notes $notes",
         // The default Windows template refuses the RHEL shim: a generation 2 RHEL guest boots only under this one.
-        ...(input.generation === 2 ? ["    $c = 'Set-VMFirmware'; $vm | Hyper-V\\Set-VMFirmware -SecureBootTemplate MicrosoftUEFICertificateAuthority"] : []),
+        ...(input.generation === 2 ? ["      $c = 'Set-VMFirmware'; $vm | Hyper-V\\Set-VMFirmware -SecureBootTemplate MicrosoftUEFICertificateAuthority"] : []),
+        '    } catch { $vm | Hyper-V\\Remove-VM -Force; throw }',
         '    $acted = $true',
         '  }',
       ];
@@ -139,7 +142,8 @@ function stepBody(step: HyperVCreateStep, input: VmCreateInput): string[] {
         ...FIND_OURS,
         '  if ($vm) {',
         "    $c = 'Get-CimInstance'",
-        ...KVP_BY_VM_SCRIPT.map((line) => `    ${line}`),
+        // Its loop variable renamed: `$c` names the cmdlet the catch reports.
+        ...KVP_BY_VM_SCRIPT.map((line) => `    ${line.replace(/\$c\b/g, '$kc')}`),
         '    $extra.Kvp = $kvp[[string]$vm.VMId]',
         "    $c = 'Get-VMNetworkAdapter'",
         '    $extra.IPAddresses = @(Hyper-V\\Get-VMNetworkAdapter -VM $vm | ForEach-Object { $_.IPAddresses } | Where-Object { $_ })',

@@ -515,6 +515,7 @@ export class HyperVHostSimulator {
     return {
       estate: this.estate,
       addVm: (spec) => this.addVm(spec),
+      removeVm: (vmId) => this.removeVm(vmId),
       setState: (vmId, state) => this.setState(vmId, state),
       failStart: (vmId) => this.failStart(vmId),
       cmdletError: (cmdlet) => this.faults.takeCmdletError(cmdlet, 'vm-create'),

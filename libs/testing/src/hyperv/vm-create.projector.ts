@@ -23,7 +23,7 @@ import { HOST_RESERVED_MEMORY_BYTES, ParserError } from './provision.projector.j
 /** The steps a create script may run, and the cmdlets each must call. */
 export const VM_CREATE_STEP_CMDLETS: Readonly<Record<string, readonly string[]>> = {
   vhd: ['Test-Path', 'New-VHD', 'Copy-Item', 'Get-VHD', 'Get-VMHardDiskDrive'],
-  vm: ['New-VM', 'Set-VM'],
+  vm: ['New-VM', 'Set-VM', 'Remove-VM'],
   processor: ['Set-VMProcessor'],
   memory: ['Set-VMMemory'],
   network: ['Get-VMNetworkAdapter', 'Connect-VMNetworkAdapter'],
@@ -48,6 +48,8 @@ export interface VmCreateScript {
   switchName: string;
   /** The script sets the Secure Boot template RHEL needs on a generation 2 VM. */
   setsUefiCa: boolean;
+  /** The script removes the VM it made when tagging it fails (`catch { $vm | Remove-VM -Force; throw }`). */
+  removesUntagged: boolean;
 }
 
 function quoted(script: string, name: string): string {
@@ -92,6 +94,7 @@ export function parseVmCreateScript(script: string): VmCreateScript {
     cpuCount: integer(script, 'cpu'),
     switchName: quoted(script, 'switch'),
     setsUefiCa: /Set-VMFirmware\s+-SecureBootTemplate\s+MicrosoftUEFICertificateAuthority/i.test(script),
+    removesUntagged: /catch\s*\{\s*\$vm\s*\|\s*(?:Hyper-V\\)?Remove-VM\s+-Force\s*;\s*throw\s*\}/i.test(script),
   };
 }
 
@@ -99,6 +102,7 @@ export function parseVmCreateScript(script: string): VmCreateScript {
 export interface VmCreateHost {
   readonly estate: HyperVEstate;
   addVm(spec: HyperVVmSpec): string;
+  removeVm(vmId: string): void;
   setState(vmId: string, state: HyperVVmState): void;
   failStart(vmId: string): void;
   /** A 'cmdlet-error' fault for this cmdlet: its message (null = the default), or undefined. */
@@ -232,8 +236,18 @@ export class VmCreateProjector {
             kvp: null,
           });
           vm = estate.get(vmId);
-          acted = true;
           labels.push(`New-VM ${vmId}`);
+          const untagged = faulted('Set-VM') ?? (request.generation === 2 && request.setsUefiCa ? faulted('Set-VMFirmware') : null);
+          if (untagged) {
+            if (untagged.Cmdlet === 'Set-VM') vm.notes = '';
+            if (request.removesUntagged) {
+              host.removeVm(vmId);
+              labels.push(`Remove-VM -Force ${vmId}`);
+              vm = undefined;
+            }
+            return fail(untagged);
+          }
+          acted = true;
         }
         break;
       }
