@@ -158,6 +158,13 @@ describe.each([['5.1' as const], ['7' as const]])('Hyper-V create steps over rea
     expect(vmsNamed('rhel9-untagged')).toEqual([expect.objectContaining({ VMId: again.made!.nativeId })]);
   });
 
+  it('takes no VHD already at its path that it would not have made', async () => {
+    host.addVhdFile({ path: 'D:\\VMs\\rhel9-squat.vhdx', vhdType: 'Dynamic', size: 8 * 1024 * MB, fileSize: 1024 * MB });
+    const error = await plugin.provisionStep(ctx(), await spec('rhel9-squat'), 'vhd', false).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: ProviderErrorCode.Conflict, message: expect.stringMatching(/VHD D:\\VMs\\rhel9-squat\.vhdx exists already .* not one this task made: it is a Dynamic disk, not a differencing disk of /) });
+    expect(host.vhdFile('D:\\VMs\\rhel9-squat.vhdx')).toMatchObject({ vhdType: 'Dynamic', parentPath: null });
+  });
+
   it('leaves a same-named VM that is not ours alone', async () => {
     host.addVm({ name: 'rhel9-someone', state: 'Off' });
     const s = await spec('rhel9-someone');
