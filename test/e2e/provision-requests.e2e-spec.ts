@@ -204,7 +204,7 @@ describe.each([['sqlite'], ['postgresql']])('provision requests end to end on %s
       .expect(400);
     expect(refused.body.message).toEqual(expect.arrayContaining([expect.stringMatching(/^name: .*hv-taken/), expect.stringMatching(/^placement\.switchName: /)]));
     const taken = (await t.http().post('/api/v1/provision-requests').send(guest()).expect(201)).body as ProvisionRequest;
-    expect(taken).toMatchObject({ status: 'approved', decidedBy: 'policy', vcpus: 2 });
+    expect(taken).toMatchObject({ status: 'running', decidedBy: 'policy', vcpus: 2 });
     const big = (await t.http().post('/api/v1/provision-requests').send(guest({ name: 'hv-new-2', size: { cpuCount: 4, memoryMB: 2048 } })).expect(201)).body as ProvisionRequest;
     expect(big).toMatchObject({ status: 'pending_approval', vcpus: 4 });
   });

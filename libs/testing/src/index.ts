@@ -45,6 +45,8 @@ export {
   VHD_REMOVE_SCRIPT_MARKER,
   VM_ACTION_CMDLETS,
   VM_ACTION_REQUIRED_CMDLETS,
+  VM_CREATE_REQUIRED_CMDLETS,
+  VM_CREATE_SCRIPT_MARKER,
   VM_ACTION_SCRIPT_MARKER,
   PROVISION_CHECK_REQUIRED_CMDLETS,
   PROVISION_CHECK_SCRIPT_MARKER,
@@ -56,6 +58,7 @@ export {
   type VmActionCmdlet,
 } from './hyperv/powershell-script.contract.js';
 export { parseVmActionScript, parseVhdScriptPath, type VmActionScript, type VmActionStep } from './hyperv/vm-action.projector.js';
+export { guestKvpOf, parseVmCreateScript, VM_CREATE_STEP_CMDLETS, type VmCreateScript } from './hyperv/vm-create.projector.js';
 export type { HyperVVhdFile } from './hyperv/hyperv-estate.js';
 export { parseEventsRequest, type EventsQuery, type EventsRequest } from './hyperv/events.projector.js';
 export {

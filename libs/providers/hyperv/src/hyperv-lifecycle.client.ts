@@ -17,10 +17,15 @@ import { PowerShellSession } from './powershell.session.js';
 
 type Host = HyperVHostConfig & { port: number };
 
-/** A Hyper-V disk's native id: `<vm guid>/disk/<lower-cased VHD path>` (or `passthrough<n>`), as the inventory parser writes it. */
-export function parseDiskNativeId(nativeId: string): { vmId: string; path: string | null } {
+/**
+ * A Hyper-V disk's native id: `<vm guid>/disk/<lower-cased VHD path>` (or `passthrough<n>`), as the
+ * inventory parser writes it; or the VHD path alone for a disk no VM holds yet (what the `vhd`
+ * create step makes, before its VM exists): `vmId` is then null.
+ */
+export function parseDiskNativeId(nativeId: string): { vmId: string | null; path: string | null } {
+  if (typeof nativeId === 'string' && /^(?:[A-Za-z]:\\|\\\\)/.test(nativeId)) return { vmId: null, path: parseVhdPath(nativeId) };
   const m = /^([^/]+)\/disk\/(.+)$/.exec(nativeId);
-  if (!m) throw new ProviderError(ProviderErrorCode.NotFound, `'${nativeId.slice(0, 200)}' is not a Hyper-V disk id (<vm guid>/disk/<path>)`);
+  if (!m) throw new ProviderError(ProviderErrorCode.NotFound, `'${nativeId.slice(0, 200)}' is not a Hyper-V disk id (<vm guid>/disk/<path>, or a VHD path)`);
   const vmId = parseVmGuid(m[1]);
   return { vmId, path: /^passthrough\d+$/.test(m[2]) ? null : parseVhdPath(m[2]) };
 }

@@ -19,3 +19,14 @@ describe('eventsInitialLookbackMinutes', () => {
     }
   });
 });
+
+describe('guestWaitSeconds', () => {
+  const base = { username: 'svc', hosts: [{ host: 'hv01', skipHostKeyCheck: true }] };
+
+  it('defaults to 10 minutes and takes 5 to 3600 whole seconds', () => {
+    expect(resolveHyperVConfig(base).guestWaitMs).toBe(600_000);
+    expect(resolveHyperVConfig({ ...base, guestWaitSeconds: 30 }).guestWaitMs).toBe(30_000);
+    expect(validateHyperVConfig({ ...base, guestWaitSeconds: 5 }, { password: 'x' })).toEqual([]);
+    expect(validateHyperVConfig({ ...base, guestWaitSeconds: 4 }, { password: 'x' })).toEqual(['config.guestWaitSeconds: must be an integer from 5 to 3600']);
+  });
+});

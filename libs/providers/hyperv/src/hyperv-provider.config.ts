@@ -33,6 +33,8 @@ export interface HyperVProviderConfig {
    * 1..10080 minutes (a week), default 60.
    */
   eventsInitialLookbackMinutes?: number;
+  /** How long the `guest` step of a create waits for the new guest to report its OS and an address through KVP; 5..3600 s, default 600. */
+  guestWaitSeconds?: number;
 }
 
 /** Secrets of a Hyper-V provider: a password, or a private key with its optional passphrase. */
@@ -42,7 +44,7 @@ export interface HyperVCredentials {
   passphrase?: string;
 }
 
-const CONFIG_KEYS = ['username', 'hosts', 'hostConcurrency', 'commandTimeoutSeconds', 'connectTimeoutSeconds', 'eventsInitialLookbackMinutes'];
+const CONFIG_KEYS = ['username', 'hosts', 'hostConcurrency', 'commandTimeoutSeconds', 'connectTimeoutSeconds', 'eventsInitialLookbackMinutes', 'guestWaitSeconds'];
 const HOST_KEYS = ['host', 'port', 'hostKeyFingerprint', 'skipHostKeyCheck', 'libraryPaths'];
 /** Most library paths a host may list. */
 export const MAX_LIBRARY_PATHS = 16;
@@ -92,6 +94,7 @@ export function validateHyperVConfig(config: unknown, credentials: unknown): str
   range(problems, config, 'commandTimeoutSeconds', 5, 3600);
   range(problems, config, 'connectTimeoutSeconds', 1, 120);
   range(problems, config, 'eventsInitialLookbackMinutes', 1, 10080);
+  range(problems, config, 'guestWaitSeconds', 5, 3600);
 
   if (!isObject(credentials)) return [...problems, 'credentials: must be an object'];
   for (const key of Object.keys(credentials)) if (!CREDENTIAL_KEYS.includes(key)) problems.push(`credentials.${key}: unknown setting`);
@@ -109,6 +112,7 @@ export interface ResolvedHyperVConfig {
   commandTimeoutMs: number;
   connectTimeoutMs: number;
   eventsInitialLookbackMinutes: number;
+  guestWaitMs: number;
 }
 
 /** Default of {@link HyperVProviderConfig.eventsInitialLookbackMinutes}. */
@@ -122,6 +126,7 @@ export function resolveHyperVConfig(config: HyperVProviderConfig): ResolvedHyper
     commandTimeoutMs: (config.commandTimeoutSeconds ?? 120) * 1000,
     connectTimeoutMs: (config.connectTimeoutSeconds ?? 15) * 1000,
     eventsInitialLookbackMinutes: config.eventsInitialLookbackMinutes ?? DEFAULT_EVENTS_INITIAL_LOOKBACK_MINUTES,
+    guestWaitMs: (config.guestWaitSeconds ?? 600) * 1000,
   };
 }
 

@@ -18,6 +18,8 @@ import {
   type ProvisionSource,
   type ProvisionCheck,
   type ProvisionSpec,
+  type ProvisionStepPlan,
+  type ProvisionStepProgress,
   type ProvisioningDuties,
   type ResourceRef,
   type VmAction,
@@ -26,6 +28,8 @@ import {
 } from '@hybridforms/core';
 import { HyperVLifecycleClient } from './hyperv-lifecycle.client.js';
 import { HyperVProvisionClient } from './hyperv-provision.client.js';
+import { HyperVVmCreateClient } from './hyperv-vm-create.client.js';
+import { HYPERV_CREATE_STEPS, vhdPathOf, vmCreateInputOf } from './hyperv-vm-create.script.js';
 import { HYPERV_VM_ACTIONS } from './hyperv-vm-action.script.js';
 import { HyperVCollector } from './hyperv.collector.js';
 import { formatHyperVEventsCheckpoint, parseHyperVEventsCheckpoint } from './hyperv-events.checkpoint.js';
@@ -42,7 +46,7 @@ import { resolveHyperVConfig, validateHyperVConfig, type HyperVCredentials, type
 @ProviderPluginImpl()
 @Injectable()
 export class HyperVProviderPlugin
-  implements ProviderPlugin<HyperVProviderConfig, HyperVCredentials>, Pick<ProvisioningDuties<ProviderContext<HyperVProviderConfig, HyperVCredentials>>, 'provisionSources' | 'checkProvision'>
+  implements ProviderPlugin<HyperVProviderConfig, HyperVCredentials>, Required<ProvisioningDuties<ProviderContext<HyperVProviderConfig, HyperVCredentials>>>
 {
   readonly type = 'hyperv';
 
@@ -123,7 +127,8 @@ export class HyperVProviderPlugin
   }
 
   /**
-   * A VM: turned off unless Off, then Remove-VM (its VHD files stay). A disk: its VHD file is
+   * A VM: turned off unless Off, then Remove-VM (its VHD files stay). A disk (an inventory disk id,
+   * or the bare VHD path of a disk the `vhd` step made): its VHD file is
    * deleted unless a VM holds it or another VHD of the host has it as parent; on the ref's host,
    * or the provider's only host (with several, the ref must name one). Gone already is `done`.
    */
@@ -161,6 +166,52 @@ export class HyperVProviderPlugin
   async checkProvision(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, specs: ProvisionSpec[]): Promise<ProvisionCheck> {
     // New-VM gives one virtual processor unless Set-VMProcessor says otherwise.
     return { problems: await this.provision(ctx).check(specs), vcpusPerVm: specs[0]?.size.cpuCount ?? 1 };
+  }
+
+  /**
+   * `vhd` (a differencing disk of the template, or a full copy with placement.copyVhd, as
+   * `<vhdFolder>\\<name>.vhdx`), `vm` (New-VM with that disk, no switch yet; Notes carry our request
+   * and task ids), `processor`, `memory`, `network` (the switch), `start`, `guest` (until the
+   * guest reports its OS and an address through KVP). The disk's path is known here when a VHD
+   * folder is given; the VM's GUID only once made.
+   */
+  provisionSteps(spec: ProvisionSpec): ProvisionStepPlan[] {
+    const hostId = spec.placement.hostNativeId ?? null;
+    // A spec the checks would refuse still gets its names; provisionStep says what is wrong.
+    let file = `${spec.name}.vhdx`;
+    let path: string | null = null;
+    try {
+      const input = vmCreateInputOf(spec);
+      file = input.file;
+      path = vhdPathOf(input);
+    } catch {
+      // the step itself reports the problem
+    }
+    return HYPERV_CREATE_STEPS.map((name) => ({
+      name,
+      creates:
+        name === 'vhd'
+          ? { kind: 'disk' as const, nativeId: path ?? '', name: file, hostNativeId: hostId }
+          : name === 'vm'
+            ? { kind: 'vm' as const, nativeId: '', name: spec.name, hostNativeId: hostId }
+            : null,
+    }));
+  }
+
+  /**
+   * One step on the spec's host. Each looks up what it would make first (the VHD by path, the VM
+   * by name and our task's tag in its Notes) and answers `done` without making a second one; a
+   * same-named VM that is not ours is a Conflict. The cmdlets are synchronous: every answer is
+   * `done`, the VHD and the VM with what was made. `resumed` changes nothing: every step looks
+   * first anyway.
+   *
+   * Nothing goes into the guest: Hyper-V has no user-data channel (checkProvision refuses
+   * userData), so the template must carry cloud-init or the admin's key itself.
+   */
+  async provisionStep(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>, spec: ProvisionSpec, step: string, _resumed = false): Promise<ProvisionStepProgress> {
+    const problems = validateHyperVConfig(ctx.config, ctx.credentials);
+    if (problems.length > 0) throw new ProviderError(ProviderErrorCode.InvalidConfig, `invalid Hyper-V provider settings: ${problems.join('; ')}`);
+    return new HyperVVmCreateClient(resolveHyperVConfig(ctx.config), ctx.credentials, { logger: ctx.logger, signal: ctx.signal }).run(spec, step);
   }
 
   private provision(ctx: ProviderContext<HyperVProviderConfig, HyperVCredentials>): HyperVProvisionClient {

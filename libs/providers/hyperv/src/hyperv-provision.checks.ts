@@ -22,7 +22,11 @@ import { parseVhdPath } from './hyperv-vm-action.script.js';
  *   VHDX only; generation 1 takes VHDX too but boots from IDE only (not SCSI); a boot disk converted
  *   to VHDX still does not boot as generation 2, since its partition layout is BIOS/MBR.
  * - admin.sshPublicKey: one OpenSSH public key line (`<type> <base64> [comment]`) whose blob names
- *   the same key type; never a private key.
+ *   the same key type; never a private key. It is checked but not injected: the template must
+ *   carry the key (or cloud-init with one), for the same reason userData is refused.
+ * - userData: refused. Hyper-V gives a guest no metadata service, and a NoCloud seed (an ISO or VFAT
+ *   disk labelled `cidata`) would have to be built on the host, which PowerShell there cannot do
+ *   without extra tooling.
  */
 
 export const HYPERV_MAX_VM_NAME_LENGTH = 100;
@@ -145,6 +149,10 @@ export function checkSpecShape(spec: ProvisionSpec, hostIds: readonly string[]):
     if (spec.source.kind === 'template-vm' && spec.source.generation && spec.size?.generation && spec.size.generation !== spec.source.generation) {
       problems.push(`size.generation: template VM '${spec.source.name}' is generation ${spec.source.generation}; its disk boots with that generation's firmware only${of}`);
     }
+  }
+
+  if (spec.userData !== null && spec.userData !== undefined) {
+    problems.push(`userData: Hyper-V has no channel to hand cloud-init user data to a new guest (no metadata service, and we attach no NoCloud seed disk); bake it into the template instead${of}`);
   }
 
   const keyProblem = sshPublicKeyProblem(spec.admin?.sshPublicKey);

@@ -111,6 +111,10 @@ describe('checkSpecShape', () => {
     expect(checkSpecShape(spec(), [HOST])).toEqual([]);
   });
 
+  it('refuses user data: Hyper-V has no channel to hand it to the guest', () => {
+    expect(checkSpecShape(spec({ userData: '#cloud-config\n' }), [HOST])).toEqual([expect.stringMatching(/^userData: Hyper-V has no channel .* \(VM 'rhel9-web01'\)$/)]);
+  });
+
   it('names Hyper-V and host-name problems', () => {
     expect(vmNameProblems('a'.repeat(101))[0]).toMatch(/^name: .* Hyper-V takes up to 100/);
     expect(vmNameProblems('web:01')[0]).toMatch(/^name: 'web:01' holds a character Hyper-V does not allow/);

@@ -25,6 +25,8 @@ export interface HyperVSimVm {
   generation: 1 | 2;
   version: string;
   notes: string;
+  /** Generation 2: the Secure Boot template (Set-VMFirmware); a RHEL shim boots only under MicrosoftUEFICertificateAuthority. Null for generation 1. */
+  secureBootTemplate: string | null;
   creationTimeMs: number;
   /** Wall-clock ms when it started running; null while not Running or Paused. */
   runningSinceMs: number | null;
@@ -43,6 +45,8 @@ export interface HyperVVhdFile {
   size: number;
   fileSize: number;
   parentPath: string | null;
+  /** A full copy (Copy-Item) of another file: the file whose content, and so whose guest OS, it carries. */
+  copiedFrom: string | null;
 }
 
 export interface HyperVSimSwitch {
@@ -96,6 +100,7 @@ export class HyperVEstate {
       generation: spec.generation ?? 2,
       version: spec.version ?? '10.0',
       notes: spec.notes ?? '',
+      secureBootTemplate: (spec.generation ?? 2) === 2 ? (spec.secureBootTemplate ?? 'MicrosoftUEFICertificateAuthority') : null,
       creationTimeMs: Date.parse(spec.creationTime ?? '2024-01-01T00:00:00Z'),
       runningSinceMs: isActiveState(state) ? this.now() - (spec.uptimeSeconds ?? 3600) * 1000 : null,
       networkAdapters: (
@@ -125,7 +130,7 @@ export class HyperVEstate {
 
   /** Puts a VHD file on the host's disk (replacing one at the same path). */
   addVhdFile(spec: HyperVVhdFileSpec): void {
-    this.files.set(spec.path.toLowerCase(), { path: spec.path, vhdType: spec.vhdType, size: spec.size, fileSize: spec.fileSize, parentPath: spec.parentPath ?? null });
+    this.files.set(spec.path.toLowerCase(), { path: spec.path, vhdType: spec.vhdType, size: spec.size, fileSize: spec.fileSize, parentPath: spec.parentPath ?? null, copiedFrom: spec.copiedFrom ?? null });
   }
 
   /** Makes a folder (and its parents) exist. */

@@ -35,6 +35,7 @@ import {
   VM_ACTION_REQUIRED_CMDLETS,
   PROVISION_CHECK_REQUIRED_CMDLETS,
   PROVISION_SOURCES_REQUIRED_CMDLETS,
+  VM_CREATE_REQUIRED_CMDLETS,
   decodePowerShellCommand,
   findScriptMarker,
   missingCmdlets,
@@ -44,6 +45,7 @@ import {
 import { PowerShellJsonSerializer } from './powershell-json.serializer.js';
 import { HOST_RESERVED_MEMORY_BYTES, ParserError, ProvisionProjector } from './provision.projector.js';
 import { parseVhdScriptPath, parseVmActionScript, VmActionProjector, type ActionOutcome, type VmActionHost } from './vm-action.projector.js';
+import { guestKvpOf, parseVmCreateScript, VmCreateProjector, type VmCreateHost } from './vm-create.projector.js';
 
 /** The cmdlets each marker's script must call. */
 const REQUIRED_CMDLETS: Readonly<Record<string, readonly string[]>> = {
@@ -55,6 +57,7 @@ const REQUIRED_CMDLETS: Readonly<Record<string, readonly string[]>> = {
   'vhd-remove': VHD_REMOVE_REQUIRED_CMDLETS,
   'provision-sources': PROVISION_SOURCES_REQUIRED_CMDLETS,
   'provision-check': PROVISION_CHECK_REQUIRED_CMDLETS,
+  'vm-create': VM_CREATE_REQUIRED_CMDLETS,
 };
 
 /** Every counter path the simulator serves, all instances. */
@@ -143,7 +146,11 @@ export class HyperVHostSimulator {
   private readonly metricsProjector: MetricsProjector;
   private readonly actionProjector: VmActionProjector;
   private readonly provisionProjector: ProvisionProjector;
+  private readonly createProjector: VmCreateProjector;
   private readonly journal: HyperVEventJournal;
+  private readonly boots = new Set<NodeJS.Timeout>();
+  private guestBootMs: number;
+  private addressesGiven = 0;
   private stopped = false;
 
   private constructor(
@@ -157,6 +164,7 @@ export class HyperVHostSimulator {
       clientPublicKey: string;
       hostKeyFingerprint: string;
       powershell: PowerShellEdition;
+      guestBootMs: number;
     },
   ) {
     this.port = init.port;
@@ -172,6 +180,8 @@ export class HyperVHostSimulator {
     this.metricsProjector = new MetricsProjector(serializer);
     this.actionProjector = new VmActionProjector(serializer);
     this.provisionProjector = new ProvisionProjector(serializer);
+    this.createProjector = new VmCreateProjector(serializer);
+    this.guestBootMs = init.guestBootMs;
     this.journal = new HyperVEventJournal(estate.host.ComputerName);
     this.writeHistory();
   }
@@ -207,6 +217,7 @@ export class HyperVHostSimulator {
       clientPublicKey: clientKey.public,
       hostKeyFingerprint,
       powershell: options.powershell ?? '5.1',
+      guestBootMs: options.guestBootMs ?? 1500,
     });
     // Nobody knows the ephemeral port before start() returns, so no connection is missed here.
     server.on('connection', (connection) => sim.accept(connection, authorized));
@@ -333,6 +344,11 @@ export class HyperVHostSimulator {
     return this.estate.switches.map((sw) => sw.name);
   }
 
+  /** How long a VM started by a create script boots before its guest reports KVP data and an address. */
+  setGuestBootDelay(ms: number): void {
+    this.guestBootMs = ms;
+  }
+
   /** Host memory in use by the management OS beyond its fixed reserve: lowers FreePhysicalMemory. */
   setHostMemoryInUse(bytes: number): void {
     this.estate.hostMemoryInUse = bytes;
@@ -369,6 +385,8 @@ export class HyperVHostSimulator {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    for (const timer of this.boots) clearTimeout(timer);
+    this.boots.clear();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of this.connections) connection.end();
     await closed;
@@ -473,6 +491,16 @@ export class HyperVHostSimulator {
       if (outcome.labels && outcome.labels.length > 0) logged.label = outcome.labels.join('; ');
       return outcome.answer;
     }
+    if (marker === 'vm-create') {
+      try {
+        const outcome = this.createProjector.run(this.createHost(), script, parseVmCreateScript(script));
+        if (outcome.labels.length > 0) logged.label = outcome.labels.join('; ');
+        return outcome.answer;
+      } catch (error) {
+        if (error instanceof ParserError) return this.provisionProjector.parserError(error);
+        return { stderr: `${(error as Error).message}\r\n`, code: 1 };
+      }
+    }
     if (marker === 'metrics') return { stdout: this.metricsProjector.render(this.estate.host.ComputerName, this.estate.list(), script) };
     let request;
     try {
@@ -481,6 +509,46 @@ export class HyperVHostSimulator {
       return { stderr: `${(error as Error).message}\r\n`, code: 1 };
     }
     return this.eventsProjector.answer(this.journal, request);
+  }
+
+  private createHost(): VmCreateHost {
+    return {
+      estate: this.estate,
+      addVm: (spec) => this.addVm(spec),
+      removeVm: (vmId) => this.removeVm(vmId),
+      setState: (vmId, state) => this.setState(vmId, state),
+      failStart: (vmId) => this.failStart(vmId),
+      cmdletError: (cmdlet) => this.faults.takeCmdletError(cmdlet, 'vm-create'),
+      booted: (vmId) => this.bootGuest(vmId),
+    };
+  }
+
+  /**
+   * The guest of a VM just started boots: after the boot delay, if that run of the VM still
+   * goes on, its KVP daemon reports the OS of its disk's template and an address on each connected
+   * adapter. A generation 2 VM under the Windows Secure Boot template never gets there with a
+   * Linux guest (the firmware refuses the shim), nor does a disk nothing is known of.
+   */
+  private bootGuest(vmId: string): void {
+    const since = this.estate.get(vmId).runningSinceMs;
+    const timer = setTimeout(() => {
+      this.boots.delete(timer);
+      if (!this.estate.vmIds().includes(vmId)) return;
+      const vm = this.estate.get(vmId);
+      if (vm.state !== 'Running' || vm.runningSinceMs !== since || !vm.hardDrives[0]) return;
+      const kvp = guestKvpOf(this.estate, vm.hardDrives[0].path, vm.name);
+      if (!kvp) return;
+      const windows = kvp.OSName.startsWith('Windows');
+      if (vm.generation === 2 && !windows && vm.secureBootTemplate !== 'MicrosoftUEFICertificateAuthority') return;
+      vm.kvp = kvp;
+      for (const adapter of vm.networkAdapters) {
+        if (!adapter.switchName) continue;
+        const n = 10 + this.addressesGiven++;
+        adapter.ipAddresses = [`10.20.${Math.floor(n / 250)}.${(n % 250) + 1}`];
+      }
+    }, this.guestBootMs);
+    timer.unref();
+    this.boots.add(timer);
   }
 
   private actionOutcome(marker: 'vm-action' | 'vhd-facts' | 'vhd-remove', script: string): ActionOutcome | { answer: ScriptAnswer } {

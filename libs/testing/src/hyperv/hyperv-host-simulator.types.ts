@@ -38,6 +38,11 @@ export interface HyperVHostSimulatorOptions {
    * template library under D:\\Library\\Templates is always there (no VM holds its files).
    */
   templateVm?: boolean;
+  /**
+   * How long a VM started by a create script takes to boot before its guest reports KVP data and
+   * an address (ms); default 1500.
+   */
+  guestBootMs?: number;
 }
 
 /**
@@ -83,6 +88,8 @@ export interface HyperVVhdFileSpec {
   size: number;
   fileSize: number;
   parentPath?: string | null;
+  /** The file it is a full copy of (its guest OS is that file's); default none. */
+  copiedFrom?: string | null;
 }
 
 /** A VM to add to the estate; omitted fields get plain defaults. */
@@ -102,6 +109,8 @@ export interface HyperVVmSpec {
   dynamicMemoryEnabled?: boolean;
   /** Default 2. */
   generation?: 1 | 2;
+  /** Generation 2 only: the Secure Boot template; default MicrosoftUEFICertificateAuthority (what a RHEL guest needs). */
+  secureBootTemplate?: string;
   /** Configuration version; default '10.0' (Windows Server 2022). */
   version?: string;
   /** Default ''. */

@@ -112,6 +112,20 @@ export const PROVISION_CHECK_SCRIPT_MARKER = '# hybridforms:provision-check';
 
 export const PROVISION_CHECK_REQUIRED_CMDLETS: readonly string[] = ['Get-VMHost', 'Get-CimInstance', 'Get-VM', 'Get-VMSwitch', 'Test-Path', 'ConvertTo-Json'];
 
+/**
+ * First line of a create-step script. The host reads its `$step` ('vhd', 'vm', 'processor',
+ * 'memory', 'network', 'start', 'guest') and values from one line each, single-quoted
+ * (`$name`, `$tag`, `$notes`, `$folder` or `$folder = (Hyper-V\Get-VMHost).VirtualHardDiskPath`,
+ * `$file`, `$parent`, `$switch`), `$copy = $true|$false` and whole numbers `$gen`, `$mem`, `$cpu`.
+ * Our VM is the one whose name is `-eq $name` and whose Notes contain `$tag` (never `Get-VM
+ * -Name`). It answers `{ Step, Acted, Others, Path, VM: {VMId, VMName, State, ProcessorCount,
+ * MemoryStartup, Notes} | null }` plus `Vhd` (vhd), `SwitchName` (network), `Kvp` and
+ * `IPAddresses` (guest); a refused cmdlet with the error record (as a VM action) and exit 1.
+ */
+export const VM_CREATE_SCRIPT_MARKER = '# hybridforms:vm-create';
+
+export const VM_CREATE_REQUIRED_CMDLETS: readonly string[] = ['Get-VM', 'ConvertTo-Json'];
+
 /** The host's default folder of virtual hard disks (`(Get-VMHost).VirtualHardDiskPath`). */
 export const DEFAULT_VIRTUAL_HARD_DISK_PATH = 'C:\\ProgramData\\Microsoft\\Windows\\Virtual Hard Disks';
 
@@ -125,6 +139,7 @@ export const SCRIPT_MARKERS: Readonly<Record<string, string>> = {
   'vhd-remove': VHD_REMOVE_SCRIPT_MARKER,
   'provision-sources': PROVISION_SOURCES_SCRIPT_MARKER,
   'provision-check': PROVISION_CHECK_SCRIPT_MARKER,
+  'vm-create': VM_CREATE_SCRIPT_MARKER,
 };
 
 /** The two Hyper-V admin channels the events script reads (shared/reference/hyperv.md §6). */
