@@ -15,6 +15,7 @@ export * from './secrets/redact.js';
 export * from './domain.errors.js';
 export * from './tokens.js';
 export * from './bounded-concurrency.js';
+export * from './abortable-sleep.js';
 export * from './bounded-channel.js';
 export * from './non-overlapping.js';
 export * from './roles.js';

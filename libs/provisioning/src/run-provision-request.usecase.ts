@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import {
   APP_CONFIG,
+  abortableSleep,
   ProviderError,
   ProviderErrorCode,
   RUNS_JOBS,
@@ -149,7 +150,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
       const counts = (await this.queue.counts())[VM_PROVISION_JOB];
       const jobs = counts ? counts.waiting + counts.delayed + counts.active : 0;
       if (jobs === 0 && this.work.size === 0 && (await this.operations.countUnfinished(['vm-provision'])) === 0) return;
-      await sleep(20);
+      await abortableSleep(20);
     }
   }
 
@@ -283,7 +284,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
         await this.events.addOperationRefreshTarget(run.task.providerId, made.nativeId, run.task.id, new Date());
         await this.targetedRefreshes.drain(run.task.providerId).catch((error: Error) => this.logger.warn(`targeted refresh for provision task ${run.task.id} not started now (${error.message})`));
       }
-      await sleep(POLL_MS, run.ctx.signal);
+      await abortableSleep(POLL_MS, run.ctx.signal);
     }
   }
 
@@ -311,7 +312,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
         await run.log.end(step, 'done', `playbook run ${runId} successful`);
         return;
       }
-      await sleep(POLL_MS, run.ctx.signal);
+      await abortableSleep(POLL_MS, run.ctx.signal);
     }
   }
 
@@ -326,7 +327,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
       if (Date.now() > deadline) throw new ProviderError(ProviderErrorCode.Timeout, `SSH did not answer within ${this.config.provisioning.sshWaitSeconds} s (${last})`);
       // The VM's address comes with a refresh: ask one now and then while waiting.
       await this.events.addOperationRefreshTarget(run.task.providerId, (await this.vms.detail(run.task.vmId!))!.vm.nativeId, run.task.id, new Date());
-      await sleep(2000, run.ctx.signal);
+      await abortableSleep(2000, run.ctx.signal);
     }
   }
 
@@ -406,20 +407,6 @@ function now(): string {
   return new Date().toISOString();
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Whether a TCP connection to the port opens (an SSH server answers there). */
 function answers(host: string, port: number): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { ProviderError, ProviderErrorCode, type ProviderLogger, type ProvisionSpec, type ProvisionStepProgress } from '@hybridforms/core';
+import { abortableSleep, ProviderError, ProviderErrorCode, type ProviderLogger, type ProvisionSpec, type ProvisionStepProgress } from '@hybridforms/core';
 import { hostNativeId, hyperVConnection } from './hyperv.collector.js';
 import type { HyperVCredentials, ResolvedHyperVConfig } from './hyperv-provider.config.js';
 import { createFailure, parseVmCreateResult, type CreatedVm, type VmCreateResult } from './hyperv-vm-create.parser.js';
@@ -104,7 +104,7 @@ export class HyperVVmCreateClient {
         const seen = result.kvp ? `KVP says ${result.kvp.OSName ?? 'no OS name'}, addresses ${result.ipAddresses.join(', ') || 'none'}` : 'no KVP data (is hyperv-daemons installed in the template?)';
         throw new ProviderError(ProviderErrorCode.Timeout, `the guest of VM '${input.name}' did not report its OS and an IPv4 address within ${this.config.guestWaitMs / 1000} s: ${seen}`);
       }
-      await sleep(this.options.guestPollMs ?? GUEST_POLL_MS, this.options.signal);
+      await abortableSleep(this.options.guestPollMs ?? GUEST_POLL_MS, this.options.signal);
     }
   }
 
@@ -116,17 +116,3 @@ export class HyperVVmCreateClient {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
