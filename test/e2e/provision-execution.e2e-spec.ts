@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { AzureSimulator, startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
+import { RunProvisionRequest } from '@hybridforms/provisioning';
 import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
@@ -67,7 +68,8 @@ describe.each([['sqlite'], ['postgresql']])('provision requests carried out on %
     });
     sshd = await startLoopbackSshd();
     scratch = driver === 'postgresql' ? await createScratchDatabase('hf_provision_run') : null;
-    t = await startTestApp({ ...QUIET_TELEMETRY, HYBRIDFORMS_AUTOMATION_SSH_TARGET: `127.0.0.1:${sshd.port}`, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
+    // A cloud step that does not settle within 15 s fails its task (one test waits that long).
+    t = await startTestApp({ ...QUIET_TELEMETRY, HYBRIDFORMS_OPERATION_TIMEOUT_SECONDS: '15', HYBRIDFORMS_AUTOMATION_SSH_TARGET: `127.0.0.1:${sshd.port}`, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
     const azureRequest = azureProviderRequest(sim, 'azure-made');
     const azure = await t
       .http()
@@ -81,11 +83,13 @@ describe.each([['sqlite'], ['postgresql']])('provision requests carried out on %
     ).body.id;
   }, RUN_MS);
   afterAll(async () => {
+    // Every task ends before the app closes (it would hand a running one back after a grace).
+    await t?.app.get(RunProvisionRequest).idle();
     await t?.close();
     await scratch?.drop();
     await sshd?.stop();
     await sim?.stop();
-  });
+  }, RUN_MS);
 
   it(
     'makes an On-Demand RHEL VM step by step, reads it into /vms linked to its request, sets its retirement and runs the post-provision playbook',
@@ -234,6 +238,29 @@ describe.each([['sqlite'], ['postgresql']])('provision requests carried out on %
       expect(seen.filter((r) => r.status === 429).length).toBe(4);
       // A throttled PUT was never taken (the SDK sends it again); each resource was accepted once.
       expect(seen.filter((r) => r.method === 'PUT' && r.status !== 429 && /\/throttled-1(-nic)?$/i.test(r.path)).map((r) => r.status)).toEqual([201, 201]);
+    },
+    RUN_MS,
+  );
+
+  it(
+    'fails a task whose create Azure does not settle in time (operations.timeoutSeconds), and deletes what it made',
+    async () => {
+      sim.setVmOperationTiming({ delayMs: 40_000 });
+      let id: string;
+      try {
+        id = (await submit({ name: 'slow-1', placement: { resourceGroup: 'rg-net', location: LOCATION, subnetId, publicIp: false } })).id;
+        await waitFor(id, (request) => request.tasks[0]?.steps[0]?.status === 'failed', 60_000);
+      } finally {
+        // The cleanup's deletes settle at the usual pace.
+        sim.setVmOperationTiming({ delayMs: 300 });
+      }
+      const done = await waitFor(id, ended, 120_000);
+      expect(done.status).toBe('failed');
+      const [task] = done.tasks;
+      expect(task).toMatchObject({ status: 'failed', errorCode: 'timeout' });
+      expect(task.error).toMatch(/did not settle step nic within 15 s/);
+      expect(task.steps.filter((step) => step.name === 'cleanup').map((step) => [step.target?.name, step.status])).toEqual([['slow-1-nic', 'done']]);
+      expect(sim.hasResource('nic', armId('Microsoft.Network/networkInterfaces', 'slow-1-nic'))).toBe(false);
     },
     RUN_MS,
   );

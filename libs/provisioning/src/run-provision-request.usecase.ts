@@ -242,13 +242,30 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
       default: {
         const provisionStep = run.plugin.provisionStep!.bind(run.plugin);
         const made = step.target ? `${step.target.kind} ${step.target.name} made` : `${step.name} done`;
-        await requestAndSettle(run.log, run.plugin, run.ctx, step, (resumed) => provisionStep(run.ctx, run.spec, step.name, resumed), made, async (answer) => {
-          // A resource whose id the cloud gives only once made (a Hyper-V VM's GUID): cleanup and the refresh need it.
-          if (answer.made) {
-            step.target = answer.made;
-            await run.log.save();
-          }
-        });
+        // Each cloud step is bounded (operations.timeoutSeconds): a create the cloud never settles fails the task, which then cleans up.
+        // A controller and a timer held here, not AbortSignal.timeout inside AbortSignal.any (Node may collect that one unfired).
+        const seconds = this.config.operations.timeoutSeconds;
+        const bound = new AbortController();
+        const timer = setTimeout(() => bound.abort(new ProviderError(ProviderErrorCode.Timeout, `step ${step.name} timed out`)), seconds * 1000);
+        const onOuterAbort = () => bound.abort(run.ctx.signal!.reason);
+        if (run.ctx.signal?.aborted) onOuterAbort();
+        run.ctx.signal?.addEventListener('abort', onOuterAbort, { once: true });
+        const ctx: ProviderContext = { ...run.ctx, signal: bound.signal };
+        try {
+          await requestAndSettle(run.log, run.plugin, ctx, step, (resumed) => provisionStep(ctx, run.spec, step.name, resumed), made, async (answer) => {
+            // A resource whose id the cloud gives only once made (a Hyper-V VM's GUID): cleanup and the refresh need it.
+            if (answer.made) {
+              step.target = answer.made;
+              await run.log.save();
+            }
+          });
+        } catch (error) {
+          if (bound.signal.aborted && !run.ctx.signal?.aborted) throw new ProviderError(ProviderErrorCode.Timeout, `the provider did not settle step ${step.name} within ${seconds} s (operations.timeoutSeconds)`);
+          throw error;
+        } finally {
+          clearTimeout(timer);
+          run.ctx.signal?.removeEventListener('abort', onOuterAbort);
+        }
       }
     }
   }
