@@ -8,9 +8,10 @@ import { pendingStep } from '@hybridforms/operations';
  * - `retirement`: sets the retirement date the request asked for;
  * - `postProvision`: waits for SSH, then runs the request's playbook on the VM;
  * - `cancel`: the marker of a cancel that reached the task (cleanup follows);
+ * - `fail`: the marker of a failure between steps (none was running);
  * - `cleanup`: deletes one thing the task made (last made first), after a failure or a cancel.
  */
-export const HOST_STEPS = ['refresh', 'retirement', 'postProvision', 'cancel', 'cleanup'] as const;
+export const HOST_STEPS = ['refresh', 'retirement', 'postProvision', 'cancel', 'fail', 'cleanup'] as const;
 
 /** What the tasks read back of a request's stored spec. */
 export interface StoredProvisionSpec {
@@ -88,10 +89,15 @@ export function newProvisionTask(request: ProvisionRequestEntity, index: number,
   };
 }
 
-/** How the task's last try ended, when it did not succeed: a failed step, or a cancel marker. */
-export function endingOf(steps: OperationStep[]): { status: 'failed' | 'canceled'; message: string } | null {
+/** How the task's last try ended, when it did not succeed: a failed step (with its error code), or a cancel marker. */
+export function endingOf(steps: OperationStep[]): { status: 'failed' | 'canceled'; message: string; errorCode: string | null } | null {
   const cancel = steps.find((step) => step.name === 'cancel');
-  if (cancel) return { status: 'canceled', message: cancel.detail ?? 'canceled' };
+  if (cancel) return { status: 'canceled', message: cancel.detail ?? 'canceled', errorCode: null };
   const failed = steps.find((step) => step.status === 'failed' && step.name !== 'cleanup');
-  return failed ? { status: 'failed', message: failed.detail ?? `step ${failed.name} failed` } : null;
+  return failed ? { status: 'failed', message: failed.detail ?? `step ${failed.name} failed`, errorCode: failed.errorCode ?? 'internal' } : null;
+}
+
+/** The VM the task's steps made (its `vm` step's target, with the native id the cloud gave it), if one did. */
+export function madeVmOf(steps: OperationStep[]): OperationStep['target'] {
+  return steps.find((step) => step.target?.kind === 'vm')?.target ?? null;
 }

@@ -33,7 +33,7 @@ import {
 } from '@hybridforms/persistence';
 import { HandedBack, OPERATION_OWNER, OperationProgressStream, OperationStepLog, RetireVm, requestAndSettle } from '@hybridforms/operations';
 import { ProviderSlots } from './provider-slots.js';
-import { HOST_STEPS, endingOf, newProvisionTask, specOfTask, storedSpecOf } from './provision-task.js';
+import { HOST_STEPS, endingOf, madeVmOf, newProvisionTask, specOfTask, storedSpecOf } from './provision-task.js';
 
 /** The job kind that runs one provision task (payload: its operation id). */
 export const VM_PROVISION_JOB = 'vm-provision';
@@ -197,7 +197,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
       }
       await this.cleanUp(run, secrets);
       const ending = endingOf(steps)!;
-      await this.end(run, ending.status, ending.status === 'failed' ? { errorCode: failedCodeOf(steps), error: ending.message } : { error: ending.message });
+      await this.end(run, ending.status, { ...(ending.errorCode ? { errorCode: ending.errorCode } : {}), error: ending.message });
     } catch (error) {
       if (error instanceof HandedBack) {
         await this.operations.saveSteps(id, steps).catch(() => undefined);
@@ -276,7 +276,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
    * its guest, once the guest agent reports; a guest that never does ends the wait, with a note).
    */
   private async readIntoInventory(run: TaskRun, step: OperationStep): Promise<void> {
-    const made = run.log.steps.find((candidate) => candidate.target?.kind === 'vm')?.target;
+    const made = madeVmOf(run.log.steps);
     if (!made?.nativeId) throw new Error('no step of the task says which VM it made');
     await run.log.begin(step);
     const deadline = Date.now() + this.config.provisioning.inventoryWaitSeconds * 1000;
@@ -334,6 +334,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
   }
 
   private async waitForSsh(run: TaskRun): Promise<void> {
+    const vmNativeId = madeVmOf(run.log.steps)!.nativeId;
     const deadline = Date.now() + this.config.provisioning.sshWaitSeconds * 1000;
     let last = '';
     for (;;) {
@@ -343,7 +344,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
       else last = `nothing answers on ${endpoint.host}:${endpoint.port}`;
       if (Date.now() > deadline) throw new ProviderError(ProviderErrorCode.Timeout, `SSH did not answer within ${this.config.provisioning.sshWaitSeconds} s (${last})`);
       // The VM's address comes with a refresh: ask one now and then while waiting.
-      await this.events.addOperationRefreshTarget(run.task.providerId, (await this.vms.detail(run.task.vmId!))!.vm.nativeId, run.task.id, new Date());
+      await this.events.addOperationRefreshTarget(run.task.providerId, vmNativeId, run.task.id, new Date());
       await abortableSleep(2000, run.ctx.signal);
     }
   }
@@ -414,11 +415,6 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
   }
 }
 
-/** The error code of the step that failed the task. */
-function failedCodeOf(steps: OperationStep[]): string {
-  const failed = steps.find((step) => step.status === 'failed' && step.name !== 'cleanup');
-  return failed?.errorCode ?? 'internal';
-}
 
 function now(): string {
   return new Date().toISOString();

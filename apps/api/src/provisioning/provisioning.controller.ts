@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { concatMap, distinctUntilChanged, filter, from, interval, map, merge, of, takeWhile, type Observable } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '@hybridforms/core';
 import { OperationProgressStream } from '@hybridforms/operations';
+import { FINISHED_OPERATION_STATUSES, FINISHED_PROVISION_REQUEST_STATUSES } from '@hybridforms/persistence';
 import { DecideProvisionRequest, ProvisionRequestQueries, ProvisionSources, SubmitProvisionRequest } from '@hybridforms/provisioning';
 import { Audited, RequireRole } from '../auth/access.decorators.js';
 import { requesterOf, type AuthenticatedRequest } from '../auth/request-context.js';
@@ -14,7 +15,7 @@ import { presentProvisionRequest } from './provision-request.presenter.js';
 
 /** A request has ended once it is denied, or its status is final and its last task has ended. */
 const PROVISION_ENDED = (view: ReturnType<typeof presentProvisionRequest>) =>
-  ['denied', 'succeeded', 'failed', 'canceled'].includes(view.status) && (view.tasks ?? []).every((task) => ['succeeded', 'failed', 'canceled'].includes(task.status));
+  FINISHED_PROVISION_REQUEST_STATUSES.includes(view.status) && (view.tasks ?? []).every((task) => FINISHED_OPERATION_STATUSES.includes(task.status));
 
 @ApiTags('provisioning')
 @Controller()

@@ -48,7 +48,7 @@ export {
 export * from './refresh.entity.js';
 export * from './playbook-run.entity.js';
 export * from './operation.entity.js';
-export { PROVISION_REQUEST_STATUSES, ACTIVE_PROVISION_REQUEST_STATUSES, type ProvisionRequestStatus } from './provision-request.entity.js';
+export { PROVISION_REQUEST_STATUSES, ACTIVE_PROVISION_REQUEST_STATUSES, FINISHED_PROVISION_REQUEST_STATUSES, type ProvisionRequestStatus } from './provision-request.entity.js';
 export * from './inventory-columns.js';
 export { AUDIT_OUTCOMES, type AuditOutcome } from './audit-entry.entity.js';
 

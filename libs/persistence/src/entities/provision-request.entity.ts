@@ -10,6 +10,8 @@ export const PROVISION_REQUEST_STATUSES = ['pending_approval', 'approved', 'deni
 export type ProvisionRequestStatus = (typeof PROVISION_REQUEST_STATUSES)[number];
 /** What counts against a token's quota of requests in progress. */
 export const ACTIVE_PROVISION_REQUEST_STATUSES: readonly ProvisionRequestStatus[] = ['pending_approval', 'approved', 'running'];
+/** Ended: nothing more happens to the request (a canceled one's tasks may still be cleaning up). */
+export const FINISHED_PROVISION_REQUEST_STATUSES: readonly ProvisionRequestStatus[] = ['denied', 'succeeded', 'failed', 'canceled'];
 
 /** A request to make VMs from one source, as validated (names expanded, the source as it was listed). */
 @Entity('provision_requests')
