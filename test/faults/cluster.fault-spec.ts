@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { AzureSimulator, startLoopbackSshd, type LoopbackSshd } from '@hybridforms/testing';
 import { createScratchDatabase, TEST_DATABASE_URL } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { apiFromUrl, checkInvariants, inventoryFingerprint, noRunLeftRunning, openDb, type ApiAccess, type DbAccess } from './support/invariants.js';
 import { buildService, processesMentioning, runServiceToExit, startService, waitFor, type ServiceProcess } from './support/service-process.js';
 import { deleteKeys as deleteRedisKeys, TEST_REDIS_URL } from '../../libs/jobs/src/testing/redis-test-queue.js';
+import { provisionSlotsKey } from '../../libs/provisioning/src/cluster-provider-slots.js';
 
 /*
  * A cluster on the local PostgreSQL and Redis: two api processes (they only enqueue) and three
@@ -183,6 +185,10 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
       HYBRIDFORMS_ADMIN_TOKEN: `hf_cluster_${randomBytes(24).toString('base64url')}`,
       HYBRIDFORMS_PLAYBOOK_DIRS: catalog,
       HYBRIDFORMS_AUTOMATION_SSH_TARGET: `127.0.0.1:${sshd.port}`,
+      // One provision task making VMs at a time per provider, cluster-wide; one operation or task
+      // per worker at a time, so a request's tasks spread over the workers.
+      HYBRIDFORMS_PROVISION_CONCURRENCY_PER_PROVIDER: '1',
+      HYBRIDFORMS_OPERATION_CONCURRENCY: '1',
     };
     const start = async (app: 'api' | 'worker') => {
       const svc = await startService({ app, env, workDir, readyTimeoutMs: 120_000 });
@@ -201,7 +207,12 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
     api = { get: (path) => apiFromUrl(apis[0].url, apis[0].authHeaders).get(path) };
 
     // Scheduled refreshes only when a scenario makes the provider due.
-    const created = await first.api<{ id: string; refreshId: string }>('POST', '/api/v1/providers', { ...azureProviderRequest(sim, 'cluster'), refreshIntervalSeconds: 86_400 });
+    const request = azureProviderRequest(sim, 'cluster');
+    const created = await first.api<{ id: string; refreshId: string }>('POST', '/api/v1/providers', {
+      ...request,
+      config: { ...request.config, locations: ['eastus'] },
+      refreshIntervalSeconds: 86_400,
+    });
     expect(created.status).toBe(201);
     providerId = created.body.id;
     expect(await waitForRefresh(created.body.refreshId)).toMatchObject({ status: 'completed' });
@@ -582,6 +593,61 @@ describe('a cluster: two apis and three workers on PostgreSQL and Redis', () => 
       scenarios += 1;
     }),
     SCENARIO_MS,
+  );
+
+  it(
+    "a request's provision tasks spread over three workers make one VM at a time: the per-provider bound holds for the cluster, and its slots are given back",
+    withOutput(async () => {
+      const subnetId = sim.addSubnet(sim.subscriptionIds[0], 'rg-net', 'vnet-cluster');
+      const submitted = await apis[1].api<{ id: string; status: string }>('POST', '/api/v1/provision-requests', {
+        provider: providerId,
+        source: 'marketplace:eastus:RedHat:RHEL:9-lvm-gen2',
+        count: 3,
+        namePattern: 'cl-{n}',
+        size: { vmSize: 'Standard_D2s_v3' },
+        placement: { resourceGroup: 'rg-net', location: 'eastus', subnetId, publicIp: false },
+        admin: { username: 'cloud-user', sshPublicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKzNVJ1gZ6FH3P0pB1xq6sJq0tVw2cT0F5c8nB4oH2mX ops@example' },
+      });
+      expect(submitted.status).toBe(201);
+      type ProvisionRequest = { status: string; finishedAt: string | null; tasks: { id: string; vmName: string; status: string }[] };
+      const done = await waitFor(
+        'the provision request to end',
+        async () => {
+          const res = await apis[0].api<ProvisionRequest>('GET', `/api/v1/provision-requests/${submitted.body.id}`);
+          return ['succeeded', 'failed', 'canceled'].includes(res.body.status) && res.body.finishedAt !== null ? res.body : null;
+        },
+        150_000,
+      );
+      expect(done.status).toBe('succeeded');
+      const names = done.tasks.map((task) => task.vmName).sort();
+      expect(names).toEqual(['cl-1', 'cl-2', 'cl-3']);
+
+      // The tasks ran on more than one worker: a bound per process alone would have let them overlap.
+      const owners = await db.query<{ owner: string | null }>('SELECT owner FROM operations WHERE provision_request_id = $1', [submitted.body.id]);
+      expect(new Set(owners.map((row) => pidOfOwner(row.owner))).size).toBeGreaterThanOrEqual(2);
+      // What Azure saw: each VM's making, from its NIC's PUT to the end of its create, never overlaps another's.
+      const spans = names
+        .map((name) => {
+          const nic = sim.resourceCreations().find((op) => op.kind === 'nic' && op.resourceId.toLowerCase().endsWith(`/networkinterfaces/${name}-nic`));
+          const vm = sim.vmOperations().find((op) => op.action === 'create' && op.vmId.toLowerCase().endsWith(`/virtualmachines/${name}`));
+          expect(nic).toBeDefined();
+          expect(vm).toBeDefined();
+          return { name, from: nic!.startMs, to: vm!.dueMs };
+        })
+        .sort((a, b) => a.from - b.from);
+      console.log(`cluster: provision spans ${spans.map((s) => `${s.name} +${s.from - spans[0].from}..${s.to - spans[0].from} ms`).join(', ')}`);
+      for (let i = 1; i < spans.length; i += 1) expect(spans[i].from).toBeGreaterThanOrEqual(spans[i - 1].to);
+
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        expect(await redis.zcard(provisionSlotsKey(prefix, providerId))).toBe(0);
+      } finally {
+        redis.disconnect();
+      }
+      checks += await checkInvariants({ api, db, providers: [{ providerId, vmNativeIds: sim.vmIds() }] });
+      scenarios += 1;
+    }),
+    SCENARIO_MS * 2,
   );
 
   // A clean stop is exit code 0 (not the signal re-raised, which supervisors read as a crash).

@@ -6,3 +6,5 @@ export * from './decide-provision-request.usecase.js';
 export * from './provision-request.queries.js';
 export * from './run-provision-request.usecase.js';
 export * from './provision-task.js';
+export * from './provider-slots.js';
+export * from './cluster-provider-slots.js';

@@ -1,8 +1,19 @@
+/** Where the bound on a provider's tasks making VMs at once is kept: this process, or the cluster. */
+export interface ProvisionSlots {
+  /** Resolves with the release of a slot once one is free; rejects when the signal aborts first. */
+  acquire(providerId: string, signal: AbortSignal): Promise<() => void>;
+  /** Gives back what this process holds (shutdown). */
+  close(): Promise<void>;
+}
+
+export const PROVISION_SLOTS = Symbol('PROVISION_SLOTS');
+
 /**
  * A bound on the tasks one process runs at once per provider: the others wait their turn in the
  * order they came (a request of 200 VMs does not open 200 creates against one subscription).
+ * Embedded mode's bound, and the first gate of the cluster's.
  */
-export class ProviderSlots {
+export class ProviderSlots implements ProvisionSlots {
   private readonly held = new Map<string, number>();
   private readonly waiting = new Map<string, Array<() => void>>();
 
@@ -35,6 +46,8 @@ export class ProviderSlots {
       this.waiting.set(providerId, queue);
     });
   }
+
+  async close(): Promise<void> {}
 
   /** Slots in use for a provider (tests). */
   inUse(providerId: string): number {

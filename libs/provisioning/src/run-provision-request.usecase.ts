@@ -32,7 +32,7 @@ import {
   type ProvisionRequestEntity,
 } from '@hybridforms/persistence';
 import { HandedBack, OPERATION_OWNER, OperationProgressStream, OperationStepLog, RetireVm, requestAndSettle } from '@hybridforms/operations';
-import { ProviderSlots } from './provider-slots.js';
+import { PROVISION_SLOTS, type ProvisionSlots } from './provider-slots.js';
 import { HOST_STEPS, endingOf, madeVmOf, newProvisionTask, specOfTask, storedSpecOf } from './provision-task.js';
 
 /** The job kind that runs one provision task (payload: its operation id). */
@@ -72,7 +72,6 @@ interface TaskRun {
 @Injectable()
 export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(RunProvisionRequest.name);
-  private readonly slots: ProviderSlots;
   private readonly work = new Map<string, Promise<void>>();
   private stopping = false;
 
@@ -91,9 +90,8 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
     @Inject(JOB_QUEUE) private readonly queue: JobQueue,
     @Inject(RUNS_JOBS) private readonly runsJobs: boolean,
     @Inject(SECRET_BOX) private readonly secretBox: SecretBox,
-  ) {
-    this.slots = new ProviderSlots(config.provisioning.concurrencyPerProvider);
-  }
+    @Inject(PROVISION_SLOTS) private readonly slots: ProvisionSlots,
+  ) {}
 
   @HandlesJob(VM_PROVISION_JOB, (config: AppConfig) => ({ concurrency: config.operations.concurrency, attempts: 3, backoffMs: 2000, interrupted: 'retry' }))
   async execute(job: JobContext<{ operationId: string }>): Promise<void> {
@@ -119,6 +117,7 @@ export class RunProvisionRequest implements OnApplicationBootstrap, OnApplicatio
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     await Promise.allSettled([...this.work.values()]);
+    await this.slots.close();
   }
 
   /**
