@@ -96,6 +96,27 @@ describe.each([['sqlite'], ['postgresql']])('provision requests end to end on %s
     await t.http().get('/api/v1/provisioning/sources?osFamily=solaris').expect(400);
   });
 
+  it("keeps listing the inventory's custom images while Azure's image listing fails, and says why the marketplace ones are missing", async () => {
+    sim.injectFault({ route: 'vmImageOffers', kind: 'error', status: 503, times: Infinity });
+    try {
+      const { items, errors } = (await t.http().get(`/api/v1/provisioning/sources?provider=${azureId}`).expect(200)).body as {
+        items: Source[];
+        errors: { providerId: string; error: string }[];
+      };
+      expect(items.map((s) => s.kind)).toEqual(['custom-image']);
+      expect(items[0].name).toBe('rhel9-gold');
+      expect(errors).toEqual([expect.objectContaining({ providerId: azureId, error: expect.stringMatching(/listing RHEL images in eastus/) })]);
+      // A marketplace source cannot be confirmed now: a 502 with the cause (not the request's fault), nothing stored.
+      const before = (await t.http().get('/api/v1/provision-requests').expect(200)).body.items.length;
+      const refused = await t.http().post('/api/v1/provision-requests').send(request({ name: 'web-during-outage' }));
+      expect(refused.status).toBe(502);
+      expect(refused.body.message).toMatch(/listing RHEL images in eastus/);
+      expect((await t.http().get('/api/v1/provision-requests').expect(200)).body.items.length).toBe(before);
+    } finally {
+      sim.clearFaults();
+    }
+  });
+
   it('refuses a bad request with every problem listed, and stores nothing', async () => {
     const before = (await t.http().get('/api/v1/provision-requests').expect(200)).body.items.length;
     const res = await t

@@ -43,14 +43,19 @@ export class ProvisionSources {
   async list(filter: ProvisionSourceFilter): Promise<SourceListing> {
     const providers = filter.providerId ? [await this.providers.get(filter.providerId)] : await this.providers.list();
     const listing: SourceListing = { items: [], errors: [] };
+    const failed = (provider: ProviderEntity, error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      listing.errors.push({ providerId: provider.id, providerName: provider.name, error: message });
+      this.logger.warn(`sources of provider ${provider.name} not listed: ${message}`);
+    };
     await Promise.all(
       providers.map(async (provider) => {
         try {
-          listing.items.push(...(await this.ofProvider(provider)).filter((source) => matches(source, filter)));
+          const { items, liveError } = await this.ofOpened(await this.providers.openContext(provider.id, AbortSignal.timeout(60_000)));
+          listing.items.push(...items.filter((source) => matches(source, filter)));
+          if (liveError) failed(provider, liveError);
         } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          listing.errors.push({ providerId: provider.id, providerName: provider.name, error: message });
-          this.logger.warn(`sources of provider ${provider.name} not listed: ${message}`);
+          failed(provider, error);
         }
       }),
     );
@@ -58,19 +63,32 @@ export class ProvisionSources {
     return listing;
   }
 
-  /** One source of a provider already opened (ProvidersService.openContext) by its ref, or null when it is not (or no longer) offered. */
+  /**
+   * One source of a provider already opened (ProvidersService.openContext) by its ref, or null when
+   * it is not (or no longer) offered. A custom image of the inventory is found even while the
+   * cloud's live listing fails; a live source then is not, and that failure is thrown.
+   */
   async find(opened: OpenedProvider, ref: string): Promise<ListedSource | null> {
-    return (await this.ofOpened(opened)).find((source) => source.ref === ref) ?? null;
+    const { items, liveError } = await this.ofOpened(opened);
+    const found = items.find((source) => source.ref === ref) ?? null;
+    if (!found && liveError) throw liveError;
+    return found;
   }
 
-  private async ofProvider(provider: ProviderEntity): Promise<ListedSource[]> {
-    return this.ofOpened(await this.providers.openContext(provider.id, AbortSignal.timeout(60_000)));
-  }
-
-  private async ofOpened({ provider, plugin, credentials, ctx }: OpenedProvider): Promise<ListedSource[]> {
-    const own = plugin.provisionSources ? await live(plugin, ctx, credentials) : [];
+  /** The provider's live sources and its inventory's custom images; a failed live listing does not hide the latter. */
+  private async ofOpened({ provider, plugin, credentials, ctx }: OpenedProvider): Promise<{ items: ListedSource[]; liveError: Error | null }> {
+    let own: ProvisionSource[] = [];
+    let liveError: Error | null = null;
+    if (plugin.provisionSources) {
+      try {
+        own = await live(plugin, ctx, credentials);
+      } catch (error) {
+        liveError = error as Error;
+      }
+    }
     const custom = provider.type === 'azure' ? (await this.inventory.customImagesOf(provider.id)).map(customImageSource) : [];
-    return [...own, ...custom].map((source) => ({ ...source, providerId: provider.id, providerName: provider.name, providerType: provider.type }));
+    const items = [...own, ...custom].map((source) => ({ ...source, providerId: provider.id, providerName: provider.name, providerType: provider.type }));
+    return { items, liveError };
   }
 }
 
@@ -79,8 +97,9 @@ async function live(plugin: ProviderPlugin, ctx: ProviderContext, credentials: R
   try {
     return await plugin.provisionSources!(ctx);
   } catch (error) {
-    const message = ProviderError.is(error) ? error.message : error instanceof Error ? error.message : String(error);
-    throw new Error(redactSecrets(message, [credentials]));
+    const message = redactSecrets(error instanceof Error ? error.message : String(error), [credentials]);
+    // Still a provider's failure (a 502 to a request that waited on it), now without secrets.
+    throw ProviderError.is(error) ? new ProviderError(error.code, message, error.retryable) : new Error(message);
   }
 }
 

@@ -1,8 +1,8 @@
 import { CallHandler, ExecutionContext, HttpException, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { catchError, from, mergeMap, type Observable, throwError } from 'rxjs';
-import { BadInputError, ConflictError, NotFoundError } from '@hybridforms/core';
 import { isRead, type AuthenticatedRequest } from '../auth/request-context.js';
+import { domainStatusOf } from '../common/domain-exception.filter.js';
 import { auditBaseOf } from './audit-action.js';
 import { AuditLogService } from '@hybridforms/access';
 
@@ -65,10 +65,7 @@ function detailOf(body: unknown): Record<string, unknown> | null {
 
 function statusOf(error: unknown): number {
   if (error instanceof HttpException) return error.getStatus();
-  if (error instanceof BadInputError) return 400;
-  if (error instanceof NotFoundError) return 404;
-  if (error instanceof ConflictError) return 409;
-  return 500;
+  return domainStatusOf(error) ?? 500;
 }
 
 function messageOf(error: unknown): string {

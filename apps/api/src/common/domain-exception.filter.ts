@@ -1,11 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
-import { BadInputError, ConflictError, NotFoundError } from '@hybridforms/core';
+import { BadInputError, ConflictError, NotFoundError, ProviderError } from '@hybridforms/core';
 import { isDatabaseUnavailable } from '@hybridforms/persistence';
 
 /** Seconds a client is asked to wait when the database is away (a restart takes a few). */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The status of a domain error, or null for one that is not (a 500). A provider that failed to
+ * answer while a request waited on it is a 502 with its message (provider messages are kept free
+ * of secrets: they are stored on refreshes and shown too).
+ */
+export function domainStatusOf(error: unknown): number | null {
+  if (error instanceof BadInputError) return HttpStatus.BAD_REQUEST;
+  if (error instanceof NotFoundError) return HttpStatus.NOT_FOUND;
+  if (error instanceof ConflictError) return HttpStatus.CONFLICT;
+  if (ProviderError.is(error)) return HttpStatus.BAD_GATEWAY;
+  return null;
+}
 
 /**
  * The one place domain errors become HTTP answers: `{ statusCode, error, message }`. A 500 gets
@@ -37,8 +50,8 @@ export class DomainExceptionFilter implements ExceptionFilter {
 
   private translate(exception: unknown): [number, string | string[]] {
     if (exception instanceof BadInputError) return [HttpStatus.BAD_REQUEST, exception.problems.length > 1 ? exception.problems : exception.message];
-    if (exception instanceof NotFoundError) return [HttpStatus.NOT_FOUND, exception.message];
-    if (exception instanceof ConflictError) return [HttpStatus.CONFLICT, exception.message];
+    const status = domainStatusOf(exception);
+    if (status !== null) return [status, (exception as Error).message];
     if (exception instanceof HttpException) {
       const response = exception.getResponse();
       const message = typeof response === 'object' && response && 'message' in response ? (response as { message: string | string[] }).message : exception.message;
@@ -60,6 +73,7 @@ export function reasonOf(status: number): string {
     415: 'Unsupported Media Type',
     429: 'Too Many Requests',
     500: 'Internal Server Error',
+    502: 'Bad Gateway',
     503: 'Service Unavailable',
   };
   return names[status] ?? 'Error';

@@ -1,7 +1,7 @@
 import type { ProvisionSource, ProvisionSpec } from '@hybridforms/core';
 import { AzureSimulator } from '@hybridforms/testing';
 import { AzureProviderPlugin } from './azure-provider.plugin.js';
-import { simContext } from './__fixtures__/sim-context.js';
+import { quietLogger, simContext } from './__fixtures__/sim-context.js';
 
 // provisionSources and checkProvision through the real arm-compute 24 / arm-network 36 clients
 // (and the compute pipeline for Marketplace Ordering) against the simulator.
@@ -56,6 +56,16 @@ describe('Azure provider plugin: provisioning sources and checks on the simulato
       ...overrides,
     };
   }
+
+  it('lists the locations Azure answers for when one does not (a mistyped one), saying which in the log; fails only when none answers', async () => {
+    const warnings: string[] = [];
+    const withTypo = { ...simContext(sim, { locations: ['eastus', 'eastuss'] }), logger: { ...quietLogger, warn: (message: string) => warnings.push(message) } };
+    const listed = await plugin.provisionSources!(withTypo);
+    expect(listed.map((s) => s.ref).sort()).toEqual(sources.filter((s) => s.ref.startsWith('marketplace:eastus:')).map((s) => s.ref).sort());
+    expect(listed).toHaveLength(7);
+    expect(warnings).toEqual([expect.stringMatching(/RHEL images of eastuss in subscription .* not listed: .*location 'eastuss' is invalid/)]);
+    await expect(plugin.provisionSources!(simContext(sim, { locations: ['eastuss'] }))).rejects.toThrow(/eastuss/);
+  });
 
   it('lists the RHEL and rhel-byos skus of every configured location, classified, with the plan of Cloud Access images', () => {
     const refs = sources.map((s) => s.ref);

@@ -235,7 +235,8 @@ export class AzureVmProvisioner {
   /**
    * Red Hat's RHEL and rhel-byos skus in every configured location, for every subscription (only a
    * Cloud Access enrolled one sees rhel-byos), deduplicated by ref. An offer a subscription does
-   * not see (404) gives nothing; other failures are errors.
+   * not see (404) gives nothing; a location that fails is left out (in the log), and only when
+   * every one fails is the listing an error.
    */
   async sources(): Promise<ProvisionSource[]> {
     if (this.options.locations.length === 0) {
@@ -243,24 +244,32 @@ export class AzureVmProvisioner {
       return [];
     }
     const found = new Map<string, ProvisionSource>();
-    for (const subscriptionId of this.options.subscriptionIds) {
-      const { compute } = this.lifecycle(subscriptionId);
-      await Promise.all(
-        this.options.locations.map((location) =>
-          this.call(`listing RHEL images in ${location}`, subscriptionId, async () => {
-            const offers = await compute.virtualMachineImages.listOffers(location, REDHAT_PUBLISHER, { abortSignal: this.options.signal });
-            const wanted = RHEL_OFFERS.map((offer) => offers.find((o) => o.name.toLowerCase() === offer.toLowerCase())?.name).filter((o): o is string => !!o);
-            for (const offer of wanted) {
-              const skus = await compute.virtualMachineImages.listSkus(location, REDHAT_PUBLISHER, offer, { abortSignal: this.options.signal });
-              for (const sku of skus) {
-                const source = marketplaceSource({ location, publisher: REDHAT_PUBLISHER, offer, sku: sku.name });
-                if (!found.has(source.ref)) found.set(source.ref, source);
-              }
-            }
-          }),
-        ),
-      );
-    }
+    const places = this.options.subscriptionIds.flatMap((subscriptionId) => this.options.locations.map((location) => ({ subscriptionId, location })));
+    const results = await Promise.allSettled(
+      places.map(({ subscriptionId, location }) =>
+        this.call(`listing RHEL images in ${location}`, subscriptionId, async () => {
+          const { compute } = this.lifecycle(subscriptionId);
+          const offers = await compute.virtualMachineImages.listOffers(location, REDHAT_PUBLISHER, { abortSignal: this.options.signal });
+          const wanted = RHEL_OFFERS.map((offer) => offers.find((o) => o.name.toLowerCase() === offer.toLowerCase())?.name).filter((o): o is string => !!o);
+          const listed: ProvisionSource[] = [];
+          for (const offer of wanted) {
+            const skus = await compute.virtualMachineImages.listSkus(location, REDHAT_PUBLISHER, offer, { abortSignal: this.options.signal });
+            for (const sku of skus) listed.push(marketplaceSource({ location, publisher: REDHAT_PUBLISHER, offer, sku: sku.name }));
+          }
+          return listed;
+        }),
+      ),
+    );
+    // One location Azure does not answer for (a typo, an outage) leaves the others' sources listed.
+    const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failures.length === results.length) throw failures[0].reason;
+    results.forEach((result, i) => {
+      if (result.status === 'rejected') {
+        this.options.logger.warn(`azure: RHEL images of ${places[i].location} in subscription ${places[i].subscriptionId} not listed: ${(result.reason as Error).message}`);
+        return;
+      }
+      for (const source of result.value) if (!found.has(source.ref)) found.set(source.ref, source);
+    });
     return [...found.values()].sort((a, b) => a.ref.localeCompare(b.ref));
   }
 

@@ -19,6 +19,10 @@ const ROUTES = [
   'resourcedeletions',
   'resourcecreations',
   'marketplaceagreements',
+  'vmimageoffers',
+  'vmimageskus',
+  'usages',
+  'subnets',
   '*',
 ];
 const KINDS: ReadonlyArray<FaultSpec['kind']> = ['throttle', 'error', 'malformed', 'slow', 'drop'];
