@@ -201,6 +201,43 @@ describe('Azure provider plugin: provisioning sources and checks on the simulato
     }
   });
 
+  it('checks a custom-image source against the managed image itself: gone, in another region, or a Windows one', async () => {
+    const sub = sim.subscriptionIds[0];
+    const custom = (name: string): ProvisionSource => ({
+      ref: `/subscriptions/${sub}/resourceGroups/rg-images/providers/Microsoft.Compute/images/${name}`,
+      kind: 'custom-image',
+      name,
+      osFamily: 'rhel',
+      osVersion: '9.2',
+      licenseModel: 'byos',
+      location: null,
+      hostNativeId: null,
+      generation: null,
+      plan: null,
+      details: {},
+    });
+    sim.addImage(sub, 'rg-images', 'gold-east', { location: 'eastus' });
+    sim.addImage(sub, 'rg-images', 'gold-west', { location: 'westeurope' });
+    sim.addImage(sub, 'rg-images', 'gold-win', { location: 'eastus', osType: 'Windows' });
+    sim.addImage(sub, 'rg-images', 'gold-gone', { location: 'eastus' });
+    expect(sim.removeImage(custom('gold-gone').ref)).toBe(true);
+
+    expect(await problemsOf(ctx(), [spec({ source: custom('gold-east') })])).toEqual([]);
+    expect(await problemsOf(ctx(), [spec({ source: custom('gold-gone') })])).toEqual([
+      "source: managed image 'gold-gone' no longer exists in resource group 'rg-images' (the VMs made from it remain); choose another source",
+    ]);
+    expect(await problemsOf(ctx(), [spec({ source: custom('gold-west') })])).toEqual([
+      "placement.location: managed image 'gold-west' is in westeurope; a VM made from it must be there too (copy the image to eastus, or place the VM in westeurope)",
+    ]);
+    expect(await problemsOf(ctx(), [spec({ source: custom('gold-win') })])).toEqual([
+      "source: managed image 'gold-win' is a Windows image; Hybridforms provisions RHEL (Linux) VMs",
+    ]);
+    // Read once per image however many VMs the request makes.
+    const mark = sim.requests.length;
+    await problemsOf(ctx(), [spec({ name: 'gold-a', source: custom('gold-east') }), spec({ name: 'gold-b', source: custom('gold-east') })]);
+    expect(sim.requests.slice(mark).filter((r) => /\/images\/gold-east$/i.test(r.path))).toHaveLength(1);
+  });
+
   it('never puts the client secret in a message', async () => {
     const problems = await problemsOf(ctx(), [spec({ name: sim.clientSecret, admin: { username: sim.clientSecret, sshPublicKey: sim.clientSecret } })]);
     expect(problems.length).toBeGreaterThan(0);

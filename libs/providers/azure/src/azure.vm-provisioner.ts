@@ -192,13 +192,21 @@ export function staticProblems(spec: ProvisionSpec): string[] {
   return problems;
 }
 
+const MANAGED_IMAGE_ID = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.compute\/images\/([^/]+)$/i;
+
+/** The parts of a managed image's resource id, or null. */
+function parseManagedImageId(id: string): { subscriptionId: string; resourceGroup: string; name: string } | null {
+  const match = MANAGED_IMAGE_ID.exec(id);
+  return match ? { subscriptionId: match[1], resourceGroup: match[2], name: match[3] } : null;
+}
+
 function sourceProblems(source: ProvisionSource | undefined): string[] {
   if (!source) return ['source: a source is required'];
   if (source.kind === 'marketplace') {
     return parseMarketplaceRef(source.ref) ? [] : [`source: '${source.ref}' is not a marketplace ref (marketplace:<location>:<publisher>:<offer>:<sku>)`];
   }
   if (source.kind === 'custom-image') {
-    return /^\/subscriptions\/[^/]+\/resourcegroups\/[^/]+\/providers\/microsoft\.compute\/images\/[^/]+$/i.test(source.ref)
+    return parseManagedImageId(source.ref)
       ? []
       : [`source: '${source.ref}' is not the resource id of a managed image`];
   }
@@ -284,6 +292,7 @@ export class AzureVmProvisioner {
     const groupCache = new Map<string, Promise<boolean>>();
     const termsCache = new Map<string, Promise<boolean>>();
     const skuCache = new Map<string, Promise<Set<string>>>();
+    const imageCache = new Map<string, Promise<{ location: string; osType: string | null } | null>>();
     // vCPUs wanted per subscription and location, for the quota check.
     const demand = new Map<string, { subscriptionId: string; location: string; cores: number; names: string[] }>();
 
@@ -351,6 +360,33 @@ export class AzureVmProvisioner {
             }
           });
           if (!exists) own.push(`placement.subnetId: subnet '${subnet.subnet}' of virtual network '${subnet.virtualNetwork}' in resource group '${subnet.resourceGroup}' does not exist`);
+        }
+        // A managed image still exists, is a Linux one, and lies in the VM's region (Azure makes a
+        // VM only from an image of its own region; the inventory may name one deleted since).
+        const managed = spec.source?.kind === 'custom-image' ? parseManagedImageId(spec.source.ref) : null;
+        const imageSubscription = managed ? this.options.subscriptionIds.find((id) => id.toLowerCase() === managed.subscriptionId.toLowerCase()) : undefined;
+        if (managed && imageSubscription) {
+          const key = spec.source!.ref.toLowerCase();
+          let read = imageCache.get(key);
+          if (!read) {
+            const { compute: imageCompute } = this.lifecycle(imageSubscription);
+            read = this.call(`reading managed image ${managed.name}`, imageSubscription, async () => {
+              try {
+                const image = await imageCompute.images.get(managed.resourceGroup, managed.name, { abortSignal: this.options.signal });
+                return { location: (image.location ?? '').toLowerCase().replace(/\s+/g, ''), osType: image.storageProfile?.osDisk?.osType ?? null };
+              } catch (error) {
+                if ((error as { statusCode?: number }).statusCode === 404) return null;
+                throw error;
+              }
+            });
+            imageCache.set(key, read);
+          }
+          const image = await read;
+          if (!image) own.push(`source: managed image '${managed.name}' no longer exists in resource group '${managed.resourceGroup}' (the VMs made from it remain); choose another source`);
+          else {
+            if (image.location !== location) own.push(`placement.location: managed image '${managed.name}' is in ${image.location}; a VM made from it must be there too (copy the image to ${location}, or place the VM in ${image.location})`);
+            if (image.osType && image.osType !== 'Linux') own.push(`source: managed image '${managed.name}' is a ${image.osType} image; Hybridforms provisions RHEL (Linux) VMs`);
+          }
         }
         // The image is offered to this subscription there (rhel-byos only to a Cloud Access enrolled one).
         const image = spec.source?.kind === 'marketplace' ? parseMarketplaceRef(spec.source.ref) : null;

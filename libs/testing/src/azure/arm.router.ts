@@ -206,6 +206,9 @@ export class ArmRouter {
         return this.route(incoming, 'vmImageSkus', undefined, subscriptionId, 'compute', (sub) => this.imageSkus(sub, orig[3], orig[5], orig[9]));
       }
     }
+    if (rest[0] === 'resourcegroups' && rest.length === 6 && rest[2] === 'providers' && rest[3] === 'microsoft.compute' && rest[4] === 'images' && incoming.method === 'GET') {
+      return this.route(incoming, 'images', undefined, subscriptionId, 'compute', (sub) => this.managedImage(sub, orig[1], orig[5]));
+    }
     if (rest[0] === 'resourcegroups' && rest.length === 8 && rest[2] === 'providers' && rest[3] === 'microsoft.network' && rest[4] === 'virtualnetworks' && rest[6] === 'subnets') {
       return this.route(incoming, 'subnets', undefined, subscriptionId, 'network', (sub) => this.subnet(sub, orig[1], orig[5], orig[7]));
     }
@@ -700,6 +703,38 @@ export class ArmRouter {
   }
 
   /** Subnets_Get: the subnet when it exists (added with addSubnet, or a group's `<rg>-vnet/default`). */
+  /**
+   * Images_Get: the managed image, its OS disk generalized. A missing one is ARM's generic
+   * ResourceNotFound ("The Resource 'Microsoft.Compute/images/<name>' under resource group '<rg>'
+   * was not found…"), as for any resource a provider does not hold.
+   */
+  private managedImage(sub: SubscriptionEstate, group: string, name: string): SimResponse {
+    const image = this.estate.findImage(`/subscriptions/${sub.id}/resourceGroups/${group}/providers/Microsoft.Compute/images/${name}`);
+    if (!image) {
+      return armError(
+        404,
+        'ResourceNotFound',
+        `The Resource 'Microsoft.Compute/images/${name}' under resource group '${group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+      );
+    }
+    return jsonResponse(200, {
+      name: image.name,
+      id: image.id,
+      type: 'Microsoft.Compute/images',
+      location: image.location,
+      properties: {
+        ...(image.sourceVmId ? { sourceVirtualMachine: { id: image.sourceVmId } } : {}),
+        storageProfile: {
+          osDisk: { osType: image.osType, osState: 'Generalized', caching: 'ReadWrite', storageAccountType: 'Premium_LRS', diskSizeGB: 64 },
+          dataDisks: [],
+          zoneResilient: false,
+        },
+        provisioningState: 'Succeeded',
+        hyperVGeneration: image.hyperVGeneration,
+      },
+    });
+  }
+
   private subnet(sub: SubscriptionEstate, group: string, vnet: string, name: string): SimResponse {
     const id = `/subscriptions/${sub.id}/resourceGroups/${group}/providers/Microsoft.Network/virtualNetworks/${vnet}/subnets/${name}`;
     if (!this.group(sub, group)) return this.groupNotFound(group);

@@ -275,6 +275,19 @@ export class AzureSimulator {
     return this.estate.addSubnet(subscriptionId, resourceGroup, virtualNetwork, subnet);
   }
 
+  /**
+   * Adds a managed image (Images_Get serves it; a VM create from it must be in its region). A VM
+   * added with a managed image's id adds that image by itself, in the VM's region.
+   */
+  addImage(subscriptionId: string, resourceGroup: string, name: string, options: { location: string; osType?: 'Linux' | 'Windows'; hyperVGeneration?: 'V1' | 'V2' }): string {
+    return this.estate.addImage(subscriptionId, resourceGroup, name, options);
+  }
+
+  /** Deletes a managed image; the VMs made from it stay. Whether there was one. */
+  removeImage(imageId: string): boolean {
+    return this.estate.removeImage(imageId);
+  }
+
   /** Whether the estate still has this disk, NIC or public IP (any casing of its id). */
   hasResource(kind: SimDeletableKind, resourceId: string): boolean {
     this.advance();

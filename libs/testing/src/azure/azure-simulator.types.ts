@@ -132,6 +132,7 @@ export type FaultRoute =
   | 'vmImageSkus'
   | 'usages'
   | 'subnets'
+  | 'images'
   | '*';
 
 export interface FaultSpec {

@@ -23,6 +23,7 @@ const ROUTES = [
   'vmimageskus',
   'usages',
   'subnets',
+  'images',
   '*',
 ];
 const KINDS: ReadonlyArray<FaultSpec['kind']> = ['throttle', 'error', 'malformed', 'slow', 'drop'];

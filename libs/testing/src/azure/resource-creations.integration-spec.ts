@@ -249,6 +249,35 @@ describe('creates on the simulator (public IP, NIC, VM), with the real SDKs', ()
     expect(creations(sim.requests, 'vm').every((r) => r.method === 'PUT' && r.status >= 400)).toBe(true);
   });
 
+  it('serves managed images (Images_Get) and makes a VM only from one that exists in its region', async () => {
+    const gold = sim.addImage(sub(), 'rg-images', 'rhel9-gold', { location: 'eastus' });
+    const image = await compute(sim).images.get('rg-images', 'rhel9-gold');
+    expect(image).toMatchObject({ id: gold, name: 'rhel9-gold', location: 'eastus', hyperVGeneration: 'V2', storageProfile: { osDisk: { osType: 'Linux', osState: 'Generalized' } } });
+    await expect(compute(sim).images.get('rg-images', 'never-made')).rejects.toMatchObject({
+      statusCode: 404,
+      code: 'ResourceNotFound',
+      message: expect.stringContaining("The Resource 'Microsoft.Compute/images/never-made' under resource group 'rg-images' was not found."),
+    });
+
+    const fromImage = (id: string) => (b: Record<string, any>) => (b.properties.storageProfile.imageReference = { id });
+    const name = `vm-prov-${++seq}`;
+    const nicId = await nicFor(name);
+    const vmUrl = `${path('Microsoft.Compute/virtualMachines', name)}?api-version=2026-03-01`;
+    const west = sim.addImage(sub(), 'rg-images', 'rhel9-west', { location: 'westeurope' });
+    const elsewhere = await raw('PUT', vmUrl, vmWire(nicId, fromImage(west)));
+    expect(elsewhere.status).toBe(404);
+    expect(elsewhere.body?.error).toEqual({ code: 'NotFound', message: `The Image '${west}' cannot be found in 'eastus' region.` });
+    expect(sim.removeImage(gold)).toBe(true);
+    const deleted = await raw('PUT', vmUrl, vmWire(nicId, fromImage(gold)));
+    expect(deleted.status).toBe(404);
+    expect(deleted.body?.error?.message).toBe(`The Image '${gold}' cannot be found in 'eastus' region.`);
+    expect(sim.vmIds().some((id) => id.endsWith(`/${name}`))).toBe(false);
+
+    sim.addImage(sub(), 'rg-images', 'rhel9-gold', { location: 'eastus' });
+    const made = await raw('PUT', vmUrl, vmWire(nicId, fromImage(gold)));
+    expect(made.status).toBe(201);
+  });
+
   it('fails an allocation asynchronously: the status URL says Failed and the VM stays, provisioningState Failed', async () => {
     const name = `vm-prov-${++seq}`;
     const nicId = await nicFor(name);

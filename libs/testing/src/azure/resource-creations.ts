@@ -223,6 +223,14 @@ export class ResourceCreations {
       }
     }
     const image = request.imageReference;
+    // A managed image must exist in the VM's own region: 404 NotFound "The Image '<id>' cannot be
+    // found in '<location>' region." (MicrosoftDocs/azure-docs#53728; also what a deleted one gives).
+    if (image.id && /\/providers\/Microsoft\.Compute\/images\/[^/]+$/i.test(image.id)) {
+      const managed = this.estate.findImage(image.id);
+      if (!managed || managed.location !== location) {
+        return { status: 404, code: 'NotFound', message: `The Image '${image.id}' cannot be found in '${location}' region.` };
+      }
+    }
     const cloudAccess = (image.publisher ?? '').toLowerCase() === 'redhat' && (image.offer ?? '').toLowerCase() === 'rhel-byos';
     if (cloudAccess && !request.plan) {
       return {

@@ -39,6 +39,19 @@ export interface SimDisk extends SimRecord {
   zone?: string;
 }
 
+/** A managed image (Microsoft.Compute/images): what custom-image VMs are made from. */
+export interface SimManagedImage {
+  id: string;
+  name: string;
+  resourceGroup: string;
+  subscriptionId: string;
+  location: string;
+  osType: 'Linux' | 'Windows';
+  hyperVGeneration: 'V1' | 'V2';
+  /** The VM it was captured from, when known. */
+  sourceVmId: string | null;
+}
+
 export interface SimPublicIp extends SimRecord {
   id: string;
   name: string;

@@ -2,7 +2,7 @@ import type { SimPowerState, SimVmSpec } from './azure-simulator.types.js';
 import type { NicCreateRequest, PublicIpCreateRequest, VmCreateRequest } from './create-request.parser.js';
 import { ResourceTable } from './resource.table.js';
 import { SeededRandom } from './seeded-random.js';
-import type { SimDisk, SimNic, SimPublicIp, SimResourceGroup, SimVm } from './sim-estate.model.js';
+import type { SimDisk, SimManagedImage, SimNic, SimPublicIp, SimResourceGroup, SimVm } from './sim-estate.model.js';
 
 export interface SubscriptionEstate {
   id: string;
@@ -34,6 +34,8 @@ export interface OrphanPublicIpSpec {
   location: string;
 }
 
+/** A managed image's id (not a gallery image version's): subscription, resource group, name. */
+const MANAGED_IMAGE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/images\/([^/]+)$/i;
 const POWER_STATES: readonly SimPowerState[] = ['running', 'starting', 'stopping', 'stopped', 'deallocating', 'deallocated'];
 const ZONED_LOCATIONS = new Set(['eastus', 'eastus2', 'westeurope', 'northeurope', 'westus2', 'uksouth', 'centralus']);
 // Azure public address blocks, so addresses look like the real thing.
@@ -57,6 +59,7 @@ export class SimEstate {
   private publicIpCounter = 0;
   private readonly privateIpCounters = new Map<string, number>();
   private readonly subnets = new Set<string>();
+  private readonly images = new Map<string, SimManagedImage>();
 
   constructor(subscriptionIds: readonly string[], seed: number) {
     this.random = new SeededRandom(seed).fork(7);
@@ -229,6 +232,11 @@ export class SimEstate {
 
     sub.vms.add(vm);
     this.vmIndex.set(vm.key, vm);
+    // A VM made from a managed image: the estate holds that image, captured in the VM's region.
+    if (image?.id && MANAGED_IMAGE_ID.test(image.id) && !this.images.has(image.id.toLowerCase())) {
+      const [, imageSubscription, imageGroup, imageName] = MANAGED_IMAGE_ID.exec(image.id)!;
+      if (this.subscription(imageSubscription)) this.addImage(imageSubscription, imageGroup, imageName, { location, osType, hyperVGeneration, sourceVmId: id });
+    }
     return id;
   }
 
@@ -254,6 +262,38 @@ export class SimEstate {
   }
 
   /** Adds a subnet that NIC PUTs may name; returns its id. */
+  /** Adds (or replaces) a managed image; its id. */
+  addImage(
+    subscriptionId: string,
+    resourceGroup: string,
+    name: string,
+    options: { location: string; osType?: 'Linux' | 'Windows'; hyperVGeneration?: 'V1' | 'V2'; sourceVmId?: string | null },
+  ): string {
+    const sub = this.requireSubscription(subscriptionId);
+    // (Its resource group is not added to the estate's: an image's group holds no VM of the inventory.)
+    const id = resourceId(sub.id, resourceGroup, 'Microsoft.Compute/images', name);
+    this.images.set(id.toLowerCase(), {
+      id,
+      name,
+      resourceGroup,
+      subscriptionId: sub.id,
+      location: options.location.toLowerCase(),
+      osType: options.osType ?? 'Linux',
+      hyperVGeneration: options.hyperVGeneration ?? 'V2',
+      sourceVmId: options.sourceVmId ?? null,
+    });
+    return id;
+  }
+
+  findImage(id: string): SimManagedImage | undefined {
+    return this.images.get(id.toLowerCase());
+  }
+
+  /** Deletes a managed image (the VMs made from it stay); whether there was one. */
+  removeImage(id: string): boolean {
+    return this.images.delete(id.toLowerCase());
+  }
+
   addSubnet(subscriptionId: string, resourceGroup: string, virtualNetwork: string, subnet: string): string {
     const sub = this.requireSubscription(subscriptionId);
     const id = `${resourceId(sub.id, resourceGroup, 'Microsoft.Network/virtualNetworks', virtualNetwork)}/subnets/${subnet}`;
