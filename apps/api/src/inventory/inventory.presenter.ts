@@ -1,6 +1,6 @@
 import type { DiskEntity, HostEntity, ImageEntity, NetworkEntity, NicEntity, VmChangeEntity, VmEntity } from '@hybridforms/persistence';
 
-export function presentVm(vm: VmEntity) {
+export function presentVm(vm: Omit<VmEntity, 'details'>) {
   return {
     id: vm.id,
     providerId: vm.providerId,
