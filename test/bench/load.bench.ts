@@ -32,6 +32,9 @@
  * are pushed out of the run (every hour): the only background work is the refresh loop.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { dirname, join } from 'node:path';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +53,8 @@ const RAMP_MAX_SECONDS = 60;
 const CHANGES_PER_REFRESH = Math.max(10, Math.round(VM_COUNT / 100));
 const PAGE_SIZE = 1000;
 const TIMEOUT_MS = 60 * 60 * 1000;
+// BENCH_LOAD_CPU_PROF=<dir>: a CPU profile of the process (API and simulator) during the no-refresh window, per database.
+const CPU_PROF_DIR = process.env.BENCH_LOAD_CPU_PROF;
 const CLIENT = fileURLToPath(new URL('./support/load-client.mjs', import.meta.url));
 const API = '/api/v1';
 
@@ -236,7 +241,7 @@ describe(`load benchmark (${VM_COUNT} VMs, ${CONNECTIONS} connections, ${SECONDS
         // The health check probes ansible-runner once per process (two Python start-ups): done here, not in a window.
         await t.anonymous().get('/health').expect(200);
         // The mix with no refresh running, for reference (its ramp is the warm-up).
-        const idle = await runLoad(url, mix, headers, idleObserver);
+        const idle = await runLoad(url, mix, headers, idleObserver, CPU_PROF_DIR ? join(CPU_PROF_DIR, `load-${driver}-no-refresh.cpuprofile`) : undefined);
 
         loop = new RefreshLoop(t, providerId, changes);
         const floor = await runLoad(url, [HEALTH], headers);
@@ -299,7 +304,8 @@ describe(`load benchmark (${VM_COUNT} VMs, ${CONNECTIONS} connections, ${SECONDS
  * on stderr when the window starts and ends; the API process's event-loop delay (it serves HTTP,
  * runs the refresh and the simulator) and, when given, the server-side observer cover that window.
  */
-function runLoad(url: string, mix: MixCategory[], headers: Record<string, string>, observer?: RouteObserver): Promise<Window> {
+function runLoad(url: string, mix: MixCategory[], headers: Record<string, string>, observer?: RouteObserver, profileTo?: string): Promise<Window> {
+  const profiler = profileTo ? new WindowProfiler(profileTo) : null;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLIENT], { stdio: ['pipe', 'pipe', 'pipe'] });
     const delay = monitorEventLoopDelay({ resolution: 10 });
@@ -313,11 +319,13 @@ function runLoad(url: string, mix: MixCategory[], headers: Record<string, string
       if (!startedAt && err.includes('window-start\n')) {
         startedAt = Date.now();
         delay.enable();
+        profiler?.start();
         if (observer) observer.recording = true;
       }
       if (!endedAt && err.includes('window-end\n')) {
         endedAt = Date.now();
         delay.disable();
+        profiler?.stop();
         if (observer) observer.recording = false;
       }
     });
@@ -617,4 +625,29 @@ function loopLine(w: Window): string {
 
 function runsLine(runs: RefreshRun[]): string {
   return runs.length === 0 ? '—' : runs.map((run) => `${seconds(run.ms)} (${run.rowsWritten} rows)`).join(', ');
+}
+
+/** The V8 profiler of this process, through the in-process inspector, for one window. */
+class WindowProfiler {
+  private readonly session = new Session();
+
+  constructor(private readonly file: string) {}
+
+  start(): void {
+    this.session.connect();
+    this.session.post('Profiler.enable');
+    this.session.post('Profiler.setSamplingInterval', { interval: 1000 });
+    this.session.post('Profiler.start');
+  }
+
+  stop(): void {
+    this.session.post('Profiler.stop', (error, result) => {
+      if (!error) {
+        mkdirSync(dirname(this.file), { recursive: true });
+        writeFileSync(this.file, JSON.stringify(result.profile));
+        console.log(`load bench: CPU profile of the no-refresh window in ${this.file}`);
+      }
+      this.session.disconnect();
+    });
+  }
 }
