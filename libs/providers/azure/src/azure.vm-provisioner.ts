@@ -270,7 +270,7 @@ export class AzureVmProvisioner {
     );
     // One location Azure does not answer for (a typo, an outage) leaves the others' sources listed.
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failures.length === results.length) throw failures[0].reason;
+    if (failures.length > 0 && failures.length === results.length) throw failures[0].reason;
     results.forEach((result, i) => {
       if (result.status === 'rejected') {
         this.options.logger.warn(`azure: RHEL images of ${places[i].location} in subscription ${places[i].subscriptionId} not listed: ${(result.reason as Error).message}`);
