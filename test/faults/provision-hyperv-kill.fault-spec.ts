@@ -8,7 +8,7 @@ import { buildService, startService, waitFor, type ServiceProcess } from './supp
  * The real service as a child process, SIGKILLed while it makes a VM on a Hyper-V host: at each
  * create step just after the host ran the step's cmdlets and before the answer came back (the
  * SSH session dies with the process, as a client killed mid-command leaves it), and once while a
- * step had not run at all. After each restart the task asks that step again; the step finds what
+ * step had not run at all, then while its refresh reads the host. After each restart the task asks that step again; the step finds what
  * the host made (the VHD by its path, the VM by its name and task tag) and makes no second one.
  * A task that fails at Start-VM is killed while it cleans up: the restart finishes the cleanup.
  */
@@ -85,6 +85,10 @@ describe.each([['sqlite'], ['postgresql']])('Hyper-V provision tasks of a servic
     return { host, svc, db, providerId: created.body.id, gold: gold! };
   }
 
+  const stepsOf = async (db: DbAccess, requestId: string): Promise<Step[]> => {
+    const rows = await db.query<{ steps: string }>('SELECT steps FROM operations WHERE provision_request_id = $1', [requestId]);
+    return rows[0] ? (JSON.parse(rows[0].steps) as Step[]) : [];
+  };
   const requestOf = async (svc: ServiceProcess, id: string) => (await svc.api<Request>('GET', `/api/v1/provision-requests/${id}`)).body;
   const ended = async (svc: ServiceProcess, id: string) => {
     const request = await requestOf(svc, id);
@@ -110,7 +114,7 @@ describe.each([['sqlite'], ['postgresql']])('Hyper-V provision tasks of a servic
   const taken = (host: HyperVHostSimulator, step: string, kind: HyperVFaultKind) => host.requests.some((r) => r.marker === 'vm-create' && r.step === step && r.fault === kind);
 
   it(
-    'killed at every create step after the host ran it (and once before): each step asked again finds what it made, one VHD, one VM, read into the inventory and linked',
+    'killed at every create step after the host ran it (once before), and in its refresh: each step asked again finds what it made, one VHD, one VM, read into the inventory and linked',
     withOutput(async () => {
       const { host, svc, db, providerId, gold } = await setUp();
       const name = 'hvk-1';
@@ -141,6 +145,11 @@ describe.each([['sqlite'], ['postgresql']])('Hyper-V provision tasks of a servic
         if (step === 'start') expect(host.vmState(vms[0].VMId)).toBe('Running');
         await svc.restart();
       }
+      // Past the guest step, the task's targeted refresh is caught reading the host's inventory.
+      host.injectFault({ kind: 'hang', marker: 'inventory' });
+      await waitFor('the task to wait for its VM in the inventory, its refresh hanging', async () => (await stepsOf(db, request.id)).find((step) => step.name === 'refresh')?.status === 'running' && host.requests.some((r) => r.marker === 'inventory' && r.fault === 'hang'), 60_000);
+      await svc.kill('SIGKILL');
+      await svc.restart();
 
       const done = await waitFor('the request to end', () => ended(svc, request.id), 120_000);
       expect(done.status).toBe('succeeded');

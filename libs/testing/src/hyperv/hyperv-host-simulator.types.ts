@@ -143,7 +143,8 @@ export interface HyperVVmSpec {
  * The fault kinds {@link HyperVHostSimulator.injectFault} knows. 'hang': the command is never run
  * and never answered. 'answer-lost': the command is run and its effects applied, but no answer
  * is sent (the channel stays open until the client goes away), what a client killed mid-command
- * leaves behind.
+ * leaves behind: Windows OpenSSH lets a command of an exec channel run on after its client is gone
+ * (PowerShell/Win32-OpenSSH#1751).
  */
 export type HyperVFaultKind = 'auth' | 'disconnect' | 'hang' | 'answer-lost' | 'error-record' | 'truncated-json' | 'cmdlet-error';
 
