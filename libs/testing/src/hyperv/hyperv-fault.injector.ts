@@ -1,12 +1,15 @@
 import type { HyperVFaultKind, HyperVFaultSpec } from './hyperv-host-simulator.types.js';
+import { VM_CREATE_STEP_CMDLETS } from './vm-create.projector.js';
 
-const KINDS: readonly HyperVFaultKind[] = ['auth', 'disconnect', 'hang', 'error-record', 'truncated-json', 'cmdlet-error'];
+const KINDS: readonly HyperVFaultKind[] = ['auth', 'disconnect', 'hang', 'answer-lost', 'error-record', 'truncated-json', 'cmdlet-error'];
 
 interface ActiveFault {
   kind: HyperVFaultKind;
   remaining: number;
   /** Only commands with this script marker take it; undefined = any command. */
   marker?: string;
+  /** Only vm-create scripts of this step take it; undefined = any step. */
+  step?: string;
   /** 'cmdlet-error': the cmdlet that fails, and its message. */
   cmdlet?: string;
   message?: string;
@@ -25,10 +28,16 @@ export class HyperVFaultInjector {
     if (!(times > 0)) throw new Error('A fault needs times > 0');
     if (spec.marker !== undefined && spec.kind === 'auth') throw new Error("An 'auth' fault applies to logins, not to one script marker");
     if ((spec.kind === 'cmdlet-error') !== (spec.cmdlet !== undefined)) throw new Error("A 'cmdlet-error' fault names its cmdlet, and only it does");
+    if (spec.step !== undefined) {
+      // Only create scripts carry a step; a step filter elsewhere would never match and fail silently.
+      if (spec.marker !== 'vm-create') throw new Error("A fault's step applies to vm-create scripts only: give marker 'vm-create'");
+      if (!Object.hasOwn(VM_CREATE_STEP_CMDLETS, spec.step)) throw new Error(`Unknown vm-create step '${spec.step}' (known: ${Object.keys(VM_CREATE_STEP_CMDLETS).join(', ')})`);
+    }
     this.faults.push({
       kind: spec.kind,
       remaining: times,
       ...(spec.marker !== undefined ? { marker: spec.marker } : {}),
+      ...(spec.step !== undefined ? { step: spec.step } : {}),
       ...(spec.cmdlet !== undefined ? { cmdlet: spec.cmdlet.toLowerCase() } : {}),
       ...(spec.message !== undefined ? { message: spec.message } : {}),
     });
@@ -40,19 +49,17 @@ export class HyperVFaultInjector {
 
   /**
    * Consumes one use of the first matching fault: `auth` for a login, otherwise a command fault
-   * that targets any command or the command's script marker.
+   * that targets any command, or the command's script marker (and, for a create script, its step).
    */
-  take(target: 'auth' | 'command', marker: string | null = null): HyperVFaultKind | undefined {
-    const index = this.faults.findIndex(
-      (f) => f.kind !== 'cmdlet-error' && (target === 'auth') === (f.kind === 'auth') && (f.marker === undefined || f.marker === marker),
-    );
+  take(target: 'auth' | 'command', marker: string | null = null, step: string | null = null): HyperVFaultKind | undefined {
+    const index = this.faults.findIndex((f) => f.kind !== 'cmdlet-error' && (target === 'auth') === (f.kind === 'auth') && matches(f, marker, step));
     if (index < 0) return undefined;
     return this.consume(index).kind;
   }
 
   /** Consumes one use of a 'cmdlet-error' fault for this cmdlet; its message (null = the default one), or undefined. */
-  takeCmdletError(cmdlet: string, marker: string | null): { message: string | null } | undefined {
-    const index = this.faults.findIndex((f) => f.kind === 'cmdlet-error' && f.cmdlet === cmdlet.toLowerCase() && (f.marker === undefined || f.marker === marker));
+  takeCmdletError(cmdlet: string, marker: string | null, step: string | null = null): { message: string | null } | undefined {
+    const index = this.faults.findIndex((f) => f.kind === 'cmdlet-error' && f.cmdlet === cmdlet.toLowerCase() && matches(f, marker, step));
     if (index < 0) return undefined;
     return { message: this.consume(index).message ?? null };
   }
@@ -63,4 +70,8 @@ export class HyperVFaultInjector {
     if (fault.remaining <= 0) this.faults.splice(index, 1);
     return fault;
   }
+}
+
+function matches(fault: ActiveFault, marker: string | null, step: string | null): boolean {
+  return (fault.marker === undefined || fault.marker === marker) && (fault.step === undefined || fault.step === step);
 }

@@ -231,6 +231,105 @@ describe('HyperVHostSimulator (PowerShell 5.1)', () => {
   });
 });
 
+/** A create script of the contract's shape for one step of VM `name` (a differencing disk of the RHEL 9.4 gold image in D:\\VMs). */
+function createScript(step: 'vhd' | 'vm', name: string): string {
+  const body =
+    step === 'vhd'
+      ? [
+          '  if (-not (Test-Path -LiteralPath $path -PathType Leaf)) { if ($copy) { Copy-Item -LiteralPath $parent -Destination $path } else { Hyper-V\\New-VHD -Path $path -ParentPath $parent -Differencing | Out-Null } }',
+          '  $v = Hyper-V\\Get-VHD -Path $path; $d = Hyper-V\\Get-VMHardDiskDrive -VM $vm',
+        ]
+      : ['  $vm = Hyper-V\\New-VM -Name $name -VHDPath $path', '  try { $vm | Hyper-V\\Set-VM -Notes $notes } catch { $vm | Hyper-V\\Remove-VM -Force; throw }'];
+  return [
+    '# hybridforms:vm-create',
+    `$step = '${step}'`,
+    `$name = '${name}'`,
+    "$tag = 'hybridforms-task=t1'",
+    "$notes = 'hybridforms-request=r1; hybridforms-task=t1'",
+    "$folder = 'D:\\VMs'",
+    `$file = '${name}.vhdx'`,
+    "$parent = 'D:\\Library\\Templates\\rhel-9.4-gold.vhdx'",
+    '$copy = $false',
+    '$gen = 2',
+    `$mem = ${2 * 1024 ** 3}`,
+    '$cpu = 2',
+    "$switch = 'vSwitch-LAN'",
+    'try {',
+    '  $same = @(Hyper-V\\Get-VM | Where-Object { $_.Name -eq $name })',
+    ...body,
+    '  ConvertTo-Json -Compress -InputObject $doc',
+    '} catch {',
+    '  [Console]::Error.WriteLine((ConvertTo-Json -Compress -InputObject ([pscustomobject]@{ Cmdlet = $c; State = $s; ErrorId = [string]$_.FullyQualifiedErrorId; Category = [string]$_.CategoryInfo.Category; Message = $_.Exception.Message })))',
+    '  exit 1',
+    '}',
+  ].join('\r\n');
+}
+
+describe("HyperVHostSimulator ('answer-lost' and faults aimed at one create step)", () => {
+  let sim: HyperVHostSimulator;
+
+  beforeAll(async () => {
+    sim = await HyperVHostSimulator.start({ vmCount: 0 });
+  });
+  afterAll(async () => {
+    await sim.stop();
+  });
+  afterEach(() => sim.clearFaults());
+
+  /** Runs a command whose answer is expected never to come: settles 'no answer' after 500 ms and closes the channel. */
+  const unanswered = async (ssh: NodeSSH, script: string): Promise<unknown> => {
+    let channel: ClientChannel | undefined;
+    const exec = ssh.execCommand(encoded(script), { onChannel: (c) => (channel = c) });
+    const winner = await Promise.race([exec, new Promise((resolve) => setTimeout(() => resolve('no answer'), 500))]);
+    channel?.close();
+    await exec.catch(() => undefined);
+    return winner;
+  };
+
+  it("runs a create step under 'answer-lost' (the VHD is made) but never answers; asked again, the host finds the VHD it made", async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    sim.injectFault({ kind: 'answer-lost', marker: 'vm-create', step: 'vhd' });
+    expect(await unanswered(ssh, createScript('vhd', 'lost01'))).toBe('no answer');
+    expect(sim.requests.at(-1)).toMatchObject({ marker: 'vm-create', step: 'vhd', fault: 'answer-lost', label: 'New-VHD D:\\VMs\\lost01.vhdx' });
+    expect(sim.vhdFile('D:\\VMs\\lost01.vhdx')).toMatchObject({ vhdType: 'Differencing', parentPath: 'D:\\Library\\Templates\\rhel-9.4-gold.vhdx' });
+
+    const again = await ssh.execCommand(encoded(createScript('vhd', 'lost01')));
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ Step: 'vhd', Acted: false, Vhd: { Existed: true } });
+    expect(sim.vhdFiles().filter((file) => file.path.toLowerCase().includes('lost01'))).toHaveLength(1);
+  });
+
+  it("leaves the estate as it was under 'hang' (the step is never run), unlike 'answer-lost'", async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    sim.injectFault({ kind: 'hang', marker: 'vm-create', step: 'vhd' });
+    expect(await unanswered(ssh, createScript('vhd', 'hung01'))).toBe('no answer');
+    expect(sim.requests.at(-1)).toMatchObject({ step: 'vhd', fault: 'hang' });
+    expect(sim.vhdFile('D:\\VMs\\hung01.vhdx')).toBeNull();
+  });
+
+  it("makes the VM of a 'vm' step under 'answer-lost': it is on the host, tagged, though the client heard nothing", async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    expect((await ssh.execCommand(encoded(createScript('vhd', 'lost02')))).code).toBe(0);
+    sim.injectFault({ kind: 'answer-lost', marker: 'vm-create', step: 'vm' });
+    expect(await unanswered(ssh, createScript('vm', 'lost02'))).toBe('no answer');
+    const made = (JSON.parse(sim.inventoryText()) as HyperVInventoryJson).vms;
+    expect(asArray(made).filter((vm) => vm.VMName === 'lost02')).toEqual([expect.objectContaining({ Notes: 'hybridforms-request=r1; hybridforms-task=t1' })]);
+  });
+
+  it("keeps a step's fault for that step: the other steps' scripts and other markers pass it by", async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    sim.injectFault({ kind: 'answer-lost', marker: 'vm-create', step: 'vm' });
+    const vhd = await ssh.execCommand(encoded(createScript('vhd', 'aimed01')));
+    expect(vhd.code).toBe(0);
+    expect(sim.requests.at(-1)).toEqual(expect.not.objectContaining({ fault: expect.anything() }));
+    expect(sim.requests.at(-1)).toMatchObject({ step: 'vhd' });
+    expect((await inventory(ssh)).code).toBe(0);
+    expect(sim.requests.at(-1)?.step).toBeUndefined();
+    expect(await unanswered(ssh, createScript('vm', 'aimed01'))).toBe('no answer');
+    expect(sim.requests.at(-1)).toMatchObject({ step: 'vm', fault: 'answer-lost' });
+  });
+});
+
 describe('HyperVHostSimulator (PowerShell 7)', () => {
   let sim: HyperVHostSimulator;
 

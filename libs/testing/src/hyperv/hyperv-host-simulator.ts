@@ -45,7 +45,7 @@ import {
 import { PowerShellJsonSerializer } from './powershell-json.serializer.js';
 import { HOST_RESERVED_MEMORY_BYTES, ParserError, ProvisionProjector } from './provision.projector.js';
 import { parseVhdScriptPath, parseVmActionScript, VmActionProjector, type ActionOutcome, type VmActionHost } from './vm-action.projector.js';
-import { guestKvpOf, parseVmCreateScript, VmCreateProjector, type VmCreateHost } from './vm-create.projector.js';
+import { guestKvpOf, parseVmCreateScript, vmCreateStepOf, VmCreateProjector, type VmCreateHost } from './vm-create.projector.js';
 
 /** The cmdlets each marker's script must call. */
 const REQUIRED_CMDLETS: Readonly<Record<string, readonly string[]>> = {
@@ -361,6 +361,11 @@ export class HyperVHostSimulator {
     return { capacity: this.estate.host.MemoryCapacity, free: Math.max(0, this.estate.host.MemoryCapacity - assigned - HOST_RESERVED_MEMORY_BYTES - this.estate.hostMemoryInUse) };
   }
 
+  /** Every VHD file on the host's disk (templates, VMs' disks, loose files), as copies. */
+  vhdFiles(): HyperVVhdFile[] {
+    return this.estate.vhdFiles().map((file) => ({ ...file }));
+  }
+
   /** The VHD file at a path (any case), or null when there is none. */
   vhdFile(path: string): HyperVVhdFile | null {
     const file = this.estate.vhdFile(path);
@@ -441,29 +446,36 @@ export class HyperVHostSimulator {
       return;
     }
     const marker = findScriptMarker(script);
-    const fault = this.faults.take('command', marker);
-    const request: HyperVSimRequest = { at: new Date(), marker, powershell: true, ...(fault ? { fault } : {}) };
+    const step = marker === 'vm-create' ? vmCreateStepOf(script) : null;
+    const fault = this.faults.take('command', marker, step);
+    const request: HyperVSimRequest = { at: new Date(), marker, ...(step !== null ? { step } : {}), powershell: true, ...(fault ? { fault } : {}) };
     this.requests.push(request);
     const progress = silencesProgress(script) ? '' : clixmlModuleProgress();
+    // 'answer-lost': the script runs to its end, but its answer never leaves the host; like a
+    // hanging command the channel stays open until the client or stop() closes it.
+    const reply = (stdout: string, stderr: string, code: number) => {
+      if (fault !== 'answer-lost') this.finish(channel, stdout, stderr, code);
+    };
 
     if (fault === 'hang') return; // the channel stays open until the client or stop() closes it
     if (fault === 'error-record') {
-      this.finish(channel, '', `${progress}${accessDeniedErrorRecord(this.estate.host.ComputerName)}`, 1);
+      reply('', `${progress}${accessDeniedErrorRecord(this.estate.host.ComputerName)}`, 1);
       return;
     }
     const required = marker === null ? undefined : REQUIRED_CMDLETS[marker];
     if (marker === null || required === undefined) {
-      this.finish(channel, '', `${progress}HyperVHostSimulator: the script carries no known marker line.\r\n`, 1);
+      reply('', `${progress}HyperVHostSimulator: the script carries no known marker line.\r\n`, 1);
       return;
     }
     const missing = missingCmdlets(script, required);
     if (missing.length > 0) {
-      this.finish(channel, '', `${progress}HyperVHostSimulator: the ${marker} script does not call ${missing.join(', ')}.\r\n`, 1);
+      reply('', `${progress}HyperVHostSimulator: the ${marker} script does not call ${missing.join(', ')}.\r\n`, 1);
       return;
     }
     const answer = this.scriptAnswer(marker, script, request);
+    if (fault === 'answer-lost') return;
     if ('stderr' in answer) {
-      this.finish(channel, '', `${progress}${answer.stderr}`, answer.code);
+      reply('', `${progress}${answer.stderr}`, answer.code);
       return;
     }
     this.answer(connection, channel, answer.stdout, progress, fault);
@@ -493,7 +505,7 @@ export class HyperVHostSimulator {
     }
     if (marker === 'vm-create') {
       try {
-        const outcome = this.createProjector.run(this.createHost(), script, parseVmCreateScript(script));
+        const outcome = this.createProjector.run(this.createHost(logged.step ?? null), script, parseVmCreateScript(script));
         if (outcome.labels.length > 0) logged.label = outcome.labels.join('; ');
         return outcome.answer;
       } catch (error) {
@@ -511,14 +523,14 @@ export class HyperVHostSimulator {
     return this.eventsProjector.answer(this.journal, request);
   }
 
-  private createHost(): VmCreateHost {
+  private createHost(step: string | null): VmCreateHost {
     return {
       estate: this.estate,
       addVm: (spec) => this.addVm(spec),
       removeVm: (vmId) => this.removeVm(vmId),
       setState: (vmId, state) => this.setState(vmId, state),
       failStart: (vmId) => this.failStart(vmId),
-      cmdletError: (cmdlet) => this.faults.takeCmdletError(cmdlet, 'vm-create'),
+      cmdletError: (cmdlet) => this.faults.takeCmdletError(cmdlet, 'vm-create', step),
       booted: (vmId) => this.bootGuest(vmId),
     };
   }

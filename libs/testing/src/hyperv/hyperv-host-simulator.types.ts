@@ -139,8 +139,14 @@ export interface HyperVVmSpec {
   kvp?: HyperVKvp | null;
 }
 
-/** The fault kinds {@link HyperVHostSimulator.injectFault} knows. */
-export type HyperVFaultKind = 'auth' | 'disconnect' | 'hang' | 'error-record' | 'truncated-json' | 'cmdlet-error';
+/**
+ * The fault kinds {@link HyperVHostSimulator.injectFault} knows. 'hang': the command is never run
+ * and never answered. 'answer-lost': the command is run and its effects applied, but no answer
+ * is sent (the channel stays open until the client goes away), what a client killed mid-command
+ * leaves behind: Windows OpenSSH lets a command of an exec channel run on after its client is gone
+ * (PowerShell/Win32-OpenSSH#1751).
+ */
+export type HyperVFaultKind = 'auth' | 'disconnect' | 'hang' | 'answer-lost' | 'error-record' | 'truncated-json' | 'cmdlet-error';
 
 export interface HyperVFaultSpec {
   kind: HyperVFaultKind;
@@ -153,6 +159,11 @@ export interface HyperVFaultSpec {
    * host applied the action (the answer is lost, the change is not).
    */
   marker?: string;
+  /**
+   * With marker 'vm-create' only: just the create script of this step (its `$step = '<step>'`
+   * line: vhd, vm, processor, memory, network, start, guest) takes the fault.
+   */
+  step?: string;
   /**
    * 'cmdlet-error' only (and required there): the cmdlet (`Start-VM`, `Remove-Item`, …) that fails
    * the next `times` times it is applied, with {@link message}; the VM or file stays as it was.
@@ -169,6 +180,8 @@ export interface HyperVSimRequest {
   marker: string | null;
   /** false when the command was not the PowerShell invocation of the contract. */
   powershell: boolean;
+  /** vm-create scripts: the step the script runs (its `$step` line). */
+  step?: string;
   /** The fault applied to this request, if any. */
   fault?: HyperVFaultKind;
   /**

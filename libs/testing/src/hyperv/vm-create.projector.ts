@@ -66,6 +66,11 @@ function integer(script: string, name: string): number {
   return Number(m[1]);
 }
 
+/** The step a create script runs (its `$step = '<step>'` line), or null when it has none. */
+export function vmCreateStepOf(script: string): string | null {
+  return /^\s*\$step\s*=\s*'([^']*)'\s*$/im.exec(script)?.[1] ?? null;
+}
+
 /** Reads a create script; throws with the host's complaint when it strays from the contract. */
 export function parseVmCreateScript(script: string): VmCreateScript {
   const step = quoted(script, 'step');
