@@ -7,7 +7,6 @@ import { RefreshRunner } from '@hybridforms/discovery';
 import { SQLITE_FILE_NAME } from '@hybridforms/persistence';
 import { AzureSimulator, startLoopbackSshd, type AzureSimulatorOptions, type LoopbackSshd } from '@hybridforms/testing';
 import { createApp } from '../../apps/api/src/app.factory.js';
-import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import {
   apiFromUrl,
@@ -23,7 +22,8 @@ import {
   type ApiAccess,
   type DbAccess,
 } from './support/invariants.js';
-import { buildService, filesBelow, httpCall, processesMentioning, startService, waitFor, type ServiceProcess } from './support/service-process.js';
+import { killedServiceScenarios, QUIET_SCHEDULES } from './support/killed-service.js';
+import { filesBelow, httpCall, processesMentioning, waitFor, type ServiceProcess } from './support/service-process.js';
 
 /*
  * The real service (its own build, `node main.js`) as a child process, SIGKILLed at chosen points
@@ -35,13 +35,7 @@ import { buildService, filesBelow, httpCall, processesMentioning, startService, 
 const SCENARIO_MS = 240_000;
 const drivers = [['sqlite'], ['postgresql']] as const;
 
-/** Schedules out of the way: the scenario says when a refresh runs; events coalesce for a second. */
-const QUIET = {
-  HYBRIDFORMS_EVENT_POLL_SECONDS: '3600',
-  HYBRIDFORMS_METRIC_CAPTURE_SECONDS: '3600',
-  HYBRIDFORMS_METRIC_ROLLUP_SECONDS: '3600',
-  HYBRIDFORMS_EVENT_REFRESH_COALESCE_SECONDS: '1',
-};
+const QUIET = QUIET_SCHEDULES;
 
 type Refresh = { id: string; status: string; kind: string; errors: { code: string; message: string }[]; finishedAt: string | null };
 type Vm = { id: string; nativeId: string; name: string; archivedAt: string | null };
@@ -69,43 +63,12 @@ interface Fixture {
 }
 
 describe.each(drivers)('the service SIGKILLed and started again on the same data (%s)', (driver) => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  let current: ServiceProcess | null = null;
-
-  beforeAll(async () => {
-    await buildService(); // the first suite of a fresh clone builds (~20 s); later ones reuse it
-  }, 180_000);
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch((error: Error) => console.warn(`cleanup: ${error.message}`));
-    current = null;
-  }, 60_000);
-
-  /** The test body, with the service's output appended to a failure's message. */
-  const withOutput = (body: () => Promise<void>) => async () => {
-    try {
-      await body();
-    } catch (error) {
-      // (Errors of node's own modules are not instances of the test realm's Error.)
-      if (error && typeof error === 'object' && 'message' in error && current) {
-        (error as { message: string }).message += `\n----- service output (tail) -----\n${current.output().slice(-8000)}`;
-      }
-      throw error;
-    }
-  };
+  const { cleanups, withOutput, start } = killedServiceScenarios(driver);
 
   async function setUp(simOptions: AzureSimulatorOptions, env: Record<string, string>): Promise<Fixture> {
     const sim = await AzureSimulator.start(simOptions);
     cleanups.push(() => sim.stop());
-    let databaseUrl: string | null = null;
-    if (driver === 'postgresql') {
-      const scratch = await createScratchDatabase('hf_fk');
-      cleanups.push(() => scratch.drop());
-      databaseUrl = scratch.url;
-    }
-    const svc = await startService({ env: { ...env, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) } });
-    current = svc;
-    cleanups.push(() => svc.cleanup());
+    const { svc, databaseUrl } = await start(env, 'hf_fk');
     const created = await svc.api<{ id: string; refreshId: string }>('POST', '/api/v1/providers', azureProviderRequest(sim, `fk-${driver}`));
     expect(created.status).toBe(201);
     expect(await waitForRefresh(svc, created.body.refreshId)).toMatchObject({ status: 'completed' });

@@ -1,8 +1,9 @@
 import { HyperVHostSimulator, SIM_LIBRARY_PATH, type HyperVFaultKind } from '@hybridforms/testing';
-import { createScratchDatabase } from '../support/postgres.js';
 import { hypervProviderRequest } from '../support/provider-requests.js';
 import { apiFromUrl, checkInvariants, openDb, type DbAccess } from './support/invariants.js';
-import { buildService, startService, waitFor, type ServiceProcess } from './support/service-process.js';
+import { killedServiceScenarios, QUIET_SCHEDULES } from './support/killed-service.js';
+import { endedRequest, stepsOf } from './support/provision-tasks.js';
+import { waitFor, type ServiceProcess } from './support/service-process.js';
 
 /*
  * The real service as a child process, SIGKILLed while it makes a VM on a Hyper-V host: at each
@@ -14,12 +15,6 @@ import { buildService, startService, waitFor, type ServiceProcess } from './supp
  */
 
 const SCENARIO_MS = 240_000;
-const QUIET = {
-  HYBRIDFORMS_EVENT_POLL_SECONDS: '3600',
-  HYBRIDFORMS_METRIC_CAPTURE_SECONDS: '3600',
-  HYBRIDFORMS_METRIC_ROLLUP_SECONDS: '3600',
-  HYBRIDFORMS_EVENT_REFRESH_COALESCE_SECONDS: '1',
-};
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKzNVJ1gZ6FH3P0pB1xq6sJq0tVw2cT0F5c8nB4oH2mX ops@example';
 const MB = 1024 * 1024;
 const CREATE_STEPS = ['vhd', 'vm', 'processor', 'memory', 'network', 'start', 'guest'] as const;
@@ -34,42 +29,14 @@ let scenarios = 0;
 let checks = 0;
 afterAll(() => console.log(`faults: ${scenarios} scenarios, ${checks} invariant checks (provision-hyperv-kill.fault-spec.ts)`));
 
-describe.each([['sqlite'], ['postgresql']])('Hyper-V provision tasks of a service SIGKILLed and started again (%s)', (driver) => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  let current: ServiceProcess | null = null;
-
-  beforeAll(async () => {
-    await buildService();
-  }, 180_000);
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch((error: Error) => console.warn(`cleanup: ${error.message}`));
-    current = null;
-  }, 60_000);
-
-  const withOutput = (body: () => Promise<void>) => async () => {
-    try {
-      await body();
-    } catch (error) {
-      if (error && typeof error === 'object' && 'message' in error && current) {
-        (error as { message: string }).message += `\n----- service output (tail) -----\n${current.output().slice(-8000)}`;
-      }
-      throw error;
-    }
-  };
+describe.each([['sqlite'], ['postgresql']] as const)('Hyper-V provision tasks of a service SIGKILLed and started again (%s)', (driver) => {
+  const { cleanups, withOutput, start } = killedServiceScenarios(driver);
 
   async function setUp(): Promise<{ host: HyperVHostSimulator; svc: ServiceProcess; db: DbAccess; providerId: string; gold: Source }> {
     const host = await HyperVHostSimulator.start({ vmCount: 0, templateVm: true });
     cleanups.push(() => host.stop());
     host.addFolder('D:\\VMs');
-    let databaseUrl: string | null = null;
-    if (driver === 'postgresql') {
-      const scratch = await createScratchDatabase('hf_phk');
-      cleanups.push(() => scratch.drop());
-      databaseUrl = scratch.url;
-    }
-    const svc = await startService({ env: { ...QUIET, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) } });
-    current = svc;
-    cleanups.push(() => svc.cleanup());
+    const { svc, databaseUrl } = await start(QUIET_SCHEDULES, 'hf_phk');
     const request = hypervProviderRequest(host, `phk-${driver}`);
     // A command outlives the kill: only the SIGKILL ends a step whose answer never comes.
     const hosts = request.config.hosts.map((entry) => ({ ...entry, libraryPaths: [SIM_LIBRARY_PATH] }));
@@ -85,15 +52,6 @@ describe.each([['sqlite'], ['postgresql']])('Hyper-V provision tasks of a servic
     return { host, svc, db, providerId: created.body.id, gold: gold! };
   }
 
-  const stepsOf = async (db: DbAccess, requestId: string): Promise<Step[]> => {
-    const rows = await db.query<{ steps: string }>('SELECT steps FROM operations WHERE provision_request_id = $1', [requestId]);
-    return rows[0] ? (JSON.parse(rows[0].steps) as Step[]) : [];
-  };
-  const requestOf = async (svc: ServiceProcess, id: string) => (await svc.api<Request>('GET', `/api/v1/provision-requests/${id}`)).body;
-  const ended = async (svc: ServiceProcess, id: string) => {
-    const request = await requestOf(svc, id);
-    return ['succeeded', 'failed', 'canceled'].includes(request.status) && request.finishedAt !== null ? request : null;
-  };
   const submit = async (svc: ServiceProcess, providerId: string, gold: Source, host: HyperVHostSimulator, name: string, size: { cpuCount: number; memoryMB: number }) => {
     const res = await svc.api<Request>('POST', '/api/v1/provision-requests', {
       provider: providerId,
@@ -147,11 +105,11 @@ describe.each([['sqlite'], ['postgresql']])('Hyper-V provision tasks of a servic
       }
       // Past the guest step, the task's targeted refresh is caught reading the host's inventory.
       host.injectFault({ kind: 'hang', marker: 'inventory' });
-      await waitFor('the task to wait for its VM in the inventory, its refresh hanging', async () => (await stepsOf(db, request.id)).find((step) => step.name === 'refresh')?.status === 'running' && host.requests.some((r) => r.marker === 'inventory' && r.fault === 'hang'), 60_000);
+      await waitFor('the task to wait for its VM in the inventory, its refresh hanging', async () => (await stepsOf<Step>(db, request.id)).find((step) => step.name === 'refresh')?.status === 'running' && host.requests.some((r) => r.marker === 'inventory' && r.fault === 'hang'), 60_000);
       await svc.kill('SIGKILL');
       await svc.restart();
 
-      const done = await waitFor('the request to end', () => ended(svc, request.id), 120_000);
+      const done = await waitFor('the request to end', () => endedRequest<Request>(svc, request.id), 120_000);
       expect(done.status).toBe('succeeded');
       const [task] = done.tasks;
       expect(task.steps.map((step) => [step.name, step.status])).toEqual([...CREATE_STEPS, 'refresh'].map((step) => [step, 'done']));
@@ -197,7 +155,7 @@ describe.each([['sqlite'], ['postgresql']])('Hyper-V provision tasks of a servic
       expect(vhdsOf(host, name)).toEqual([]);
       await svc.restart();
 
-      const done = await waitFor('the request to end', () => ended(svc, request.id), 120_000);
+      const done = await waitFor('the request to end', () => endedRequest<Request>(svc, request.id), 120_000);
       expect(done.status).toBe('failed');
       const [task] = done.tasks;
       expect(task).toMatchObject({ status: 'failed', vmId: null, errorCode: 'conflict' });

@@ -1,8 +1,9 @@
 import { AzureSimulator } from '@hybridforms/testing';
-import { createScratchDatabase } from '../support/postgres.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { apiFromUrl, checkInvariants, openDb, type DbAccess } from './support/invariants.js';
-import { buildService, startService, waitFor, type ServiceProcess } from './support/service-process.js';
+import { killedServiceScenarios, QUIET_SCHEDULES } from './support/killed-service.js';
+import { endedRequest, stepsOf } from './support/provision-tasks.js';
+import { waitFor, type ServiceProcess } from './support/service-process.js';
 
 /*
  * The real service as a child process, SIGKILLed while it makes a VM: at each of a task's steps
@@ -13,12 +14,6 @@ import { buildService, startService, waitFor, type ServiceProcess } from './supp
  */
 
 const SCENARIO_MS = 300_000;
-const QUIET = {
-  HYBRIDFORMS_EVENT_POLL_SECONDS: '3600',
-  HYBRIDFORMS_METRIC_CAPTURE_SECONDS: '3600',
-  HYBRIDFORMS_METRIC_ROLLUP_SECONDS: '3600',
-  HYBRIDFORMS_EVENT_REFRESH_COALESCE_SECONDS: '1',
-};
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKzNVJ1gZ6FH3P0pB1xq6sJq0tVw2cT0F5c8nB4oH2mX ops@example';
 const LOCATION = 'eastus';
 
@@ -30,43 +25,15 @@ let scenarios = 0;
 let checks = 0;
 afterAll(() => console.log(`faults: ${scenarios} scenarios, ${checks} invariant checks (provision-kill.fault-spec.ts)`));
 
-describe.each([['sqlite'], ['postgresql']])('provision tasks of a service SIGKILLed and started again (%s)', (driver) => {
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  let current: ServiceProcess | null = null;
-
-  beforeAll(async () => {
-    await buildService();
-  }, 180_000);
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch((error: Error) => console.warn(`cleanup: ${error.message}`));
-    current = null;
-  }, 60_000);
-
-  const withOutput = (body: () => Promise<void>) => async () => {
-    try {
-      await body();
-    } catch (error) {
-      if (error && typeof error === 'object' && 'message' in error && current) {
-        (error as { message: string }).message += `\n----- service output (tail) -----\n${current.output().slice(-8000)}`;
-      }
-      throw error;
-    }
-  };
+describe.each([['sqlite'], ['postgresql']] as const)('provision tasks of a service SIGKILLed and started again (%s)', (driver) => {
+  const { cleanups, withOutput, start } = killedServiceScenarios(driver);
 
   async function setUp(): Promise<{ sim: AzureSimulator; svc: ServiceProcess; db: DbAccess; providerId: string; subnetId: string }> {
     // Every create and delete stays InProgress for 6 s: a kill lands while Azure still works on it.
     const sim = await AzureSimulator.start({ vmCount: 2, operationDelayMs: 6000, operationRetryAfterSeconds: 1 });
     cleanups.push(() => sim.stop());
     const subnetId = sim.addSubnet(sim.subscriptionIds[0], 'rg-net', 'vnet-kill');
-    let databaseUrl: string | null = null;
-    if (driver === 'postgresql') {
-      const scratch = await createScratchDatabase('hf_pk');
-      cleanups.push(() => scratch.drop());
-      databaseUrl = scratch.url;
-    }
-    const svc = await startService({ env: { ...QUIET, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) } });
-    current = svc;
-    cleanups.push(() => svc.cleanup());
+    const { svc, databaseUrl } = await start(QUIET_SCHEDULES, 'hf_pk');
     const request = azureProviderRequest(sim, `pk-${driver}`);
     const created = await svc.api<{ id: string }>('POST', '/api/v1/providers', { ...request, config: { ...request.config, locations: [LOCATION] } });
     expect(created.status).toBe(201);
@@ -76,16 +43,7 @@ describe.each([['sqlite'], ['postgresql']])('provision tasks of a service SIGKIL
     return { sim, svc, db, providerId: created.body.id, subnetId };
   }
 
-  const stepsOf = async (db: DbAccess, requestId: string): Promise<Step[]> => {
-    const rows = await db.query<{ steps: string }>('SELECT steps FROM operations WHERE provision_request_id = $1', [requestId]);
-    return rows[0] ? (JSON.parse(rows[0].steps) as Step[]) : [];
-  };
   const accepted = (steps: Step[], name: string, nth = 0) => steps.filter((step) => step.name === name)[nth]?.continuation != null;
-  const requestOf = async (svc: ServiceProcess, id: string) => (await svc.api<Request>('GET', `/api/v1/provision-requests/${id}`)).body;
-  const ended = async (svc: ServiceProcess, id: string) => {
-    const request = await requestOf(svc, id);
-    return ['succeeded', 'failed', 'canceled'].includes(request.status) && request.finishedAt !== null ? request : null;
-  };
   const submit = async (svc: ServiceProcess, providerId: string, subnetId: string, name: string) => {
     const res = await svc.api<Request>('POST', '/api/v1/provision-requests', {
       provider: providerId,
@@ -111,19 +69,19 @@ describe.each([['sqlite'], ['postgresql']])('provision tasks of a service SIGKIL
         ['nic', 'kill-1-nic'],
         ['vm', 'kill-1'],
       ] as const) {
-        await waitFor(`Azure to accept the ${step} PUT and the task to store it`, async () => accepted(await stepsOf(db, request.id), step), 60_000);
+        await waitFor(`Azure to accept the ${step} PUT and the task to store it`, async () => accepted(await stepsOf<Step>(db, request.id), step), 60_000);
         await svc.kill('SIGKILL');
         expect(puts(resource)).toBe(1);
         // Past the VM's create, the reads of VMs go slow: the restarted task is caught in its refresh.
         if (step === 'vm') sim.injectFault({ route: 'virtualmachines', kind: 'slow', delayMs: 4000, times: Infinity });
         await svc.restart();
       }
-      await waitFor('the task to wait for its VM in the inventory', async () => (await stepsOf(db, request.id)).find((step) => step.name === 'refresh')?.status === 'running', 90_000);
+      await waitFor('the task to wait for its VM in the inventory', async () => (await stepsOf<Step>(db, request.id)).find((step) => step.name === 'refresh')?.status === 'running', 90_000);
       await svc.kill('SIGKILL');
       sim.clearFaults();
       await svc.restart();
 
-      const done = await waitFor('the request to end', () => ended(svc, request.id), 120_000);
+      const done = await waitFor('the request to end', () => endedRequest<Request>(svc, request.id), 120_000);
       expect(done.status).toBe('succeeded');
       const [task] = done.tasks;
       expect(task.steps.map((step) => [step.name, step.status])).toEqual([
@@ -149,13 +107,13 @@ describe.each([['sqlite'], ['postgresql']])('provision tasks of a service SIGKIL
       const { sim, svc, db, providerId, subnetId } = await setUp();
       sim.failVmOperations({ action: 'create', times: 1 });
       const request = await submit(svc, providerId, subnetId, 'kill-2');
-      await waitFor("the cleanup's delete of the failed VM to be accepted and stored", async () => accepted(await stepsOf(db, request.id), 'cleanup', 0), 90_000);
+      await waitFor("the cleanup's delete of the failed VM to be accepted and stored", async () => accepted(await stepsOf<Step>(db, request.id), 'cleanup', 0), 90_000);
       await svc.kill('SIGKILL');
       const vmDeletes = () => sim.requests.filter((r) => r.method === 'DELETE' && r.path.toLowerCase().endsWith('/virtualmachines/kill-2')).length;
       expect(vmDeletes()).toBe(1);
       await svc.restart();
 
-      const done = await waitFor('the request to end', () => ended(svc, request.id), 120_000);
+      const done = await waitFor('the request to end', () => endedRequest<Request>(svc, request.id), 120_000);
       expect(done.status).toBe('failed');
       const [task] = done.tasks;
       expect(task.status).toBe('failed');

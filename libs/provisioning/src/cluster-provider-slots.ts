@@ -69,6 +69,7 @@ export class ClusterProviderSlots implements ProvisionSlots {
   constructor(private readonly options: ClusterProviderSlotsOptions) {
     this.local = new ProviderSlots(options.perProvider);
     this.pollMs = options.pollMs ?? 250;
+    // Lazy: the first command connects (a process that never provisions opens no connection).
     this.redis = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 });
     this.redis.on('error', (error: Error) => this.warn('provision slots: Redis', error));
     this.renewal = setInterval(() => void this.renew(), Math.max(200, Math.floor(options.leaseMs / 3)));
@@ -121,7 +122,6 @@ export class ClusterProviderSlots implements ProvisionSlots {
 
   private async tryTake(providerId: string, holder: string): Promise<boolean> {
     try {
-      if (this.redis.status === 'wait') await this.redis.connect().catch(() => undefined);
       const taken = await this.redis.eval(ACQUIRE, 1, this.key(providerId), holder, this.options.perProvider, this.options.leaseMs);
       return taken === 1;
     } catch (error) {

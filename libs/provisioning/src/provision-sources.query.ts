@@ -46,7 +46,7 @@ export class ProvisionSources {
     const failed = (provider: ProviderEntity, error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       listing.errors.push({ providerId: provider.id, providerName: provider.name, error: message });
-      this.logger.warn(`sources of provider ${provider.name} not listed: ${message}`);
+      this.logger.warn(`live sources of provider ${provider.name} not listed: ${message}`);
     };
     await Promise.all(
       providers.map(async (provider) => {

@@ -10,7 +10,7 @@ import {
   type VmCreateRequest,
 } from './create-request.parser.js';
 import type { MarketplaceTerms } from './marketplace-terms.js';
-import { resourceId, type SimEstate } from './sim-estate.js';
+import { MANAGED_IMAGE_ID, resourceId, type SimEstate } from './sim-estate.js';
 import type { SimGuestReport, SimImageReference, SimNic, SimPublicIp, SimVm } from './sim-estate.model.js';
 import type { PowerTimeline } from './sim-metrics.js';
 import type { SimLongRunningOperation, VmOperations, VmOperationTiming } from './vm-operations.js';
@@ -225,7 +225,7 @@ export class ResourceCreations {
     const image = request.imageReference;
     // A managed image must exist in the VM's own region: 404 NotFound "The Image '<id>' cannot be
     // found in '<location>' region." (MicrosoftDocs/azure-docs#53728; also what a deleted one gives).
-    if (image.id && /\/providers\/Microsoft\.Compute\/images\/[^/]+$/i.test(image.id)) {
+    if (image.id && MANAGED_IMAGE_ID.test(image.id)) {
       const managed = this.estate.findImage(image.id);
       if (!managed || managed.location !== location) {
         return { status: 404, code: 'NotFound', message: `The Image '${image.id}' cannot be found in '${location}' region.` };

@@ -35,7 +35,7 @@ export interface OrphanPublicIpSpec {
 }
 
 /** A managed image's id (not a gallery image version's): subscription, resource group, name. */
-const MANAGED_IMAGE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/images\/([^/]+)$/i;
+export const MANAGED_IMAGE_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.Compute\/images\/([^/]+)$/i;
 const POWER_STATES: readonly SimPowerState[] = ['running', 'starting', 'stopping', 'stopped', 'deallocating', 'deallocated'];
 const ZONED_LOCATIONS = new Set(['eastus', 'eastus2', 'westeurope', 'northeurope', 'westus2', 'uksouth', 'centralus']);
 // Azure public address blocks, so addresses look like the real thing.

@@ -3,6 +3,7 @@ import { NodeSSH } from 'node-ssh';
 import ssh2, { type ClientChannel } from 'ssh2';
 import { HyperVHostSimulator } from './hyperv-host-simulator.js';
 import type { HyperVInventoryJson, InventoryVmJson, PsList } from './hyperv-host-simulator.types.js';
+import { vmCreateScript } from './__fixtures__/vm-create-script.js';
 
 // These tests drive the simulator with the real node-ssh client, so auth, host key pinning, exec
 // and the faults are proven at the SSH protocol level, not against our own assumptions.
@@ -240,29 +241,12 @@ function createScript(step: 'vhd' | 'vm', name: string): string {
           '  $v = Hyper-V\\Get-VHD -Path $path; $d = Hyper-V\\Get-VMHardDiskDrive -VM $vm',
         ]
       : ['  $vm = Hyper-V\\New-VM -Name $name -VHDPath $path', '  try { $vm | Hyper-V\\Set-VM -Notes $notes } catch { $vm | Hyper-V\\Remove-VM -Force; throw }'];
-  return [
-    '# hybridforms:vm-create',
-    `$step = '${step}'`,
-    `$name = '${name}'`,
-    "$tag = 'hybridforms-task=t1'",
-    "$notes = 'hybridforms-request=r1; hybridforms-task=t1'",
-    "$folder = 'D:\\VMs'",
-    `$file = '${name}.vhdx'`,
-    "$parent = 'D:\\Library\\Templates\\rhel-9.4-gold.vhdx'",
-    '$copy = $false',
-    '$gen = 2',
-    `$mem = ${2 * 1024 ** 3}`,
-    '$cpu = 2',
-    "$switch = 'vSwitch-LAN'",
-    'try {',
-    '  $same = @(Hyper-V\\Get-VM | Where-Object { $_.Name -eq $name })',
-    ...body,
-    '  ConvertTo-Json -Compress -InputObject $doc',
-    '} catch {',
-    '  [Console]::Error.WriteLine((ConvertTo-Json -Compress -InputObject ([pscustomobject]@{ Cmdlet = $c; State = $s; ErrorId = [string]$_.FullyQualifiedErrorId; Category = [string]$_.CategoryInfo.Category; Message = $_.Exception.Message })))',
-    '  exit 1',
-    '}',
-  ].join('\r\n');
+  return vmCreateScript(
+    step,
+    body,
+    { name: `'${name}'`, file: `'${name}.vhdx'`, parent: "'D:\\Library\\Templates\\rhel-9.4-gold.vhdx'", switch: "'vSwitch-LAN'" },
+    '\r\n',
+  );
 }
 
 describe("HyperVHostSimulator ('answer-lost' and faults aimed at one create step)", () => {

@@ -1,44 +1,14 @@
 import { HyperVEstate } from './hyperv-estate.js';
 import { ParserError } from './provision.projector.js';
 import { guestKvpOf, parseVmCreateScript } from './vm-create.projector.js';
+import { vmCreateScript } from './__fixtures__/vm-create-script.js';
 
 const GIB = 1024 ** 3;
-
-/** A create script of the contract's shape, with one line replaced where asked. */
-function script(step: string, body: string[], over: Record<string, string> = {}): string {
-  const values: Record<string, string> = {
-    step: `'${step}'`,
-    name: "'web01'",
-    tag: "'hybridforms-task=t1'",
-    notes: "'hybridforms-request=r1; hybridforms-task=t1'",
-    folder: "'D:\\VMs'",
-    file: "'web01.vhdx'",
-    parent: "'D:\\Library\\rhel-9.4-gold.vhdx'",
-    copy: '$false',
-    gen: '2',
-    mem: String(2 * GIB),
-    cpu: '2',
-    switch: "'LAN'",
-    ...over,
-  };
-  return [
-    '# hybridforms:vm-create',
-    ...Object.entries(values).map(([k, v]) => `$${k} = ${v}`),
-    'try {',
-    '  $same = @(Hyper-V\\Get-VM | Where-Object { $_.Name -eq $name })',
-    ...body,
-    '  ConvertTo-Json -Compress -InputObject $doc',
-    '} catch {',
-    '  [Console]::Error.WriteLine((ConvertTo-Json -Compress -InputObject ([pscustomobject]@{ Cmdlet = $c; State = $s; ErrorId = [string]$_.FullyQualifiedErrorId; Category = [string]$_.CategoryInfo.Category; Message = $_.Exception.Message })))',
-    '  exit 1',
-    '}',
-  ].join('\n');
-}
 
 describe('the vm-create script contract', () => {
   it('reads the values, the host\'s default VHD folder and the Secure Boot template', () => {
     const read = parseVmCreateScript(
-      script('vm', ['  $vm = Hyper-V\\New-VM -Name $name', '  try { $vm | Hyper-V\\Set-VM -Notes $notes; $vm | Hyper-V\\Set-VMFirmware -SecureBootTemplate MicrosoftUEFICertificateAuthority } catch { $vm | Hyper-V\\Remove-VM -Force; throw }'], {
+      vmCreateScript('vm', ['  $vm = Hyper-V\\New-VM -Name $name', '  try { $vm | Hyper-V\\Set-VM -Notes $notes; $vm | Hyper-V\\Set-VMFirmware -SecureBootTemplate MicrosoftUEFICertificateAuthority } catch { $vm | Hyper-V\\Remove-VM -Force; throw }'], {
         folder: '(Hyper-V\\Get-VMHost).VirtualHardDiskPath',
         name: "'it''s'",
       }),
@@ -47,10 +17,10 @@ describe('the vm-create script contract', () => {
   });
 
   it('refuses a script that strays: an unknown step, a missing cmdlet, Get-VM -Name, a literal a quote broke out of', () => {
-    expect(() => parseVmCreateScript(script('reboot', []))).toThrow(/unknown step 'reboot'/);
-    expect(() => parseVmCreateScript(script('start', []))).toThrow(/does not call Start-VM/);
-    expect(() => parseVmCreateScript(script('start', ['  $vm = Hyper-V\\Get-VM -Name $name', '  $vm | Hyper-V\\Start-VM']))).toThrow(/Get-VM -Name/);
-    expect(() => parseVmCreateScript(script('start', ['  $vm | Hyper-V\\Start-VM'], { switch: "'a'b'" }))).toThrow(ParserError);
+    expect(() => parseVmCreateScript(vmCreateScript('reboot', []))).toThrow(/unknown step 'reboot'/);
+    expect(() => parseVmCreateScript(vmCreateScript('start', []))).toThrow(/does not call Start-VM/);
+    expect(() => parseVmCreateScript(vmCreateScript('start', ['  $vm = Hyper-V\\Get-VM -Name $name', '  $vm | Hyper-V\\Start-VM']))).toThrow(/Get-VM -Name/);
+    expect(() => parseVmCreateScript(vmCreateScript('start', ['  $vm | Hyper-V\\Start-VM'], { switch: "'a'b'" }))).toThrow(ParserError);
   });
 });
 
