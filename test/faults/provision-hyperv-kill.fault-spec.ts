@@ -12,6 +12,8 @@ import { waitFor, type ServiceProcess } from './support/service-process.js';
  * step had not run at all, then while its refresh reads the host. After each restart the task asks that step again; the step finds what
  * the host made (the VHD by its path, the VM by its name and task tag) and makes no second one.
  * A task that fails at Start-VM is killed while it cleans up: the restart finishes the cleanup.
+ * And a worker killed while the host's New-VM is still under way: the host runs that script on,
+ * and the step asked again waits for it on the VM name's mutex instead of racing it.
  */
 
 const SCENARIO_MS = 240_000;
@@ -127,6 +129,39 @@ describe.each([['sqlite'], ['postgresql']] as const)('Hyper-V provision tasks of
 
       const listed = (await svc.api<{ id: string; name: string; nativeId: string; osFamily: string; osVersion: string; provisionedBy: { requestId: string; taskId: string } | null }>('GET', `/api/v1/vms/${task.vmId}`)).body;
       expect(listed).toMatchObject({ name, nativeId: vm.VMId, osFamily: 'rhel', osVersion: '9.4', provisionedBy: { requestId: request.id, taskId: task.id } });
+      checks += await checkInvariants({ api: apiFromUrl(svc.url, svc.authHeaders), db, providers: [{ providerId, vmNativeIds: host.vmIds() }] });
+      scenarios += 1;
+    }),
+    SCENARIO_MS,
+  );
+
+  it(
+    "killed while the host's New-VM is under way: its script runs on, and the vm step asked again after the restart waits for it on the VM name's mutex, finds its VM and makes no second one",
+    withOutput(async () => {
+      const { host, svc, db, providerId, gold } = await setUp();
+      const name = 'hvk-3';
+      // Longer than a restart and the task's resumption take, so the step asked again comes while the old script still runs.
+      host.injectFault({ kind: 'slow', marker: 'vm-create', step: 'vm', delayMs: 30_000 });
+      const request = await submit(svc, providerId, gold, host, name, { cpuCount: 1, memoryMB: 1024 });
+      await waitFor("the vm step's script to be taken by the 'slow' fault", () => taken(host, 'vm', 'slow'), 60_000);
+      await svc.kill('SIGKILL');
+      expect(vmsNamed(host, name)).toEqual([]);
+      await svc.restart();
+
+      const done = await waitFor('the request to end', () => endedRequest<Request>(svc, request.id), 150_000);
+      expect(done.status).toBe('succeeded');
+      // Counted once the killed worker's script, which the host ran on, has ended.
+      await waitFor("the killed worker's script to end on the host", () => host.requests.some((r) => r.fault === 'slow' && r.label !== undefined), 60_000);
+      const [task] = done.tasks;
+      const vms = vmsNamed(host, name);
+      expect(vms).toEqual([expect.objectContaining({ Notes: expect.stringContaining(`hybridforms-task=${task.id}`) })]);
+      expect(task.steps.find((step) => step.name === 'vm')?.target).toMatchObject({ kind: 'vm', nativeId: vms[0].VMId });
+      expect(applied(host, 'New-VM', vms[0].VMId)).toBe(1);
+      // The killed worker's script made the VM; the step asked again waited for it and found it.
+      expect(host.requests.filter((r) => r.marker === 'vm-create' && r.step === 'vm').map((r) => [r.fault ?? null, r.lock])).toEqual([
+        ['slow', 'taken'],
+        [null, 'waited'],
+      ]);
       checks += await checkInvariants({ api: apiFromUrl(svc.url, svc.authHeaders), db, providers: [{ providerId, vmNativeIds: host.vmIds() }] });
       scenarios += 1;
     }),

@@ -54,7 +54,7 @@ export class HyperVVmCreateClient {
 
   private async ask(session: PowerShellSession, host: Host, step: HyperVCreateStep, input: VmCreateInput): Promise<VmCreateResult> {
     const where = `${host.host}:${host.port}`;
-    const result = await session.exec(VM_CREATE_COMMAND_NAME, buildVmCreateScript(step, input), { signal: this.options.signal });
+    const result = await session.exec(VM_CREATE_COMMAND_NAME, buildVmCreateScript(step, input, this.config.commandTimeoutMs / 2), { signal: this.options.signal });
     const subject = step === 'vhd' ? `VHD ${input.file}` : `VM '${input.name}'`;
     if (result.code !== 0) throw createFailure(result, { subject, where, command: VM_CREATE_COMMAND_NAME });
     return parseVmCreateResult(result.stdout, `${VM_CREATE_COMMAND_NAME} (${step}) on ${where}`);

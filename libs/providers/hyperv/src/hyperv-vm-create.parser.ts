@@ -94,6 +94,10 @@ export function createFailure(result: { stderr: string; code: number | null }, c
       `${record.cmdlet} could not start ${context.subject} on Hyper-V host ${context.where}: the host has not enough free memory ("${reason}") [${record.errorId}]`,
     );
   }
+  // Another run of the VM's steps (a killed worker's script the host still runs) holds the name's mutex: asking later helps.
+  if (record && /^LockTimeout\b/.test(record.errorId)) {
+    return new ProviderError(ProviderErrorCode.Timeout, `${context.subject} on Hyper-V host ${context.where}: ${record.message}`, true);
+  }
   if (record && /^(New-VHD|Copy-Item)$/i.test(record.cmdlet) && /cannot find|does not exist|0x80070002|0x80070003/i.test(record.message)) {
     return new ProviderError(ProviderErrorCode.NotFound, `${record.cmdlet} could not make ${context.subject} on Hyper-V host ${context.where}: "${record.message.replace(/\r?\n/g, ' ')}" [${record.errorId}]`);
   }

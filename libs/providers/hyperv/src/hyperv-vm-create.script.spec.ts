@@ -1,7 +1,7 @@
 import type { ProvisionSource, ProvisionSpec } from '@hybridforms/core';
 import { parseVmCreateScript, VM_CREATE_REQUIRED_CMDLETS, writesErrorRecordJson } from '@hybridforms/testing';
 import { HyperVProviderPlugin } from './hyperv-provider.plugin.js';
-import { buildVmCreateScript, HYPERV_CREATE_STEPS, vhdPathOf, vmCreateInputOf } from './hyperv-vm-create.script.js';
+import { buildVmCreateScript, DEFAULT_LOCK_WAIT_MS, HYPERV_CREATE_STEPS, vhdPathOf, vmCreateInputOf, vmLockNameOf } from './hyperv-vm-create.script.js';
 import { encodePowerShellCommand } from './powershell-command.js';
 
 const HOST = 'hyperv:hv01';
@@ -58,7 +58,19 @@ describe('create-step scripts', () => {
       switchName: 'vSwitch-LAN',
       setsUefiCa: true,
       removesUntagged: true,
+      lock: { name: vmLockNameOf('rhel9-web01'), waitMs: DEFAULT_LOCK_WAIT_MS },
     });
+  });
+
+  it("holds the VM name's host-wide mutex in every step that acts (the same one whatever the name's case), and not in the guest step, which only reads", () => {
+    const input = vmCreateInputOf(spec());
+    expect(vmLockNameOf('RHEL9-Web01')).toBe(vmLockNameOf('rhel9-web01'));
+    expect(vmLockNameOf('rhel9-web02')).not.toBe(vmLockNameOf('rhel9-web01'));
+    expect(vmLockNameOf('rhel9-web01')).toMatch(/^Global\\hybridforms-vm-[0-9a-f]{32}$/);
+    for (const step of ['vhd', 'vm', 'processor', 'memory', 'network', 'start'] as const) {
+      expect(parseVmCreateScript(buildVmCreateScript(step, input, 30_000)).lock).toEqual({ name: vmLockNameOf('rhel9-web01'), waitMs: 30_000 });
+    }
+    expect(parseVmCreateScript(buildVmCreateScript('guest', input)).lock).toBeNull();
   });
 
   it('takes a template VM\'s first disk as the parent, the defaults for memory and processors, and the host\'s VHD folder when none is given', () => {

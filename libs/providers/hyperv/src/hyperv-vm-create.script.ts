@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ProviderError, ProviderErrorCode, type ProvisionSpec } from '@hybridforms/core';
 import { DEFAULT_MEMORY_MB, generationOf, templateFileOf } from './hyperv-provision.checks.js';
 import { psQuote } from './hyperv-provision.script.js';
@@ -14,6 +15,14 @@ import { KVP_BY_VM_SCRIPT } from './hyperv-inventory.script.js';
  * literals on their own `$<name> = …` lines, which the host simulator reads back
  * (powershell-script.contract.ts), and the catch writes the error record as one JSON line
  * (hyperv-action.parser.ts maps it).
+ *
+ * A step holds a host-wide mutex of its VM name while it looks and acts. Windows OpenSSH does not
+ * stop a command whose client went away, so the script of a worker killed mid-step runs on; the
+ * step asked again after the restart waits for it (its lookup then sees what that script made)
+ * instead of racing it to a second New-VM or to a VM not yet tagged (the guest step only reads, and
+ * takes none). A mutex whose holder died is
+ * handed on abandoned, which is as good as released; one held past `$lockWaitMs` fails the step
+ * with the retryable `LockTimeout` record.
  */
 
 export const VM_CREATE_SCRIPT_FIRST_LINE = '# hybridforms:vm-create';
@@ -27,6 +36,18 @@ export type HyperVCreateStep = (typeof HYPERV_CREATE_STEPS)[number];
 export function taskTagOf(taskId: string): string {
   return `hybridforms-task=${taskId}`;
 }
+
+/**
+ * The host-wide mutex of a VM name (`Global\` so every SSH session sees it; creating one needs
+ * SeCreateGlobalPrivilege, which Administrators have). Hyper-V compares names case-insensitively,
+ * and a name may hold characters a mutex name cannot, hence the hash.
+ */
+export function vmLockNameOf(vmName: string): string {
+  return `Global\\hybridforms-vm-${createHash('sha256').update(vmName.toLowerCase()).digest('hex').slice(0, 32)}`;
+}
+
+/** How long a step waits for another step of its VM name by default (below the default command timeout of 120 s). */
+export const DEFAULT_LOCK_WAIT_MS = 60_000;
 
 /** What the scripts of one spec are given. */
 export interface VmCreateInput {
@@ -45,6 +66,8 @@ export interface VmCreateInput {
   memoryBytes: number;
   cpuCount: number;
   switchName: string;
+  /** {@link vmLockNameOf} the name. */
+  lockName: string;
 }
 
 const MB = 1024 * 1024;
@@ -68,6 +91,7 @@ export function vmCreateInputOf(spec: ProvisionSpec): VmCreateInput {
     // New-VM gives one virtual processor; the step sets it either way, so a changed VM is put back.
     cpuCount: spec.size.cpuCount ?? 1,
     switchName: spec.placement.switchName,
+    lockName: vmLockNameOf(spec.name),
   };
 }
 
@@ -157,8 +181,10 @@ function stepBody(step: HyperVCreateStep, input: VmCreateInput): string[] {
  * how many VMs of the name are not ours, our VM as it is now (or null), and the step's facts
  * (`Vhd`, `SwitchName`, `Kvp` and `IPAddresses`).
  */
-export function buildVmCreateScript(step: HyperVCreateStep, input: VmCreateInput): string {
+export function buildVmCreateScript(step: HyperVCreateStep, input: VmCreateInput, lockWaitMs = DEFAULT_LOCK_WAIT_MS): string {
   if (!(HYPERV_CREATE_STEPS as readonly string[]).includes(step)) throw new ProviderError(ProviderErrorCode.Unknown, `Hyper-V provisioning has no step '${String(step)}'`);
+  // The guest step only reads (and is asked every second while the guest boots): it takes no mutex.
+  const locks = step !== 'guest';
   return [
     VM_CREATE_SCRIPT_FIRST_LINE,
     `$step = ${psQuote(step)}`,
@@ -173,9 +199,18 @@ export function buildVmCreateScript(step: HyperVCreateStep, input: VmCreateInput
     `$mem = ${Math.trunc(input.memoryBytes)}`,
     `$cpu = ${Math.trunc(input.cpuCount)}`,
     `$switch = ${psQuote(input.switchName)}`,
+    ...(locks ? [`$lockName = ${psQuote(input.lockName)}`, `$lockWaitMs = ${Math.max(1, Math.trunc(lockWaitMs))}`, '$held = $false', '$lock = New-Object System.Threading.Mutex($false, $lockName)'] : []),
     "$c = 'Get-VM'",
     '$s = $null',
     'try {',
+    ...(locks
+      ? [
+          "  $c = 'Mutex.WaitOne'",
+          '  try { $held = $lock.WaitOne($lockWaitMs) } catch [System.Threading.AbandonedMutexException] { $held = $true }',
+          `  if (-not $held) { Write-Error -ErrorId 'LockTimeout' -Category OperationTimeout -Message "another create step of VM '$name' still runs on this host after $([int]($lockWaitMs / 1000)) s" -ErrorAction Stop }`,
+          "  $c = 'Get-VM'",
+        ]
+      : []),
     '  $path = [IO.Path]::Combine($folder, $file)',
     '  $acted = $false',
     '  $vm = $null',
@@ -188,7 +223,10 @@ export function buildVmCreateScript(step: HyperVCreateStep, input: VmCreateInput
     '  $doc = [pscustomobject]@{ Step = $step; Acted = $acted; Others = @($same | Where-Object { -not "$($_.Notes)".Contains($tag) }).Count; Path = $path; VM = $o }',
     '  foreach ($k in $extra.Keys) { $doc | Add-Member -NotePropertyName $k -NotePropertyValue $extra[$k] }',
     '  ConvertTo-Json -Compress -Depth 4 -InputObject $doc',
-    ...ERROR_RECORD_CATCH,
+    ...ERROR_RECORD_CATCH.slice(0, -1),
+    // Runs on `exit` too; a holder killed outright leaves the mutex abandoned, which the next WaitOne takes.
+    ...(locks ? ['} finally {', '  if ($held) { $lock.ReleaseMutex() }', '  $lock.Dispose()'] : []),
+    '}',
     '',
   ].join('\n');
 }

@@ -1,7 +1,13 @@
 import type { HyperVFaultKind, HyperVFaultSpec } from './hyperv-host-simulator.types.js';
 import { VM_CREATE_STEP_CMDLETS } from './vm-create.projector.js';
 
-const KINDS: readonly HyperVFaultKind[] = ['auth', 'disconnect', 'hang', 'answer-lost', 'error-record', 'truncated-json', 'cmdlet-error'];
+const KINDS: readonly HyperVFaultKind[] = ['auth', 'disconnect', 'hang', 'answer-lost', 'slow', 'error-record', 'truncated-json', 'cmdlet-error'];
+
+/** A command fault as taken: its kind, and for 'slow' its delay. */
+export interface TakenFault {
+  kind: HyperVFaultKind;
+  delayMs?: number;
+}
 
 interface ActiveFault {
   kind: HyperVFaultKind;
@@ -13,6 +19,8 @@ interface ActiveFault {
   /** 'cmdlet-error': the cmdlet that fails, and its message. */
   cmdlet?: string;
   message?: string;
+  /** 'slow': how long the script's cmdlets take. */
+  delayMs?: number;
 }
 
 /**
@@ -28,6 +36,8 @@ export class HyperVFaultInjector {
     if (!(times > 0)) throw new Error('A fault needs times > 0');
     if (spec.marker !== undefined && spec.kind === 'auth') throw new Error("An 'auth' fault applies to logins, not to one script marker");
     if ((spec.kind === 'cmdlet-error') !== (spec.cmdlet !== undefined)) throw new Error("A 'cmdlet-error' fault names its cmdlet, and only it does");
+    if ((spec.kind === 'slow') !== (spec.delayMs !== undefined)) throw new Error("A 'slow' fault gives its delayMs, and only it does");
+    if (spec.kind === 'slow' && (spec.marker !== 'vm-create' || !(spec.delayMs! > 0))) throw new Error("A 'slow' fault needs marker 'vm-create' and delayMs > 0");
     if (spec.step !== undefined) {
       // Only create scripts carry a step; a step filter elsewhere would never match and fail silently.
       if (spec.marker !== 'vm-create') throw new Error("A fault's step applies to vm-create scripts only: give marker 'vm-create'");
@@ -40,6 +50,7 @@ export class HyperVFaultInjector {
       ...(spec.step !== undefined ? { step: spec.step } : {}),
       ...(spec.cmdlet !== undefined ? { cmdlet: spec.cmdlet.toLowerCase() } : {}),
       ...(spec.message !== undefined ? { message: spec.message } : {}),
+      ...(spec.delayMs !== undefined ? { delayMs: spec.delayMs } : {}),
     });
   }
 
@@ -52,9 +63,19 @@ export class HyperVFaultInjector {
    * that targets any command, or the command's script marker (and, for a create script, its step).
    */
   take(target: 'auth' | 'command', marker: string | null = null, step: string | null = null): HyperVFaultKind | undefined {
-    const index = this.faults.findIndex((f) => f.kind !== 'cmdlet-error' && (target === 'auth') === (f.kind === 'auth') && matches(f, marker, step));
+    return (target === 'auth' ? this.takeWhere((f) => f.kind === 'auth') : this.takeCommand(marker, step))?.kind;
+  }
+
+  /** As {@link take} for a command, with the fault's delay. */
+  takeCommand(marker: string | null, step: string | null = null): TakenFault | undefined {
+    return this.takeWhere((f) => f.kind !== 'cmdlet-error' && f.kind !== 'auth' && matches(f, marker, step));
+  }
+
+  private takeWhere(test: (fault: ActiveFault) => boolean): TakenFault | undefined {
+    const index = this.faults.findIndex(test);
     if (index < 0) return undefined;
-    return this.consume(index).kind;
+    const { kind, delayMs } = this.consume(index);
+    return { kind, ...(delayMs !== undefined ? { delayMs } : {}) };
   }
 
   /** Consumes one use of a 'cmdlet-error' fault for this cmdlet; its message (null = the default one), or undefined. */

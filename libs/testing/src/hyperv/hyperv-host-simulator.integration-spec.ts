@@ -233,7 +233,7 @@ describe('HyperVHostSimulator (PowerShell 5.1)', () => {
 });
 
 /** A create script of the contract's shape for one step of VM `name` (a differencing disk of the RHEL 9.4 gold image in D:\\VMs). */
-function createScript(step: 'vhd' | 'vm', name: string): string {
+function createScript(step: 'vhd' | 'vm', name: string, lock?: { name: string; waitMs: number }): string {
   const body =
     step === 'vhd'
       ? [
@@ -246,6 +246,7 @@ function createScript(step: 'vhd' | 'vm', name: string): string {
     body,
     { name: `'${name}'`, file: `'${name}.vhdx'`, parent: "'D:\\Library\\Templates\\rhel-9.4-gold.vhdx'", switch: "'vSwitch-LAN'" },
     '\r\n',
+    lock,
   );
 }
 
@@ -311,6 +312,87 @@ describe("HyperVHostSimulator ('answer-lost' and faults aimed at one create step
     expect(sim.requests.at(-1)?.step).toBeUndefined();
     expect(await unanswered(ssh, createScript('vm', 'aimed01'))).toBe('no answer');
     expect(sim.requests.at(-1)).toMatchObject({ step: 'vm', fault: 'answer-lost' });
+  });
+});
+
+describe("HyperVHostSimulator ('slow' create scripts and the VM name's mutex)", () => {
+  let sim: HyperVHostSimulator;
+
+  beforeAll(async () => {
+    sim = await HyperVHostSimulator.start({ vmCount: 0 });
+  });
+  afterAll(async () => {
+    await sim.stop();
+  });
+  afterEach(() => sim.clearFaults());
+
+  const named = (name: string) => asArray((JSON.parse(sim.inventoryText()) as HyperVInventoryJson).vms).filter((vm) => vm.VMName === name);
+  /** Sends a script and walks away after `ms`, as a killed client does; its script runs on. */
+  const abandon = async (ssh: NodeSSH, script: string, ms: number): Promise<void> => {
+    let channel: ClientChannel | undefined;
+    const exec = ssh.execCommand(encoded(script), { onChannel: (c) => (channel = c) });
+    exec.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    channel?.close();
+  };
+  /** The error record, the last line of stderr (after the CLIXML progress). */
+  const record = (stderr: string) => JSON.parse(/\{"Cmdlet".*\}/.exec(stderr)![0]) as unknown;
+  const settled = (what: () => boolean) => new Promise<void>((resolve) => {
+    const tick = setInterval(() => what() && (clearInterval(tick), resolve()), 20);
+  });
+
+  it("races two unlocked 'vm' scripts of one name: the one asked again looks while the slow one's New-VM is under way, and both make a VM", async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    expect((await ssh.execCommand(encoded(createScript('vhd', 'race01')))).code).toBe(0);
+    sim.injectFault({ kind: 'slow', marker: 'vm-create', step: 'vm', delayMs: 800 });
+    const from = sim.requests.length;
+    await abandon(ssh, createScript('vm', 'race01'), 100);
+    expect(named('race01')).toEqual([]);
+    expect((await ssh.execCommand(encoded(createScript('vm', 'race01')))).code).toBe(0);
+    await settled(() => named('race01').length === 2);
+    expect(sim.requests.slice(from).filter((r) => r.step === 'vm' && r.label?.startsWith('New-VM '))).toHaveLength(2);
+  });
+
+  it('lets one locked script of a name in at a time: the one asked again waits for the slow one, then finds its VM and makes none', async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    const lock = { name: 'Global\\hybridforms-vm-lock01', waitMs: 5000 };
+    expect((await ssh.execCommand(encoded(createScript('vhd', 'lock01', lock)))).code).toBe(0);
+    sim.injectFault({ kind: 'slow', marker: 'vm-create', step: 'vm', delayMs: 800 });
+    const from = sim.requests.length;
+    await abandon(ssh, createScript('vm', 'lock01', lock), 100);
+    const again = await ssh.execCommand(encoded(createScript('vm', 'lock01', lock)));
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ Step: 'vm', Acted: false, Others: 0, VM: { VMName: 'lock01', Notes: expect.stringContaining('hybridforms-task=t1') } });
+    expect(named('lock01')).toHaveLength(1);
+    expect(sim.requests.slice(from).map((r) => [r.fault ?? null, r.lock, r.label?.split(' ')[0]])).toEqual([
+      ['slow', 'taken', 'New-VM'],
+      [null, 'waited', 'no-op'],
+    ]);
+  });
+
+  it("fails a locked script not let in within its wait with the LockTimeout record, and lets the next one in once the holder ended", async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    const lock = { name: 'Global\\hybridforms-vm-lock02', waitMs: 200 };
+    expect((await ssh.execCommand(encoded(createScript('vhd', 'lock02', lock)))).code).toBe(0);
+    sim.injectFault({ kind: 'slow', marker: 'vm-create', step: 'vm', delayMs: 1000 });
+    const slow = ssh.execCommand(encoded(createScript('vm', 'lock02', lock)));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const refused = await ssh.execCommand(encoded(createScript('vm', 'lock02', lock)));
+    expect(refused.code).toBe(1);
+    expect(record(refused.stderr)).toEqual({ Cmdlet: 'Mutex.WaitOne', State: null, ErrorId: 'LockTimeout', Category: 'OperationTimeout', Message: "another create step of VM 'lock02' still runs on this host after 0 s" });
+    expect(sim.requests.at(-1)).toMatchObject({ step: 'vm', lock: 'timed-out' });
+    expect((await slow).code).toBe(0);
+    const next = await ssh.execCommand(encoded(createScript('vm', 'lock02', lock)));
+    expect(JSON.parse(next.stdout)).toMatchObject({ Acted: false, VM: { VMName: 'lock02' } });
+    expect(named('lock02')).toHaveLength(1);
+  });
+
+  it('refuses a script that looks at the host before it holds its mutex', async () => {
+    const ssh = await connect(sim, { password: sim.password });
+    const script = createScript('vm', 'lock03', { name: 'Global\\hybridforms-vm-lock03', waitMs: 1000 }).replace(/(  try \{ \$held = [^\r]*\r\n)(  \$same = [^\r]*\r\n)/, '$2$1');
+    const result = await ssh.execCommand(encoded(script));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/looks at the host before it holds its mutex/);
   });
 });
 

@@ -8,7 +8,8 @@ import { HyperVEventJournal } from './hyperv-event-log.js';
 import { HYPERV_COUNTERS, MetricsProjector, type HyperVCounterName } from './hyperv-counters.js';
 import { EventsProjector, parseEventsRequest, type ScriptAnswer } from './events.projector.js';
 import { HyperVEstateGenerator } from './hyperv-estate.generator.js';
-import { HyperVFaultInjector } from './hyperv-fault.injector.js';
+import { HyperVFaultInjector, type TakenFault } from './hyperv-fault.injector.js';
+import { HostMutexes } from './host-mutexes.js';
 import type {
   CounterSampleJson,
   HyperVEventLogState,
@@ -45,7 +46,7 @@ import {
 import { PowerShellJsonSerializer } from './powershell-json.serializer.js';
 import { HOST_RESERVED_MEMORY_BYTES, ParserError, ProvisionProjector } from './provision.projector.js';
 import { parseVhdScriptPath, parseVmActionScript, VmActionProjector, type ActionOutcome, type VmActionHost } from './vm-action.projector.js';
-import { guestKvpOf, parseVmCreateScript, vmCreateStepOf, VmCreateProjector, type VmCreateHost } from './vm-create.projector.js';
+import { guestKvpOf, parseVmCreateScript, vmCreateStepOf, VmCreateProjector, type VmCreateHost, type VmCreateScript } from './vm-create.projector.js';
 
 /** The cmdlets each marker's script must call. */
 const REQUIRED_CMDLETS: Readonly<Record<string, readonly string[]>> = {
@@ -149,6 +150,9 @@ export class HyperVHostSimulator {
   private readonly createProjector: VmCreateProjector;
   private readonly journal: HyperVEventJournal;
   private readonly boots = new Set<NodeJS.Timeout>();
+  private readonly mutexes = new HostMutexes();
+  /** Slow scripts' cmdlets in progress: stop() ends them without their effects. */
+  private readonly slowCmdlets = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   private guestBootMs: number;
   private addressesGiven = 0;
   private stopped = false;
@@ -392,6 +396,11 @@ export class HyperVHostSimulator {
     this.stopped = true;
     for (const timer of this.boots) clearTimeout(timer);
     this.boots.clear();
+    for (const slow of this.slowCmdlets) {
+      clearTimeout(slow.timer);
+      slow.done();
+    }
+    this.slowCmdlets.clear();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const connection of this.connections) connection.end();
     await closed;
@@ -447,7 +456,8 @@ export class HyperVHostSimulator {
     }
     const marker = findScriptMarker(script);
     const step = marker === 'vm-create' ? vmCreateStepOf(script) : null;
-    const fault = this.faults.take('command', marker, step);
+    const taken = this.faults.takeCommand(marker, step);
+    const fault = taken?.kind;
     const request: HyperVSimRequest = { at: new Date(), marker, ...(step !== null ? { step } : {}), powershell: true, ...(fault ? { fault } : {}) };
     this.requests.push(request);
     const progress = silencesProgress(script) ? '' : clixmlModuleProgress();
@@ -470,6 +480,14 @@ export class HyperVHostSimulator {
     const missing = missingCmdlets(script, required);
     if (missing.length > 0) {
       reply('', `${progress}HyperVHostSimulator: the ${marker} script does not call ${missing.join(', ')}.\r\n`, 1);
+      return;
+    }
+    if (marker === 'vm-create') {
+      void this.runCreateScript(script, request, taken).then((answer) => {
+        if (answer === null || fault === 'answer-lost') return;
+        if ('stderr' in answer) reply('', `${progress}${answer.stderr}`, answer.code);
+        else this.answer(connection, channel, answer.stdout, progress, fault);
+      });
       return;
     }
     const answer = this.scriptAnswer(marker, script, request);
@@ -503,16 +521,6 @@ export class HyperVHostSimulator {
       if (outcome.labels && outcome.labels.length > 0) logged.label = outcome.labels.join('; ');
       return outcome.answer;
     }
-    if (marker === 'vm-create') {
-      try {
-        const outcome = this.createProjector.run(this.createHost(logged.step ?? null), script, parseVmCreateScript(script));
-        if (outcome.labels.length > 0) logged.label = outcome.labels.join('; ');
-        return outcome.answer;
-      } catch (error) {
-        if (error instanceof ParserError) return this.provisionProjector.parserError(error);
-        return { stderr: `${(error as Error).message}\r\n`, code: 1 };
-      }
-    }
     if (marker === 'metrics') return { stdout: this.metricsProjector.render(this.estate.host.ComputerName, this.estate.list(), script) };
     let request;
     try {
@@ -521,6 +529,50 @@ export class HyperVHostSimulator {
       return { stderr: `${(error as Error).message}\r\n`, code: 1 };
     }
     return this.eventsProjector.answer(this.journal, request);
+  }
+
+  /**
+   * A create script, run to its end whether or not its client is still there: it looks once it
+   * holds its VM name's mutex (when it takes one), and a 'slow' fault's delay passes between its
+   * look and its cmdlets. null when the host stopped meanwhile.
+   */
+  private async runCreateScript(script: string, logged: HyperVSimRequest, taken: TakenFault | undefined): Promise<ScriptAnswer | null> {
+    const failure = (error: unknown): ScriptAnswer =>
+      error instanceof ParserError ? this.provisionProjector.parserError(error) : { stderr: `${(error as Error).message}\r\n`, code: 1 };
+    let parsed: VmCreateScript;
+    try {
+      parsed = parseVmCreateScript(script);
+    } catch (error) {
+      return failure(error);
+    }
+    const body = async (): Promise<ScriptAnswer | null> => {
+      try {
+        const seen = this.createProjector.look(this.estate, parsed);
+        if (taken?.delayMs !== undefined && !(await this.cmdletsTake(taken.delayMs))) return null;
+        const outcome = this.createProjector.run(this.createHost(logged.step ?? null), script, parsed, seen);
+        if (outcome.labels.length > 0) logged.label = outcome.labels.join('; ');
+        return outcome.answer;
+      } catch (error) {
+        return failure(error);
+      }
+    };
+    if (!parsed.lock) return body();
+    const held = await this.mutexes.hold(parsed.lock.name, parsed.lock.waitMs, body);
+    if (!held.held) {
+      logged.lock = 'timed-out';
+      return this.createProjector.lockTimeout(parsed);
+    }
+    logged.lock = held.waited ? 'waited' : 'taken';
+    return held.value;
+  }
+
+  /** Waits as a slow script's cmdlets do; false when the host stopped first. */
+  private cmdletsTake(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const slow = { timer: setTimeout(() => (this.slowCmdlets.delete(slow), resolve(!this.stopped)), ms), done: () => resolve(false) };
+      slow.timer.unref();
+      this.slowCmdlets.add(slow);
+    });
   }
 
   private createHost(step: string | null): VmCreateHost {
@@ -617,6 +669,8 @@ export class HyperVHostSimulator {
   }
 
   private finish(channel: ServerChannel, stdout: string, stderr: string, code: number): void {
+    // A script that ran on after its client went away has no one to answer.
+    if (channel.destroyed || !channel.writable) return;
     if (stdout) channel.write(stdout);
     if (stderr) channel.stderr.write(stderr);
     channel.exit(code);

@@ -144,9 +144,13 @@ export interface HyperVVmSpec {
  * and never answered. 'answer-lost': the command is run and its effects applied, but no answer
  * is sent (the channel stays open until the client goes away), what a client killed mid-command
  * leaves behind: Windows OpenSSH lets a command of an exec channel run on after its client is gone
- * (PowerShell/Win32-OpenSSH#1751).
+ * (PowerShell/Win32-OpenSSH#1751). 'slow' (vm-create only, with {@link HyperVFaultSpec.delayMs}):
+ * the script looks (Get-VM, Test-Path) as it arrives, once it holds its mutex if it takes one, and
+ * its cmdlets take `delayMs` to apply; it then answers if its client is still there, and runs to
+ * its end either way, as above. A second script of the same VM arriving meanwhile races it unless
+ * both take the VM name's mutex (VM_CREATE_SCRIPT_MARKER).
  */
-export type HyperVFaultKind = 'auth' | 'disconnect' | 'hang' | 'answer-lost' | 'error-record' | 'truncated-json' | 'cmdlet-error';
+export type HyperVFaultKind = 'auth' | 'disconnect' | 'hang' | 'answer-lost' | 'slow' | 'error-record' | 'truncated-json' | 'cmdlet-error';
 
 export interface HyperVFaultSpec {
   kind: HyperVFaultKind;
@@ -171,6 +175,8 @@ export interface HyperVFaultSpec {
   cmdlet?: string;
   /** 'cmdlet-error': the exception message; default Hyper-V's "'<vm>' failed to change state." */
   message?: string;
+  /** 'slow' only (and required there): how long the script's cmdlets take, in ms. */
+  delayMs?: number;
 }
 
 /** One exec request as the simulator saw it. */
@@ -184,6 +190,11 @@ export interface HyperVSimRequest {
   step?: string;
   /** The fault applied to this request, if any. */
   fault?: HyperVFaultKind;
+  /**
+   * vm-create scripts holding the VM name's mutex: 'taken' at once, 'waited' for another script
+   * of the name first, 'timed-out' when not let in within its wait (the script failed).
+   */
+  lock?: 'taken' | 'waited' | 'timed-out';
   /**
    * Action scripts: what the host did, e.g. `Stop-VM -TurnOff -Force <vmId>`, several joined by
    * '; ', `no-op <vmId>` when the VM was in the end state already, `failed Start-VM <vmId>` for a

@@ -121,6 +121,12 @@ export const PROVISION_CHECK_REQUIRED_CMDLETS: readonly string[] = ['Get-VMHost'
  * -Name`). It answers `{ Step, Acted, Others, Path, VM: {VMId, VMName, State, ProcessorCount,
  * MemoryStartup, Notes} | null }` plus `Vhd` (vhd), `SwitchName` (network), `Kvp` and
  * `IPAddresses` (guest); a refused cmdlet with the error record (as a VM action) and exit 1.
+ *
+ * A script may hold a host-wide mutex while it looks and acts: `$lockName = '<name>'`,
+ * `$lockWaitMs = <ms>`, `New-Object System.Threading.Mutex($false, $lockName)`, a
+ * `$lock.WaitOne($lockWaitMs)` before its first Get-VM or Test-Path, and a `finally` that calls
+ * `ReleaseMutex()`. Scripts of one name run one after the other (a waiter not let in within
+ * `$lockWaitMs` fails with a `LockTimeout` record); scripts without one run at once.
  */
 export const VM_CREATE_SCRIPT_MARKER = '# hybridforms:vm-create';
 

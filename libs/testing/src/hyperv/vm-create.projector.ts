@@ -50,6 +50,31 @@ export interface VmCreateScript {
   setsUefiCa: boolean;
   /** The script removes the VM it made when tagging it fails (`catch { $vm | Remove-VM -Force; throw }`). */
   removesUntagged: boolean;
+  /** The host-wide mutex the script holds while it looks and acts (VM_CREATE_SCRIPT_MARKER), or null. */
+  lock: { name: string; waitMs: number } | null;
+}
+
+/** What a create script saw when it looked: every VM of its name, and ours among them. */
+export interface VmCreateLookup {
+  same: HyperVSimVm[];
+  vm: HyperVSimVm | undefined;
+}
+
+/** The script's mutex, read back; a script that takes one but strays from the contract throws. */
+function lockOf(script: string): VmCreateScript['lock'] {
+  if (!/^\s*\$lockName\s*=/im.test(script)) {
+    if (/System\.Threading\.Mutex|\.WaitOne\(/i.test(script)) throw new Error('HyperVHostSimulator: the vm-create script takes a mutex but sets no $lockName.');
+    return null;
+  }
+  const name = quoted(script, 'lockName');
+  const waitMs = integer(script, 'lockWaitMs');
+  if (!/New-Object\s+(?:System\.)?Threading\.Mutex\s*\(\s*\$false\s*,\s*\$lockName\s*\)/i.test(script)) throw new Error('HyperVHostSimulator: the vm-create script opens no New-Object System.Threading.Mutex($false, $lockName).');
+  const wait = script.search(/\$lock\.WaitOne\(\s*\$lockWaitMs\s*\)/i);
+  if (wait < 0) throw new Error('HyperVHostSimulator: the vm-create script never waits for its mutex ($lock.WaitOne($lockWaitMs)).');
+  const look = script.search(/Hyper-V\\Get-VM\b|Test-Path\s+-LiteralPath/i);
+  if (look >= 0 && look < wait) throw new Error('HyperVHostSimulator: the vm-create script looks at the host before it holds its mutex.');
+  if (!/finally\s*\{[^}]*\$lock\.ReleaseMutex\(\)/i.test(script)) throw new Error('HyperVHostSimulator: the vm-create script does not release its mutex in a finally block.');
+  return { name, waitMs };
 }
 
 function quoted(script: string, name: string): string {
@@ -99,6 +124,7 @@ export function parseVmCreateScript(script: string): VmCreateScript {
     cpuCount: integer(script, 'cpu'),
     switchName: quoted(script, 'switch'),
     setsUefiCa: /Set-VMFirmware\s+-SecureBootTemplate\s+MicrosoftUEFICertificateAuthority/i.test(script),
+    lock: lockOf(script),
     removesUntagged: /catch\s*\{\s*\$vm\s*\|\s*(?:Hyper-V\\)?Remove-VM\s+-Force\s*;\s*throw\s*\}/i.test(script),
   };
 }
@@ -168,13 +194,22 @@ export function guestKvpOf(estate: HyperVEstate, diskPath: string, hostName: str
 export class VmCreateProjector {
   constructor(private readonly serializer: PowerShellJsonSerializer) {}
 
-  /** Runs one create script; `labels` say what the host did (HyperVSimRequest.label). */
-  run(host: VmCreateHost, script: string, request: VmCreateScript): { answer: ScriptAnswer; labels: string[] } {
+  /** What the script finds as it starts: every VM of its name, and the one carrying its tag. */
+  look(estate: HyperVEstate, request: VmCreateScript): VmCreateLookup {
+    const same = estate.list().filter((vm) => vm.name.toLowerCase() === request.name.toLowerCase());
+    return { same, vm: same.find((v) => v.notes.includes(request.tag)) };
+  }
+
+  /**
+   * Runs one create script; `labels` say what the host did (HyperVSimRequest.label). `seen` is what
+   * it found when it looked, by default now; a slow script acts later on what it saw earlier.
+   */
+  run(host: VmCreateHost, script: string, request: VmCreateScript, seen: VmCreateLookup = this.look(host.estate, request)): { answer: ScriptAnswer; labels: string[] } {
     const estate = host.estate;
     const folder = request.folder ?? DEFAULT_VIRTUAL_HARD_DISK_PATH;
     const path = `${folder.replace(/\\+$/, '')}\\${request.file}`;
-    const same = estate.list().filter((vm) => vm.name.toLowerCase() === request.name.toLowerCase());
-    let vm: HyperVSimVm | undefined = same.find((v) => v.notes.includes(request.tag));
+    const same = seen.same;
+    let vm: HyperVSimVm | undefined = seen.vm;
     const labels: string[] = [];
     const extra: Record<string, unknown> = {};
     let acted = false;
@@ -327,6 +362,13 @@ export class VmCreateProjector {
       ...extra,
     };
     return { answer: { stdout: this.serializer.stringify(doc) }, labels };
+  }
+
+  /** The record of a script not let into its VM name's mutex in time (the script's Write-Error). */
+  lockTimeout(request: VmCreateScript): ScriptAnswer {
+    const seconds = Math.trunc((request.lock?.waitMs ?? 0) / 1000);
+    const error: ErrorRecordJson = { Cmdlet: 'Mutex.WaitOne', State: null, ErrorId: 'LockTimeout', Category: 'OperationTimeout', Message: `another create step of VM '${request.name}' still runs on this host after ${seconds} s` };
+    return { stderr: this.serializer.stringify(error), code: 1 };
   }
 
   /** New-VHD's (or Copy-Item's) refusal: the parent or the folder missing. */
