@@ -20,9 +20,8 @@ import { KVP_BY_VM_SCRIPT } from './hyperv-inventory.script.js';
  * stop a command whose client went away, so the script of a worker killed mid-step runs on; the
  * step asked again after the restart waits for it (its lookup then sees what that script made)
  * instead of racing it to a second New-VM or to a VM not yet tagged (the guest step only reads, and
- * takes none). A mutex whose holder died is
- * handed on abandoned, which is as good as released; one held past `$lockWaitMs` fails the step
- * with the retryable `LockTimeout` record.
+ * takes none). A mutex whose holder died is handed on abandoned, which is as good as released; one
+ * held past `$lockWaitMs` fails the step with the retryable `LockTimeout` record.
  */
 
 export const VM_CREATE_SCRIPT_FIRST_LINE = '# hybridforms:vm-create';
@@ -66,8 +65,6 @@ export interface VmCreateInput {
   memoryBytes: number;
   cpuCount: number;
   switchName: string;
-  /** {@link vmLockNameOf} the name. */
-  lockName: string;
 }
 
 const MB = 1024 * 1024;
@@ -91,7 +88,6 @@ export function vmCreateInputOf(spec: ProvisionSpec): VmCreateInput {
     // New-VM gives one virtual processor; the step sets it either way, so a changed VM is put back.
     cpuCount: spec.size.cpuCount ?? 1,
     switchName: spec.placement.switchName,
-    lockName: vmLockNameOf(spec.name),
   };
 }
 
@@ -199,7 +195,7 @@ export function buildVmCreateScript(step: HyperVCreateStep, input: VmCreateInput
     `$mem = ${Math.trunc(input.memoryBytes)}`,
     `$cpu = ${Math.trunc(input.cpuCount)}`,
     `$switch = ${psQuote(input.switchName)}`,
-    ...(locks ? [`$lockName = ${psQuote(input.lockName)}`, `$lockWaitMs = ${Math.max(1, Math.trunc(lockWaitMs))}`, '$held = $false', '$lock = New-Object System.Threading.Mutex($false, $lockName)'] : []),
+    ...(locks ? [`$lockName = ${psQuote(vmLockNameOf(input.name))}`, `$lockWaitMs = ${Math.max(1, Math.trunc(lockWaitMs))}`, '$held = $false', '$lock = New-Object System.Threading.Mutex($false, $lockName)'] : []),
     "$c = 'Get-VM'",
     '$s = $null',
     'try {',
