@@ -1,85 +1,37 @@
 // The page.evaluate callbacks run in the browser and are typed against its DOM.
 /// <reference lib="dom" />
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import { MetricCapture } from '@hybridforms/discovery';
 import { AzureSimulator } from '@hybridforms/testing';
+import { ConsoleBrowser, describeInBrowser, VIEWPORTS } from '../support/console-browser.js';
 import { azureProviderRequest } from '../support/provider-requests.js';
 import { QUIET_TELEMETRY } from '../support/telemetry.js';
 import { startTestApp, waitForRefresh, type TestApp } from '../support/test-app.js';
 
-// Debian's chromium, driven by puppeteer-core (which never downloads a browser); .ci/run installs it.
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'console');
-const VIEWPORTS = { wide: { width: 1280, height: 900 }, narrow: { width: 390, height: 844 } } as const;
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI !== 'true') {
-  console.warn(`console e2e skipped: no browser at ${CHROMIUM} (apt-get install -y --no-install-recommends chromium, or set CHROMIUM_PATH)`);
-}
-
 type Vm = { id: string; name: string; powerState: string; osFamily: string; osVersion: string | null; licenseModel: string | null };
 type Role = 'viewer' | 'operator' | 'admin';
 
-// Without chromium outside CI the suite says why and skips; in CI a missing browser fails it.
-(haveChromium || process.env.CI === 'true' ? describe : describe.skip)('Operator console in a real browser (chromium → /console → API → Azure simulator)', () => {
+describeInBrowser('Operator console in a real browser (chromium → /console → API → Azure simulator)', () => {
   let sim: AzureSimulator;
   let t: TestApp;
-  let browser: Browser;
+  let browser: ConsoleBrowser;
   let base: string;
   let providerId: string;
   const tokens: Record<Role, string> = {} as never;
-  /** Every console error, uncaught exception, failed request and CSP violation, by page, over the whole suite. */
-  const problems: string[] = [];
 
   const api = async <T>(path: string): Promise<T> => (await t.http().get(`/api/v1${path}`).expect(200)).body as T;
-
-  /** A fresh tab in its own browser context (its own sessionStorage), watched for problems. */
-  async function openTab(viewport: keyof typeof VIEWPORTS = 'wide'): Promise<Page> {
-    const context = await browser.createBrowserContext();
-    const page = await context.newPage();
-    await page.setViewport(VIEWPORTS[viewport]);
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.type() === 'warn') problems.push(`${page.url()}: console ${message.type()}: ${message.text()}`);
-    });
-    page.on('pageerror', (error) => problems.push(`${page.url()}: uncaught ${String(error)}`));
-    page.on('requestfailed', (request) => problems.push(`${page.url()}: request failed ${request.url()}: ${request.failure()?.errorText}`));
-    await page.evaluateOnNewDocument(() => {
-      document.addEventListener('securitypolicyviolation', (event) => console.error(`CSP violation: ${event.violatedDirective} ${event.blockedURI}`));
-    });
-    return page;
-  }
-
-  async function signIn(page: Page, role: Role): Promise<void> {
-    await page.goto(`${base}/console/`, { waitUntil: 'networkidle0' });
-    await page.type('#token', tokens[role]);
-    await page.click('button[type="submit"]');
-    await page.waitForSelector('[data-testid="who"]');
-  }
+  const openTab = (viewport?: keyof typeof VIEWPORTS) => browser.openTab(viewport);
+  const signIn = (page: Page, role: Role) => browser.signIn(page, tokens[role]);
+  const screenshot = (page: Page, name: string) => browser.screenshot(page, name);
 
   async function rowIds(page: Page): Promise<string[]> {
     return page.$$eval('tbody tr[data-vm-id]', (rows) => rows.map((row) => row.getAttribute('data-vm-id') ?? ''));
   }
 
-  /** Saves the page as a test artefact; at phone width the page must also fit (wide tables scroll inside their box). */
-  async function screenshot(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
-    if (page.viewport()!.width === VIEWPORTS.narrow.width) {
-      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(VIEWPORTS.narrow.width);
-    }
-  }
-
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`CI=true and no browser at ${CHROMIUM}: .ci/run installs Debian's chromium`);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    // The console this suite drives is the one in the source tree, built as `npm run build` does.
-    execFileSync(process.execPath, ['scripts/build-console.mjs'], { stdio: 'inherit' });
     sim = await AzureSimulator.start({ vmCount: 60, pageSize: 25, operationDelayMs: 300, operationRetryAfterSeconds: 1 });
     t = await startTestApp(QUIET_TELEMETRY);
     await t.app.listen(0, '127.0.0.1');
-    base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     const created = await t.http().post('/api/v1/providers').send(azureProviderRequest(sim, 'console-azure')).expect(201);
     providerId = created.body.id;
     await waitForRefresh(t, created.body.refreshId);
@@ -88,12 +40,8 @@ type Role = 'viewer' | 'operator' | 'admin';
     for (const role of ['viewer', 'operator'] as const) {
       tokens[role] = (await t.http().post('/api/v1/tokens').send({ name: `console-${role}`, role }).expect(201)).body.token;
     }
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // Root in a container: chromium's sandbox needs user namespaces it may not have.
-      args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
-    });
+    browser = await ConsoleBrowser.launch(t);
+    base = browser.base;
   });
 
   afterAll(async () => {
@@ -128,7 +76,7 @@ type Role = 'viewer' | 'operator' | 'admin';
     await page.waitForSelector('[role="alert"]');
     expect(await page.$eval('[role="alert"]', (el) => el.textContent)).toMatch(/refused/);
     // The refused attempt is the API's 401, which the browser logs itself: not a console fault.
-    problems.splice(0);
+    browser.problems.splice(0);
 
     await page.$eval('#token', (el) => ((el as HTMLInputElement).value = ''));
     await page.type('#token', tokens.admin);
@@ -285,6 +233,6 @@ type Role = 'viewer' | 'operator' | 'admin';
   });
 
   it('raised no console error, uncaught exception, failed request or CSP violation on any page', () => {
-    expect(problems).toEqual([]);
+    expect(browser.problems).toEqual([]);
   });
 });

@@ -1,3 +1,5 @@
+import { openStream, type StreamHandlers } from './event-stream.js';
+
 // The one way the console talks to the API: same origin, the Bearer token in a header (never in a
 // URL or a cookie), errors in the API's { statusCode, error, message } shape turned into ApiError.
 
@@ -35,6 +37,11 @@ export class ApiClient {
 
   post<T>(path: string, body: object = {}): Promise<T> {
     return this.request<T>('POST', path, body);
+  }
+
+  /** Follows a server-sent-events route with this token (api/event-stream.ts). */
+  stream(path: string, query: Query | undefined, handlers: StreamHandlers): { close: () => void } {
+    return openStream(this.token, path, query, handlers, this.onUnauthorized);
   }
 
   private async request<T>(method: string, path: string, body?: object): Promise<T> {
