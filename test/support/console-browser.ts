@@ -81,7 +81,17 @@ export class ConsoleBrowser {
     await page.type('#token', token);
     await page.click('button[type="submit"]');
     await page.waitForSelector('[data-testid="who"]');
-    if (at) await page.goto(`${this.base}/console/#${at}`, { waitUntil: 'networkidle0' });
+    if (at) await this.go(page, at);
+  }
+
+  /**
+   * Moves a signed-in tab to a console route (the fragment, as a link would). Not page.goto with
+   * networkidle: a page that follows a live stream never has the network idle.
+   */
+  async go(page: Page, route: string): Promise<void> {
+    await page.evaluate((fragment: string) => {
+      location.hash = fragment;
+    }, route);
   }
 
   /** Saves the page as a test artefact; at phone width the page must also fit (wide tables scroll inside their box). */

@@ -3,7 +3,10 @@ import { ApiError } from './api/api-client.js';
 import { Empty, ErrorNotice, Loading } from './components/state-views.js';
 import { InventoryPage } from './pages/inventory.page.js';
 import { LoginPage } from './pages/login.page.js';
+import { EventsPage } from './pages/events.page.js';
 import { ProvidersPage } from './pages/providers.page.js';
+import { RunDetailPage } from './pages/run-detail.page.js';
+import { RunsPage } from './pages/runs.page.js';
 import { VmDetailPage } from './pages/vm-detail.page.js';
 import { href, useRoute, type Route } from './router.js';
 import { forgetToken, signIn, storedToken, type Session } from './session.js';
@@ -11,6 +14,8 @@ import { forgetToken, signIn, storedToken, type Session } from './session.js';
 const NAV = [
   { path: '/inventory', label: 'Inventory', title: 'Inventory' },
   { path: '/providers', label: 'Providers', title: 'Providers' },
+  { path: '/events', label: 'Events', title: 'Events' },
+  { path: '/runs', label: 'Runs', title: 'Playbook runs' },
 ] as const;
 
 type Startup = { state: 'checking' } | { state: 'signed-out'; notice: string | null } | { state: 'signed-in'; session: Session } | { state: 'failed'; error: Error };
@@ -73,7 +78,11 @@ export function App() {
 function pageOf(route: Route, session: Session) {
   const vm = /^\/vms\/([0-9a-f-]{36})$/i.exec(route.path);
   if (vm) return <VmDetailPage key={vm[1]} session={session} vmId={vm[1]} />;
+  const run = /^\/runs\/([0-9a-f-]{36})$/i.exec(route.path);
+  if (run) return <RunDetailPage key={run[1]} session={session} runId={run[1]} />;
   if (route.path === '/providers') return <ProvidersPage session={session} />;
+  if (route.path === '/events') return <EventsPage session={session} route={route} />;
+  if (route.path === '/runs') return <RunsPage session={session} route={route} />;
   if (route.path === '/inventory') return <InventoryPage session={session} route={route} />;
   return (
     <main id="main">
@@ -87,6 +96,7 @@ function pageOf(route: Route, session: Session) {
 
 function titleOf(route: Route): string {
   if (route.path.startsWith('/vms/')) return 'Virtual machine';
+  if (route.path.startsWith('/runs/')) return 'Playbook run';
   return NAV.find((item) => item.path === route.path)?.title ?? 'Console';
 }
 

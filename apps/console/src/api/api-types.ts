@@ -80,10 +80,14 @@ export interface VmChange {
   operationId: string | null;
 }
 
+export const EVENT_TYPES = ['vm.created', 'vm.deleted', 'vm.started', 'vm.stopped', 'vm.deallocated', 'vm.restarted', 'vm.resized', 'vm.updated', 'vm.retirement_warning', 'other'] as const;
+
 export interface ProviderEvent {
   id: string;
+  providerId: string;
   occurredAt: string;
   type: string;
+  vmId: string | null;
   vmName: string | null;
   status: string | null;
   actor: string | null;

@@ -1,6 +1,8 @@
 import { useState } from 'preact/hooks';
-import { LICENSE_MODELS, OS_FAMILIES, POWER_STATES, type Page, type Provider, type Vm } from '../api/api-types.js';
+import { LICENSE_MODELS, OS_FAMILIES, POWER_STATES, roleAtLeast, type Page, type Provider, type Vm } from '../api/api-types.js';
+import type { RunTargets } from '../api/automation-types.js';
 import type { Query } from '../api/api-client.js';
+import { StartRunForm } from '../components/start-run.js';
 import { Empty, ErrorNotice, Loaded } from '../components/state-views.js';
 import { formatOs } from '../format.js';
 import { href, navigate, type Route } from '../router.js';
@@ -99,6 +101,19 @@ function VmTable({ session, applied }: { session: Session; applied: Filters }) {
   const query: Query = { ...Object.fromEntries(FILTERS.map((name) => [name, applied[name].trim() || undefined])) };
   const page = useResource(() => session.api.get<Page<Vm>>('/vms', { ...query, limit: PAGE_SIZE, cursor: cursors[pageIndex] }), [pageIndex]);
   const total = useResource(() => session.api.get<{ count: number }>('/vms/count', query), []);
+  // Operators pick VMs for a playbook run; the pick holds across pages (id → name).
+  const canRun = roleAtLeast(session.role, 'operator');
+  const [picked, setPicked] = useState<Map<string, string>>(new Map());
+  const [runOn, setRunOn] = useState<{ targets: RunTargets; label: string } | null>(null);
+  const pick = (vms: Vm[], on: boolean) => {
+    const next = new Map(picked);
+    for (const vm of vms) {
+      if (on) next.set(vm.id, vm.name);
+      else next.delete(vm.id);
+    }
+    setPicked(next);
+  };
+  const count = total.state === 'ready' ? total.data.count : null;
 
   return (
     <section aria-labelledby="vm-list-title">
@@ -109,6 +124,22 @@ function VmTable({ session, applied }: { session: Session; applied: Filters }) {
           {page.state === 'ready' && page.data.items.length > 0 && ` · showing ${(pageIndex * PAGE_SIZE + 1).toLocaleString()}–${(pageIndex * PAGE_SIZE + page.data.items.length).toLocaleString()}`}
         </p>
       </div>
+      {canRun && (
+        <div class="button-row run-toolbar" role="group" aria-label="Playbook runs">
+          <button type="button" data-action="run-picked" disabled={picked.size === 0} onClick={() => setRunOn({ targets: { vmIds: [...picked.keys()] }, label: `${picked.size} selected VM${picked.size === 1 ? '' : 's'}` })}>
+            Run a playbook on {picked.size} selected
+          </button>
+          <button type="button" data-action="run-matching" disabled={!count} onClick={() => setRunOn({ targets: { selector: selectorOf(applied) }, label: `every VM matching these filters (${count?.toLocaleString()} now)` })}>
+            Run a playbook on all {count?.toLocaleString() ?? ''} matching
+          </button>
+          {picked.size > 0 && (
+            <button type="button" onClick={() => setPicked(new Map())}>
+              Clear selection
+            </button>
+          )}
+        </div>
+      )}
+      {runOn && <StartRunForm session={session} targets={runOn.targets} targetsLabel={runOn.label} onClose={() => setRunOn(null)} />}
       <Loaded resource={page} what="virtual machines">
         {(data) =>
           data.items.length === 0 ? (
@@ -119,6 +150,16 @@ function VmTable({ session, applied }: { session: Session; applied: Filters }) {
                 <table class="vm-table">
                   <thead>
                     <tr>
+                      {canRun && (
+                        <th scope="col" class="select-cell">
+                          <input
+                            type="checkbox"
+                            aria-label="Select every VM on this page"
+                            checked={data.items.every((vm) => picked.has(vm.id))}
+                            onChange={(e) => pick(data.items, e.currentTarget.checked)}
+                          />
+                        </th>
+                      )}
                       <th scope="col">Name</th>
                       <th scope="col">OS</th>
                       <th scope="col">License</th>
@@ -131,6 +172,11 @@ function VmTable({ session, applied }: { session: Session; applied: Filters }) {
                   <tbody>
                     {data.items.map((vm) => (
                       <tr key={vm.id} data-vm-id={vm.id}>
+                        {canRun && (
+                          <td class="select-cell">
+                            <input type="checkbox" aria-label={`Select ${vm.name}`} checked={picked.has(vm.id)} onChange={(e) => pick([vm], e.currentTarget.checked)} />
+                          </td>
+                        )}
                         <td>
                           <a href={href(`/vms/${vm.id}`)}>{vm.name}</a>
                         </td>
@@ -162,4 +208,14 @@ function VmTable({ session, applied }: { session: Session; applied: Filters }) {
       </Loaded>
     </section>
   );
+}
+
+/** The applied filters as a run's selector (the /vms filter names; tags are a list). */
+function selectorOf(filters: Filters): Record<string, string | string[]> {
+  const selector: Record<string, string | string[]> = {};
+  for (const name of FILTERS) {
+    const value = filters[name].trim();
+    if (value) selector[name] = name === 'tag' ? [value] : value;
+  }
+  return selector;
 }
