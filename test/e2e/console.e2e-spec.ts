@@ -196,13 +196,17 @@ describeInBrowser('Operator console in a real browser (chromium → /console →
     await page.browserContext().close();
   });
 
-  it('shows providers with the latest refresh, and lets an operator refresh one and watch it finish', async () => {
+  it('shows providers with the latest refresh, and lets an operator refresh one and follow it live until it finishes', async () => {
     const page = await openTab();
     await signIn(page, 'operator');
     await page.goto(`${base}/console/#/providers`, { waitUntil: 'networkidle0' });
     await page.waitForSelector(`[data-provider-id="${providerId}"] [data-testid="refresh-status"]`);
     const before = await api<{ items: { id: string }[] }>(`/refreshes?provider=${providerId}&limit=1`);
+    // A slow listing keeps the refresh running long enough to be seen followed live.
+    sim.injectFault({ route: 'virtualMachines', kind: 'slow', delayMs: 1500 });
     await page.click('[data-action="refresh"]');
+    await page.waitForSelector('[data-testid="stream-state"][data-state="live"]');
+    expect(await page.$eval('[data-testid="refresh-status"]', (el) => el.textContent)).toMatch(/queued|running/);
     await page.waitForFunction(
       (previous: string) => {
         const status = document.querySelector('[data-testid="refresh-status"]')?.textContent;

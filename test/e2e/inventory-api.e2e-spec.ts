@@ -212,6 +212,35 @@ describe.each([['sqlite'], ['postgresql']])('Inventory API end to end on %s (Azu
     await waitForRefresh(t, first.body.id);
   });
 
+  it('follows a refresh over server-sent events: its status and progress as they are stored, then an end frame, then the stream closes', async () => {
+    sim.injectFault({ route: 'virtualMachines', kind: 'slow', delayMs: 1500 });
+    const started = await t.http().post(`/api/v1/providers/${providerId}/refresh`).expect(202);
+    const followed = (path: string) =>
+      t.http().get(path).set('accept', 'text/event-stream').buffer(true).parse((res, done) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => done(null, text));
+      });
+    const stream = await followed(`/api/v1/refreshes/${started.body.id}`);
+    expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
+    const frames = String(stream.body)
+      .split('\n\n')
+      .filter((frame) => frame.includes('data: '))
+      .map((frame) => ({ type: frame.split('\n').find((line) => line.startsWith('event: '))?.slice(7), data: JSON.parse(frame.split('\n').find((line) => line.startsWith('data: '))!.slice(6)) }));
+    // Each frame is a distinct state; it began active and ended with what GET answers.
+    expect(frames.length).toBeGreaterThanOrEqual(2);
+    expect(frames.slice(0, -1).every((frame) => frame.type === 'refresh' && ['queued', 'running'].includes(frame.data.status))).toBe(true);
+    const last = frames[frames.length - 1];
+    expect(last).toMatchObject({ type: 'end', data: { id: started.body.id, status: 'completed' } });
+    expect(last.data).toEqual((await t.http().get(`/api/v1/refreshes/${started.body.id}`).expect(200)).body);
+    expect(new Set(frames.map((frame) => JSON.stringify(frame.data))).size).toBe(frames.length);
+    // A refresh that has ended answers one end frame at once.
+    const again = await followed(`/api/v1/refreshes/${started.body.id}`);
+    expect(String(again.body).match(/event: end/g)).toHaveLength(1);
+    await t.http().get('/api/v1/refreshes/00000000-0000-4000-8000-000000000000').set('accept', 'text/event-stream').expect(404);
+  });
+
   it('refreshes only the VMs asked for in a targeted refresh', async () => {
     const [vm] = await allVms('osFamily=rhel');
     const res = await t.http().post(`/api/v1/providers/${providerId}/refresh`).send({ vmIds: [vm.id] }).expect(202);

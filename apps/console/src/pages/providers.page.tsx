@@ -1,17 +1,17 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { ApiError } from '../api/api-client.js';
 import { ACTIVE_REFRESH_STATUSES, roleAtLeast, type Page, type Provider, type Refresh } from '../api/api-types.js';
 import { Empty, ErrorNotice, Loaded } from '../components/state-views.js';
 import { formatDateTime, formatValue } from '../format.js';
 import type { Session } from '../session.js';
-import { usePolling, useResource } from '../use-resource.js';
+import { StreamBadge } from '../components/stream-badge.js';
+import { useResource } from '../use-resource.js';
+import { useStream } from '../use-stream.js';
 
 interface ProviderTelemetry {
   events: { polledAt: string | null; lastError: string | null; eventsStored: number };
   metrics: { capturedAt: string | null; lastError: string | null; samplesStored: number };
 }
-
-const POLL_MS = 1000;
 
 export function ProvidersPage({ session }: { session: Session }) {
   const providers = useResource(() => session.api.get<Page<Provider>>('/providers'), []);
@@ -39,16 +39,27 @@ function ProviderCard({ session, provider, onRefreshed }: { session: Session; pr
   const last = useResource(() => session.api.get<Page<Refresh>>('/refreshes', { provider: provider.id, limit: 1 }), [provider.id]);
   const telemetry = useResource(() => session.api.get<ProviderTelemetry>(`/providers/${provider.id}/telemetry`), [provider.id]);
   const [asked, setAsked] = useState<string | null>(null);
-  const refresh = last.state === 'ready' ? (last.data.items[0] ?? null) : null;
+  const [followed, setFollowed] = useState<Refresh | null>(null);
+  const latest = last.state === 'ready' ? (last.data.items[0] ?? null) : null;
+  const refresh = followed && latest && followed.id === latest.id ? followed : latest;
   const active = refresh !== null && ACTIVE_REFRESH_STATUSES.includes(refresh.status);
 
-  // Progress while a refresh runs; when it ends the provider is read again for its last refresh time.
-  usePolling(last.reload, POLL_MS, active);
-  const wasActive = useRef(false);
-  useEffect(() => {
-    if (wasActive.current && !active) onRefreshed();
-    wasActive.current = active;
-  }, [active]);
+  // A refresh that runs is followed live (GET /refreshes/:id as a stream); when it ends the
+  // provider is read again for its last refresh time.
+  const following = latest !== null && ACTIVE_REFRESH_STATUSES.includes(latest.status) ? `/refreshes/${latest.id}` : null;
+  const stream = useStream(
+    session,
+    following,
+    undefined,
+    (frame) => {
+      setFollowed(frame.data as Refresh);
+      if (frame.type === 'end') {
+        last.reload();
+        onRefreshed();
+      }
+    },
+    ['end'],
+  );
 
   async function requestRefresh() {
     setAsked(null);
@@ -91,6 +102,7 @@ function ProviderCard({ session, provider, onRefreshed }: { session: Session; pr
             <Empty>This provider has not been refreshed yet.</Empty>
           ) : (
             <div role="status" aria-live="polite">
+              {active && <StreamBadge state={stream.state} error={stream.error} />}
               <p>
                 <span class={`badge status-${refresh.status}`} data-testid="refresh-status">
                   {refresh.status}
