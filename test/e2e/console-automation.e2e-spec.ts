@@ -195,6 +195,23 @@ describeInBrowser('Operator console: live events and playbook runs (chromium →
     await page.browserContext().close();
   }, SUITE_MS);
 
+  it("starts a run from a VM's page on that VM alone", async () => {
+    const [, vm] = await vms('osFamily=rhel&powerState=running');
+    const page = await browser.openTab();
+    await signIn(page, 'operator', `/vms/${vm.id}`);
+    await page.waitForSelector('[data-action="run-vm"]');
+    await page.click('[data-action="run-vm"]');
+    expect(await textOf(page, '#start-run-title')).toContain(vm.name);
+    await choose(page, 'hello.yml');
+    await page.click('[data-testid="start-run"] button[type="submit"]');
+    await page.waitForFunction(() => /^#\/runs\//.test(location.hash));
+    await waitForRunStatus(page, 'successful');
+    const runId = await page.evaluate(() => location.hash.slice('#/runs/'.length));
+    expect((await api<Run>(`/playbook-runs/${runId}`)).hosts.map((h) => h.vmId)).toEqual([vm.id]);
+    expect(await textOf(page, '[data-testid="run-output"]')).toContain('TASK [hello]');
+    await page.browserContext().close();
+  }, SUITE_MS);
+
   it('refuses extra vars that are not a JSON object before asking the API, and shows the API refusal of a bad limit', async () => {
     const page = await browser.openTab('narrow');
     await signIn(page, 'operator');

@@ -152,7 +152,8 @@ describeInBrowser('Operator console in a real browser (chromium → /console →
     await page.waitForSelector('#changes-title ~ :is(ol, p)');
     await page.waitForSelector('#events-title ~ :is(ol, p)');
     // Admins may act: the Azure actions are offered.
-    expect(await page.$$eval('[data-action]', (buttons) => buttons.map((b) => b.getAttribute('data-action')))).toEqual(['start', 'stop', 'deallocate', 'restart']);
+    expect(await page.$$eval('[aria-label="Power actions"] [data-action]', (buttons) => buttons.map((b) => b.getAttribute('data-action')))).toEqual(['start', 'stop', 'deallocate', 'restart']);
+    expect(await page.$('[data-action="run-vm"]')).not.toBeNull();
     await screenshot(page, 'vm-wide');
     await page.setViewport(VIEWPORTS.narrow);
     await screenshot(page, 'vm-narrow');

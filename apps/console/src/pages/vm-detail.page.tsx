@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { roleAtLeast, type Page, type Provider, type ProviderEvent, type VmChange, type VmDetail, type VmMetrics } from '../api/api-types.js';
 import { MetricChart } from '../components/metric-chart.js';
 import { PowerActions } from '../components/power-actions.js';
+import { StartRunForm } from '../components/start-run.js';
 import { Empty, Loaded } from '../components/state-views.js';
 import { formatDateTime, formatOs, formatValue } from '../format.js';
 import { href } from '../router.js';
@@ -33,6 +34,7 @@ export function VmDetailPage({ session, vmId }: { session: Session; vmId: string
 function VmDetailView({ session, vm, reload }: { session: Session; vm: VmDetail; reload: () => void }) {
   const provider = useResource(() => session.api.get<Provider>(`/providers/${vm.providerId}`), [vm.providerId]);
   const mayAct = roleAtLeast(session.role, 'operator');
+  const [runForm, setRunForm] = useState(false);
   return (
     <>
       <h1>
@@ -45,6 +47,14 @@ function VmDetailView({ session, vm, reload }: { session: Session; vm: VmDetail;
         </p>
       )}
       {mayAct && provider.state === 'ready' && <PowerActions session={session} vm={vm} providerType={provider.data.type} onSettled={reload} />}
+      {mayAct && !vm.archivedAt && !runForm && (
+        <div class="button-row run-toolbar">
+          <button type="button" data-action="run-vm" onClick={() => setRunForm(true)}>
+            Run a playbook on this VM
+          </button>
+        </div>
+      )}
+      {runForm && <StartRunForm session={session} targets={{ vmIds: [vm.id] }} targetsLabel={vm.name} onClose={() => setRunForm(false)} />}
       <div class="columns">
         <section class="panel" aria-labelledby="classification-title">
           <h2 id="classification-title">Classification</h2>
