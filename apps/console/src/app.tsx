@@ -3,7 +3,11 @@ import { ApiError } from './api/api-client.js';
 import { Empty, ErrorNotice, Loading } from './components/state-views.js';
 import { InventoryPage } from './pages/inventory.page.js';
 import { LoginPage } from './pages/login.page.js';
+import { OperationDetailPage } from './pages/operation-detail.page.js';
+import { OperationsPage } from './pages/operations.page.js';
 import { ProvidersPage } from './pages/providers.page.js';
+import { ProvisionRequestPage } from './pages/provision-request.page.js';
+import { ProvisionRequestsPage } from './pages/provision-requests.page.js';
 import { VmDetailPage } from './pages/vm-detail.page.js';
 import { href, useRoute, type Route } from './router.js';
 import { forgetToken, signIn, storedToken, type Session } from './session.js';
@@ -11,6 +15,8 @@ import { forgetToken, signIn, storedToken, type Session } from './session.js';
 const NAV = [
   { path: '/inventory', label: 'Inventory', title: 'Inventory' },
   { path: '/providers', label: 'Providers', title: 'Providers' },
+  { path: '/operations', label: 'Operations', title: 'Operations' },
+  { path: '/provision-requests', label: 'Provisioning', title: 'Provisioning' },
 ] as const;
 
 type Startup = { state: 'checking' } | { state: 'signed-out'; notice: string | null } | { state: 'signed-in'; session: Session } | { state: 'failed'; error: Error };
@@ -74,6 +80,12 @@ function pageOf(route: Route, session: Session) {
   const vm = /^\/vms\/([0-9a-f-]{36})$/i.exec(route.path);
   if (vm) return <VmDetailPage key={vm[1]} session={session} vmId={vm[1]} />;
   if (route.path === '/providers') return <ProvidersPage session={session} />;
+  const operation = /^\/operations\/([0-9a-f-]{36})$/i.exec(route.path);
+  if (operation) return <OperationDetailPage key={operation[1]} session={session} operationId={operation[1]} />;
+  if (route.path === '/operations') return <OperationsPage session={session} route={route} />;
+  const request = /^\/provision-requests\/([0-9a-f-]{36})$/i.exec(route.path);
+  if (request) return <ProvisionRequestPage key={request[1]} session={session} requestId={request[1]} />;
+  if (route.path === '/provision-requests') return <ProvisionRequestsPage session={session} route={route} />;
   if (route.path === '/inventory') return <InventoryPage session={session} route={route} />;
   return (
     <main id="main">
@@ -87,6 +99,8 @@ function pageOf(route: Route, session: Session) {
 
 function titleOf(route: Route): string {
   if (route.path.startsWith('/vms/')) return 'Virtual machine';
+  if (route.path.startsWith('/operations/')) return 'Operation';
+  if (route.path.startsWith('/provision-requests/')) return 'Provision request';
   return NAV.find((item) => item.path === route.path)?.title ?? 'Console';
 }
 
