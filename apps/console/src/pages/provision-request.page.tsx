@@ -38,7 +38,9 @@ function RequestFollower({ session, requestId, retry }: { session: Session; requ
     ['end'],
   );
   if (!view) return stream.state === 'failed' && stream.error ? <ErrorNotice error={stream.error} retry={retry} /> : <Loading what="the provision request" />;
-  return <RequestView session={session} request={view} streamState={stream.state} onChanged={setView} />;
+  // An action's answer is the request without its tasks: the tasks shown stay until the stream's next frame.
+  const changed = (next: ProvisionRequest) => setView((previous) => ({ ...next, tasks: next.tasks ?? previous?.tasks }));
+  return <RequestView session={session} request={view} streamState={stream.state} onChanged={changed} />;
 }
 
 function RequestView({ session, request, streamState, onChanged }: { session: Session; request: ProvisionRequest; streamState: string; onChanged: (request: ProvisionRequest) => void }) {
@@ -130,7 +132,7 @@ function RequestView({ session, request, streamState, onChanged }: { session: Se
       <section aria-labelledby="request-tasks-title">
         <h2 id="request-tasks-title">Tasks</h2>
         {tasks.length === 0 ? (
-          <p class="state state-empty">{request.status === 'pending_approval' ? 'No task yet: the request waits for an admin.' : 'No task: nothing was made.'}</p>
+          <p class="state state-empty">{request.status === 'pending_approval' ? 'No task yet: the request waits for an admin.' : ['approved', 'running'].includes(request.status) ? 'Its tasks are starting…' : 'No task: nothing was made.'}</p>
         ) : (
           tasks.map((task) => <TaskCard key={task.id} task={task} />)
         )}
