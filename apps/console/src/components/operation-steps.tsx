@@ -25,7 +25,7 @@ export function OperationSteps({ steps, caption }: { steps: OperationStepView[];
           {steps.map((step, i) => (
             <tr key={`${i}-${step.name}`} data-step={step.name} data-step-status={step.status}>
               <td>{step.name}</td>
-              <td class="wrap">{step.target ? `${step.target.kind} ${step.target.name}` : '—'}</td>
+              <td class="nowrap">{step.target ? `${step.target.kind} ${step.target.name}` : '—'}</td>
               <td>
                 <span class={`badge step-${step.status}`}>{step.status}</span>
               </td>

@@ -123,7 +123,7 @@ function RequestTable({ session, applied, providerNames }: { session: Session; a
                         </td>
                         <td>{request.requestedBy}</td>
                         <td>{providerNames.get(request.providerId) ?? request.providerId.slice(0, 8)}</td>
-                        <td class="wrap">{sourceName(request)}</td>
+                        <td class="nowrap">{sourceName(request)}</td>
                         <td>{request.count}</td>
                         <td>
                           <Time iso={request.requestedAt} />
