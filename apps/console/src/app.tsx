@@ -1,10 +1,14 @@
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api/api-client.js';
 import { Empty, ErrorNotice, Loading } from './components/state-views.js';
+import { EventsPage } from './pages/events.page.js';
 import { InventoryPage } from './pages/inventory.page.js';
 import { LoginPage } from './pages/login.page.js';
-import { EventsPage } from './pages/events.page.js';
+import { OperationDetailPage } from './pages/operation-detail.page.js';
+import { OperationsPage } from './pages/operations.page.js';
 import { ProvidersPage } from './pages/providers.page.js';
+import { ProvisionRequestPage } from './pages/provision-request.page.js';
+import { ProvisionRequestsPage } from './pages/provision-requests.page.js';
 import { RunDetailPage } from './pages/run-detail.page.js';
 import { RunsPage } from './pages/runs.page.js';
 import { VmDetailPage } from './pages/vm-detail.page.js';
@@ -16,6 +20,8 @@ const NAV = [
   { path: '/providers', label: 'Providers', title: 'Providers' },
   { path: '/events', label: 'Events', title: 'Events' },
   { path: '/runs', label: 'Runs', title: 'Playbook runs' },
+  { path: '/operations', label: 'Operations', title: 'Operations' },
+  { path: '/provision-requests', label: 'Provisioning', title: 'Provisioning' },
 ] as const;
 
 type Startup = { state: 'checking' } | { state: 'signed-out'; notice: string | null } | { state: 'signed-in'; session: Session } | { state: 'failed'; error: Error };
@@ -83,6 +89,12 @@ function pageOf(route: Route, session: Session) {
   if (route.path === '/providers') return <ProvidersPage session={session} />;
   if (route.path === '/events') return <EventsPage session={session} route={route} />;
   if (route.path === '/runs') return <RunsPage session={session} route={route} />;
+  const operation = /^\/operations\/([0-9a-f-]{36})$/i.exec(route.path);
+  if (operation) return <OperationDetailPage key={operation[1]} session={session} operationId={operation[1]} />;
+  if (route.path === '/operations') return <OperationsPage session={session} route={route} />;
+  const request = /^\/provision-requests\/([0-9a-f-]{36})$/i.exec(route.path);
+  if (request) return <ProvisionRequestPage key={request[1]} session={session} requestId={request[1]} />;
+  if (route.path === '/provision-requests') return <ProvisionRequestsPage session={session} route={route} />;
   if (route.path === '/inventory') return <InventoryPage session={session} route={route} />;
   return (
     <main id="main">
@@ -97,6 +109,8 @@ function pageOf(route: Route, session: Session) {
 function titleOf(route: Route): string {
   if (route.path.startsWith('/vms/')) return 'Virtual machine';
   if (route.path.startsWith('/runs/')) return 'Playbook run';
+  if (route.path.startsWith('/operations/')) return 'Operation';
+  if (route.path.startsWith('/provision-requests/')) return 'Provision request';
   return NAV.find((item) => item.path === route.path)?.title ?? 'Console';
 }
 

@@ -138,8 +138,12 @@ export interface Refresh {
 export interface OperationStep {
   name: string;
   status: string;
+  /** What the step acts on when not the VM itself (a disk, a NIC, a playbook run). */
+  target: { kind: string; nativeId: string; name: string } | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** Set only when the step failed. */
+  errorCode?: string | null;
 }
 
 export interface Operation {
