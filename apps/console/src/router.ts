@@ -32,3 +32,15 @@ export function href(path: string, params?: URLSearchParams): string {
 export function navigate(path: string, params?: URLSearchParams): void {
   location.hash = href(path, params);
 }
+
+/** A page's filters read from its link: each of `names`, '' when absent. */
+export function filtersOf<N extends string>(params: URLSearchParams, names: readonly N[]): Record<N, string> {
+  return Object.fromEntries(names.map((name) => [name, params.get(name) ?? ''])) as Record<N, string>;
+}
+
+/** The filters that are set, as the link's query (trimmed, empty ones left out). */
+export function paramsOf<N extends string>(filters: Record<N, string>, names: readonly N[]): URLSearchParams {
+  const params = new URLSearchParams();
+  for (const name of names) if (filters[name].trim()) params.set(name, filters[name].trim());
+  return params;
+}

@@ -3,9 +3,10 @@ import { LICENSE_MODELS, OS_FAMILIES, POWER_STATES, roleAtLeast, type Page, type
 import type { RunTargets } from '../api/automation-types.js';
 import type { Query } from '../api/api-client.js';
 import { StartRunForm } from '../components/start-run.js';
+import { Pager, useCursorPages } from '../components/pager.js';
 import { Empty, ErrorNotice, Loaded } from '../components/state-views.js';
 import { formatOs } from '../format.js';
-import { href, navigate, type Route } from '../router.js';
+import { filtersOf, href, navigate, paramsOf, type Route } from '../router.js';
 import type { Session } from '../session.js';
 import { useResource } from '../use-resource.js';
 
@@ -16,19 +17,9 @@ type Filters = Record<FilterName, string>;
 
 const PAGE_SIZE = 50;
 
-function filtersOf(params: URLSearchParams): Filters {
-  return Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ''])) as Filters;
-}
-
-function paramsOf(filters: Filters): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const name of FILTERS) if (filters[name].trim()) params.set(name, filters[name].trim());
-  return params;
-}
-
 export function InventoryPage({ session, route }: { session: Session; route: Route }) {
-  const applied = filtersOf(route.params);
-  const key = paramsOf(applied).toString();
+  const applied = filtersOf(route.params, FILTERS);
+  const key = paramsOf(applied, FILTERS).toString();
   // The form is re-created (key) when the applied filters change, e.g. by the back button.
   return (
     <main id="main">
@@ -70,7 +61,7 @@ function FilterForm({ session, applied }: { session: Session; applied: Filters }
       aria-label="Filters"
       onSubmit={(event) => {
         event.preventDefault();
-        navigate('/inventory', paramsOf(draft));
+        navigate('/inventory', paramsOf(draft, FILTERS));
       }}
     >
       {select('provider', 'Provider', providerOptions)}
@@ -95,11 +86,10 @@ function FilterForm({ session, applied }: { session: Session; applied: Filters }
 }
 
 function VmTable({ session, applied }: { session: Session; applied: Filters }) {
-  // Cursor paging: the API only goes forward, so the cursors of the pages seen are kept to go back.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const pageIndex = cursors.length - 1;
+  const pages = useCursorPages();
+  const pageIndex = pages.index;
   const query: Query = { ...Object.fromEntries(FILTERS.map((name) => [name, applied[name].trim() || undefined])) };
-  const page = useResource(() => session.api.get<Page<Vm>>('/vms', { ...query, limit: PAGE_SIZE, cursor: cursors[pageIndex] }), [pageIndex]);
+  const page = useResource(() => session.api.get<Page<Vm>>('/vms', { ...query, limit: PAGE_SIZE, cursor: pages.cursor }), [pageIndex]);
   const total = useResource(() => session.api.get<{ count: number }>('/vms/count', query), []);
   // Operators pick VMs for a playbook run; the pick holds across pages (id → name).
   const canRun = roleAtLeast(session.role, 'operator');
@@ -193,15 +183,7 @@ function VmTable({ session, applied }: { session: Session; applied: Filters }) {
                   </tbody>
                 </table>
               </div>
-              <nav class="pager" aria-label="Pages">
-                <button type="button" disabled={pageIndex === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Previous
-                </button>
-                <span>Page {pageIndex + 1}</span>
-                <button type="button" disabled={!data.nextCursor} onClick={() => setCursors([...cursors, data.nextCursor])}>
-                  Next
-                </button>
-              </nav>
+              <Pager pages={pages} nextCursor={data.nextCursor} />
             </>
           )
         }

@@ -4,8 +4,9 @@ import { OPERATION_KINDS, OPERATION_STATUSES, type OperationView } from '../api/
 import type { StreamFrame } from '../api/event-stream.js';
 import { ResumeButton, Time } from '../components/operation-steps.js';
 import { StreamBadge } from '../components/stream-badge.js';
+import { Pager, useCursorPages } from '../components/pager.js';
 import { Empty, Loaded } from '../components/state-views.js';
-import { href, navigate, type Route } from '../router.js';
+import { filtersOf, href, navigate, paramsOf, type Route } from '../router.js';
 import type { Session } from '../session.js';
 import { useResource } from '../use-resource.js';
 import { useStream } from '../use-stream.js';
@@ -16,19 +17,9 @@ type Filters = Record<(typeof FILTERS)[number], string>;
 
 const PAGE_SIZE = 50;
 
-function filtersOf(params: URLSearchParams): Filters {
-  return Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ''])) as Filters;
-}
-
-function paramsOf(filters: Filters): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const name of FILTERS) if (filters[name].trim()) params.set(name, filters[name].trim());
-  return params;
-}
-
 export function OperationsPage({ session, route }: { session: Session; route: Route }) {
-  const applied = filtersOf(route.params);
-  const key = paramsOf(applied).toString();
+  const applied = filtersOf(route.params, FILTERS);
+  const key = paramsOf(applied, FILTERS).toString();
   return (
     <main id="main">
       <h1>Operations</h1>
@@ -59,7 +50,7 @@ function FilterForm({ applied }: { applied: Filters }) {
       aria-label="Filters"
       onSubmit={(event) => {
         event.preventDefault();
-        navigate('/operations', paramsOf(draft));
+        navigate('/operations', paramsOf(draft, FILTERS));
       }}
     >
       {select('status', 'Status', OPERATION_STATUSES)}
@@ -82,11 +73,10 @@ function FilterForm({ applied }: { applied: Filters }) {
 }
 
 function OperationTable({ session, applied }: { session: Session; applied: Filters }) {
-  // Cursor paging: the API only goes forward (newest first), so the cursors seen are kept to go back.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const pageIndex = cursors.length - 1;
+  const pages = useCursorPages();
+  const pageIndex = pages.index;
   const page = useResource(
-    () => session.api.get<Page<OperationView>>('/operations', { status: applied.status, kind: applied.kind, vm: applied.vm, limit: PAGE_SIZE, cursor: cursors[pageIndex] }),
+    () => session.api.get<Page<OperationView>>('/operations', { status: applied.status, kind: applied.kind, vm: applied.vm, limit: PAGE_SIZE, cursor: pages.cursor }),
     [pageIndex],
   );
   // The rows as shown: the page as read, then each change the event stream reports merged in by id.
@@ -183,15 +173,7 @@ function OperationTable({ session, applied }: { session: Session; applied: Filte
                   </tbody>
                 </table>
               </div>
-              <nav class="pager" aria-label="Pages">
-                <button type="button" disabled={pageIndex === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Newer
-                </button>
-                <span>Page {pageIndex + 1}</span>
-                <button type="button" disabled={!data.nextCursor} onClick={() => setCursors([...cursors, data.nextCursor])}>
-                  Older
-                </button>
-              </nav>
+              <Pager pages={pages} nextCursor={data.nextCursor} labels={['Newer', 'Older']} />
             </>
           )
         }

@@ -2,8 +2,9 @@ import { useState } from 'preact/hooks';
 import type { Page, Provider } from '../api/api-types.js';
 import { PROVISION_REQUEST_STATUSES, type ProvisionRequest } from '../api/provisioning-types.js';
 import { Time } from '../components/operation-steps.js';
+import { Pager, useCursorPages } from '../components/pager.js';
 import { Empty, ErrorNotice, Loaded } from '../components/state-views.js';
-import { href, navigate, type Route } from '../router.js';
+import { filtersOf, href, navigate, paramsOf, type Route } from '../router.js';
 import type { Session } from '../session.js';
 import { useResource } from '../use-resource.js';
 
@@ -12,19 +13,9 @@ type Filters = Record<(typeof FILTERS)[number], string>;
 
 const PAGE_SIZE = 50;
 
-function filtersOf(params: URLSearchParams): Filters {
-  return Object.fromEntries(FILTERS.map((name) => [name, params.get(name) ?? ''])) as Filters;
-}
-
-function paramsOf(filters: Filters): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const name of FILTERS) if (filters[name].trim()) params.set(name, filters[name].trim());
-  return params;
-}
-
 export function ProvisionRequestsPage({ session, route }: { session: Session; route: Route }) {
-  const applied = filtersOf(route.params);
-  const key = paramsOf(applied).toString();
+  const applied = filtersOf(route.params, FILTERS);
+  const key = paramsOf(applied, FILTERS).toString();
   const providers = useResource(() => session.api.get<Page<Provider>>('/providers'), []);
   const providerNames = new Map(providers.state === 'ready' ? providers.data.items.map((p) => [p.id, p.name] as const) : []);
   return (
@@ -57,7 +48,7 @@ function FilterForm({ applied, providerNames, providersError }: { applied: Filte
       aria-label="Filters"
       onSubmit={(event) => {
         event.preventDefault();
-        navigate('/provision-requests', paramsOf(draft));
+        navigate('/provision-requests', paramsOf(draft, FILTERS));
       }}
     >
       {select('status', 'Status', PROVISION_REQUEST_STATUSES.map((status) => [status, status] as const))}
@@ -76,10 +67,10 @@ function FilterForm({ applied, providerNames, providersError }: { applied: Filte
 }
 
 function RequestTable({ session, applied, providerNames }: { session: Session; applied: Filters; providerNames: Map<string, string> }) {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const pageIndex = cursors.length - 1;
+  const pages = useCursorPages();
+  const pageIndex = pages.index;
   const page = useResource(
-    () => session.api.get<Page<ProvisionRequest>>('/provision-requests', { status: applied.status, provider: applied.provider, limit: PAGE_SIZE, cursor: cursors[pageIndex] }),
+    () => session.api.get<Page<ProvisionRequest>>('/provision-requests', { status: applied.status, provider: applied.provider, limit: PAGE_SIZE, cursor: pages.cursor }),
     [pageIndex],
   );
   return (
@@ -136,15 +127,7 @@ function RequestTable({ session, applied, providerNames }: { session: Session; a
                   </tbody>
                 </table>
               </div>
-              <nav class="pager" aria-label="Pages">
-                <button type="button" disabled={pageIndex === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Newer
-                </button>
-                <span>Page {pageIndex + 1}</span>
-                <button type="button" disabled={!data.nextCursor} onClick={() => setCursors([...cursors, data.nextCursor])}>
-                  Older
-                </button>
-              </nav>
+              <Pager pages={pages} nextCursor={data.nextCursor} labels={['Newer', 'Older']} />
             </>
           )
         }

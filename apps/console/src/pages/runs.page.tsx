@@ -1,6 +1,6 @@
-import { useState } from 'preact/hooks';
 import type { Page } from '../api/api-types.js';
 import { ACTIVE_RUN_STATUSES, RUN_STATUSES, type PlaybookRun } from '../api/automation-types.js';
+import { Pager, useCursorPages } from '../components/pager.js';
 import { Empty, Loaded } from '../components/state-views.js';
 import { formatDateTime } from '../format.js';
 import { href, navigate, type Route } from '../router.js';
@@ -37,9 +37,9 @@ export function RunsPage({ session, route }: { session: Session; route: Route })
 }
 
 function RunTable({ session, status }: { session: Session; status: string }) {
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const pageIndex = cursors.length - 1;
-  const page = useResource(() => session.api.get<Page<PlaybookRun>>('/playbook-runs', { status: status || undefined, limit: PAGE_SIZE, cursor: cursors[pageIndex] }), [pageIndex]);
+  const pages = useCursorPages();
+  const pageIndex = pages.index;
+  const page = useResource(() => session.api.get<Page<PlaybookRun>>('/playbook-runs', { status: status || undefined, limit: PAGE_SIZE, cursor: pages.cursor }), [pageIndex]);
   // Statuses move while runs are queued or running: the page is read again until none is.
   usePolling(page.reload, POLL_MS, page.state === 'ready' && page.data.items.some((run) => ACTIVE_RUN_STATUSES.includes(run.status)));
   return (
@@ -83,15 +83,7 @@ function RunTable({ session, status }: { session: Session; status: string }) {
                   </tbody>
                 </table>
               </div>
-              <nav class="pager" aria-label="Pages">
-                <button type="button" disabled={pageIndex === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Previous
-                </button>
-                <span>Page {pageIndex + 1}</span>
-                <button type="button" disabled={!data.nextCursor} onClick={() => setCursors([...cursors, data.nextCursor])}>
-                  Next
-                </button>
-              </nav>
+              <Pager pages={pages} nextCursor={data.nextCursor} />
             </>
           )
         }
