@@ -38,15 +38,17 @@ export function applySearch<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, 
 
 /**
  * Runs a keyset-paginated query: sorted by the sort property then id, one extra row fetched to
- * know whether another page exists.
+ * know whether another page exists. `load` reads the rows (default: entities); each must carry
+ * `id` and the sort property, as a Date, an ISO time text or a plain value.
  */
-export async function paginate<T extends ObjectLiteral & { id: string }>(
+export async function paginate<T extends ObjectLiteral, R extends { id: string } = T & { id: string }>(
   qb: SelectQueryBuilder<T>,
   alias: string,
   sort: SortSpec,
   limit: number,
   cursor: string | undefined,
-): Promise<Page<T>> {
+  load: (qb: SelectQueryBuilder<T>) => Promise<R[]> = (q) => q.getMany() as unknown as Promise<R[]>,
+): Promise<Page<R>> {
   const column = `${alias}.${sort.property}`;
   const idColumn = `${alias}.id`;
   const op = sort.descending ? '<' : '>';
@@ -65,7 +67,7 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
   }
   const direction = sort.descending ? 'DESC' : 'ASC';
   qb.orderBy(column, direction).addOrderBy(idColumn, direction).take(undefined).limit(limit + 1);
-  const rows = await qb.getMany();
+  const rows = await load(qb);
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   const nextCursor =

@@ -5,6 +5,7 @@ import type { LicenseModel, OsFamily, PowerState } from '@hybridforms/core';
 import { DiskEntity, HostEntity, ImageEntity, NicEntity, VmChangeEntity, VmEntity } from '../entities/index.js';
 import type { Page } from './cursor.js';
 import { applyArchived, applySearch, likeEscape, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
+import { VmListRowMapper, type VmListRow } from './vm-list-row.js';
 
 /** The VM filters of `GET /vms`, reused by every feature that selects VMs (playbook targets…). */
 export interface VmFilter {
@@ -49,19 +50,23 @@ export class VmQueryRepository {
 
   /**
    * A page of VMs as `GET /vms` lists them: every column but `details` (provider facts the list
-   * does not show, the largest JSON of the row: parsing it for each row was most of a page's cost).
+   * does not show, the largest JSON of the row: parsing it for each row was most of a page's cost),
+   * read as raw rows each column aliased by its property, mapped without entity hydration.
    */
-  list(filter: VmFilter, page: { limit: number; cursor?: string; sort?: string }): Promise<Page<Omit<VmEntity, 'details'>>> {
-    const qb = this.vms.createQueryBuilder('vm').select(this.listedColumns());
+  list(filter: VmFilter, page: { limit: number; cursor?: string; sort?: string }): Promise<Page<VmListRow>> {
+    const mapper = this.listMapper();
+    const qb = mapper.selectOn(this.vms.createQueryBuilder('vm'));
     this.applyFilter(qb, filter);
-    return paginate(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor);
+    return paginate(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor, async (q) =>
+      (await q.getRawMany<Record<string, unknown>>()).map((raw) => mapper.map(raw)),
+    );
   }
 
-  private listed: string[] | null = null;
+  private mapper: VmListRowMapper | null = null;
 
-  private listedColumns(): string[] {
-    this.listed ??= this.vms.metadata.columns.filter((column) => column.propertyName !== 'details').map((column) => `vm.${column.propertyName}`);
-    return this.listed;
+  private listMapper(): VmListRowMapper {
+    this.mapper ??= new VmListRowMapper(this.vms.metadata, this.vms.manager.connection, 'vm');
+    return this.mapper;
   }
 
   /** How many VMs match a filter (the size of a list that is read page by page). */
