@@ -4,7 +4,7 @@ import { Brackets, In, IsNull, Repository, type SelectQueryBuilder } from 'typeo
 import type { LicenseModel, OsFamily, PowerState } from '@hybridforms/core';
 import { DiskEntity, HostEntity, ImageEntity, NicEntity, VmChangeEntity, VmEntity } from '../entities/index.js';
 import type { Page } from './cursor.js';
-import { applyArchived, applySearch, likeEscape, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
+import { applyArchived, applyKeyset, applySearch, likeEscape, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
 import { VmListRowMapper, type VmListRow } from './vm-list-row.js';
 
 /** The VM filters of `GET /vms`, reused by every feature that selects VMs (playbook targets…). */
@@ -28,6 +28,12 @@ export interface VmFilter {
 }
 
 export const VM_SORTS = ['name', 'createdAt', 'updatedAt', 'powerState', 'osFamily'] as const;
+
+export interface VmPageRequest {
+  limit: number;
+  cursor?: string;
+  sort?: string;
+}
 
 export interface VmDetail {
   vm: VmEntity;
@@ -53,13 +59,21 @@ export class VmQueryRepository {
    * does not show, the largest JSON of the row: parsing it for each row was most of a page's cost),
    * read as raw rows each column aliased by its property, mapped without entity hydration.
    */
-  list(filter: VmFilter, page: { limit: number; cursor?: string; sort?: string }): Promise<Page<VmListRow>> {
+  list(filter: VmFilter, page: VmPageRequest): Promise<Page<VmListRow>> {
     const mapper = this.listMapper();
     const qb = mapper.selectOn(this.vms.createQueryBuilder('vm'));
     this.applyFilter(qb, filter);
     return paginate(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor, async (q) =>
       (await q.getRawMany<Record<string, unknown>>()).map((raw) => mapper.map(raw)),
     );
+  }
+
+  /** The SQL and parameters `list` sends for a filter and page (to read its plan). */
+  listQuery(filter: VmFilter, page: VmPageRequest): [string, unknown[]] {
+    const qb = this.listMapper().selectOn(this.vms.createQueryBuilder('vm'));
+    this.applyFilter(qb, filter);
+    applyKeyset(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor);
+    return qb.getQueryAndParameters() as [string, unknown[]];
   }
 
   private mapper: VmListRowMapper | null = null;
@@ -155,7 +169,19 @@ export class VmQueryRepository {
     if (filter.powerState?.length) qb.andWhere('vm.powerState IN (:...powerState)', { powerState: filter.powerState });
     if (filter.osVersion) {
       if (filter.osVersion.includes('.')) qb.andWhere('vm.osVersion = :osVersion', { osVersion: filter.osVersion });
-      else {
+      else if (/^\d+$/.test(filter.osVersion)) {
+        // `9` or `9.x`: `9.x` as the range ['9.', '9/') ('/' follows '.') in byte order, which an
+        // index serves (LIKE '9.%' it cannot); PostgreSQL compares in byte order only when told.
+        const bytes = qb.connection.options.type === 'postgres' ? 'vm.osVersion COLLATE "C"' : 'vm.osVersion';
+        qb.andWhere(
+          new Brackets((w) =>
+            w.where('vm.osVersion = :osVersion', { osVersion: filter.osVersion }).orWhere(`(${bytes} >= :osVersionFrom AND ${bytes} < :osVersionTo)`, {
+              osVersionFrom: `${filter.osVersion}.`,
+              osVersionTo: `${filter.osVersion}/`,
+            }),
+          ),
+        );
+      } else {
         qb.andWhere(
           new Brackets((w) =>
             w.where('vm.osVersion = :osVersion', { osVersion: filter.osVersion }).orWhere("vm.osVersion LIKE :osVersionPrefix ESCAPE '\\'", {
