@@ -60,16 +60,26 @@ export class VmListRowMapper {
     return qb;
   }
 
+  /** A row read as an object keyed by the aliases of {@link selectOn}. */
   map(raw: Record<string, unknown>): VmListRow {
     const row: Record<string, unknown> = {};
-    for (const { property, kind } of this.columns) {
-      const value = raw[property];
-      if (value === null || value === undefined) row[property] = value;
-      else if (kind === 'json') row[property] = typeof value === 'string' ? JSON.parse(value) : value;
-      else if (kind === 'timestamp') row[property] = this.isoTime(value);
-      else row[property] = value;
-    }
+    for (const { property, kind } of this.columns) row[property] = this.value(raw[property], kind);
     return row as unknown as VmListRow;
+  }
+
+  /** A row read as an array, in the order of {@link selectOn} (SQLite's raw mode: no object per row to build). */
+  mapValues(values: readonly unknown[]): VmListRow {
+    const row: Record<string, unknown> = {};
+    const columns = this.columns;
+    for (let i = 0; i < columns.length; i++) row[columns[i].property] = this.value(values[i], columns[i].kind);
+    return row as unknown as VmListRow;
+  }
+
+  private value(value: unknown, kind: Kind): unknown {
+    if (value === null || value === undefined) return value;
+    if (kind === 'json') return typeof value === 'string' ? JSON.parse(value) : value;
+    if (kind === 'timestamp') return this.isoTime(value);
+    return value;
   }
 
   private isoTime(value: unknown): string | null {
