@@ -8,6 +8,8 @@
  * location, q, licenseModel, tag, combinations, limit 50/200, a cursor page, a sort),
  * GET /vms/:id of random VMs, GET /hosts, /images, /networks and /events?limit=50, each request
  * carrying a viewer token stored in the database (what a dashboard holds; its check is one lookup).
+ * BENCH_LOAD_MIX=vms narrows the mix to GET /vms alone (the filters, the combinations and cursor
+ * pages, each at limit=100): the list's own throughput.
  *
  * Measured per database: requests/s (responses in the window / its length), latency
  * p50/p90/p99/max as the client saw it, how evenly the 50 connections were served, the refreshes
@@ -53,6 +55,8 @@ const RAMP_MAX_SECONDS = 60;
 const CHANGES_PER_REFRESH = Math.max(10, Math.round(VM_COUNT / 100));
 const PAGE_SIZE = 1000;
 const TIMEOUT_MS = 60 * 60 * 1000;
+// BENCH_LOAD_MIX=vms: only GET /vms with filters, cursor pages included, limit=100 (the issue's goal figure); default: the whole mix.
+const VMS_ONLY = process.env.BENCH_LOAD_MIX === 'vms';
 // BENCH_LOAD_CPU_PROF=<dir>: a CPU profile of the process (API and simulator) during the no-refresh window, per database.
 const CPU_PROF_DIR = process.env.BENCH_LOAD_CPU_PROF;
 const CLIENT = fileURLToPath(new URL('./support/load-client.mjs', import.meta.url));
@@ -386,37 +390,42 @@ async function buildMix(t: TestApp): Promise<MixCategory[]> {
     if (ips[0]) substrings.add(ips[0].trim());
   }
   const vmsPath = (query: Record<string, string | number>) => `${API}/vms?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]))}`;
-  const limits = [50, 200];
+  const limits = VMS_ONLY ? [100] : [50, 200];
   const each = <T>(values: T[], make: (value: T, limit: number) => string) => values.flatMap((value) => limits.map((limit) => make(value, limit)));
-  return [
+  const combined = VMS_ONLY
+    ? [
+        vmsPath({ osFamily: 'rhel', powerState: 'running', location: locations[0], limit: 100 }),
+        vmsPath({ osFamily: 'rhel', licenseModel: 'payg', tag: 'env=prod', limit: 100 }),
+        vmsPath({ osFamily: 'rhel', osVersion: '9', powerState: 'running', limit: 100 }),
+        vmsPath({ powerState: 'running', sort: '-updatedAt', limit: 100 }),
+        vmsPath({ limit: 100 }),
+      ]
+    : [
+        vmsPath({ osFamily: 'rhel', powerState: 'running', location: locations[0], limit: 200 }),
+        vmsPath({ osFamily: 'rhel', licenseModel: 'payg', tag: 'env=prod', limit: 50 }),
+        vmsPath({ osFamily: 'rhel', osVersion: '9', powerState: 'running', limit: 50 }),
+        vmsPath({ powerState: 'running', sort: '-updatedAt', limit: 50 }),
+        vmsPath({ limit: 50 }),
+      ];
+  const cursorPages = VMS_ONLY
+    ? cursors.flatMap((c) => [vmsPath({ limit: 100, cursor: c }), vmsPath({ osFamily: 'rhel', limit: 100, cursor: c })])
+    : cursors.flatMap((c) => [vmsPath({ limit: 50, cursor: c }), vmsPath({ osFamily: 'rhel', limit: 200, cursor: c })]);
+  const mix: MixCategory[] = [
     { name: 'vms osFamily', weight: 6, paths: each(['rhel', 'windows', 'rhel,linux-other'], (v, limit) => vmsPath({ osFamily: v, limit })) },
     { name: 'vms powerState', weight: 6, paths: each(['running', 'deallocated', 'stopped,deallocated'], (v, limit) => vmsPath({ powerState: v, limit })) },
     { name: 'vms location', weight: 6, paths: each(locations, (v, limit) => vmsPath({ location: v, limit })) },
     { name: 'vms q', weight: 6, paths: each([...substrings], (v, limit) => vmsPath({ q: v, limit })) },
     { name: 'vms licenseModel', weight: 5, paths: each(['byos', 'payg', 'unknown'], (v, limit) => vmsPath({ licenseModel: v, limit })) },
     { name: 'vms tag', weight: 5, paths: each(['env=prod', 'owner=team-sap', 'ansible-group=patch-wave-1', 'costCenter'], (v, limit) => vmsPath({ tag: v, limit })) },
-    {
-      name: 'vms combined',
-      weight: 5,
-      paths: [
-        vmsPath({ osFamily: 'rhel', powerState: 'running', location: locations[0], limit: 200 }),
-        vmsPath({ osFamily: 'rhel', licenseModel: 'payg', tag: 'env=prod', limit: 50 }),
-        vmsPath({ osFamily: 'rhel', osVersion: '9', powerState: 'running', limit: 50 }),
-        vmsPath({ powerState: 'running', sort: '-updatedAt', limit: 50 }),
-        vmsPath({ limit: 50 }),
-      ],
-    },
-    {
-      name: 'vms cursor page',
-      weight: 6,
-      paths: cursors.flatMap((c) => [vmsPath({ limit: 50, cursor: c }), vmsPath({ osFamily: 'rhel', limit: 200, cursor: c })]),
-    },
+    { name: 'vms combined', weight: 5, paths: combined },
+    { name: 'vms cursor page', weight: 6, paths: cursorPages },
     { name: 'vm detail', weight: 25, paths: vms.map((vm) => `${API}/vms/${vm.id}`) },
     { name: 'hosts', weight: 4, paths: [`${API}/hosts`, `${API}/hosts?limit=200`] },
     { name: 'images', weight: 4, paths: [`${API}/images`, `${API}/images?limit=200`] },
     { name: 'networks', weight: 4, paths: [`${API}/networks`, `${API}/networks?limit=200`] },
     { name: 'events', weight: 18, paths: [`${API}/events?limit=50`] },
-  ].filter((category) => category.paths.length > 0);
+  ];
+  return mix.filter((category) => category.paths.length > 0 && (!VMS_ONLY || category.name.startsWith('vms ')));
 }
 
 /** Every path of the mix (a sample of the VM details) answers 200 with the viewer token, before any load. */

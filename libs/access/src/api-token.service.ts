@@ -16,6 +16,21 @@ const TOKEN_PREFIX = 'hf_';
 const TOKEN_BYTES = 32;
 // lastUsedAt is a hint, not an access log: one write a minute per token, not one per request.
 const LAST_USED_WRITE_MS = 60_000;
+/**
+ * How long a verified token is believed without asking the database again: a dashboard's token
+ * costs one lookup per this window instead of one per request. A revocation made through this
+ * process applies at once (its entry is dropped); one made through another process of a cluster
+ * applies within this bound. Expiry is checked on every request, cached or not.
+ */
+export const VERIFIED_TOKEN_TTL_MS = 2_000;
+// Only tokens that verified are kept, so a flood of wrong ones cannot grow it; a bound all the same.
+const VERIFIED_TOKEN_MAX_ENTRIES = 10_000;
+
+interface VerifiedToken {
+  principal: Principal;
+  expiresAt: number | null;
+  until: number;
+}
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -33,6 +48,10 @@ export interface CreateTokenInput {
 export class ApiTokenService {
   private readonly envAdminHash: Buffer | null;
   private readonly lastUsedWritten = new Map<string, number>();
+  /** By token hash: what the database said of it, and until when that is believed. */
+  private readonly verified = new Map<string, VerifiedToken>();
+  /** The clock, replaceable by tests. */
+  now: () => number = Date.now;
 
   constructor(
     private readonly tokens: ApiTokenRepository,
@@ -66,12 +85,22 @@ export class ApiTokenService {
     if (this.envAdminHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.envAdminHash)) {
       return { tokenId: null, name: ENV_ADMIN_NAME, role: 'admin' };
     }
-    const entity = await this.tokens.findUnrevokedByHash(hash);
-    if (!entity) return null;
-    const now = Date.now();
-    if (entity.expiresAt && entity.expiresAt.getTime() <= now) return null;
-    await this.touch(entity.id, now);
-    return { tokenId: entity.id, name: entity.name, role: entity.role as Role };
+    const now = this.now();
+    let known = this.verified.get(hash);
+    if (known && known.until <= now) {
+      this.verified.delete(hash);
+      known = undefined;
+    }
+    if (!known) {
+      const entity = await this.tokens.findUnrevokedByHash(hash);
+      if (!entity) return null;
+      known = { principal: { tokenId: entity.id, name: entity.name, role: entity.role as Role }, expiresAt: entity.expiresAt?.getTime() ?? null, until: now + VERIFIED_TOKEN_TTL_MS };
+      if (this.verified.size >= VERIFIED_TOKEN_MAX_ENTRIES) this.verified.clear();
+      this.verified.set(hash, known);
+    }
+    if (known.expiresAt !== null && known.expiresAt <= now) return null;
+    await this.touch(known.principal.tokenId!, now);
+    return { ...known.principal };
   }
 
   list(): Promise<ApiTokenEntity[]> {
@@ -91,6 +120,8 @@ export class ApiTokenService {
       entity.revokedAt = new Date();
       await this.tokens.revoke(id, entity.revokedAt);
     }
+    // Refused by this process from the next request on, not after the cache's window.
+    this.verified.delete(entity.tokenHash);
     return entity;
   }
 

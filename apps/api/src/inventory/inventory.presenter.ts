@@ -1,6 +1,7 @@
-import type { DiskEntity, HostEntity, ImageEntity, NetworkEntity, NicEntity, VmChangeEntity, VmEntity } from '@hybridforms/persistence';
+import type { DiskEntity, HostEntity, ImageEntity, NetworkEntity, NicEntity, VmChangeEntity, VmEntity, VmListRow } from '@hybridforms/persistence';
 
-export function presentVm(vm: Omit<VmEntity, 'details'>) {
+/** A VM's fields, from its entity (`GET /vms/:id`) or a list row (`GET /vms`: timestamps already ISO text, the same JSON). */
+export function presentVm(vm: Omit<VmEntity, 'details'> | VmListRow) {
   return {
     id: vm.id,
     providerId: vm.providerId,

@@ -7,6 +7,7 @@ import { Security1795600000005 } from './1795600000005-security.js';
 import { Operations1795600000006 } from './1795600000006-operations.js';
 import { Provisioning1795600000007 } from './1795600000007-provisioning.js';
 import { ProvisionTasks1795600000008 } from './1795600000008-provision-tasks.js';
+import { VmListIndexes1795600000009 } from './1795600000009-vm-list-indexes.js';
 
 /** Every migration, oldest first. Listed, not globbed: ESM has no require-time directory scan. */
-export const MIGRATIONS = [InitialSchema1795600000000, VmDetails1795600000001, Telemetry1795600000002, Automation1795600000003, AutomationRules1795600000004, Security1795600000005, Operations1795600000006, Provisioning1795600000007, ProvisionTasks1795600000008];
+export const MIGRATIONS = [InitialSchema1795600000000, VmDetails1795600000001, Telemetry1795600000002, Automation1795600000003, AutomationRules1795600000004, Security1795600000005, Operations1795600000006, Provisioning1795600000007, ProvisionTasks1795600000008, VmListIndexes1795600000009];

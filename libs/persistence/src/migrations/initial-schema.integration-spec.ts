@@ -35,7 +35,7 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
 
   it('run up on an empty database and create every table and index', async () => {
     const ran = await db.dataSource.runMigrations();
-    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004', 'Security1795600000005', 'Operations1795600000006', 'Provisioning1795600000007', 'ProvisionTasks1795600000008']);
+    expect(ran.map((m) => m.name)).toEqual(['InitialSchema1795600000000', 'VmDetails1795600000001', 'Telemetry1795600000002', 'Automation1795600000003', 'AutomationRules1795600000004', 'Security1795600000005', 'Operations1795600000006', 'Provisioning1795600000007', 'ProvisionTasks1795600000008', 'VmListIndexes1795600000009']);
     expect(await db.dataSource.showMigrations()).toBe(false);
 
     expect(await tableNames(db)).toEqual(expect.arrayContaining(TABLES));
@@ -58,6 +58,9 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
         'IDX_operations_vm',
         'IDX_provision_requests_status',
         'IDX_provision_requests_token',
+        'IDX_vms_live_name',
+        'IDX_vms_live_os_family_name',
+        'IDX_vms_live_location_name',
       ]),
     );
     if (driver === 'sqlite') expect(existsSync(join(db.location, SQLITE_FILE_NAME))).toBe(true);
@@ -170,6 +173,11 @@ describe.each(TEST_DRIVERS)('migrations on %s', (driver) => {
     const columnsOf = async (table: string) => (await db.dataSource.createQueryRunner().getTable(table))?.columns.map((c) => c.name) ?? [];
     const vmColumns = () => columnsOf('vms');
     expect(await tableNames(db)).toEqual(expect.arrayContaining([...OPERATION_TABLES, ...PROVISIONING_TABLES]));
+    const vmListIndexes = async () => (await indexNames(db)).filter((name) => name.startsWith('IDX_vms_live_'));
+    expect(await vmListIndexes()).toHaveLength(db.driver === 'postgres' ? 12 : 11);
+    await db.dataSource.undoLastMigration();
+    expect(await vmListIndexes()).toEqual([]);
+    expect(await indexNames(db)).toContain('IDX_vms_name');
     expect(await columnsOf('operations')).toContain('provision_request_id');
     await db.dataSource.undoLastMigration();
     expect(await columnsOf('operations')).not.toContain('provision_request_id');

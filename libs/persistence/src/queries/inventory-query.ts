@@ -38,15 +38,31 @@ export function applySearch<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, 
 
 /**
  * Runs a keyset-paginated query: sorted by the sort property then id, one extra row fetched to
- * know whether another page exists.
+ * know whether another page exists. `load` reads the rows (default: entities); each must carry
+ * `id` and the sort property, as a Date, an ISO time text or a plain value.
  */
-export async function paginate<T extends ObjectLiteral & { id: string }>(
+export async function paginate<T extends ObjectLiteral, R extends { id: string } = T & { id: string }>(
   qb: SelectQueryBuilder<T>,
   alias: string,
   sort: SortSpec,
   limit: number,
   cursor: string | undefined,
-): Promise<Page<T>> {
+  load: (qb: SelectQueryBuilder<T>) => Promise<R[]> = (q) => q.getMany() as unknown as Promise<R[]>,
+): Promise<Page<R>> {
+  applyKeyset(qb, alias, sort, limit, cursor);
+  const rows = await load(qb);
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  const nextCursor =
+    rows.length > limit && last ? encodeCursor({ value: cursorValue((last as Record<string, unknown>)[sort.property]), id: last.id }) : null;
+  return { items, nextCursor };
+}
+
+/**
+ * The keyset of a page on a query: rows after the cursor's (sort value, id), in that order, one
+ * more than the page: a range of the (sort, id) index, never an OFFSET, and no count.
+ */
+export function applyKeyset<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>, alias: string, sort: SortSpec, limit: number, cursor: string | undefined): void {
   const column = `${alias}.${sort.property}`;
   const idColumn = `${alias}.id`;
   const op = sort.descending ? '<' : '>';
@@ -55,22 +71,12 @@ export async function paginate<T extends ObjectLiteral & { id: string }>(
     const value = isDateColumn(qb, sort.property) ? new Date(position.value as string) : position.value;
     // A forged cursor is bad input, never a database error.
     if (value === null || (value instanceof Date && Number.isNaN(value.getTime()))) throw new BadInputError('cursor: not a cursor this API returned');
-    qb.andWhere(
-      new Brackets((w) => {
-        w.where(`${column} ${op} :cursorValue`, { cursorValue: value }).orWhere(
-          new Brackets((eq) => eq.where(`${column} = :cursorValue`).andWhere(`${idColumn} ${op} :cursorId`, { cursorId: position.id })),
-        );
-      }),
-    );
+    // A row-value comparison, not `a > x OR (a = x AND id > y)`: both databases read it as one
+    // range of the (…, sort, id) index, where the OR form makes SQLite filter row by row.
+    qb.andWhere(`(${column}, ${idColumn}) ${op} (:cursorValue, :cursorId)`, { cursorValue: value, cursorId: position.id });
   }
   const direction = sort.descending ? 'DESC' : 'ASC';
   qb.orderBy(column, direction).addOrderBy(idColumn, direction).take(undefined).limit(limit + 1);
-  const rows = await qb.getMany();
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  const nextCursor =
-    rows.length > limit && last ? encodeCursor({ value: cursorValue((last as Record<string, unknown>)[sort.property]), id: last.id }) : null;
-  return { items, nextCursor };
 }
 
 /** Whether the sort property is a timestamp column (its cursor value goes back to the driver as a Date). */

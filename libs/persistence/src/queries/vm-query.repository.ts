@@ -4,7 +4,8 @@ import { Brackets, In, IsNull, Repository, type SelectQueryBuilder } from 'typeo
 import type { LicenseModel, OsFamily, PowerState } from '@hybridforms/core';
 import { DiskEntity, HostEntity, ImageEntity, NicEntity, VmChangeEntity, VmEntity } from '../entities/index.js';
 import type { Page } from './cursor.js';
-import { applyArchived, applySearch, likeEscape, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
+import { applyArchived, applyKeyset, applySearch, likeEscape, paginate, parseSort, type ArchivedFilter } from './inventory-query.js';
+import { VmListRowMapper, type VmListRow } from './vm-list-row.js';
 
 /** The VM filters of `GET /vms`, reused by every feature that selects VMs (playbook targets…). */
 export interface VmFilter {
@@ -28,6 +29,23 @@ export interface VmFilter {
 
 export const VM_SORTS = ['name', 'createdAt', 'updatedAt', 'powerState', 'osFamily'] as const;
 
+/** The few members of a better-sqlite3 connection and statement the list uses. */
+interface SqliteStatement {
+  raw(toggle: boolean): SqliteStatement;
+  all(...params: unknown[]): unknown[];
+}
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+}
+
+const RAW_STATEMENT_CACHE_SIZE = 200;
+
+export interface VmPageRequest {
+  limit: number;
+  cursor?: string;
+  sort?: string;
+}
+
 export interface VmDetail {
   vm: VmEntity;
   nics: NicEntity[];
@@ -49,19 +67,56 @@ export class VmQueryRepository {
 
   /**
    * A page of VMs as `GET /vms` lists them: every column but `details` (provider facts the list
-   * does not show, the largest JSON of the row: parsing it for each row was most of a page's cost).
+   * does not show, the largest JSON of the row: parsing it for each row was most of a page's cost),
+   * read as raw rows each column aliased by its property, mapped without entity hydration.
    */
-  list(filter: VmFilter, page: { limit: number; cursor?: string; sort?: string }): Promise<Page<Omit<VmEntity, 'details'>>> {
-    const qb = this.vms.createQueryBuilder('vm').select(this.listedColumns());
+  list(filter: VmFilter, page: VmPageRequest): Promise<Page<VmListRow>> {
+    const mapper = this.listMapper();
+    const qb = mapper.selectOn(this.vms.createQueryBuilder('vm'));
     this.applyFilter(qb, filter);
-    return paginate(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor);
+    return paginate(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor, async (q) => {
+      const sqlite = this.sqliteConnection();
+      if (!sqlite) return (await q.getRawMany<Record<string, unknown>>()).map((raw) => mapper.map(raw));
+      // SQLite: the page's statement run in raw mode, rows as arrays (better-sqlite3 builds an
+      // object per row at twice the cost), on the one connection TypeORM itself uses.
+      const [sql, params] = q.getQueryAndParameters();
+      return (this.rawStatement(sqlite, sql).all(...params.map((p) => (typeof p === 'boolean' ? Number(p) : p))) as unknown[][]).map((values) => mapper.mapValues(values));
+    });
   }
 
-  private listed: string[] | null = null;
+  private sqliteConnection(): SqliteConnection | null {
+    const driver = this.vms.manager.connection.driver as { options: { type: string }; databaseConnection?: SqliteConnection };
+    return driver.options.type === 'better-sqlite3' ? (driver.databaseConnection ?? null) : null;
+  }
 
-  private listedColumns(): string[] {
-    this.listed ??= this.vms.metadata.columns.filter((column) => column.propertyName !== 'details').map((column) => `vm.${column.propertyName}`);
-    return this.listed;
+  // Prepared once per SQL text (a filter's shape) and connection; a bound keeps odd shapes from piling up.
+  private readonly rawStatements = new WeakMap<SqliteConnection, Map<string, SqliteStatement>>();
+
+  private rawStatement(connection: SqliteConnection, sql: string): SqliteStatement {
+    let statements = this.rawStatements.get(connection);
+    if (!statements) this.rawStatements.set(connection, (statements = new Map()));
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = connection.prepare(sql).raw(true);
+      statements.set(sql, statement);
+      if (statements.size > RAW_STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+    }
+    return statement;
+  }
+
+  /** The SQL and parameters `list` sends for a filter and page (to read its plan). */
+  listQuery(filter: VmFilter, page: VmPageRequest): [string, unknown[]] {
+    const qb = this.listMapper().selectOn(this.vms.createQueryBuilder('vm'));
+    this.applyFilter(qb, filter);
+    applyKeyset(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor);
+    return qb.getQueryAndParameters() as [string, unknown[]];
+  }
+
+  private mapper: VmListRowMapper | null = null;
+
+  private listMapper(): VmListRowMapper {
+    this.mapper ??= new VmListRowMapper(this.vms.metadata, this.vms.manager.connection, 'vm');
+    return this.mapper;
   }
 
   /** How many VMs match a filter (the size of a list that is read page by page). */
@@ -150,7 +205,19 @@ export class VmQueryRepository {
     if (filter.powerState?.length) qb.andWhere('vm.powerState IN (:...powerState)', { powerState: filter.powerState });
     if (filter.osVersion) {
       if (filter.osVersion.includes('.')) qb.andWhere('vm.osVersion = :osVersion', { osVersion: filter.osVersion });
-      else {
+      else if (/^\d+$/.test(filter.osVersion)) {
+        // `9` or `9.x`: `9.x` as the range ['9.', '9/') ('/' follows '.') in byte order, which an
+        // index serves (LIKE '9.%' it cannot); PostgreSQL compares in byte order only when told.
+        const bytes = qb.connection.options.type === 'postgres' ? 'vm.osVersion COLLATE "C"' : 'vm.osVersion';
+        qb.andWhere(
+          new Brackets((w) =>
+            w.where('vm.osVersion = :osVersion', { osVersion: filter.osVersion }).orWhere(`(${bytes} >= :osVersionFrom AND ${bytes} < :osVersionTo)`, {
+              osVersionFrom: `${filter.osVersion}.`,
+              osVersionTo: `${filter.osVersion}/`,
+            }),
+          ),
+        );
+      } else {
         qb.andWhere(
           new Brackets((w) =>
             w.where('vm.osVersion = :osVersion', { osVersion: filter.osVersion }).orWhere("vm.osVersion LIKE :osVersionPrefix ESCAPE '\\'", {
