@@ -1,0 +1,2 @@
+// The fleet: the in-guest probe, reconciliation findings, the fleet report (DESIGN.md).
+export {};
