@@ -1,2 +1,2 @@
 // The fleet: the in-guest probe, reconciliation findings, the fleet report (DESIGN.md).
-export {};
+export * from './rhel-life-cycle.js';
