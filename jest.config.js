@@ -6,7 +6,7 @@ const base = {
   moduleNameMapper: {
     '^@hybridforms/providers/(azure|hyperv)$': '<rootDir>/libs/providers/$1/src/index.ts',
     '^@hybridforms/persistence/testing$': '<rootDir>/libs/persistence/src/testing/index.ts',
-    '^@hybridforms/(access|core|persistence|discovery|telemetry|automation|jobs|observability|operations|provisioning|runtime|testing)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@hybridforms/(access|core|persistence|discovery|telemetry|automation|jobs|observability|operations|provisioning|fleet|runtime|testing)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testEnvironment: 'node',
