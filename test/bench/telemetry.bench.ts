@@ -10,20 +10,14 @@
 import { emptyInventoryGraph, loadAppConfig, METRIC_NAMES, type AppConfig } from '@hybridforms/core';
 import {
   bucketOf,
-  DiskEntity,
-  HostEntity,
   HOUR,
-  ImageEntity,
   InventoryPersister,
   MetricRepository,
-  NicEntity,
   SqlDialect,
-  VmChangeEntity,
   VmEntity,
-  VmQueryRepository,
   type StoredSample,
 } from '@hybridforms/persistence';
-import { insertProvider, openTestDatabase, TEST_DRIVERS, vmRecordFixture, type TestDatabase } from '@hybridforms/persistence/testing';
+import { insertProvider, openTestDatabase, TEST_DRIVERS, vmQueriesOn, vmRecordFixture, type TestDatabase } from '@hybridforms/persistence/testing';
 import { MetricQueryService, MetricRollupService, MetricStore } from '@hybridforms/telemetry';
 
 const VM_COUNT = Number(process.env.BENCH_TELEMETRY_VMS ?? 2_000);
@@ -112,14 +106,7 @@ describe.each(TEST_DRIVERS)(`telemetry benchmark on %s`, (driver) => {
       const nowMs = Date.now();
       const repository = new MetricRepository(
         db.dataSource,
-        new VmQueryRepository(
-          db.dataSource.getRepository(VmEntity),
-          db.dataSource.getRepository(NicEntity),
-          db.dataSource.getRepository(DiskEntity),
-          db.dataSource.getRepository(HostEntity),
-          db.dataSource.getRepository(ImageEntity),
-          db.dataSource.getRepository(VmChangeEntity),
-        ),
+        vmQueriesOn(db.dataSource),
       );
       const store = new MetricStore(repository, config);
       const firstTs = bucketOf(store.oldestAcceptedTs(nowMs), 60);

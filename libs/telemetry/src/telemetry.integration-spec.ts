@@ -1,23 +1,17 @@
 import { emptyInventoryGraph, loadAppConfig, type AppConfig, type MetricName, type ProviderEvent } from '@hybridforms/core';
 import { LocalClusterBus } from '@hybridforms/jobs';
 import {
-  DiskEntity,
   EventCheckpointEntity,
   EventEntity,
   DAY,
   EventRepository,
   HOUR,
-  HostEntity,
-  ImageEntity,
   InventoryPersister,
   MetricRepository,
-  NicEntity,
-  VmChangeEntity,
   VmEntity,
-  VmQueryRepository,
   type StoredSample,
 } from '@hybridforms/persistence';
-import { insertProvider, openTestDatabase, TEST_DRIVERS, vmRecordFixture, type TestDatabase } from '@hybridforms/persistence/testing';
+import { insertProvider, openTestDatabase, TEST_DRIVERS, vmQueriesOn, vmRecordFixture, type TestDatabase } from '@hybridforms/persistence/testing';
 import { EventStream } from './event-stream.js';
 import { EventStore } from './event.store.js';
 import { MetricQueryService } from './metric-query.service.js';
@@ -78,14 +72,7 @@ describe.each(TEST_DRIVERS)('telemetry store on %s', (driver) => {
     eventRows = new EventRepository(ds, ds.getRepository(EventEntity), ds.getRepository(EventCheckpointEntity));
     stream = new EventStream(new LocalClusterBus(), eventRows);
     events = new EventStore(eventRows, stream);
-    const vmQueries = new VmQueryRepository(
-      ds.getRepository(VmEntity),
-      ds.getRepository(NicEntity),
-      ds.getRepository(DiskEntity),
-      ds.getRepository(HostEntity),
-      ds.getRepository(ImageEntity),
-      ds.getRepository(VmChangeEntity),
-    );
+    const vmQueries = vmQueriesOn(ds);
     const metricRows = new MetricRepository(ds, vmQueries);
     metrics = new MetricStore(metricRows, config);
     rollups = new MetricRollupService(metricRows);

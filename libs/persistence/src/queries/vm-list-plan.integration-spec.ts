@@ -1,7 +1,7 @@
 import { emptyInventoryGraph, type LicenseModel, type OsFamily, type PowerState } from '@hybridforms/core';
-import { DiskEntity, HostEntity, ImageEntity, NicEntity, VmChangeEntity, VmEntity } from '../entities/index.js';
+
 import { InventoryPersister } from '../inventory.persister.js';
-import { insertProvider, openTestDatabase, TEST_DRIVERS, type TestDatabase } from '../testing/test-database.js';
+import { insertProvider, openTestDatabase, TEST_DRIVERS, vmQueriesOn, type TestDatabase } from '../testing/test-database.js';
 import { vmRecordFixture } from '../testing/vm-record.fixture.js';
 import { VmQueryRepository, type VmFilter, type VmPageRequest } from './vm-query.repository.js';
 
@@ -63,8 +63,7 @@ describe.each(TEST_DRIVERS)('GET /vms query plans on %s', (driver) => {
 
   beforeAll(async () => {
     db = await openTestDatabase(driver);
-    const repo = <T extends object>(entity: new () => T) => db.dataSource.getRepository(entity);
-    query = new VmQueryRepository(repo(VmEntity), repo(NicEntity), repo(DiskEntity), repo(HostEntity), repo(ImageEntity), repo(VmChangeEntity));
+    query = vmQueriesOn(db.dataSource);
     providerId = (await insertProvider(db.dataSource)).id;
     // A second provider, so that the provider filter selects part of the table.
     const other = (await insertProvider(db.dataSource)).id;

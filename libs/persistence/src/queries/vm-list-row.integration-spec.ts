@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { emptyInventoryGraph, type InventoryGraph, type NicRecord, type VmRecord } from '@hybridforms/core';
-import { DiskEntity, HostEntity, ImageEntity, NicEntity, VmChangeEntity, VmEntity } from '../entities/index.js';
+import { VmEntity } from '../entities/index.js';
 import { InventoryPersister } from '../inventory.persister.js';
-import { insertProvider, openTestDatabase, TEST_DRIVERS, type TestDatabase } from '../testing/test-database.js';
+import { insertProvider, openTestDatabase, TEST_DRIVERS, vmQueriesOn, type TestDatabase } from '../testing/test-database.js';
 import { vmRecordFixture } from '../testing/vm-record.fixture.js';
 import { paginate, parseSort } from './inventory-query.js';
 import { VM_SORTS, VmQueryRepository } from './vm-query.repository.js';
@@ -52,8 +52,7 @@ describe.each(TEST_DRIVERS)('GET /vms rows read raw on %s', (driver) => {
 
   beforeAll(async () => {
     db = await openTestDatabase(driver);
-    const repo = <T extends object>(entity: new () => T) => db.dataSource.getRepository(entity);
-    query = new VmQueryRepository(repo(VmEntity), repo(NicEntity), repo(DiskEntity), repo(HostEntity), repo(ImageEntity), repo(VmChangeEntity));
+    query = vmQueriesOn(db.dataSource);
     providerId = (await insertProvider(db.dataSource)).id;
     const graph: InventoryGraph = { ...emptyInventoryGraph(), vms: RECORDS, nics: [nicOf(2), nicOf(2, { nativeId: 'nic-2b', primary: false, privateIps: ['10.1.1.2'], publicIps: [] }), nicOf(4)] };
     await new InventoryPersister(db.dataSource).save(providerId, null, graph, { kind: 'full' });

@@ -72,8 +72,7 @@ export class VmQueryRepository {
    */
   list(filter: VmFilter, page: VmPageRequest): Promise<Page<VmListRow>> {
     const mapper = this.listMapper();
-    const qb = mapper.selectOn(this.vms.createQueryBuilder('vm'));
-    this.applyFilter(qb, filter);
+    const qb = this.listBuilder(filter);
     return paginate(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor, async (q) => {
       const sqlite = this.sqliteConnection();
       if (!sqlite) return (await q.getRawMany<Record<string, unknown>>()).map((raw) => mapper.map(raw));
@@ -106,10 +105,16 @@ export class VmQueryRepository {
 
   /** The SQL and parameters `list` sends for a filter and page (to read its plan). */
   listQuery(filter: VmFilter, page: VmPageRequest): [string, unknown[]] {
-    const qb = this.listMapper().selectOn(this.vms.createQueryBuilder('vm'));
-    this.applyFilter(qb, filter);
+    const qb = this.listBuilder(filter);
     applyKeyset(qb, 'vm', parseSort(page.sort, VM_SORTS, 'name'), page.limit, page.cursor);
     return qb.getQueryAndParameters() as [string, unknown[]];
+  }
+
+  /** The list's columns, selected as raw rows, and the filter. */
+  private listBuilder(filter: VmFilter): SelectQueryBuilder<VmEntity> {
+    const qb = this.listMapper().selectOn(this.vms.createQueryBuilder('vm'));
+    this.applyFilter(qb, filter);
+    return qb;
   }
 
   private mapper: VmListRowMapper | null = null;

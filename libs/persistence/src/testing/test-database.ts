@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource, type Logger } from 'typeorm';
 import { createDataSourceOptions } from '../data-source.factory.js';
-import { ProviderEntity } from '../entities/index.js';
+import { DiskEntity, HostEntity, ImageEntity, NicEntity, ProviderEntity, VmChangeEntity, VmEntity } from '../entities/index.js';
+import { VmQueryRepository } from '../queries/vm-query.repository.js';
 
 /** Integration tests run every case on both drivers. */
 export const TEST_DRIVERS = ['sqlite', 'postgres'] as const;
@@ -84,6 +85,12 @@ export async function openTestDatabase(driver: TestDriver, options: { migrate?: 
       await cleanup();
     },
   };
+}
+
+/** The VM queries on a test database's tables, as the Nest module wires them. */
+export function vmQueriesOn(dataSource: DataSource): VmQueryRepository {
+  const repo = <T extends object>(entity: new () => T) => dataSource.getRepository(entity);
+  return new VmQueryRepository(repo(VmEntity), repo(NicEntity), repo(DiskEntity), repo(HostEntity), repo(ImageEntity), repo(VmChangeEntity));
 }
 
 /** Inserts a provider row (inventory rows reference one). */
