@@ -28,6 +28,10 @@ export const OS_SOURCES = ['guest-agent', 'kvp', 'image', 'disk'] as const;
 export type OsSource = (typeof OS_SOURCES)[number];
 
 export const LICENSE_MODELS = ['byos', 'payg', 'unknown'] as const;
+
+/** Azure's licenseType values (Hybrid Benefit for Linux) that bill RHEL by the hour, and the one that stops that charge. */
+export const RHEL_PAYG_LICENSE_TYPES: ReadonlySet<string> = new Set(['RHEL_BASE', 'RHEL_EUS', 'RHEL_SAPAPPS', 'RHEL_SAPHA', 'RHEL_BASESAPAPPS', 'RHEL_BASESAPHA']);
+export const RHEL_BYOS_LICENSE_TYPE = 'RHEL_BYOS';
 export type LicenseModel = (typeof LICENSE_MODELS)[number];
 
 /** The guest OS as classified from the best source a refresh had. */

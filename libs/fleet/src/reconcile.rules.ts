@@ -1,3 +1,4 @@
+import { RHEL_BYOS_LICENSE_TYPE, RHEL_PAYG_LICENSE_TYPES } from '@hybridforms/core';
 import { FINDING_SEVERITIES, type Finding, type FindingCode, type FleetVmFacts, type GuestProbeResult } from './fleet-facts.js';
 import { RHEL_LIFE_CYCLE, supportStatusOf, type RhelLifeCycle } from './rhel-life-cycle.js';
 
@@ -10,21 +11,13 @@ export interface ReconcileOptions {
 
 export const DEFAULT_STALE_AFTER_HOURS = 48;
 
-/** Hybrid Benefit values that bill RHEL per hour (azure-hybrid-benefit-linux), as the Azure parser knows them. */
-const RHEL_PAYG_LICENSE_TYPES = new Set(['RHEL_BASE', 'RHEL_EUS', 'RHEL_SAPAPPS', 'RHEL_SAPHA', 'RHEL_BASESAPAPPS', 'RHEL_BASESAPHA']);
-const RHEL_BYOS = 'RHEL_BYOS';
 
 /**
  * The findings for one VM, sorted by severity then code. Pure and total: odd input (nulls, an
  * invalid date, a probe with parts missing) gives fewer findings, never an exception.
  */
 export function reconcile(vm: FleetVmFacts, probe: GuestProbeResult | null, now: Date, options: ReconcileOptions = {}): Finding[] {
-  try {
-    return sortFindings(evaluate(vm, probe, now, options));
-  } catch {
-    // Belt and braces: a malformed row must not stop a fleet report over thousands of VMs.
-    return [];
-  }
+  return sortFindings(evaluate(vm, probe, now, options));
 }
 
 function evaluate(vm: FleetVmFacts, probe: GuestProbeResult | null, now: Date, options: ReconcileOptions): Finding[] {
@@ -36,7 +29,8 @@ function evaluate(vm: FleetVmFacts, probe: GuestProbeResult | null, now: Date, o
   // Subscription facts come from any probe that read the guest, stale or not: a stale one is
   // still the best evidence, and probe_stale says it is old.
   const read = probe && probe.status === 'ok' ? probe : null;
-  const fresh = read && ageHours(read.probedAt, now) !== null && (ageHours(read.probedAt, now) as number) <= staleAfterHours ? read : null;
+  const readAge = read ? ageHours(read.probedAt, now) : null;
+  const fresh = readAge !== null && readAge <= staleAfterHours ? read : null;
   const running = vm.powerState === 'running';
   const findings: Finding[] = [];
   const add = (code: FindingCode, severity: Finding['severity'], reason: string): void => {
@@ -50,7 +44,7 @@ function evaluate(vm: FleetVmFacts, probe: GuestProbeResult | null, now: Date, o
   // double_billing: Azure bills the RHEL subscription with the hourly price of a PAYG VM; a
   // registration to RHSM consumes one of the customer's own subscriptions for the same machine.
   // RHEL_BYOS (Hybrid Benefit) stops Azure's RHEL charge, so that VM is not billed twice.
-  if (cloud === 'azure' && vm.licenseModel === 'payg' && licenseType !== RHEL_BYOS && read?.rhsm?.registered === true) {
+  if (cloud === 'azure' && vm.licenseModel === 'payg' && licenseType !== RHEL_BYOS_LICENSE_TYPE && read?.rhsm?.registered === true) {
     add('double_billing', 'critical', `${paygBasis(vm, licenseType)} billed by Azure and registered to RHSM ${orgOf(read)}`);
   }
 
@@ -66,7 +60,7 @@ function evaluate(vm: FleetVmFacts, probe: GuestProbeResult | null, now: Date, o
   // it now; they part when Hybrid Benefit converted it (legitimate, but the subscription must follow).
   // A BYOS VM with RHUI content uses Azure's PAYG repositories without paying for them.
   const mismatches: string[] = [];
-  if (cloud === 'azure' && imageModel === 'payg' && licenseType === RHEL_BYOS) {
+  if (cloud === 'azure' && imageModel === 'payg' && licenseType === RHEL_BYOS_LICENSE_TYPE) {
     mismatches.push(`PAYG image (${imageName(vm)}) with licenseType RHEL_BYOS: converted to BYOS billing by Azure Hybrid Benefit, it needs its own Red Hat subscription`);
   }
   if (cloud === 'azure' && imageModel === 'byos' && licenseType && RHEL_PAYG_LICENSE_TYPES.has(licenseType)) {

@@ -1,4 +1,4 @@
-import type { LicenseModel, OsClassification } from '@hybridforms/core';
+import { RHEL_BYOS_LICENSE_TYPE, RHEL_PAYG_LICENSE_TYPES, type LicenseModel, type OsClassification } from '@hybridforms/core';
 
 /** What the classification looks at; every field as ARM gives it (any casing, possibly absent). */
 export interface AzureOsFacts {
@@ -32,9 +32,6 @@ export interface AzureOsClassification extends OsClassification {
 /** The osName of every VM classified rhel, whatever source said so (the guest says `redhat`). */
 export const RHEL_NAME = 'Red Hat Enterprise Linux';
 
-/** Hybrid Benefit values that turn a RHEL VM into pay-as-you-go (azure-hybrid-benefit-linux). */
-const RHEL_PAYG_LICENSE_TYPES = new Set(['RHEL_BASE', 'RHEL_EUS', 'RHEL_SAPAPPS', 'RHEL_SAPHA', 'RHEL_BASESAPAPPS', 'RHEL_BASESAPHA']);
-const RHEL_BYOS_LICENSE_TYPE = 'RHEL_BYOS';
 const RHEL_BYOS_OFFER = 'rhel-byos';
 
 const RHEL_NAME_PATTERN = /red ?hat|rhel/i;
