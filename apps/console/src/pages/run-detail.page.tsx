@@ -45,7 +45,6 @@ function RunView({ session, initial }: { session: Session; initial: PlaybookRun 
   // that reconnects replays from the last id it saw.
   const chunks = useRef(new Map<number, string>());
   const [output, setOutput] = useState('');
-  const [lastCounter, setLastCounter] = useState(0);
   const [cancel, setCancel] = useState<{ asking: boolean; error: string | null }>({ asking: false, error: null });
   const active = ACTIVE_RUN_STATUSES.includes(run.status);
 
@@ -57,7 +56,6 @@ function RunView({ session, initial }: { session: Session; initial: PlaybookRun 
     (frame: StreamFrame) => {
       if (frame.type === 'event') {
         const event = frame.data as RunEvent;
-        setLastCounter((last) => Math.max(last, event.counter));
         if (event.stdout && !chunks.current.has(event.counter)) {
           chunks.current.set(event.counter, event.stdout.replace(ANSI, '') + '\n');
           setOutput(outputOf(chunks.current));
@@ -188,7 +186,6 @@ function RunView({ session, initial }: { session: Session; initial: PlaybookRun 
             tabIndex={0}
             aria-label="Run output"
             data-testid="run-output"
-            data-last-counter={lastCounter}
             onScroll={(e) => {
               const el = e.currentTarget;
               pinned.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
